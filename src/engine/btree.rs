@@ -1,0 +1,853 @@
+//! An ordered B+ tree of unique entries with fallible, reserved allocation.
+//!
+//! Every modification first reserves the worst-case number of blocks it may need
+//! (`reserve_insert`); only then does it touch the tree, and the touching part cannot fail.
+//! A failed reservation is undone with `unreserve`, leaving memory and accounting as before.
+//!
+//! Entries are ordered by a comparator passed to each call (entries are tuple pointers; the
+//! index knows how to compare them). Invariant relied on by callers that dereference entries:
+//! every separator in an inner node equals the smallest entry of the subtree to its right, so
+//! separators are always live entries.
+
+use crate::error::Result;
+use crate::mem::{self, Quota};
+use std::cmp::Ordering;
+use std::rc::Rc;
+
+const LEAF_CAP: usize = 60;
+const LEAF_MIN: usize = LEAF_CAP / 2;
+const INNER_CAP: usize = 40; // children
+const INNER_MIN: usize = INNER_CAP / 2;
+const MAX_HEIGHT: usize = 24;
+const NIL: u32 = u32::MAX;
+
+struct Leaf<E> {
+    len: u32,
+    prev: u32,
+    next: u32,
+    items: [E; LEAF_CAP],
+}
+
+struct Inner<E> {
+    len: u32, // number of children; keys has len - 1 entries
+    keys: [E; INNER_CAP - 1],
+    children: [u32; INNER_CAP],
+}
+
+/// A position: leaf block and slot. `leaf == NIL` is the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    leaf: u32,
+    pos: u32,
+}
+
+impl Cursor {
+    pub const END: Cursor = Cursor { leaf: NIL, pos: 0 };
+
+    pub fn is_end(self) -> bool {
+        self.leaf == NIL
+    }
+}
+
+/// Undo record of a reservation.
+#[derive(Clone, Copy, Debug)]
+pub struct Reservation {
+    leaves: usize,
+    inners: usize,
+    free_leaves: usize,
+    free_inners: usize,
+    caps: [usize; 4],
+    charged: usize,
+}
+
+pub struct BTree<E: Copy> {
+    leaves: Vec<Box<Leaf<E>>>,
+    inners: Vec<Box<Inner<E>>>,
+    free_leaves: Vec<u32>,
+    free_inners: Vec<u32>,
+    root: u32,
+    height: usize, // 0: empty; 1: root is a leaf
+    first: u32,
+    last: u32,
+    len: usize,
+    version: u64,
+    fill: E,
+    quota: Rc<Quota>,
+    charged: usize,
+}
+
+type Path = [(u32, u32); MAX_HEIGHT];
+
+impl<E: Copy> BTree<E> {
+    /// `fill` is a placeholder value for unused slots; it is never handed out or compared.
+    pub fn new(quota: Rc<Quota>, fill: E) -> BTree<E> {
+        BTree {
+            leaves: Vec::new(),
+            inners: Vec::new(),
+            free_leaves: Vec::new(),
+            free_inners: Vec::new(),
+            root: NIL,
+            height: 0,
+            first: NIL,
+            last: NIL,
+            len: 0,
+            version: 0,
+            fill,
+            quota,
+            charged: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Changes whenever an entry is added or removed: iterators use it to know that their
+    /// cursor may have moved.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Bytes this tree has charged to the quota (blocks and arena vectors).
+    pub fn charged(&self) -> usize {
+        self.charged
+    }
+
+    // ---- reservation -------------------------------------------------------------------
+
+    /// Reserves the blocks the next `insert` may need: one leaf and one inner block per level.
+    pub fn reserve_insert(&mut self) -> Result<Reservation> {
+        let mark = Reservation {
+            leaves: self.leaves.len(),
+            inners: self.inners.len(),
+            free_leaves: self.free_leaves.len(),
+            free_inners: self.free_inners.len(),
+            caps: [
+                self.leaves.capacity(),
+                self.inners.capacity(),
+                self.free_leaves.capacity(),
+                self.free_inners.capacity(),
+            ],
+            charged: self.charged,
+        };
+        let need_inners = self.height;
+        let result = self
+            .reserve_leaves(1)
+            .and_then(|_| self.reserve_inners(need_inners));
+        match result {
+            Ok(()) => Ok(mark),
+            Err(e) => {
+                self.unreserve(mark);
+                Err(e)
+            }
+        }
+    }
+
+    fn reserve_leaves(&mut self, n: usize) -> Result<()> {
+        while self.free_leaves.len() < n {
+            let q = self.quota.clone();
+            mem::try_grow(&mut self.leaves, 1, &q, &mut self.charged, "an index block")?;
+            // The free list must hold every block without growing (removal never allocates).
+            let extra = self.leaves.len() + 1 - self.free_leaves.len();
+            mem::try_grow(
+                &mut self.free_leaves,
+                extra,
+                &q,
+                &mut self.charged,
+                "an index block",
+            )?;
+            let size = std::mem::size_of::<Leaf<E>>();
+            q.charge(size, "an index block")?;
+            let leaf = Leaf {
+                len: 0,
+                prev: NIL,
+                next: NIL,
+                items: [self.fill; LEAF_CAP],
+            };
+            let Some(b) = mem::try_box(leaf) else {
+                q.release(size);
+                return Err(crate::error::Error::memory(
+                    "an index block",
+                    size,
+                    q.used(),
+                    q.limit(),
+                ));
+            };
+            self.charged += size;
+            self.free_leaves.push(self.leaves.len() as u32);
+            self.leaves.push(b);
+        }
+        Ok(())
+    }
+
+    fn reserve_inners(&mut self, n: usize) -> Result<()> {
+        while self.free_inners.len() < n {
+            let q = self.quota.clone();
+            mem::try_grow(&mut self.inners, 1, &q, &mut self.charged, "an index block")?;
+            let extra = self.inners.len() + 1 - self.free_inners.len();
+            mem::try_grow(
+                &mut self.free_inners,
+                extra,
+                &q,
+                &mut self.charged,
+                "an index block",
+            )?;
+            let size = std::mem::size_of::<Inner<E>>();
+            q.charge(size, "an index block")?;
+            let inner = Inner {
+                len: 0,
+                keys: [self.fill; INNER_CAP - 1],
+                children: [NIL; INNER_CAP],
+            };
+            let Some(b) = mem::try_box(inner) else {
+                q.release(size);
+                return Err(crate::error::Error::memory(
+                    "an index block",
+                    size,
+                    q.used(),
+                    q.limit(),
+                ));
+            };
+            self.charged += size;
+            self.free_inners.push(self.inners.len() as u32);
+            self.inners.push(b);
+        }
+        Ok(())
+    }
+
+    /// Returns memory and accounting to what they were at `mark` (the tree must not have been
+    /// modified since: only reservations happened).
+    pub fn unreserve(&mut self, mark: Reservation) {
+        self.leaves.truncate(mark.leaves);
+        self.inners.truncate(mark.inners);
+        self.free_leaves.truncate(mark.free_leaves);
+        self.free_inners.truncate(mark.free_inners);
+        self.leaves.shrink_to(mark.caps[0]);
+        self.inners.shrink_to(mark.caps[1]);
+        self.free_leaves.shrink_to(mark.caps[2]);
+        self.free_inners.shrink_to(mark.caps[3]);
+        self.quota.release(self.charged - mark.charged);
+        self.charged = mark.charged;
+    }
+
+    fn take_leaf(&mut self) -> u32 {
+        self.free_leaves.pop().expect("leaf reserved before insert")
+    }
+
+    fn take_inner(&mut self) -> u32 {
+        self.free_inners
+            .pop()
+            .expect("inner block reserved before insert")
+    }
+
+    // ---- search ------------------------------------------------------------------------
+
+    /// Descends to the leaf where `below(e)` stops holding, recording the path. In inner
+    /// nodes `inner_below` picks the child (an entry equal to a separator lives to its right).
+    fn descend(
+        &self,
+        inner_below: &impl Fn(&E) -> bool,
+        below: &impl Fn(&E) -> bool,
+        path: &mut Path,
+    ) -> (u32, usize) {
+        let mut node = self.root;
+        for level in 0..self.height - 1 {
+            let inner = &self.inners[node as usize];
+            let keys = &inner.keys[..inner.len as usize - 1];
+            let c = keys.partition_point(inner_below);
+            path[level] = (node, c as u32);
+            node = inner.children[c];
+        }
+        let leaf = &self.leaves[node as usize];
+        (node, leaf.items[..leaf.len as usize].partition_point(below))
+    }
+
+    fn cursor_at(&self, leaf: u32, pos: usize) -> Cursor {
+        if pos < self.leaves[leaf as usize].len as usize {
+            Cursor {
+                leaf,
+                pos: pos as u32,
+            }
+        } else {
+            self.next(Cursor {
+                leaf,
+                pos: pos as u32,
+            })
+        }
+    }
+
+    /// First entry `e` with `cmp(e) != Less` (`cmp` compares an entry with the search key).
+    pub fn lower_bound(&self, cmp: impl Fn(&E) -> Ordering) -> Cursor {
+        self.bound(&|e| cmp(e) == Ordering::Less)
+    }
+
+    /// First entry `e` with `cmp(e) == Greater`.
+    pub fn upper_bound(&self, cmp: impl Fn(&E) -> Ordering) -> Cursor {
+        self.bound(&|e| cmp(e) != Ordering::Greater)
+    }
+
+    fn bound(&self, below: &impl Fn(&E) -> bool) -> Cursor {
+        if self.height == 0 {
+            return Cursor::END;
+        }
+        let mut path = [(0, 0); MAX_HEIGHT];
+        let (leaf, pos) = self.descend(below, below, &mut path);
+        self.cursor_at(leaf, pos)
+    }
+
+    /// The entry equal to the key, if any.
+    pub fn find(&self, cmp: impl Fn(&E) -> Ordering) -> Option<E> {
+        let c = self.lower_bound(&cmp);
+        self.get(c).filter(|e| cmp(e) == Ordering::Equal)
+    }
+
+    pub fn first(&self) -> Cursor {
+        if self.first == NIL {
+            Cursor::END
+        } else {
+            Cursor {
+                leaf: self.first,
+                pos: 0,
+            }
+        }
+    }
+
+    pub fn last(&self) -> Cursor {
+        if self.last == NIL {
+            return Cursor::END;
+        }
+        Cursor {
+            leaf: self.last,
+            pos: self.leaves[self.last as usize].len - 1,
+        }
+    }
+
+    pub fn get(&self, c: Cursor) -> Option<E> {
+        if c.leaf == NIL {
+            return None;
+        }
+        let leaf = &self.leaves[c.leaf as usize];
+        (c.pos < leaf.len).then(|| leaf.items[c.pos as usize])
+    }
+
+    pub fn next(&self, c: Cursor) -> Cursor {
+        if c.leaf == NIL {
+            return c;
+        }
+        let leaf = &self.leaves[c.leaf as usize];
+        if c.pos + 1 < leaf.len {
+            return Cursor {
+                leaf: c.leaf,
+                pos: c.pos + 1,
+            };
+        }
+        if leaf.next == NIL {
+            Cursor::END
+        } else {
+            Cursor {
+                leaf: leaf.next,
+                pos: 0,
+            }
+        }
+    }
+
+    pub fn prev(&self, c: Cursor) -> Cursor {
+        if c.leaf == NIL {
+            return c;
+        }
+        if c.pos > 0 {
+            return Cursor {
+                leaf: c.leaf,
+                pos: c.pos - 1,
+            };
+        }
+        let p = self.leaves[c.leaf as usize].prev;
+        if p == NIL {
+            Cursor::END
+        } else {
+            Cursor {
+                leaf: p,
+                pos: self.leaves[p as usize].len - 1,
+            }
+        }
+    }
+
+    /// The entry before the first one with `below(e) == false`, i.e. the last entry below.
+    pub fn last_below(&self, cmp: impl Fn(&E) -> Ordering, inclusive: bool) -> Cursor {
+        let c = if inclusive {
+            self.upper_bound(cmp)
+        } else {
+            self.lower_bound(cmp)
+        };
+        if c.is_end() {
+            self.last()
+        } else {
+            self.prev(c)
+        }
+    }
+
+    // ---- insert ------------------------------------------------------------------------
+
+    /// Inserts `e`; returns the equal entry instead when there is one (tree unchanged).
+    /// Requires a successful `reserve_insert` since the last modification.
+    pub fn insert(&mut self, e: E, cmp: impl Fn(&E, &E) -> Ordering) -> std::result::Result<(), E> {
+        if self.height == 0 {
+            let id = self.take_leaf();
+            let leaf = &mut self.leaves[id as usize];
+            leaf.len = 1;
+            leaf.prev = NIL;
+            leaf.next = NIL;
+            leaf.items[0] = e;
+            self.root = id;
+            self.height = 1;
+            self.first = id;
+            self.last = id;
+            self.len = 1;
+            self.version += 1;
+            return Ok(());
+        }
+        let mut path = [(0, 0); MAX_HEIGHT];
+        let below = |x: &E| cmp(x, &e) == Ordering::Less;
+        let (leaf_id, pos) =
+            self.descend(&|x: &E| cmp(x, &e) != Ordering::Greater, &below, &mut path);
+        {
+            let leaf = &self.leaves[leaf_id as usize];
+            if pos < leaf.len as usize && cmp(&leaf.items[pos], &e) == Ordering::Equal {
+                return Err(leaf.items[pos]);
+            }
+        }
+        self.len += 1;
+        self.version += 1;
+        let Some((mut sep, mut right)) = self.leaf_insert(leaf_id, pos, e) else {
+            return Ok(());
+        };
+        for level in (0..self.height - 1).rev() {
+            let (node, c) = path[level];
+            match self.inner_insert(node, c as usize, sep, right) {
+                None => return Ok(()),
+                Some((s, r)) => (sep, right) = (s, r),
+            }
+        }
+        // The root split: grow a level.
+        let id = self.take_inner();
+        let root = &mut self.inners[id as usize];
+        root.len = 2;
+        root.keys[0] = sep;
+        root.children[0] = self.root;
+        root.children[1] = right;
+        self.root = id;
+        self.height += 1;
+        Ok(())
+    }
+
+    /// Inserts into a leaf; on a split returns (separator, new right leaf).
+    fn leaf_insert(&mut self, id: u32, pos: usize, e: E) -> Option<(E, u32)> {
+        let len = self.leaves[id as usize].len as usize;
+        if len < LEAF_CAP {
+            let leaf = &mut self.leaves[id as usize];
+            leaf.items.copy_within(pos..len, pos + 1);
+            leaf.items[pos] = e;
+            leaf.len += 1;
+            return None;
+        }
+        let rid = self.take_leaf();
+        let split = LEAF_CAP / 2;
+        let (l, r) = two(&mut self.leaves, id, rid);
+        let moved = LEAF_CAP - split;
+        r.items[..moved].copy_from_slice(&l.items[split..]);
+        r.len = moved as u32;
+        l.len = split as u32;
+        r.next = l.next;
+        r.prev = id;
+        l.next = rid;
+        let target = if pos <= split { &mut *l } else { &mut *r };
+        let p = if pos <= split { pos } else { pos - split };
+        let n = target.len as usize;
+        target.items.copy_within(p..n, p + 1);
+        target.items[p] = e;
+        target.len += 1;
+        let sep = r.items[0];
+        let next = r.next;
+        if next == NIL {
+            self.last = rid;
+        } else {
+            self.leaves[next as usize].prev = rid;
+        }
+        Some((sep, rid))
+    }
+
+    /// Inserts (sep, child) after child `c` of an inner node; on a split returns the middle
+    /// separator and the new right node.
+    fn inner_insert(&mut self, id: u32, c: usize, sep: E, child: u32) -> Option<(E, u32)> {
+        let len = self.inners[id as usize].len as usize;
+        if len < INNER_CAP {
+            let n = &mut self.inners[id as usize];
+            n.keys.copy_within(c..len - 1, c + 1);
+            n.keys[c] = sep;
+            n.children.copy_within(c + 1..len, c + 2);
+            n.children[c + 1] = child;
+            n.len += 1;
+            return None;
+        }
+        // Build the overfull sequence, then split it in two.
+        let mut keys = [self.fill; INNER_CAP];
+        let mut children = [NIL; INNER_CAP + 1];
+        {
+            let n = &self.inners[id as usize];
+            keys[..c].copy_from_slice(&n.keys[..c]);
+            keys[c] = sep;
+            keys[c + 1..].copy_from_slice(&n.keys[c..]);
+            children[..c + 1].copy_from_slice(&n.children[..c + 1]);
+            children[c + 1] = child;
+            children[c + 2..].copy_from_slice(&n.children[c + 1..]);
+        }
+        let total = INNER_CAP + 1;
+        let left = total / 2;
+        let rid = self.take_inner();
+        let (l, r) = two(&mut self.inners, id, rid);
+        l.len = left as u32;
+        l.children[..left].copy_from_slice(&children[..left]);
+        l.keys[..left - 1].copy_from_slice(&keys[..left - 1]);
+        let up = keys[left - 1];
+        let right = total - left;
+        r.len = right as u32;
+        r.children[..right].copy_from_slice(&children[left..]);
+        r.keys[..right - 1].copy_from_slice(&keys[left..]);
+        Some((up, rid))
+    }
+
+    // ---- delete ------------------------------------------------------------------------
+
+    /// Removes the entry equal to `key` (by `cmp(entry)`), returning it. Never allocates.
+    pub fn remove(&mut self, cmp: impl Fn(&E) -> Ordering) -> Option<E> {
+        if self.height == 0 {
+            return None;
+        }
+        let mut path = [(0, 0); MAX_HEIGHT];
+        let below = |x: &E| cmp(x) == Ordering::Less;
+        let (leaf_id, pos) = self.descend(&|x: &E| cmp(x) != Ordering::Greater, &below, &mut path);
+        let leaf = &mut self.leaves[leaf_id as usize];
+        let len = leaf.len as usize;
+        if pos >= len || cmp(&leaf.items[pos]) != Ordering::Equal {
+            return None;
+        }
+        let removed = leaf.items[pos];
+        leaf.items.copy_within(pos + 1..len, pos);
+        leaf.len -= 1;
+        self.len -= 1;
+        self.version += 1;
+        let depth = self.height - 1;
+        if leaf.len == 0 && depth == 0 {
+            // The root leaf emptied: the tree is empty.
+            self.free_leaves.push(leaf_id);
+            self.root = NIL;
+            self.height = 0;
+            self.first = NIL;
+            self.last = NIL;
+            return Some(removed);
+        }
+        if pos == 0 && leaf.len > 0 {
+            // The leaf's minimum changed: the separator naming it must stay a live entry.
+            let new_min = leaf.items[0];
+            if let Some(level) = (0..depth).rev().find(|&l| path[l].1 > 0) {
+                let (node, c) = path[level];
+                self.inners[node as usize].keys[c as usize - 1] = new_min;
+            }
+        }
+        if (self.leaves[leaf_id as usize].len as usize) < LEAF_MIN && depth > 0 {
+            self.rebalance_leaf(&path, depth);
+        }
+        Some(removed)
+    }
+
+    fn rebalance_leaf(&mut self, path: &Path, depth: usize) {
+        let (parent, c) = path[depth - 1];
+        let c = c as usize;
+        let plen = self.inners[parent as usize].len as usize;
+        // Pair the leaf with its right sibling, or its left one when it is the last child.
+        let (li, ri) = if c + 1 < plen { (c, c + 1) } else { (c - 1, c) };
+        let (lid, rid) = {
+            let p = &self.inners[parent as usize];
+            (p.children[li], p.children[ri])
+        };
+        let (l, r) = two(&mut self.leaves, lid, rid);
+        let (ln, rn) = (l.len as usize, r.len as usize);
+        if ln + rn <= LEAF_CAP {
+            l.items[ln..ln + rn].copy_from_slice(&r.items[..rn]);
+            l.len = (ln + rn) as u32;
+            l.next = r.next;
+            let next = r.next;
+            if next == NIL {
+                self.last = lid;
+            } else {
+                self.leaves[next as usize].prev = lid;
+            }
+            self.free_leaves.push(rid);
+            self.inner_remove_child(parent, ri);
+            self.rebalance_inner(path, depth - 1);
+        } else if ln < rn {
+            let k = (rn - ln) / 2;
+            l.items[ln..ln + k].copy_from_slice(&r.items[..k]);
+            r.items.copy_within(k..rn, 0);
+            l.len += k as u32;
+            r.len -= k as u32;
+            let sep = r.items[0];
+            self.inners[parent as usize].keys[li] = sep;
+        } else {
+            let k = (ln - rn) / 2;
+            r.items.copy_within(0..rn, k);
+            r.items[..k].copy_from_slice(&l.items[ln - k..ln]);
+            l.len -= k as u32;
+            r.len += k as u32;
+            let sep = r.items[0];
+            self.inners[parent as usize].keys[li] = sep;
+        }
+    }
+
+    /// Removes child `ci` (> 0) and the separator before it.
+    fn inner_remove_child(&mut self, id: u32, ci: usize) {
+        let n = &mut self.inners[id as usize];
+        let len = n.len as usize;
+        n.keys.copy_within(ci..len - 1, ci - 1);
+        n.children.copy_within(ci + 1..len, ci);
+        n.len -= 1;
+    }
+
+    /// Restores the fill of the inner node at `path[level]` after it lost a child.
+    fn rebalance_inner(&mut self, path: &Path, level: usize) {
+        let (id, _) = path[level];
+        let len = self.inners[id as usize].len as usize;
+        if level == 0 {
+            if len == 1 {
+                // The root has a single child: shrink a level.
+                self.root = self.inners[id as usize].children[0];
+                self.free_inners.push(id);
+                self.height -= 1;
+            }
+            return;
+        }
+        if len >= INNER_MIN {
+            return;
+        }
+        let (parent, c) = path[level - 1];
+        let c = c as usize;
+        let plen = self.inners[parent as usize].len as usize;
+        let (li, ri) = if c + 1 < plen { (c, c + 1) } else { (c - 1, c) };
+        let (lid, rid, sep) = {
+            let p = &self.inners[parent as usize];
+            (p.children[li], p.children[ri], p.keys[li])
+        };
+        let (l, r) = two(&mut self.inners, lid, rid);
+        let (ln, rn) = (l.len as usize, r.len as usize);
+        if ln + rn <= INNER_CAP {
+            l.keys[ln - 1] = sep;
+            l.keys[ln..ln + rn - 1].copy_from_slice(&r.keys[..rn - 1]);
+            l.children[ln..ln + rn].copy_from_slice(&r.children[..rn]);
+            l.len = (ln + rn) as u32;
+            self.free_inners.push(rid);
+            self.inner_remove_child(parent, ri);
+            self.rebalance_inner(path, level - 1);
+        } else if ln < rn {
+            // Rotate k children from right to left through the parent.
+            let k = (rn - ln) / 2;
+            l.keys[ln - 1] = sep;
+            l.keys[ln..ln + k - 1].copy_from_slice(&r.keys[..k - 1]);
+            l.children[ln..ln + k].copy_from_slice(&r.children[..k]);
+            let up = r.keys[k - 1];
+            r.keys.copy_within(k..rn - 1, 0);
+            r.children.copy_within(k..rn, 0);
+            l.len += k as u32;
+            r.len -= k as u32;
+            self.inners[parent as usize].keys[li] = up;
+        } else {
+            let k = (ln - rn) / 2;
+            r.keys.copy_within(0..rn - 1, k);
+            r.children.copy_within(0..rn, k);
+            r.keys[k - 1] = sep;
+            r.keys[..k - 1].copy_from_slice(&l.keys[ln - k..ln - 1]);
+            r.children[..k].copy_from_slice(&l.children[ln - k..ln]);
+            let up = l.keys[ln - k - 1];
+            l.len -= k as u32;
+            r.len += k as u32;
+            self.inners[parent as usize].keys[li] = up;
+        }
+    }
+
+    /// Checks the structural invariants (tests): order, fill, separators, links, length.
+    pub fn check(&self, cmp: impl Fn(&E, &E) -> Ordering) -> std::result::Result<(), String> {
+        if self.height == 0 {
+            return if self.len == 0 {
+                Ok(())
+            } else {
+                Err("empty tree with len".into())
+            };
+        }
+        let mut count = 0;
+        let mut prev: Option<E> = None;
+        let mut c = self.first();
+        while let Some(e) = self.get(c) {
+            if let Some(p) = prev {
+                if cmp(&p, &e) != Ordering::Less {
+                    return Err(format!("order broken at entry {count}"));
+                }
+            }
+            prev = Some(e);
+            count += 1;
+            c = self.next(c);
+        }
+        if count != self.len {
+            return Err(format!("len {} but {count} entries linked", self.len));
+        }
+        self.check_node(self.root, 1, &cmp).map(|_| ())
+    }
+
+    /// Returns the subtree's minimum.
+    fn check_node(
+        &self,
+        id: u32,
+        level: usize,
+        cmp: &impl Fn(&E, &E) -> Ordering,
+    ) -> std::result::Result<E, String> {
+        if level == self.height {
+            let leaf = &self.leaves[id as usize];
+            if leaf.len == 0 || (self.height > 1 && (leaf.len as usize) < LEAF_MIN) {
+                return Err(format!("leaf {id} underfull: {}", leaf.len));
+            }
+            return Ok(leaf.items[0]);
+        }
+        let n = &self.inners[id as usize];
+        let len = n.len as usize;
+        if len < 2 || (level > 1 && len < INNER_MIN) {
+            return Err(format!("inner {id} underfull: {len}"));
+        }
+        let mut min = None;
+        for i in 0..len {
+            let m = self.check_node(n.children[i], level + 1, cmp)?;
+            if i == 0 {
+                min = Some(m);
+            } else if cmp(&n.keys[i - 1], &m) != Ordering::Equal {
+                return Err(format!(
+                    "separator {} of inner {id} is not its subtree minimum",
+                    i - 1
+                ));
+            }
+        }
+        Ok(min.expect("inner node has children"))
+    }
+}
+
+impl<E: Copy> Drop for BTree<E> {
+    fn drop(&mut self) {
+        self.quota.release(self.charged);
+    }
+}
+
+/// Two distinct mutable blocks of one arena.
+fn two<T>(v: &mut [Box<T>], a: u32, b: u32) -> (&mut T, &mut T) {
+    let (a, b) = (a as usize, b as usize);
+    assert_ne!(a, b, "a block paired with itself");
+    if a < b {
+        let (x, y) = v.split_at_mut(b);
+        (&mut x[a], &mut y[0])
+    } else {
+        let (x, y) = v.split_at_mut(a);
+        (&mut y[0], &mut x[b])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> BTree<u64> {
+        BTree::new(Rc::new(Quota::new(usize::MAX)), 0)
+    }
+
+    fn ins(t: &mut BTree<u64>, v: u64) -> bool {
+        let r = t.reserve_insert().unwrap();
+        match t.insert(v, |a, b| a.cmp(b)) {
+            Ok(()) => true,
+            Err(_) => {
+                t.unreserve(r);
+                false
+            }
+        }
+    }
+
+    #[test]
+    fn random_inserts_and_removes_keep_invariants() {
+        let mut t = tree();
+        let mut model = std::collections::BTreeSet::new();
+        let mut x: u64 = 88172645463325252;
+        for step in 0..60_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = x % 5000;
+            if x % 3 == 0 {
+                assert_eq!(t.remove(|e| e.cmp(&v)).is_some(), model.remove(&v));
+            } else {
+                assert_eq!(ins(&mut t, v), model.insert(v));
+            }
+            if step % 1000 == 0 {
+                t.check(|a, b| a.cmp(b)).unwrap();
+            }
+        }
+        t.check(|a, b| a.cmp(b)).unwrap();
+        let mut c = t.first();
+        let mut got = vec![];
+        while let Some(e) = t.get(c) {
+            got.push(e);
+            c = t.next(c);
+        }
+        assert_eq!(got, model.iter().copied().collect::<Vec<_>>());
+        for v in model.clone() {
+            assert_eq!(t.remove(|e| e.cmp(&v)), Some(v));
+        }
+        assert!(t.is_empty());
+        t.check(|a, b| a.cmp(b)).unwrap();
+    }
+
+    #[test]
+    fn bounds() {
+        let mut t = tree();
+        for v in (0..1000).map(|v| v * 2) {
+            ins(&mut t, v);
+        }
+        assert_eq!(t.get(t.lower_bound(|e| e.cmp(&7))), Some(8));
+        assert_eq!(t.get(t.lower_bound(|e| e.cmp(&8))), Some(8));
+        assert_eq!(t.get(t.upper_bound(|e| e.cmp(&8))), Some(10));
+        assert_eq!(t.get(t.last_below(|e| e.cmp(&8), true)), Some(8));
+        assert_eq!(t.get(t.last_below(|e| e.cmp(&8), false)), Some(6));
+        assert!(t.lower_bound(|e| e.cmp(&5000)).is_end());
+        assert_eq!(t.get(t.last_below(|e| e.cmp(&5000), true)), Some(1998));
+    }
+
+    #[test]
+    fn failed_reservation_leaves_accounting_unchanged() {
+        let quota = Rc::new(Quota::new(20_000));
+        let mut t: BTree<u64> = BTree::new(quota.clone(), 0);
+        let mut v = 0;
+        loop {
+            let before = quota.used();
+            match t.reserve_insert() {
+                Ok(_) => {
+                    t.insert(v, |a, b| a.cmp(b)).unwrap();
+                    v += 1;
+                }
+                Err(e) => {
+                    assert_eq!(e.code(), crate::ffi::abi::JB_E_MEMORY);
+                    assert_eq!(quota.used(), before);
+                    break;
+                }
+            }
+        }
+        assert!(v > 100);
+        drop(t);
+        assert_eq!(quota.used(), 0);
+    }
+}

@@ -1,0 +1,336 @@
+//! The engine: spaces by name, the memory quota, statistics, the logger and its deferred
+//! queue. Single-threaded: the C boundary makes sure only the owning thread gets here.
+
+pub mod btree;
+pub mod index;
+pub mod key;
+pub mod space;
+pub mod tuple;
+pub mod value;
+
+use crate::error::{Error, Result};
+use crate::guard::{self, CallbackKind};
+use crate::mem::Quota;
+use key::KeyPart;
+use space::{FormatField, Space};
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use tuple::TuplePtr;
+
+pub const DEFAULT_MEMORY_LIMIT: usize = 256 << 20;
+pub const DEFAULT_MAX_TUPLE_SIZE: usize = 1 << 20;
+const MAX_NAME: usize = 64;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    pub memory_limit: usize,
+    pub max_tuple_size: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            memory_limit: DEFAULT_MEMORY_LIMIT,
+            max_tuple_size: DEFAULT_MAX_TUPLE_SIZE,
+        }
+    }
+}
+
+/// Identifies a space across drops: its slot and the uid it had when looked up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpaceId {
+    pub slot: u32,
+    pub uid: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    pub hot_calls: u64,
+    pub safe_calls: u64,
+    pub reentry_refused: u64,
+    pub callbacks_deferred: u64,
+    pub callbacks_run: u64,
+    pub callbacks_dropped: u64,
+}
+
+/// A log sink: a C function and its context, with the kind that says where it may run.
+#[derive(Clone, Copy)]
+pub struct Logger {
+    pub func: unsafe extern "C" fn(*mut std::ffi::c_void, i32, *const std::ffi::c_char, usize),
+    pub ctx: *mut std::ffi::c_void,
+    pub kind: CallbackKind,
+}
+
+pub struct Engine {
+    quota: Rc<Quota>,
+    options: Options,
+    spaces: Vec<Option<Space>>,
+    by_name: HashMap<String, u32>,
+    next_uid: u64,
+    pub stats: Stats,
+    pub poisoned: Option<String>,
+    logger: Option<Logger>,
+    deferred: VecDeque<(i32, String, usize)>,
+    /// Set while the quota refuses writes, so the warning is logged once per episode.
+    memory_warned: bool,
+}
+
+impl Engine {
+    pub fn open(options: Options) -> Result<Engine> {
+        if options.memory_limit < 4096 {
+            return Err(Error::IllegalParams(format!(
+                "memory_limit {} is too small; give at least 4096 bytes",
+                options.memory_limit
+            )));
+        }
+        if options.max_tuple_size < 16 || options.max_tuple_size > (1 << 30) {
+            return Err(Error::IllegalParams(format!(
+                "max_tuple_size {} is out of range; give 16 bytes to 1 GiB",
+                options.max_tuple_size
+            )));
+        }
+        Ok(Engine {
+            quota: Rc::new(Quota::new(options.memory_limit)),
+            options,
+            spaces: Vec::new(),
+            by_name: HashMap::new(),
+            next_uid: 1,
+            stats: Stats::default(),
+            poisoned: None,
+            logger: None,
+            deferred: VecDeque::new(),
+            memory_warned: false,
+        })
+    }
+
+    pub fn quota(&self) -> &Rc<Quota> {
+        &self.quota
+    }
+
+    pub fn options(&self) -> Options {
+        self.options
+    }
+
+    fn uid(&mut self) -> u64 {
+        self.next_uid += 1;
+        self.next_uid
+    }
+
+    pub fn check_writable(&self) -> Result<()> {
+        match &self.poisoned {
+            Some(why) => Err(Error::Poisoned(format!(
+                "engine refuses writes after an internal error ({why}); reads still work, \
+                 reopen the engine to write again"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    pub fn create_space(&mut self, name: &str, format: Vec<FormatField>) -> Result<SpaceId> {
+        check_name(name, "space")?;
+        if self.by_name.contains_key(name) {
+            return Err(Error::Exists(format!("space '{name}' already exists")));
+        }
+        let uid = self.uid();
+        let slot = match self.spaces.iter().position(Option::is_none) {
+            Some(s) => s,
+            None => {
+                self.spaces
+                    .try_reserve(1)
+                    .map_err(|_| Error::memory("a space", 64, 0, 0))?;
+                self.spaces.push(None);
+                self.spaces.len() - 1
+            }
+        };
+        self.by_name
+            .try_reserve(1)
+            .map_err(|_| Error::memory("a space", 64, 0, 0))?;
+        let space = Space::new(
+            name.to_owned(),
+            uid,
+            format,
+            self.quota.clone(),
+            self.options.max_tuple_size,
+        );
+        self.spaces[slot] = Some(space);
+        self.by_name.insert(name.to_owned(), slot as u32);
+        self.log(2, &format!("created space '{name}'"));
+        Ok(SpaceId {
+            slot: slot as u32,
+            uid,
+        })
+    }
+
+    pub fn find_space(&self, name: &str) -> Result<SpaceId> {
+        let slot = *self.by_name.get(name).ok_or_else(|| {
+            Error::NoSuchSpace(format!(
+                "no space named '{name}'; create it with create_space"
+            ))
+        })?;
+        let uid = self.spaces[slot as usize].as_ref().map_or(0, |s| s.uid);
+        Ok(SpaceId { slot, uid })
+    }
+
+    pub fn space(&self, id: SpaceId) -> Result<&Space> {
+        match self.spaces.get(id.slot as usize) {
+            Some(Some(s)) if s.uid == id.uid => Ok(s),
+            _ => Err(dropped("space")),
+        }
+    }
+
+    pub fn space_mut(&mut self, id: SpaceId) -> Result<&mut Space> {
+        match self.spaces.get_mut(id.slot as usize) {
+            Some(Some(s)) if s.uid == id.uid => Ok(s),
+            _ => Err(dropped("space")),
+        }
+    }
+
+    pub fn drop_space(&mut self, id: SpaceId) -> Result<Space> {
+        self.space(id)?;
+        let space = self.spaces[id.slot as usize].take().expect("checked above");
+        self.by_name.remove(&space.name);
+        self.log(2, &format!("dropped space '{}'", space.name));
+        Ok(space)
+    }
+
+    pub fn spaces(&self) -> impl Iterator<Item = &Space> {
+        self.spaces.iter().flatten()
+    }
+
+    pub fn spaces_mut(&mut self) -> impl Iterator<Item = &mut Space> {
+        self.spaces.iter_mut().flatten()
+    }
+
+    /// Creates an index; returns its position in the space and its uid.
+    pub fn create_index(
+        &mut self,
+        id: SpaceId,
+        name: &str,
+        parts: Vec<KeyPart>,
+        unique: bool,
+    ) -> Result<(usize, u64)> {
+        check_name(name, "index")?;
+        if parts.is_empty() || parts.len() > key::MAX_PARTS {
+            return Err(Error::IllegalParams(format!(
+                "index '{name}' needs 1 to {} parts, got {}",
+                key::MAX_PARTS,
+                parts.len()
+            )));
+        }
+        let uid = self.uid();
+        let space = self.space_mut(id)?;
+        let pos = space.add_index(name.to_owned(), uid, parts, unique, placeholder())?;
+        let sname = space.name.clone();
+        self.log(2, &format!("created index '{name}' of space '{sname}'"));
+        Ok((pos, uid))
+    }
+
+    /// Reports a refused write (for the once-per-episode memory warning).
+    pub fn note_result<T>(&mut self, r: &Result<T>) {
+        match r {
+            Err(Error::Memory(msg)) if !self.memory_warned => {
+                self.memory_warned = true;
+                let msg = format!("writes are failing for lack of memory: {msg}");
+                self.log(1, &msg);
+            }
+            Ok(_) if self.memory_warned => self.memory_warned = false,
+            _ => {}
+        }
+    }
+
+    pub fn tuple_count(&self) -> u64 {
+        self.spaces().map(|s| s.len() as u64).sum()
+    }
+
+    pub fn set_logger(&mut self, logger: Option<Logger>) {
+        self.logger = logger;
+    }
+
+    pub fn pending(&self) -> usize {
+        self.deferred.len()
+    }
+
+    /// Delivers a message: at once when the logger may run here, else queued for a SAFE entry.
+    pub fn log(&mut self, level: i32, msg: &str) {
+        let Some(logger) = self.logger else { return };
+        if logger.kind == CallbackKind::Lua && guard::hot_active() {
+            // Never run Lua under a HOT entry: queue it, charged to the quota.
+            let size = msg.len() + 32;
+            let mut text = String::new();
+            if self.quota.charge(size, "a deferred log message").is_err()
+                || text.try_reserve_exact(msg.len()).is_err()
+            {
+                self.stats.callbacks_dropped += 1;
+                return;
+            }
+            text.push_str(msg);
+            if self.deferred.try_reserve(1).is_err() {
+                self.quota.release(size);
+                self.stats.callbacks_dropped += 1;
+                return;
+            }
+            self.deferred.push_back((level, text, size));
+            self.stats.callbacks_deferred += 1;
+            return;
+        }
+        self.stats.callbacks_run += 1;
+        call_logger(logger, level, msg);
+    }
+
+    /// Runs up to `max` queued callbacks (0 = all). Only from SAFE entries.
+    pub fn run_deferred(&mut self, max: usize) -> usize {
+        let mut ran = 0;
+        while max == 0 || ran < max {
+            let Some((level, msg, size)) = self.deferred.pop_front() else {
+                break;
+            };
+            self.quota.release(size);
+            if let Some(logger) = self.logger {
+                self.stats.callbacks_run += 1;
+                call_logger(logger, level, &msg);
+            }
+            ran += 1;
+        }
+        ran
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        for (_, _, size) in self.deferred.drain(..) {
+            self.quota.release(size);
+        }
+    }
+}
+
+fn call_logger(logger: Logger, level: i32, msg: &str) {
+    // SAFETY: the registrant promised that func is callable with ctx while registered
+    // (jb_engine_set_logger's contract); msg is valid for the call.
+    unsafe {
+        (logger.func)(
+            logger.ctx,
+            level,
+            msg.as_ptr() as *const std::ffi::c_char,
+            msg.len(),
+        )
+    }
+}
+
+/// A never-dereferenced placeholder for unused tree slots.
+fn placeholder() -> TuplePtr {
+    tuple::TuplePtr::dangling()
+}
+
+fn dropped(what: &str) -> Error {
+    Error::BadHandle(format!("the {what} was dropped; look it up again"))
+}
+
+fn check_name(name: &str, what: &str) -> Result<()> {
+    if name.is_empty() || name.len() > MAX_NAME || name.bytes().any(|b| b == 0) {
+        return Err(Error::IllegalParams(format!(
+            "{what} name '{}' is invalid: give 1 to {MAX_NAME} bytes without NUL",
+            name.escape_default()
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,361 @@
+//! A space: an optional format, a unique primary index and secondary indexes, and the write
+//! path. Every write validates, then encodes, checks unique keys and reserves index blocks in
+//! every index, and only then applies — the applying part cannot fail, so a failure at any
+//! earlier point leaves the space, its indexes and the quota exactly as they were.
+
+use super::index::Index;
+use super::key::{FieldType, KeyDef, KeyPart};
+use super::tuple::{TuplePtr, TupleRef};
+use super::value::Value;
+use crate::engine::btree::Reservation;
+use crate::error::{Error, Result};
+use crate::mem::Quota;
+use std::rc::Rc;
+
+#[derive(Clone, Debug)]
+pub struct FormatField {
+    pub name: String,
+    pub ty: FieldType,
+    pub nullable: bool,
+}
+
+pub struct Space {
+    pub name: String,
+    pub uid: u64,
+    pub format: Vec<FormatField>,
+    pub indexes: Vec<Index>,
+    pub handle: u64,
+    quota: Rc<Quota>,
+    max_tuple_size: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Insert,
+    Replace,
+}
+
+impl Space {
+    pub fn new(
+        name: String,
+        uid: u64,
+        format: Vec<FormatField>,
+        quota: Rc<Quota>,
+        max_tuple_size: usize,
+    ) -> Space {
+        Space {
+            name,
+            uid,
+            format,
+            indexes: Vec::new(),
+            handle: 0,
+            quota,
+            max_tuple_size,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.indexes.first().map_or(0, |pk| pk.tree.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn index_pos(&self, name: &str) -> Option<usize> {
+        self.indexes.iter().position(|i| i.name == name)
+    }
+
+    fn primary(&self) -> Result<&Index> {
+        self.indexes.first().ok_or_else(|| {
+            Error::NoSuchIndex(format!(
+                "space '{}' has no primary index; create one with create_index first",
+                self.name
+            ))
+        })
+    }
+
+    /// Checks a tuple against the format and every index's parts.
+    fn check_tuple(&self, fields: &[Value]) -> Result<()> {
+        for (i, f) in self.format.iter().enumerate() {
+            let v = fields.get(i).copied().unwrap_or(Value::Nil);
+            let ok = (v == Value::Nil && f.nullable) || (v != Value::Nil && f.ty.accepts(&v));
+            if !ok {
+                return Err(Error::FieldType(format!(
+                    "space '{}' field {} ('{}') must be {}{}, got {}",
+                    self.name,
+                    i + 1,
+                    f.name,
+                    f.ty.name(),
+                    if f.nullable { " or nil" } else { "" },
+                    if i < fields.len() {
+                        v.type_name()
+                    } else {
+                        "nothing (tuple too short)"
+                    }
+                )));
+            }
+        }
+        for idx in &self.indexes {
+            for p in &idx.def.parts {
+                let v = fields
+                    .get(p.fieldno as usize)
+                    .copied()
+                    .unwrap_or(Value::Nil);
+                if !p.ty.accepts(&v) {
+                    return Err(Error::FieldType(format!(
+                        "space '{}' index '{}' needs field {} to be {}, got {}",
+                        self.name,
+                        idx.name,
+                        p.fieldno + 1,
+                        p.ty.name(),
+                        v.type_name()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn insert(&mut self, fields: &[Value]) -> Result<TuplePtr> {
+        self.write(fields, Mode::Insert).map(|(t, _)| t)
+    }
+
+    /// Returns the new tuple and the one it replaced (the caller now owns that reference).
+    pub fn replace(&mut self, fields: &[Value]) -> Result<(TuplePtr, Option<TupleRef>)> {
+        self.write(fields, Mode::Replace)
+    }
+
+    fn write(&mut self, fields: &[Value], mode: Mode) -> Result<(TuplePtr, Option<TupleRef>)> {
+        self.primary()?;
+        self.check_tuple(fields)?;
+        let new = TuplePtr::new(fields, &self.quota, self.max_tuple_size)?;
+        let result = self.check_unique(new, mode).and_then(|old| {
+            let marks = self.reserve_all()?;
+            Ok((old, marks))
+        });
+        let (old, _marks) = match result {
+            Ok(ok) => ok,
+            Err(e) => {
+                new.decref(&self.quota);
+                return Err(e);
+            }
+        };
+        // Apply: nothing below can fail.
+        if let Some(old) = old {
+            for idx in &mut self.indexes {
+                let def = &idx.def;
+                idx.tree.remove(|e| def.cmp_tuples(*e, old));
+            }
+        }
+        for idx in &mut self.indexes {
+            let def = &idx.def;
+            let inserted = idx.tree.insert(new, |a, b| def.cmp_tuples(*a, *b));
+            assert!(inserted.is_ok(), "unique keys were checked before applying");
+        }
+        Ok((new, old.map(|t| TupleRef::adopt(t, &self.quota))))
+    }
+
+    /// Finds the tuple `new` replaces (by primary key) and refuses duplicates elsewhere.
+    fn check_unique(&self, new: TuplePtr, mode: Mode) -> Result<Option<TuplePtr>> {
+        let pk = &self.indexes[0];
+        let old = pk.tree.find(|e| pk.def.cmp_tuples(*e, new));
+        if let (Some(_), Mode::Insert) = (old, mode) {
+            return Err(self.duplicate(pk, new));
+        }
+        for idx in self.indexes.iter().skip(1).filter(|i| i.unique) {
+            let found = idx.tree.find(|e| idx.def.cmp_user_parts(*e, new));
+            if found.is_some() && found != old {
+                return Err(self.duplicate(idx, new));
+            }
+        }
+        Ok(old)
+    }
+
+    fn duplicate(&self, idx: &Index, t: TuplePtr) -> Error {
+        let key: Vec<String> = idx
+            .def
+            .parts
+            .iter()
+            .map(|p| show(&t.field(p.fieldno as usize)))
+            .collect();
+        Error::TupleFound(format!(
+            "duplicate key [{}] in unique index '{}' of space '{}'",
+            key.join(", "),
+            idx.name,
+            self.name
+        ))
+    }
+
+    /// Reserves blocks for one insert in every index, all or none.
+    fn reserve_all(&mut self) -> Result<Vec<Reservation>> {
+        let mut marks = Vec::new();
+        if marks.try_reserve_exact(self.indexes.len()).is_err() {
+            return Err(Error::memory(
+                "a write",
+                self.indexes.len() * 48,
+                self.quota.used(),
+                self.quota.limit(),
+            ));
+        }
+        for i in 0..self.indexes.len() {
+            match self.indexes[i].tree.reserve_insert() {
+                Ok(m) => marks.push(m),
+                Err(e) => {
+                    for (j, m) in marks.into_iter().enumerate().rev() {
+                        self.indexes[j].tree.unreserve(m);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(marks)
+    }
+
+    /// Deletes by primary key; returns the deleted tuple (the caller owns the reference).
+    pub fn delete(&mut self, key: &[Value]) -> Result<Option<TupleRef>> {
+        let pk = self.primary()?;
+        let name = &self.name;
+        pk.def.check_key(key, true, &|| {
+            format!("delete from space '{name}' by index '{}'", pk.name)
+        })?;
+        let Some(old) = pk.find_key(key) else {
+            return Ok(None);
+        };
+        for idx in &mut self.indexes {
+            let def = &idx.def;
+            idx.tree.remove(|e| def.cmp_tuples(*e, old));
+        }
+        Ok(Some(TupleRef::adopt(old, &self.quota)))
+    }
+
+    /// Adds an index; a secondary one is built over the existing tuples (all or nothing).
+    pub fn add_index(
+        &mut self,
+        name: String,
+        uid: u64,
+        parts: Vec<KeyPart>,
+        unique: bool,
+        fill: TuplePtr,
+    ) -> Result<usize> {
+        if self.index_pos(&name).is_some() {
+            return Err(Error::Exists(format!(
+                "index '{name}' already exists in space '{}'",
+                self.name
+            )));
+        }
+        if self.indexes.is_empty() && !unique {
+            return Err(Error::IllegalParams(format!(
+                "the first index of space '{}' is its primary key and must be unique",
+                self.name
+            )));
+        }
+        for (i, p) in parts.iter().enumerate() {
+            if let Some(f) = self.format.get(p.fieldno as usize) {
+                let compatible = f.ty == p.ty
+                    || f.ty == FieldType::Any
+                    || (p.ty == FieldType::Number
+                        && matches!(f.ty, FieldType::Integer | FieldType::Unsigned))
+                    || (p.ty == FieldType::Integer && f.ty == FieldType::Unsigned);
+                if !compatible || f.nullable {
+                    return Err(Error::FieldType(format!(
+                        "index '{name}' part {} ({}) does not fit field {} ('{}') of space '{}', which is {}{}",
+                        i + 1,
+                        p.ty.name(),
+                        p.fieldno + 1,
+                        f.name,
+                        self.name,
+                        f.ty.name(),
+                        if f.nullable { " and nullable" } else { "" }
+                    )));
+                }
+            }
+        }
+        let def = KeyDef::new(parts, unique, self.indexes.first().map(|pk| &pk.def));
+        let mut index = Index::new(name, uid, unique, def, self.quota.clone(), fill);
+        if let Some(pk) = self.indexes.first() {
+            let mut c = pk.tree.first();
+            while let Some(t) = pk.tree.get(c) {
+                for p in &index.def.parts {
+                    let v = t.field(p.fieldno as usize);
+                    if !p.ty.accepts(&v) {
+                        return Err(Error::FieldType(format!(
+                            "cannot build index '{}' of space '{}': a tuple has {} in field {}, not {}",
+                            index.name,
+                            self.name,
+                            v.type_name(),
+                            p.fieldno + 1,
+                            p.ty.name()
+                        )));
+                    }
+                }
+                index.tree.reserve_insert()?;
+                let def = &index.def;
+                if index.unique {
+                    if index.tree.find(|e| def.cmp_user_parts(*e, t)).is_some() {
+                        return Err(self.duplicate(&index, t));
+                    }
+                }
+                let inserted = index.tree.insert(t, |a, b| def.cmp_tuples(*a, *b));
+                assert!(inserted.is_ok(), "entries of a secondary index are unique");
+                c = pk.tree.next(c);
+            }
+        }
+        if self.indexes.try_reserve(1).is_err() {
+            return Err(Error::memory(
+                "an index",
+                1,
+                self.quota.used(),
+                self.quota.limit(),
+            ));
+        }
+        self.indexes.push(index);
+        Ok(self.indexes.len() - 1)
+    }
+
+    /// Removes an index. The primary one goes only when it is the last, taking the tuples.
+    pub fn drop_index(&mut self, pos: usize) -> Result<Index> {
+        if pos == 0 && self.indexes.len() > 1 {
+            return Err(Error::IllegalParams(format!(
+                "cannot drop primary index '{}' of space '{}' while it has secondary indexes; drop those first",
+                self.indexes[0].name, self.name
+            )));
+        }
+        let index = self.indexes.remove(pos);
+        if pos == 0 {
+            release_all(&index, &self.quota);
+        }
+        Ok(index)
+    }
+}
+
+/// Drops the space's reference on every tuple of a primary index.
+fn release_all(pk: &Index, quota: &Quota) {
+    let mut c = pk.tree.first();
+    while let Some(t) = pk.tree.get(c) {
+        c = pk.tree.next(c);
+        t.decref(quota);
+    }
+}
+
+impl Drop for Space {
+    fn drop(&mut self) {
+        // Secondary indexes first: they only point at tuples the primary one holds.
+        self.indexes.truncate(1);
+        if let Some(pk) = self.indexes.pop() {
+            release_all(&pk, &self.quota);
+        }
+    }
+}
+
+/// A value as the user wrote it, for error messages.
+pub fn show(v: &Value) -> String {
+    match v {
+        Value::Nil => "nil".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Uint(u) => u.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Double(d) => d.to_string(),
+        Value::Str(s) => format!("'{}'", String::from_utf8_lossy(s)),
+    }
+}

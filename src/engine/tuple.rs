@@ -1,0 +1,169 @@
+//! Tuples: immutable, reference-counted MessagePack arrays in one allocation each
+//! (`[refs: u32][size: u32][data]`), charged to the engine's quota for their whole size.
+
+use super::value::{self, Value};
+use crate::error::{Error, Result};
+use crate::mem::Quota;
+use std::alloc::Layout;
+use std::ptr::NonNull;
+use std::rc::Rc;
+
+const HEADER: usize = 8;
+
+/// A raw tuple pointer. It does not own a reference: whoever stores one must hold a reference
+/// for as long as it may be dereferenced (indexes hold the space's, handles and iterators
+/// hold `TupleRef`s).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TuplePtr(NonNull<u8>);
+
+impl TuplePtr {
+    /// Encodes `fields` into a new tuple with one reference, charged to `quota`.
+    pub fn new(fields: &[Value], quota: &Quota, max_size: usize) -> Result<TuplePtr> {
+        let size = value::array_header_len(fields.len())
+            + fields.iter().map(Value::encoded_len).sum::<usize>();
+        if size > max_size {
+            return Err(Error::IllegalParams(format!(
+                "tuple of {size} bytes is larger than max_tuple_size {max_size}; \
+                 split the data or open the engine with a larger max_tuple_size"
+            )));
+        }
+        let mut data = Vec::new();
+        if data.try_reserve_exact(size).is_err() {
+            return Err(Error::memory("a tuple", size, quota.used(), quota.limit()));
+        }
+        value::encode_array_header(fields.len(), &mut data);
+        for f in fields {
+            f.encode(&mut data);
+        }
+        debug_assert_eq!(data.len(), size);
+        Self::from_data(&data, quota)
+    }
+
+    /// Copies already encoded, validated tuple data into a new tuple with one reference.
+    pub fn from_data(data: &[u8], quota: &Quota) -> Result<TuplePtr> {
+        let total = HEADER + data.len();
+        quota.charge(total, "a tuple")?;
+        let layout = Self::layout(data.len());
+        // SAFETY: the layout is non-zero-sized (HEADER > 0).
+        let raw = unsafe { std::alloc::alloc(layout) };
+        let Some(ptr) = NonNull::new(raw) else {
+            quota.release(total);
+            return Err(Error::memory("a tuple", total, quota.used(), quota.limit()));
+        };
+        // SAFETY: ptr points to `total` fresh bytes aligned to 4; we initialise all of them.
+        unsafe {
+            (ptr.as_ptr() as *mut u32).write(1);
+            (ptr.as_ptr().add(4) as *mut u32).write(data.len() as u32);
+            std::ptr::copy_nonoverlapping(data.as_ptr(), ptr.as_ptr().add(HEADER), data.len());
+        }
+        Ok(TuplePtr(ptr))
+    }
+
+    fn layout(size: usize) -> Layout {
+        Layout::from_size_align(HEADER + size, 4).expect("tuple size is bounded")
+    }
+
+    fn refs(self) -> *mut u32 {
+        self.0.as_ptr() as *mut u32
+    }
+
+    /// The tuple's MessagePack data.
+    pub fn data<'a>(self) -> &'a [u8] {
+        // SAFETY: a TuplePtr is only dereferenced while a reference is held (type invariant),
+        // so the allocation is live; the size word was written at creation and never changes.
+        unsafe {
+            let size = *(self.0.as_ptr().add(4) as *const u32) as usize;
+            std::slice::from_raw_parts(self.0.as_ptr().add(HEADER), size)
+        }
+    }
+
+    /// Bytes charged for this tuple.
+    pub fn charged_size(self) -> usize {
+        HEADER + self.data().len()
+    }
+
+    pub fn field<'a>(self, fieldno: usize) -> Value<'a> {
+        // Tuple data is produced by the engine and always well formed.
+        value::field(self.data(), fieldno).unwrap_or(Value::Nil)
+    }
+
+    pub fn field_count(self) -> usize {
+        let mut pos = 0;
+        value::decode_array_header(self.data(), &mut pos).unwrap_or(0)
+    }
+
+    pub fn incref(self) {
+        // SAFETY: the caller holds a reference, so the header is live; the engine is single-
+        // threaded (handles are checked against the owning thread), so no data race.
+        unsafe { *self.refs() += 1 }
+    }
+
+    /// Drops one reference, freeing the tuple and releasing its charge at zero.
+    pub fn decref(self, quota: &Quota) {
+        // SAFETY: as in incref; after the count reaches zero nobody holds the pointer, so
+        // freeing with the layout it was allocated with is sound.
+        unsafe {
+            let refs = self.refs();
+            *refs -= 1;
+            if *refs == 0 {
+                let size = self.data().len();
+                quota.release(HEADER + size);
+                std::alloc::dealloc(self.0.as_ptr(), Self::layout(size));
+            }
+        }
+    }
+}
+
+/// An owned reference to a tuple, released on drop. Keeps its quota alive, so it may outlive
+/// the engine (a tuple held by the caller after close stays readable).
+#[derive(Debug)]
+pub struct TupleRef {
+    ptr: TuplePtr,
+    quota: Rc<Quota>,
+}
+
+impl TupleRef {
+    /// Takes a new reference to `ptr`.
+    pub fn new(ptr: TuplePtr, quota: &Rc<Quota>) -> TupleRef {
+        ptr.incref();
+        TupleRef {
+            ptr,
+            quota: quota.clone(),
+        }
+    }
+
+    /// Adopts a reference the caller already holds.
+    pub fn adopt(ptr: TuplePtr, quota: &Rc<Quota>) -> TupleRef {
+        TupleRef {
+            ptr,
+            quota: quota.clone(),
+        }
+    }
+
+    pub fn ptr(&self) -> TuplePtr {
+        self.ptr
+    }
+
+    pub fn data(&self) -> &[u8] {
+        self.ptr.data()
+    }
+}
+
+impl Clone for TupleRef {
+    fn clone(&self) -> TupleRef {
+        TupleRef::new(self.ptr, &self.quota)
+    }
+}
+
+impl Drop for TupleRef {
+    fn drop(&mut self) {
+        self.ptr.decref(&self.quota);
+    }
+}
+
+impl TuplePtr {
+    /// A placeholder for unused slots of index blocks; never dereferenced.
+    pub(crate) fn dangling() -> TuplePtr {
+        TuplePtr(NonNull::dangling())
+    }
+}

@@ -1,0 +1,286 @@
+//! Field values and their MessagePack encoding: a tuple's data is one MessagePack array, the
+//! same bytes the C ABI's `_data` functions copy out.
+
+use crate::error::{Error, Result};
+use std::cmp::Ordering;
+
+/// One field. Integers are canonical: non-negative ones are always `Uint`, `Int` is negative.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value<'a> {
+    Nil,
+    Bool(bool),
+    Uint(u64),
+    Int(i64),
+    Double(f64),
+    Str(&'a [u8]),
+}
+
+impl Value<'_> {
+    pub fn int(i: i64) -> Value<'static> {
+        if i >= 0 {
+            Value::Uint(i as u64)
+        } else {
+            Value::Int(i)
+        }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Nil => "nil",
+            Value::Bool(_) => "boolean",
+            Value::Uint(_) => "unsigned",
+            Value::Int(_) => "integer",
+            Value::Double(_) => "number",
+            Value::Str(_) => "string",
+        }
+    }
+
+    /// Bytes this value takes in MessagePack.
+    pub fn encoded_len(&self) -> usize {
+        match *self {
+            Value::Nil | Value::Bool(_) => 1,
+            Value::Uint(u) => match u {
+                0..=0x7f => 1,
+                0x80..=0xff => 2,
+                0x100..=0xffff => 3,
+                0x1_0000..=0xffff_ffff => 5,
+                _ => 9,
+            },
+            Value::Int(i) => match i {
+                -32..=-1 => 1,
+                -128..=-33 => 2,
+                -32768..=-129 => 3,
+                -2147483648..=-32769 => 5,
+                _ => 9,
+            },
+            Value::Double(_) => 9,
+            Value::Str(s) => str_header_len(s.len()) + s.len(),
+        }
+    }
+
+    /// Appends the encoding; `out` must have room (callers size it with `encoded_len`).
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        match *self {
+            Value::Nil => out.push(0xc0),
+            Value::Bool(b) => out.push(if b { 0xc3 } else { 0xc2 }),
+            Value::Uint(u) => match u {
+                0..=0x7f => out.push(u as u8),
+                0x80..=0xff => out.extend_from_slice(&[0xcc, u as u8]),
+                0x100..=0xffff => {
+                    out.push(0xcd);
+                    out.extend_from_slice(&(u as u16).to_be_bytes())
+                }
+                0x1_0000..=0xffff_ffff => {
+                    out.push(0xce);
+                    out.extend_from_slice(&(u as u32).to_be_bytes())
+                }
+                _ => {
+                    out.push(0xcf);
+                    out.extend_from_slice(&u.to_be_bytes())
+                }
+            },
+            Value::Int(i) => match i {
+                -32..=-1 => out.push(i as u8),
+                -128..=-33 => out.extend_from_slice(&[0xd0, i as u8]),
+                -32768..=-129 => {
+                    out.push(0xd1);
+                    out.extend_from_slice(&(i as i16).to_be_bytes())
+                }
+                -2147483648..=-32769 => {
+                    out.push(0xd2);
+                    out.extend_from_slice(&(i as i32).to_be_bytes())
+                }
+                _ => {
+                    out.push(0xd3);
+                    out.extend_from_slice(&i.to_be_bytes())
+                }
+            },
+            Value::Double(d) => {
+                out.push(0xcb);
+                out.extend_from_slice(&d.to_be_bytes())
+            }
+            Value::Str(s) => {
+                let n = s.len();
+                if n < 32 {
+                    out.push(0xa0 | n as u8);
+                } else if n <= 0xff {
+                    out.extend_from_slice(&[0xd9, n as u8]);
+                } else if n <= 0xffff {
+                    out.push(0xda);
+                    out.extend_from_slice(&(n as u16).to_be_bytes());
+                } else {
+                    out.push(0xdb);
+                    out.extend_from_slice(&(n as u32).to_be_bytes());
+                }
+                out.extend_from_slice(s)
+            }
+        }
+    }
+}
+
+fn str_header_len(n: usize) -> usize {
+    match n {
+        0..=31 => 1,
+        32..=0xff => 2,
+        0x100..=0xffff => 3,
+        _ => 5,
+    }
+}
+
+pub fn array_header_len(n: usize) -> usize {
+    match n {
+        0..=15 => 1,
+        16..=0xffff => 3,
+        _ => 5,
+    }
+}
+
+pub fn encode_array_header(n: usize, out: &mut Vec<u8>) {
+    if n < 16 {
+        out.push(0x90 | n as u8);
+    } else if n <= 0xffff {
+        out.push(0xdc);
+        out.extend_from_slice(&(n as u16).to_be_bytes());
+    } else {
+        out.push(0xdd);
+        out.extend_from_slice(&(n as u32).to_be_bytes());
+    }
+}
+
+fn malformed() -> Error {
+    Error::IllegalParams("malformed tuple data: not a MessagePack array of scalars".into())
+}
+
+/// Reads `N` bytes at `*pos`, advancing it.
+fn take<'a>(buf: &'a [u8], pos: &mut usize, n: usize) -> Result<&'a [u8]> {
+    let end = pos.checked_add(n).ok_or_else(malformed)?;
+    let s = buf.get(*pos..end).ok_or_else(malformed)?;
+    *pos = end;
+    Ok(s)
+}
+
+fn be<const N: usize>(buf: &[u8], pos: &mut usize) -> Result<[u8; N]> {
+    let s = take(buf, pos, N)?;
+    let mut a = [0u8; N];
+    a.copy_from_slice(s);
+    Ok(a)
+}
+
+/// Decodes the value at `*pos`, advancing past it.
+pub fn decode<'a>(buf: &'a [u8], pos: &mut usize) -> Result<Value<'a>> {
+    let tag = *buf.get(*pos).ok_or_else(malformed)?;
+    *pos += 1;
+    Ok(match tag {
+        0x00..=0x7f => Value::Uint(tag as u64),
+        0xe0..=0xff => Value::Int(tag as i8 as i64),
+        0xa0..=0xbf => Value::Str(take(buf, pos, (tag & 0x1f) as usize)?),
+        0xc0 => Value::Nil,
+        0xc2 => Value::Bool(false),
+        0xc3 => Value::Bool(true),
+        0xcc => Value::Uint(be::<1>(buf, pos)?[0] as u64),
+        0xcd => Value::Uint(u16::from_be_bytes(be(buf, pos)?) as u64),
+        0xce => Value::Uint(u32::from_be_bytes(be(buf, pos)?) as u64),
+        0xcf => Value::Uint(u64::from_be_bytes(be(buf, pos)?)),
+        0xd0 => Value::int(be::<1>(buf, pos)?[0] as i8 as i64),
+        0xd1 => Value::int(i16::from_be_bytes(be(buf, pos)?) as i64),
+        0xd2 => Value::int(i32::from_be_bytes(be(buf, pos)?) as i64),
+        0xd3 => Value::int(i64::from_be_bytes(be(buf, pos)?)),
+        0xca => Value::Double(f32::from_be_bytes(be(buf, pos)?) as f64),
+        0xcb => Value::Double(f64::from_be_bytes(be(buf, pos)?)),
+        0xd9 => {
+            let n = be::<1>(buf, pos)?[0] as usize;
+            Value::Str(take(buf, pos, n)?)
+        }
+        0xda => {
+            let n = u16::from_be_bytes(be(buf, pos)?) as usize;
+            Value::Str(take(buf, pos, n)?)
+        }
+        0xdb => {
+            let n = u32::from_be_bytes(be(buf, pos)?) as usize;
+            Value::Str(take(buf, pos, n)?)
+        }
+        _ => return Err(malformed()),
+    })
+}
+
+/// Decodes an array header at `*pos`, returning the element count.
+pub fn decode_array_header(buf: &[u8], pos: &mut usize) -> Result<usize> {
+    let tag = *buf.get(*pos).ok_or_else(malformed)?;
+    *pos += 1;
+    match tag {
+        0x90..=0x9f => Ok((tag & 0x0f) as usize),
+        0xdc => Ok(u16::from_be_bytes(be(buf, pos)?) as usize),
+        0xdd => Ok(u32::from_be_bytes(be(buf, pos)?) as usize),
+        _ => Err(malformed()),
+    }
+}
+
+/// Field `fieldno` of tuple data, `Nil` past the end.
+pub fn field(data: &[u8], fieldno: usize) -> Result<Value<'_>> {
+    let mut pos = 0;
+    let n = decode_array_header(data, &mut pos)?;
+    if fieldno >= n {
+        return Ok(Value::Nil);
+    }
+    for _ in 0..fieldno {
+        decode(data, &mut pos)?;
+    }
+    decode(data, &mut pos)
+}
+
+/// Iterates over all fields of tuple data.
+pub fn fields(data: &[u8]) -> Result<impl Iterator<Item = Result<Value<'_>>>> {
+    let mut pos = 0;
+    let n = decode_array_header(data, &mut pos)?;
+    Ok((0..n).map(move |_| decode(data, &mut pos)))
+}
+
+/// Checks that `data` is exactly one well-formed array of scalars.
+pub fn validate(data: &[u8]) -> Result<usize> {
+    let mut pos = 0;
+    let n = decode_array_header(data, &mut pos)?;
+    for _ in 0..n {
+        decode(data, &mut pos)?;
+    }
+    if pos != data.len() {
+        return Err(malformed());
+    }
+    Ok(n)
+}
+
+/// Numeric order across unsigned, negative integer and double; NaN sorts first.
+pub fn cmp_number(a: Value, b: Value) -> Ordering {
+    fn as_i128(v: Value) -> Option<i128> {
+        match v {
+            Value::Uint(u) => Some(u as i128),
+            Value::Int(i) => Some(i as i128),
+            _ => None,
+        }
+    }
+    match (a, b) {
+        (Value::Double(x), Value::Double(y)) => match (x.is_nan(), y.is_nan()) {
+            (false, false) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+            (xn, yn) => yn.cmp(&xn),
+        },
+        (Value::Double(x), other) => cmp_double_int(x, as_i128(other).unwrap_or(0)),
+        (other, Value::Double(y)) => cmp_double_int(y, as_i128(other).unwrap_or(0)).reverse(),
+        (x, y) => as_i128(x).cmp(&as_i128(y)),
+    }
+}
+
+fn cmp_double_int(d: f64, i: i128) -> Ordering {
+    if d.is_nan() {
+        return Ordering::Less;
+    }
+    if d < -1.8e19 {
+        return Ordering::Less;
+    }
+    if d > 1.9e19 {
+        return Ordering::Greater;
+    }
+    let t = d.trunc();
+    match (t as i128).cmp(&i) {
+        Ordering::Equal => (d - t).partial_cmp(&0.0).unwrap_or(Ordering::Equal),
+        o => o,
+    }
+}

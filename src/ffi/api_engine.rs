@@ -1,0 +1,224 @@
+//! Exported: versions, errors, error injection, engine lifecycle, statistics, logger.
+
+use super::abi::*;
+use super::boundary::{self, cell_of, enter, export};
+use super::convert::{need, put};
+use super::handles::{self, EngineCell, Gone, Obj};
+use crate::engine::{Engine, Logger, Options};
+use crate::error::{Error, code_name};
+use crate::guard::{CallbackKind, Entry};
+use crate::mem::errinj;
+use std::cell::{Cell, RefCell};
+use std::ffi::{CStr, c_char};
+use std::rc::Rc;
+
+#[unsafe(no_mangle)]
+pub extern "C" fn jb_abi_version() -> u32 {
+    JITBOX_ABI_VERSION
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn jb_strerror(code: std::ffi::c_int) -> *const c_char {
+    // Names are static and NUL-terminated below.
+    static NAMES: &[&CStr] = &[
+        c"JB_OK",
+        c"JB_E_MEMORY",
+        c"JB_E_TUPLE_FOUND",
+        c"JB_E_NO_SUCH_SPACE",
+        c"JB_E_NO_SUCH_INDEX",
+        c"JB_E_FIELD_TYPE",
+        c"JB_E_ILLEGAL_PARAMS",
+        c"JB_E_CONFLICT",
+        c"JB_E_REENTRY",
+        c"JB_E_WAL_IO",
+        c"JB_E_CASCADE_ROLLBACK",
+        c"JB_E_CLOSED",
+        c"JB_E_BAD_HANDLE",
+        c"JB_E_WRONG_THREAD",
+        c"JB_E_PANIC",
+        c"JB_E_BUSY",
+        c"JB_E_LOADING",
+        c"JB_E_EXISTS",
+        c"JB_E_POISONED",
+        c"JB_E_BUFFER_TOO_SMALL",
+    ];
+    let name = code_name(code);
+    NAMES
+        .iter()
+        .find(|n| n.to_bytes() == name.as_bytes())
+        .copied()
+        .unwrap_or(c"JB_E_UNKNOWN")
+        .as_ptr()
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn jb_last_error() -> *const c_char {
+    boundary::last_error_ptr()
+}
+
+const _: () = {
+    let _a = if true {
+        crate::ffi::abi::jb_abi_version
+    } else {
+        jb_abi_version
+    };
+    let _b = if true {
+        crate::ffi::abi::jb_strerror
+    } else {
+        jb_strerror
+    };
+    let _c = if true {
+        crate::ffi::abi::jb_last_error
+    } else {
+        jb_last_error
+    };
+};
+
+unsafe fn errinj_name<'a>(name: *const c_char) -> crate::error::Result<&'a str> {
+    if name.is_null() {
+        return Err(Error::IllegalParams("error injection name is NULL".into()));
+    }
+    // SAFETY: the caller passes a NUL-terminated string (header contract).
+    unsafe { CStr::from_ptr(name) }
+        .to_str()
+        .map_err(|_| Error::IllegalParams("error injection name is not UTF-8".into()))
+}
+
+export! {
+    Free fn jb_errinj_set(name: *const c_char, value: i64) {
+        // SAFETY: header contract on name.
+        errinj::set(unsafe { errinj_name(name)? }, value)
+    }
+}
+
+export! {
+    Free fn jb_errinj_get(name: *const c_char, out: *mut i64) {
+        // SAFETY: header contract on name and out.
+        let v = errinj::get(unsafe { errinj_name(name)? })?;
+        unsafe { put(out, v, "out") }
+    }
+}
+
+export! {
+    Safe fn jb_engine_open(opts: *const jb_engine_opts, out: *mut *mut jb_engine) {
+        need(out, "out")?;
+        let mut o = Options::default();
+        if !opts.is_null() {
+            // SAFETY: non-null opts points to a jb_engine_opts (header contract).
+            let opts = unsafe { &*opts };
+            if opts.reserved != 0 {
+                return Err(Error::IllegalParams("jb_engine_opts.reserved must be 0".into()));
+            }
+            if opts.memory_limit != 0 {
+                o.memory_limit = usize::try_from(opts.memory_limit).unwrap_or(usize::MAX);
+            }
+            if opts.max_tuple_size != 0 {
+                o.max_tuple_size = opts.max_tuple_size as usize;
+            }
+        }
+        let engine = Engine::open(o)?;
+        let cell = Rc::new(EngineCell {
+            quota: engine.quota().clone(),
+            engine: RefCell::new(Some(engine)),
+            handle: Cell::new(0),
+            reentry_refused: Cell::new(0),
+        });
+        let h = handles::insert(Obj::Engine(cell.clone()))?;
+        cell.handle.set(h);
+        // SAFETY: checked non-null above.
+        unsafe { put(out, h as *mut jb_engine, "out") }
+    }
+}
+
+export! {
+    Safe fn jb_engine_close(e: *mut jb_engine) {
+        if e.is_null() {
+            return Ok(());
+        }
+        let cell = match handles::with(e as u64, |o| match o {
+            Obj::Engine(c) => Ok(c.clone()),
+            other => Err(handles::wrong_kind(other, "an engine")),
+        }) {
+            Ok(c) => c,
+            Err(Error::Closed(_)) => return Ok(()), // closing twice is fine
+            Err(err) => return Err(err),
+        };
+        let engine = {
+            let Ok(mut slot) = cell.engine.try_borrow_mut() else {
+                return Err(Error::Reentry("cannot close the engine from inside one of its callbacks".into()));
+            };
+            slot.take()
+        };
+        handles::remove(e as u64, Gone::Closed)?;
+        if let Some(engine) = engine {
+            for s in engine.spaces() {
+                for i in &s.indexes {
+                    let _ = handles::remove(i.handle, Gone::Closed);
+                }
+                let _ = handles::remove(s.handle, Gone::Closed);
+            }
+            drop(engine);
+        }
+        Ok(())
+    }
+}
+
+export! {
+    Hot fn jb_engine_stat(e: *mut jb_engine, out: *mut jb_stat) {
+        need(out, "out")?;
+        let cell = cell_of(e as u64)?;
+        let st = enter(&cell, Entry::Hot, |eng| {
+            let s = eng.stats;
+            Ok(jb_stat {
+                memory_used: eng.quota().used() as u64,
+                memory_limit: eng.quota().limit() as u64,
+                space_count: eng.spaces().count() as u64,
+                tuple_count: eng.tuple_count(),
+                hot_calls: s.hot_calls,
+                safe_calls: s.safe_calls,
+                reentry_refused: cell.reentry_refused.get(),
+                callbacks_deferred: s.callbacks_deferred,
+                callbacks_run: s.callbacks_run,
+                callbacks_pending: eng.pending() as u64,
+                callbacks_dropped: s.callbacks_dropped,
+            })
+        })?;
+        // SAFETY: checked non-null above.
+        unsafe { put(out, st, "out") }
+    }
+}
+
+export! {
+    Safe fn jb_engine_set_logger(e: *mut jb_engine, func: jb_log_fn, ctx: *mut std::ffi::c_void, kind: u32) {
+        let kind = CallbackKind::from_code(kind).ok_or_else(|| {
+            Error::IllegalParams(format!("unknown callback kind {kind}; use JB_CB_NATIVE or JB_CB_LUA"))
+        })?;
+        let cell = cell_of(e as u64)?;
+        enter(&cell, Entry::Safe, |eng| {
+            eng.set_logger(func.map(|func| Logger { func, ctx, kind }));
+            Ok(())
+        })
+    }
+}
+
+export! {
+    Safe fn jb_engine_run_deferred(e: *mut jb_engine, max: u32, ran: *mut u32) {
+        let cell = cell_of(e as u64)?;
+        let n = enter(&cell, Entry::Safe, |eng| Ok(eng.run_deferred(max as usize)))?;
+        if !ran.is_null() {
+            // SAFETY: non-null ran is writable (header contract).
+            unsafe { ran.write(n as u32) };
+        }
+        Ok(())
+    }
+}
+
+export! {
+    Hot fn jb_engine_pending(e: *mut jb_engine, out: *mut u32) {
+        need(out, "out")?;
+        let cell = cell_of(e as u64)?;
+        let n = enter(&cell, Entry::Hot, |eng| Ok(eng.pending() as u32))?;
+        // SAFETY: checked non-null above.
+        unsafe { put(out, n, "out") }
+    }
+}

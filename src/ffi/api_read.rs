@@ -1,0 +1,226 @@
+//! Exported: reads — get, count, iterators.
+
+use super::abi::*;
+use super::api_space::{find_index, index_of};
+use super::boundary::{enter, export};
+use super::convert::{copy_out, need, put, with_values};
+use super::handles::{self, IterHandle, Obj};
+use crate::engine::index::{IterPos, IterType};
+use crate::engine::tuple::{TuplePtr, TupleRef};
+use crate::error::{Error, Result};
+use crate::guard::Entry;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// Looks a full unique key up; returns a new reference to the tuple found.
+unsafe fn get(i: *mut jb_index, key: *const jb_field, count: u32) -> Result<Option<TupleRef>> {
+    let (cell, sid, uid) = index_of(i as u64)?;
+    enter(&cell, Entry::Hot, |eng| {
+        let (sp, pos) = find_index(eng, sid, uid)?;
+        let idx = &sp.indexes[pos];
+        // SAFETY: header contract on key.
+        unsafe {
+            with_values(key, count, "key", |k| {
+                let what = || format!("get from index '{}' of space '{}'", idx.name, sp.name);
+                if !idx.unique {
+                    return Err(Error::IllegalParams(format!(
+                        "{}: the index is not unique; use select or pairs",
+                        what()
+                    )));
+                }
+                idx.def.check_key(k, true, &what)?;
+                Ok(idx.find_key(k).map(|t| TupleRef::new(t, &cell.quota)))
+            })
+        }
+    })
+}
+
+export! {
+    Hot fn jb_index_get(i: *mut jb_index, key: *const jb_field, count: u32, out: *mut *mut jb_tuple) {
+        need(out, "out")?;
+        // SAFETY: forwarded header contract.
+        let h = match unsafe { get(i, key, count)? } {
+            Some(t) => handles::insert(Obj::Tuple(t))?,
+            None => 0,
+        };
+        // SAFETY: checked non-null above.
+        unsafe { put(out, h as *mut jb_tuple, "out") }
+    }
+}
+
+export! {
+    Hot fn jb_index_get_data(i: *mut jb_index, key: *const jb_field, count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
+        need(len, "len")?;
+        // SAFETY: forwarded header contract.
+        match unsafe { get(i, key, count)? } {
+            Some(t) => {
+                // SAFETY: header contract on buf/cap/len.
+                if unsafe { !copy_out(t.data(), buf, cap, len) } {
+                    return Err(Error::BufferTooSmall { need: t.data().len(), cap });
+                }
+                Ok(())
+            }
+            // SAFETY: checked non-null above.
+            None => unsafe { put(len, 0, "len") },
+        }
+    }
+}
+
+/// Builds an iterator position after checking type and key against the index.
+unsafe fn open(i: *mut jb_index, ty: u32, key: *const jb_field, count: u32) -> Result<IterHandle> {
+    let ty = IterType::from_code(ty)?;
+    let (cell, sid, uid) = index_of(i as u64)?;
+    let pos = enter(&cell, Entry::Hot, |eng| {
+        let (sp, pos) = find_index(eng, sid, uid)?;
+        let idx = &sp.indexes[pos];
+        // SAFETY: header contract on key.
+        unsafe {
+            with_values(key, count, "key", |k| {
+                idx.def.check_key(k, false, &|| {
+                    format!("iterator over index '{}' of space '{}'", idx.name, sp.name)
+                })?;
+                IterPos::new(ty, k, &cell.quota)
+            })
+        }
+    })?;
+    Ok(IterHandle {
+        cell,
+        space: sid,
+        index_uid: uid,
+        pos,
+    })
+}
+
+export! {
+    Hot fn jb_index_count(i: *mut jb_index, ty: u32, key: *const jb_field, count: u32, out: *mut u64) {
+        need(out, "out")?;
+        // SAFETY: forwarded header contract.
+        let mut it = unsafe { open(i, ty, key, count)? };
+        let cell = it.cell.clone();
+        let n = enter(&cell, Entry::Hot, |eng| {
+            let (sp, pos) = find_index(eng, it.space, it.index_uid)?;
+            let mut n = 0u64;
+            while it.pos.next(&sp.indexes[pos], &cell.quota).is_some() {
+                n += 1;
+            }
+            Ok(n)
+        })?;
+        // SAFETY: checked non-null above.
+        unsafe { put(out, n, "out") }
+    }
+}
+
+export! {
+    Hot fn jb_index_iter(i: *mut jb_index, ty: u32, key: *const jb_field, count: u32, out: *mut *mut jb_iter) {
+        need(out, "out")?;
+        // SAFETY: forwarded header contract.
+        let it = unsafe { open(i, ty, key, count)? };
+        let h = handles::insert(Obj::Iter(Rc::new(RefCell::new(it))))?;
+        // SAFETY: checked non-null above.
+        unsafe { put(out, h as *mut jb_iter, "out") }
+    }
+}
+
+/// Advances an iterator by one under `f`, which may refuse the tuple (then the iterator
+/// does not move: its position is restored).
+fn step<R>(
+    it: *mut jb_iter,
+    f: impl FnOnce(Option<TuplePtr>, &Rc<crate::mem::Quota>) -> Result<R>,
+) -> Result<R> {
+    let rc = handles::with(it as u64, |o| match o {
+        Obj::Iter(rc) => Ok(rc.clone()),
+        other => Err(handles::wrong_kind(other, "an iterator")),
+    })?;
+    let mut guard = rc
+        .try_borrow_mut()
+        .map_err(|_| Error::Reentry("the iterator is in use by an outer call".into()))?;
+    let h = &mut *guard;
+    let cell = h.cell.clone();
+    enter(&cell, Entry::Hot, |eng| {
+        let (sp, pos) = find_index(eng, h.space, h.index_uid).map_err(|_| {
+            Error::BadHandle("the iterator's space or index was dropped; free the iterator".into())
+        })?;
+        let saved = h.pos.save();
+        let t = h.pos.next(&sp.indexes[pos], &cell.quota);
+        let r = f(t, &cell.quota);
+        if r.is_err() {
+            h.pos.restore(saved);
+        }
+        r
+    })
+}
+
+export! {
+    Hot fn jb_iter_next(it: *mut jb_iter, out: *mut *mut jb_tuple) {
+        need(out, "out")?;
+        let t = step(it, |t, q| Ok(t.map(|t| TupleRef::new(t, q))))?;
+        let h = match t {
+            Some(t) => handles::insert(Obj::Tuple(t))?,
+            None => 0,
+        };
+        // SAFETY: checked non-null above.
+        unsafe { put(out, h as *mut jb_tuple, "out") }
+    }
+}
+
+export! {
+    Hot fn jb_iter_next_data(it: *mut jb_iter, buf: *mut u8, cap: usize, len: *mut usize) {
+        need(len, "len")?;
+        step(it, |t, _| match t {
+            // SAFETY: header contract on buf/cap/len.
+            Some(t) => match unsafe { copy_out(t.data(), buf, cap, len) } {
+                true => Ok(()),
+                false => Err(Error::BufferTooSmall { need: t.data().len(), cap }),
+            },
+            // SAFETY: checked non-null above.
+            None => unsafe { put(len, 0, "len") },
+        })
+    }
+}
+
+export! {
+    Hot fn jb_iter_next_batch(it: *mut jb_iter, out: *mut *mut jb_tuple, cap: u32, n: *mut u32) {
+        need(n, "n")?;
+        if out.is_null() && cap > 0 {
+            return Err(Error::IllegalParams("out is NULL but cap is not 0".into()));
+        }
+        let mut got = 0u32;
+        while got < cap {
+            // A tuple is only taken when its handle can be made; otherwise the iterator stays.
+            let h = step(it, |t, q| match t {
+                Some(t) => handles::insert(Obj::Tuple(TupleRef::new(t, q))).map(Some),
+                None => Ok(None),
+            });
+            match h {
+                Ok(Some(h)) => {
+                    // SAFETY: out has cap slots (header contract), got < cap.
+                    unsafe { out.add(got as usize).write(h as *mut jb_tuple) };
+                    got += 1;
+                }
+                Ok(None) => break,
+                Err(e) if got == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        // SAFETY: checked non-null above.
+        unsafe { put(n, got, "n") }
+    }
+}
+
+export! {
+    Hot fn jb_iter_free(it: *mut jb_iter) {
+        if it.is_null() {
+            return Ok(());
+        }
+        if let Obj::Iter(rc) = handles::with(it as u64, |o| match o {
+            Obj::Iter(_) => Ok(()),
+            other => Err(handles::wrong_kind(other, "an iterator")),
+        }).and_then(|_| handles::remove(it as u64, handles::Gone::Freed))? {
+            if rc.try_borrow_mut().is_err() {
+                return Ok(()); // freed from inside its own step: the outer call drops it
+            }
+            drop(rc);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,271 @@
+//! Exported: spaces and indexes (create, find, drop) and the write operations.
+
+use super::abi::*;
+use super::boundary::{enter, export};
+use super::convert::{copy_out, name, need, put, with_values};
+use super::handles::{self, EngineCell, Gone, Obj};
+use crate::engine::key::{FieldType, KeyPart};
+use crate::engine::space::{FormatField, Space};
+use crate::engine::tuple::TupleRef;
+use crate::engine::value::Value;
+use crate::engine::{Engine, SpaceId};
+use crate::error::{Error, Result};
+use crate::guard::Entry;
+use crate::mem::Quota;
+use std::ffi::c_char;
+use std::rc::Rc;
+
+pub(crate) fn space_of(h: u64) -> Result<(Rc<EngineCell>, SpaceId)> {
+    handles::with(h, |o| match o {
+        Obj::Space(c, id) => Ok((c.clone(), *id)),
+        other => Err(handles::wrong_kind(other, "a space")),
+    })
+}
+
+pub(crate) fn index_of(h: u64) -> Result<(Rc<EngineCell>, SpaceId, u64)> {
+    handles::with(h, |o| match o {
+        Obj::Index(c, s, uid) => Ok((c.clone(), *s, *uid)),
+        other => Err(handles::wrong_kind(other, "an index")),
+    })
+}
+
+/// The space and the position of the index with `uid` in it.
+pub(crate) fn find_index(eng: &Engine, space: SpaceId, uid: u64) -> Result<(&Space, usize)> {
+    let s = eng.space(space)?;
+    let pos = s.indexes.iter().position(|i| i.uid == uid).ok_or_else(|| {
+        Error::BadHandle(format!(
+            "the index was dropped from space '{}'; look it up again",
+            s.name
+        ))
+    })?;
+    Ok((s, pos))
+}
+
+export! {
+    Safe fn jb_space_create(e: *mut jb_engine, name_ptr: *const c_char, name_len: usize,
+                            format: *const jb_format_field, format_count: u32, out: *mut *mut jb_space) {
+        need(out, "out")?;
+        // SAFETY: header contract: name is name_len readable bytes.
+        let sname = unsafe { name(name_ptr, name_len, "space name")? };
+        if format.is_null() && format_count != 0 {
+            return Err(Error::IllegalParams("format is NULL but format_count is not 0".into()));
+        }
+        let mut fields = Vec::new();
+        fields.try_reserve_exact(format_count as usize).map_err(|_| Error::Memory("cannot allocate the format".into()))?;
+        for i in 0..format_count as usize {
+            // SAFETY: format points to format_count entries (header contract).
+            let f = unsafe { &*format.add(i) };
+            let fname = unsafe { name(f.name, f.name_len as usize, "format field name")? };
+            let ty = FieldType::from_code(f.type_, true).ok_or_else(|| {
+                Error::FieldType(format!("format field {} ('{fname}') of space '{sname}' has unknown type code {}", i + 1, f.type_))
+            })?;
+            if f.is_nullable > 1 || f.reserved != 0 {
+                return Err(Error::IllegalParams(format!("format field {} ('{fname}'): is_nullable must be 0 or 1, reserved 0", i + 1)));
+            }
+            if fname.is_empty() || fields.iter().any(|g: &FormatField| g.name == fname) {
+                return Err(Error::IllegalParams(format!("format field {} of space '{sname}' needs a unique, non-empty name", i + 1)));
+            }
+            fields.push(FormatField { name: fname.to_owned(), ty, nullable: f.is_nullable == 1 });
+        }
+        let cell = super::boundary::cell_of(e as u64)?;
+        let id = enter(&cell, Entry::Safe, |eng| eng.create_space(sname, fields))?;
+        let h = match handles::insert(Obj::Space(cell.clone(), id)) {
+            Ok(h) => h,
+            Err(err) => {
+                let _ = enter(&cell, Entry::Safe, |eng| eng.drop_space(id).map(drop));
+                return Err(err);
+            }
+        };
+        enter(&cell, Entry::Safe, |eng| {
+            eng.space_mut(id)?.handle = h;
+            Ok(())
+        })?;
+        // SAFETY: checked non-null above.
+        unsafe { put(out, h as *mut jb_space, "out") }
+    }
+}
+
+export! {
+    Hot fn jb_space_find(e: *mut jb_engine, name_ptr: *const c_char, name_len: usize, out: *mut *mut jb_space) {
+        need(out, "out")?;
+        // SAFETY: header contract on name.
+        let sname = unsafe { name(name_ptr, name_len, "space name")? };
+        let cell = super::boundary::cell_of(e as u64)?;
+        let h = enter(&cell, Entry::Hot, |eng| {
+            let id = eng.find_space(sname)?;
+            Ok(eng.space(id)?.handle)
+        })?;
+        // SAFETY: checked non-null above.
+        unsafe { put(out, h as *mut jb_space, "out") }
+    }
+}
+
+export! {
+    Safe fn jb_space_drop(s: *mut jb_space) {
+        let (cell, id) = space_of(s as u64)?;
+        let space = enter(&cell, Entry::Safe, |eng| eng.drop_space(id))?;
+        for i in &space.indexes {
+            let _ = handles::remove(i.handle, Gone::Dropped);
+        }
+        let _ = handles::remove(space.handle, Gone::Dropped);
+        drop(space);
+        Ok(())
+    }
+}
+
+export! {
+    Hot fn jb_space_len(s: *mut jb_space, out: *mut u64) {
+        need(out, "out")?;
+        let (cell, id) = space_of(s as u64)?;
+        let n = enter(&cell, Entry::Hot, |eng| Ok(eng.space(id)?.len() as u64))?;
+        // SAFETY: checked non-null above.
+        unsafe { put(out, n, "out") }
+    }
+}
+
+export! {
+    Safe fn jb_index_create(s: *mut jb_space, name_ptr: *const c_char, name_len: usize,
+                            def: *const jb_index_def, out: *mut *mut jb_index) {
+        need(out, "out")?;
+        // SAFETY: header contract on name and def.
+        let iname = unsafe { name(name_ptr, name_len, "index name")? };
+        if def.is_null() {
+            return Err(Error::IllegalParams(format!("index '{iname}': def is NULL")));
+        }
+        let def = unsafe { &*def };
+        if def.unique > 1 {
+            return Err(Error::IllegalParams(format!("index '{iname}': unique must be 0 or 1")));
+        }
+        if def.parts.is_null() || def.part_count == 0 || def.part_count as usize > crate::engine::key::MAX_PARTS {
+            return Err(Error::IllegalParams(format!(
+                "index '{iname}' needs 1 to {} parts", crate::engine::key::MAX_PARTS)));
+        }
+        let mut parts = Vec::new();
+        for i in 0..def.part_count as usize {
+            // SAFETY: parts points to part_count entries (header contract).
+            let p = unsafe { &*def.parts.add(i) };
+            let ty = FieldType::from_code(p.type_, false).ok_or_else(|| {
+                Error::FieldType(format!("index '{iname}' part {} has type code {}, which cannot be indexed", i + 1, p.type_))
+            })?;
+            if p.fieldno > 65535 {
+                return Err(Error::IllegalParams(format!("index '{iname}' part {}: field number {} is too large", i + 1, p.fieldno)));
+            }
+            parts.push(KeyPart { fieldno: p.fieldno, ty });
+        }
+        let (cell, id) = space_of(s as u64)?;
+        let (_, uid) = enter(&cell, Entry::Safe, |eng| eng.create_index(id, iname, parts, def.unique == 1))?;
+        let remove_index = |eng: &mut Engine| {
+            let sp = eng.space_mut(id)?;
+            if let Some(p) = sp.indexes.iter().position(|i| i.uid == uid) {
+                sp.drop_index(p).map(drop)?;
+            }
+            Ok(())
+        };
+        let h = match handles::insert(Obj::Index(cell.clone(), id, uid)) {
+            Ok(h) => h,
+            Err(err) => {
+                let _ = enter(&cell, Entry::Safe, remove_index);
+                return Err(err);
+            }
+        };
+        enter(&cell, Entry::Safe, |eng| {
+            let sp = eng.space_mut(id)?;
+            if let Some(i) = sp.indexes.iter_mut().find(|i| i.uid == uid) {
+                i.handle = h;
+            }
+            Ok(())
+        })?;
+        // SAFETY: checked non-null above.
+        unsafe { put(out, h as *mut jb_index, "out") }
+    }
+}
+
+export! {
+    Hot fn jb_index_find(s: *mut jb_space, name_ptr: *const c_char, name_len: usize, out: *mut *mut jb_index) {
+        need(out, "out")?;
+        // SAFETY: header contract on name.
+        let iname = unsafe { name(name_ptr, name_len, "index name")? };
+        let (cell, id) = space_of(s as u64)?;
+        let h = enter(&cell, Entry::Hot, |eng| {
+            let sp = eng.space(id)?;
+            let pos = sp.index_pos(iname).ok_or_else(|| {
+                Error::NoSuchIndex(format!("no index named '{iname}' in space '{}'", sp.name))
+            })?;
+            Ok(sp.indexes[pos].handle)
+        })?;
+        // SAFETY: checked non-null above.
+        unsafe { put(out, h as *mut jb_index, "out") }
+    }
+}
+
+export! {
+    Safe fn jb_index_drop(i: *mut jb_index) {
+        let (cell, sid, uid) = index_of(i as u64)?;
+        let index = enter(&cell, Entry::Safe, |eng| {
+            let (_, pos) = find_index(eng, sid, uid)?;
+            eng.space_mut(sid)?.drop_index(pos)
+        })?;
+        let _ = handles::remove(index.handle, Gone::Dropped);
+        Ok(())
+    }
+}
+
+/// Runs a write and copies its result tuple out.
+unsafe fn write(
+    s: *mut jb_space,
+    fields: *const jb_field,
+    count: u32,
+    buf: *mut u8,
+    cap: usize,
+    len: *mut usize,
+    what: &str,
+    op: impl FnOnce(&mut Space, &[Value], &Rc<Quota>) -> Result<Option<TupleRef>>,
+) -> Result<()> {
+    if !buf.is_null() {
+        need(len, "len")?;
+    }
+    let (cell, id) = space_of(s as u64)?;
+    enter(&cell, Entry::Hot, |eng| {
+        eng.check_writable()?;
+        let quota = eng.quota().clone();
+        // SAFETY: header contract on fields.
+        let r = unsafe {
+            with_values(fields, count, what, |vals| {
+                op(eng.space_mut(id)?, vals, &quota)
+            })
+        };
+        eng.note_result(&r);
+        // SAFETY: header contract on buf/cap/len.
+        unsafe {
+            match r? {
+                Some(t) => {
+                    copy_out(t.data(), buf, cap, len);
+                }
+                None if !len.is_null() => len.write(0),
+                None => {}
+            }
+        }
+        Ok(())
+    })
+}
+
+export! {
+    Hot fn jb_space_insert(s: *mut jb_space, fields: *const jb_field, count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
+        // SAFETY: forwarded header contract.
+        unsafe { write(s, fields, count, buf, cap, len, "tuple", |sp, v, q| Ok(Some(TupleRef::new(sp.insert(v)?, q)))) }
+    }
+}
+
+export! {
+    Hot fn jb_space_replace(s: *mut jb_space, fields: *const jb_field, count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
+        // SAFETY: forwarded header contract. The replaced tuple's reference drops here.
+        unsafe { write(s, fields, count, buf, cap, len, "tuple", |sp, v, q| Ok(Some(TupleRef::new(sp.replace(v)?.0, q)))) }
+    }
+}
+
+export! {
+    Hot fn jb_space_delete(s: *mut jb_space, key: *const jb_field, count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
+        // SAFETY: forwarded header contract.
+        unsafe { write(s, key, count, buf, cap, len, "key", |sp, v, _| sp.delete(v)) }
+    }
+}

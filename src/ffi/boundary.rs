@@ -1,0 +1,132 @@
+//! The one boundary every exported function goes through: panics are caught (a panic inside an
+//! engine poisons it), errors become status codes plus a per-thread message, handles are
+//! checked, and the re-entrancy guard records the kind of entry.
+
+use super::handles::{self, EngineCell, Obj};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::guard::{self, Entry};
+use crate::mem::errinj;
+use std::cell::RefCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::rc::Rc;
+
+const MSG_CAP: usize = 1024;
+
+thread_local! {
+    /// The last error message, NUL-terminated. A fixed buffer: the pointer handed out by
+    /// jb_last_error() never dangles; only its contents change.
+    static LAST_ERROR: RefCell<[u8; MSG_CAP]> = const { RefCell::new([0; MSG_CAP]) };
+}
+
+pub fn set_last_error(msg: &str) {
+    LAST_ERROR.with(|b| {
+        let mut b = b.borrow_mut();
+        let n = msg.len().min(MSG_CAP - 1);
+        for (dst, src) in b.iter_mut().zip(msg.as_bytes()[..n].iter()) {
+            *dst = if *src == 0 { b'?' } else { *src };
+        }
+        b[n] = 0;
+    });
+}
+
+pub fn last_error_ptr() -> *const std::ffi::c_char {
+    LAST_ERROR.with(|b| b.as_ptr() as *const std::ffi::c_char)
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// Runs an exported function's body: never lets a panic out, turns errors into codes.
+pub fn call(kind: Entry, name: &str, body: impl FnOnce() -> Result<()>) -> i32 {
+    let _entry = guard::enter(kind);
+    let result = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|p| {
+        Err(Error::Panic(format!(
+            "internal error in {name}: {}",
+            panic_message(&*p)
+        )))
+    });
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            set_last_error(&format!("{name}: {e}"));
+            e.code()
+        }
+    }
+}
+
+/// The engine cell behind an engine, space, index or iterator handle.
+pub fn cell_of(h: u64) -> Result<Rc<EngineCell>> {
+    handles::with(h, |o| match o {
+        Obj::Engine(c) | Obj::Space(c, _) | Obj::Index(c, ..) => Ok(c.clone()),
+        Obj::Iter(it) => Ok(it.try_borrow().map_err(|_| reentry())?.cell.clone()),
+        Obj::Tuple(_) => Err(handles::wrong_kind(o, "an engine object")),
+    })
+}
+
+fn reentry() -> Error {
+    Error::Reentry(
+        "the engine is in the middle of an operation (called from inside one of its callbacks); \
+         do this after the callback returns"
+            .into(),
+    )
+}
+
+/// Enters the engine of `cell` for one operation. Re-entry from a callback is refused; a
+/// panic inside poisons the engine so it refuses writes from then on.
+pub fn enter<R>(
+    cell: &EngineCell,
+    kind: Entry,
+    f: impl FnOnce(&mut Engine) -> Result<R>,
+) -> Result<R> {
+    let Ok(mut slot) = cell.engine.try_borrow_mut() else {
+        cell.reentry_refused.set(cell.reentry_refused.get() + 1);
+        return Err(reentry());
+    };
+    let engine = slot.as_mut().ok_or_else(closed)?;
+    match kind {
+        Entry::Hot => engine.stats.hot_calls += 1,
+        _ => engine.stats.safe_calls += 1,
+    }
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        if errinj::take_panic() {
+            panic!("injected by PANIC_NEXT_CALL");
+        }
+        f(engine)
+    }));
+    result.unwrap_or_else(|p| {
+        let msg = panic_message(&*p);
+        engine.poisoned = Some(msg.clone());
+        Err(Error::Panic(format!(
+            "internal error, the engine is now poisoned: {msg}"
+        )))
+    })
+}
+
+pub fn closed() -> Error {
+    Error::Closed("the engine was closed; open a new one".into())
+}
+
+/// Declares an exported function: `#[no_mangle] extern "C"`, run through `call`, and checked
+/// at compile time against bindgen's declaration of the same name in `abi` (the two arms of
+/// an `if` must have one type, so a signature drift does not compile).
+macro_rules! export {
+    ($(#[$m:meta])* $kind:ident fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        $(#[$m])*
+        ///
+        /// # Safety
+        /// Pointer arguments must be NULL or valid as the header documents for this function.
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $name($($arg: $ty),*) -> std::ffi::c_int {
+            $crate::ffi::boundary::call($crate::guard::Entry::$kind, stringify!($name), || $body)
+        }
+        const _: () = {
+            let _same_signature = if true { $crate::ffi::abi::$name } else { $name };
+        };
+    };
+}
+pub(crate) use export;

@@ -1,0 +1,210 @@
+//! Generation-checked handles. Every handle the C ABI hands out is an opaque 64-bit value
+//! `[thread tag:16][slot:24][generation:24]` naming a slot of this thread's table. A stale,
+//! freed, forged or wrong-kind handle is found out by the check, never dereferenced.
+
+use crate::engine::index::IterPos;
+use crate::engine::tuple::TupleRef;
+use crate::engine::{Engine, SpaceId};
+use crate::error::{Error, Result};
+use crate::mem::Quota;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+const SLOT_BITS: u32 = 24;
+const GEN_MASK: u64 = (1 << 24) - 1;
+const MAX_SLOTS: usize = 1 << SLOT_BITS;
+
+/// An engine and its state as handles see it: `None` once closed.
+pub struct EngineCell {
+    pub engine: RefCell<Option<Engine>>,
+    pub quota: Rc<Quota>,
+    pub handle: Cell<u64>,
+    /// Counted here: a refused re-entry cannot borrow the engine to count it there.
+    pub reentry_refused: Cell<u64>,
+}
+
+pub struct IterHandle {
+    pub cell: Rc<EngineCell>,
+    pub space: SpaceId,
+    pub index_uid: u64,
+    pub pos: IterPos,
+}
+
+impl Drop for IterHandle {
+    fn drop(&mut self) {
+        self.cell.quota.release(self.pos.charged());
+    }
+}
+
+pub enum Obj {
+    Engine(Rc<EngineCell>),
+    Space(Rc<EngineCell>, SpaceId),
+    Index(Rc<EngineCell>, SpaceId, u64),
+    Iter(Rc<RefCell<IterHandle>>),
+    Tuple(TupleRef),
+}
+
+impl Obj {
+    fn kind(&self) -> &'static str {
+        match self {
+            Obj::Engine(_) => "engine",
+            Obj::Space(..) => "space",
+            Obj::Index(..) => "index",
+            Obj::Iter(_) => "iterator",
+            Obj::Tuple(_) => "tuple",
+        }
+    }
+}
+
+/// Why a slot was emptied, reported to a handle that arrives right after.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gone {
+    Freed,
+    Dropped,
+    Closed,
+}
+
+struct Slot {
+    generation: u64,
+    obj: Option<Obj>,
+    gone: Gone,
+}
+
+#[derive(Default)]
+struct Table {
+    slots: Vec<Slot>,
+    free: VecDeque<u32>,
+}
+
+static NEXT_TAG: AtomicU32 = AtomicU32::new(1);
+
+thread_local! {
+    static TAG: u64 = {
+        let t = NEXT_TAG.fetch_add(1, Ordering::Relaxed) & 0xffff;
+        (if t == 0 { NEXT_TAG.fetch_add(1, Ordering::Relaxed) & 0xffff } else { t }) as u64
+    };
+    static TABLE: RefCell<Table> = RefCell::new(Table::default());
+}
+
+fn split(h: u64) -> (u64, usize, u64) {
+    (
+        h >> 48,
+        ((h >> SLOT_BITS) & (MAX_SLOTS as u64 - 1)) as usize,
+        h & GEN_MASK,
+    )
+}
+
+fn check_thread(h: u64) -> Result<()> {
+    if h == 0 {
+        return Err(Error::BadHandle("NULL handle".into()));
+    }
+    if split(h).0 != TAG.with(|t| *t) {
+        return Err(Error::WrongThread(
+            "handle belongs to another thread: an engine and its objects are used only by the \
+             thread that opened it"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Stores `obj` in a slot and returns its handle.
+pub fn insert(obj: Obj) -> Result<u64> {
+    TABLE.with(|t| {
+        let mut t = t.borrow_mut();
+        let slot = match t.free.pop_front() {
+            Some(s) => s as usize,
+            None => {
+                if t.slots.len() >= MAX_SLOTS {
+                    return Err(Error::Memory(format!(
+                        "too many live handles on this thread ({MAX_SLOTS}); free iterators and tuples"
+                    )));
+                }
+                let n = t.slots.len() + 1;
+                if t.slots.try_reserve(1).is_err() || t.free.try_reserve(n).is_err() {
+                    return Err(Error::Memory("cannot grow the handle table".into()));
+                }
+                t.slots.push(Slot { generation: 1, obj: None, gone: Gone::Freed });
+                t.slots.len() - 1
+            }
+        };
+        let s = &mut t.slots[slot];
+        s.obj = Some(obj);
+        Ok((TAG.with(|t| *t) << 48) | ((slot as u64) << SLOT_BITS) | s.generation)
+    })
+}
+
+/// Runs `f` on the live object a handle names.
+pub fn with<R>(h: u64, f: impl FnOnce(&mut Obj) -> Result<R>) -> Result<R> {
+    check_thread(h)?;
+    let (_, slot, generation) = split(h);
+    TABLE.with(|t| {
+        let mut t = t.borrow_mut();
+        match t.slots.get_mut(slot) {
+            Some(s) if s.generation == generation && s.obj.is_some() => {
+                f(s.obj.as_mut().expect("checked"))
+            }
+            Some(s) if s.generation == ((generation + 1) & GEN_MASK).max(1) && s.obj.is_none() => {
+                Err(gone_error(s.gone))
+            }
+            _ => Err(Error::BadHandle(
+                "stale or invalid handle (freed, dropped or never issued)".into(),
+            )),
+        }
+    })
+}
+
+fn gone_error(g: Gone) -> Error {
+    match g {
+        Gone::Closed => Error::Closed("the engine was closed; open a new one".into()),
+        Gone::Dropped => {
+            Error::BadHandle("the space or index was dropped; look it up again".into())
+        }
+        Gone::Freed => Error::BadHandle("handle was already freed".into()),
+    }
+}
+
+/// Empties a slot (the object is returned so it is dropped outside the table borrow).
+pub fn remove(h: u64, gone: Gone) -> Result<Obj> {
+    check_thread(h)?;
+    let (_, slot, generation) = split(h);
+    TABLE.with(|t| {
+        let mut t = t.borrow_mut();
+        let s = match t.slots.get_mut(slot) {
+            Some(s) if s.generation == generation && s.obj.is_some() => s,
+            Some(s) if s.generation == ((generation + 1) & GEN_MASK).max(1) && s.obj.is_none() => {
+                return Err(gone_error(s.gone));
+            }
+            _ => return Err(Error::BadHandle("stale or invalid handle".into())),
+        };
+        let obj = s.obj.take().expect("checked");
+        s.generation = ((s.generation + 1) & GEN_MASK).max(1);
+        s.gone = gone;
+        t.free.push_back(slot as u32);
+        Ok(obj)
+    })
+}
+
+/// Checks the kind of object a handle names, for messages like "expected a space".
+pub fn wrong_kind(obj: &Obj, want: &str) -> Error {
+    Error::BadHandle(format!(
+        "handle names {} {}, expected {want}",
+        article(obj.kind()),
+        obj.kind()
+    ))
+}
+
+fn article(w: &str) -> &'static str {
+    if w.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// Number of live handles on this thread (tests use it to prove nothing leaks).
+pub fn live_count() -> usize {
+    TABLE.with(|t| t.borrow().slots.iter().filter(|s| s.obj.is_some()).count())
+}

@@ -1,0 +1,63 @@
+//! The re-entrancy guard: which kind of entry (HOT or SAFE) is active on this thread, so that
+//! a callback that may run Lua is never invoked under a HOT entry (where a LuaJIT trace may be
+//! on the stack). Re-entry into a busy engine is refused by the engine cell's borrow.
+
+use crate::ffi::abi;
+use std::cell::Cell;
+
+/// How an exported function may be called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// May be called from a JIT trace: never runs a `JB_CB_LUA` callback.
+    Hot,
+    /// Called only where no trace runs (jit.off Lua, or C outside FFI): callbacks may run.
+    Safe,
+    /// Touches no engine (pure functions, error injection, errors).
+    Free,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallbackKind {
+    Native,
+    Lua,
+}
+
+impl CallbackKind {
+    pub fn from_code(code: u32) -> Option<CallbackKind> {
+        match code {
+            abi::JB_CB_NATIVE => Some(CallbackKind::Native),
+            abi::JB_CB_LUA => Some(CallbackKind::Lua),
+            _ => None,
+        }
+    }
+}
+
+thread_local! {
+    static HOT_DEPTH: Cell<u32> = const { Cell::new(0) };
+}
+
+/// True while any HOT entry is active on this thread (nested entries included).
+pub fn hot_active() -> bool {
+    HOT_DEPTH.get() > 0
+}
+
+/// Marks an entry for its duration; restores the previous state even when unwinding.
+pub struct EntryGuard {
+    hot: bool,
+}
+
+pub fn enter(kind: Entry) -> EntryGuard {
+    let hot = kind == Entry::Hot;
+    if hot {
+        HOT_DEPTH.set(HOT_DEPTH.get() + 1);
+    }
+    EntryGuard { hot }
+}
+
+impl Drop for EntryGuard {
+    fn drop(&mut self) {
+        if self.hot {
+            HOT_DEPTH.set(HOT_DEPTH.get() - 1);
+        }
+    }
+}
