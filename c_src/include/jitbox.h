@@ -138,6 +138,7 @@ typedef struct jb_index_def {
 typedef struct jb_stat {
     uint64_t memory_used;      /* bytes charged to memory_limit now */
     uint64_t memory_limit;
+    uint64_t max_tuple_size;   /* a result buffer of this size fits any tuple */
     uint64_t space_count;
     uint64_t tuple_count;      /* tuples in all primary indexes */
     uint64_t hot_calls;        /* HOT entries into this engine */
@@ -213,6 +214,10 @@ int jb_index_create(jb_space *s, const char *name, size_t name_len, const jb_ind
 
 /* HOT. Looks an index up by name. Borrows name. *out is engine-owned. */
 int jb_index_find(jb_space *s, const char *name, size_t name_len, jb_index **out);
+
+/* HOT. The index at position pos of the space (0 = primary), JB_E_NO_SUCH_INDEX past the end.
+   *out is engine-owned. */
+int jb_space_index_at(jb_space *s, uint32_t pos, jb_index **out);
 
 /* SAFE. Drops an index. The primary index can only be dropped when it is the last one (the
    space's tuples go with it). Consumes i. */

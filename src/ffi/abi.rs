@@ -221,6 +221,7 @@ impl Default for jb_index_def {
 pub struct jb_stat {
     pub memory_used: u64,
     pub memory_limit: u64,
+    pub max_tuple_size: u64,
     pub space_count: u64,
     pub tuple_count: u64,
     pub hot_calls: u64,
@@ -233,28 +234,30 @@ pub struct jb_stat {
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of jb_stat"][::std::mem::size_of::<jb_stat>() - 88usize];
+    ["Size of jb_stat"][::std::mem::size_of::<jb_stat>() - 96usize];
     ["Alignment of jb_stat"][::std::mem::align_of::<jb_stat>() - 8usize];
     ["Offset of field: jb_stat::memory_used"]
         [::std::mem::offset_of!(jb_stat, memory_used) - 0usize];
     ["Offset of field: jb_stat::memory_limit"]
         [::std::mem::offset_of!(jb_stat, memory_limit) - 8usize];
+    ["Offset of field: jb_stat::max_tuple_size"]
+        [::std::mem::offset_of!(jb_stat, max_tuple_size) - 16usize];
     ["Offset of field: jb_stat::space_count"]
-        [::std::mem::offset_of!(jb_stat, space_count) - 16usize];
+        [::std::mem::offset_of!(jb_stat, space_count) - 24usize];
     ["Offset of field: jb_stat::tuple_count"]
-        [::std::mem::offset_of!(jb_stat, tuple_count) - 24usize];
-    ["Offset of field: jb_stat::hot_calls"][::std::mem::offset_of!(jb_stat, hot_calls) - 32usize];
-    ["Offset of field: jb_stat::safe_calls"][::std::mem::offset_of!(jb_stat, safe_calls) - 40usize];
+        [::std::mem::offset_of!(jb_stat, tuple_count) - 32usize];
+    ["Offset of field: jb_stat::hot_calls"][::std::mem::offset_of!(jb_stat, hot_calls) - 40usize];
+    ["Offset of field: jb_stat::safe_calls"][::std::mem::offset_of!(jb_stat, safe_calls) - 48usize];
     ["Offset of field: jb_stat::reentry_refused"]
-        [::std::mem::offset_of!(jb_stat, reentry_refused) - 48usize];
+        [::std::mem::offset_of!(jb_stat, reentry_refused) - 56usize];
     ["Offset of field: jb_stat::callbacks_deferred"]
-        [::std::mem::offset_of!(jb_stat, callbacks_deferred) - 56usize];
+        [::std::mem::offset_of!(jb_stat, callbacks_deferred) - 64usize];
     ["Offset of field: jb_stat::callbacks_run"]
-        [::std::mem::offset_of!(jb_stat, callbacks_run) - 64usize];
+        [::std::mem::offset_of!(jb_stat, callbacks_run) - 72usize];
     ["Offset of field: jb_stat::callbacks_pending"]
-        [::std::mem::offset_of!(jb_stat, callbacks_pending) - 72usize];
+        [::std::mem::offset_of!(jb_stat, callbacks_pending) - 80usize];
     ["Offset of field: jb_stat::callbacks_dropped"]
-        [::std::mem::offset_of!(jb_stat, callbacks_dropped) - 80usize];
+        [::std::mem::offset_of!(jb_stat, callbacks_dropped) - 88usize];
 };
 pub type jb_log_fn = ::std::option::Option<
     unsafe extern "C" fn(
@@ -350,6 +353,13 @@ unsafe extern "C" {
         s: *mut jb_space,
         name: *const ::std::os::raw::c_char,
         name_len: usize,
+        out: *mut *mut jb_index,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_space_index_at(
+        s: *mut jb_space,
+        pos: u32,
         out: *mut *mut jb_index,
     ) -> ::std::os::raw::c_int;
 }

@@ -172,6 +172,7 @@ export! {
             Ok(jb_stat {
                 memory_used: eng.quota().used() as u64,
                 memory_limit: eng.quota().limit() as u64,
+                max_tuple_size: eng.options().max_tuple_size as u64,
                 space_count: eng.spaces().count() as u64,
                 tuple_count: eng.tuple_count(),
                 hot_calls: s.hot_calls,

@@ -199,6 +199,21 @@ export! {
 }
 
 export! {
+    Hot fn jb_space_index_at(s: *mut jb_space, pos: u32, out: *mut *mut jb_index) {
+        need(out, "out")?;
+        let (cell, id) = space_of(s as u64)?;
+        let h = enter(&cell, Entry::Hot, |eng| {
+            let sp = eng.space(id)?;
+            sp.indexes.get(pos as usize).map(|i| i.handle).ok_or_else(|| {
+                Error::NoSuchIndex(format!("space '{}' has {} index(es), no index at position {pos}", sp.name, sp.indexes.len()))
+            })
+        })?;
+        // SAFETY: checked non-null above.
+        unsafe { put(out, h as *mut jb_index, "out") }
+    }
+}
+
+export! {
     Safe fn jb_index_drop(i: *mut jb_index) {
         let (cell, sid, uid) = index_of(i as u64)?;
         let index = enter(&cell, Entry::Safe, |eng| {

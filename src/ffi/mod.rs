@@ -10,3 +10,49 @@ mod api_engine;
 mod api_read;
 mod api_space;
 mod api_tuple;
+
+/// Addresses of every exported function. Referencing this from a binary makes sure the
+/// linker keeps them all, so that a LuaJIT inside that binary finds them through `ffi.C`.
+pub fn exported() -> Vec<usize> {
+    vec![
+        api_engine::jb_abi_version as *const () as usize,
+        api_engine::jb_strerror as *const () as usize,
+        api_engine::jb_last_error as *const () as usize,
+        api_engine::jb_errinj_set as *const () as usize,
+        api_engine::jb_errinj_get as *const () as usize,
+        api_engine::jb_engine_open as *const () as usize,
+        api_engine::jb_engine_close as *const () as usize,
+        api_engine::jb_engine_stat as *const () as usize,
+        api_engine::jb_engine_set_logger as *const () as usize,
+        api_engine::jb_engine_run_deferred as *const () as usize,
+        api_engine::jb_engine_pending as *const () as usize,
+        api_space::jb_space_create as *const () as usize,
+        api_space::jb_space_find as *const () as usize,
+        api_space::jb_space_drop as *const () as usize,
+        api_space::jb_space_len as *const () as usize,
+        api_space::jb_space_index_at as *const () as usize,
+        api_space::jb_index_create as *const () as usize,
+        api_space::jb_index_find as *const () as usize,
+        api_space::jb_index_drop as *const () as usize,
+        api_space::jb_space_insert as *const () as usize,
+        api_space::jb_space_replace as *const () as usize,
+        api_space::jb_space_delete as *const () as usize,
+        api_read::jb_index_get as *const () as usize,
+        api_read::jb_index_get_data as *const () as usize,
+        api_read::jb_index_count as *const () as usize,
+        api_read::jb_index_iter as *const () as usize,
+        api_read::jb_iter_next as *const () as usize,
+        api_read::jb_iter_next_data as *const () as usize,
+        api_read::jb_iter_next_batch as *const () as usize,
+        api_read::jb_iter_free as *const () as usize,
+        api_tuple::jb_tuple_field_count as *const () as usize,
+        api_tuple::jb_tuple_field as *const () as usize,
+        api_tuple::jb_tuple_fields as *const () as usize,
+        api_tuple::jb_tuple_ref as *const () as usize,
+        api_tuple::jb_tuple_unref as *const () as usize,
+        api_tuple::jb_tuple_data as *const () as usize,
+        api_tuple::jb_data_field as *const () as usize,
+        api_tuple::jb_data_field_count as *const () as usize,
+        api_tuple::jb_data_fields as *const () as usize,
+    ]
+}

@@ -1,0 +1,603 @@
+-- jitbox: a transactional in-memory storage engine, from LuaJIT at FFI speed.
+--
+-- Hot paths (get, pairs, insert, replace, delete, tuple field access) are plain FFI calls on
+-- reusable buffers, so they compile inside traces; C never calls back into Lua from them.
+-- Tuples returned to Lua are copies of the tuple's MessagePack data in Lua-owned memory: the
+-- garbage collector frees them, no finalizer runs per tuple, and they stay valid after close.
+-- DDL and lifecycle functions are SAFE entries and run with the JIT off (jit.off below).
+
+local ffi = require('ffi')
+
+ffi.cdef(require('jitbox.cdef'))
+ffi.cdef[[
+struct jb_tuple_data { uint32_t size; uint8_t data[?]; };
+]]
+
+local ABI_VERSION = 1
+
+-- Symbols already in the process (a host linked with -rdynamic, the Rust tests), else
+-- JITBOX_LIB, else the first libjitbox.so on package.cpath. One engine copy per process.
+local function load_library()
+    if pcall(function() return ffi.C.jb_abi_version end) then
+        return ffi.C
+    end
+    local path = os.getenv('JITBOX_LIB')
+    if path then
+        return ffi.load(path)
+    end
+    for pattern in package.cpath:gmatch('[^;]+') do
+        local candidate = pattern:gsub('%?', 'libjitbox')
+        local f = io.open(candidate, 'rb')
+        if f then
+            f:close()
+            return ffi.load(candidate)
+        end
+    end
+    error('jitbox: cannot find the library: link it into the process, set JITBOX_LIB, or put libjitbox.so on package.cpath')
+end
+
+local C = load_library()
+if C.jb_abi_version() ~= ABI_VERSION then
+    error(('jitbox: library ABI version %d, module expects %d'):format(C.jb_abi_version(), ABI_VERSION))
+end
+
+local M = { _VERSION = '0.1.0', ABI_VERSION = ABI_VERSION, lib = C }
+
+local FT_NIL, FT_BOOLEAN, FT_UNSIGNED, FT_INTEGER, FT_NUMBER, FT_STRING, FT_ANY =
+    C.JB_FT_NIL, C.JB_FT_BOOLEAN, C.JB_FT_UNSIGNED, C.JB_FT_INTEGER, C.JB_FT_NUMBER, C.JB_FT_STRING, C.JB_FT_ANY
+
+local type_codes = {
+    boolean = FT_BOOLEAN, unsigned = FT_UNSIGNED, integer = FT_INTEGER,
+    number = FT_NUMBER, string = FT_STRING, any = FT_ANY, scalar = FT_ANY,
+}
+
+local iter_codes = {
+    EQ = C.JB_ITER_EQ, REQ = C.JB_ITER_REQ, ALL = C.JB_ITER_ALL, LT = C.JB_ITER_LT,
+    LE = C.JB_ITER_LE, GE = C.JB_ITER_GE, GT = C.JB_ITER_GT,
+}
+
+local tuple_t = ffi.typeof('struct jb_tuple_data')
+local int64_t, uint64_t = ffi.typeof('int64_t'), ffi.typeof('uint64_t')
+local floor = math.floor
+
+-- Reusable out-parameters: module-wide, never retained across calls.
+local out_len = ffi.new('size_t[1]')
+local out_u32 = ffi.new('uint32_t[1]')
+local out_u64 = ffi.new('uint64_t[1]')
+local out_ptr = ffi.new('void*[1]')
+local field_out = ffi.new('jb_field[1]')
+
+------------------------------------------------------------------------------------------
+-- Errors: objects with .code ('TUPLE_FOUND', ...) and .message.
+
+local error_mt = {
+    __tostring = function(e) return e.code .. ': ' .. e.message end,
+}
+
+local function raise(rc)
+    local name = ffi.string(C.jb_strerror(rc)):gsub('^JB_E_', '')
+    error(setmetatable({ code = name, rc = tonumber(rc), message = ffi.string(C.jb_last_error()) }, error_mt), 3)
+end
+M.error_mt = error_mt
+
+local function illegal(msg)
+    error(setmetatable({ code = 'ILLEGAL_PARAMS', rc = tonumber(C.JB_E_ILLEGAL_PARAMS), message = msg }, error_mt), 3)
+end
+
+------------------------------------------------------------------------------------------
+-- Lua values <-> jb_field arrays.
+
+local fields_cap = 64
+local fields_buf = ffi.new('jb_field[?]', fields_cap)
+
+local function set_field(f, v, i)
+    local tv = type(v)
+    if tv == 'number' then
+        if v == floor(v) and v >= 0 and v < 18446744073709551616 then
+            f.type = FT_UNSIGNED; f.v.u = v
+        elseif v == floor(v) and v < 0 and v >= -9223372036854775808 then
+            f.type = FT_INTEGER; f.v.i = v
+        else
+            f.type = FT_NUMBER; f.v.d = v
+        end
+    elseif tv == 'string' then
+        f.type = FT_STRING; f.len = #v; f.v.s = v
+    elseif tv == 'boolean' then
+        f.type = FT_BOOLEAN; f.v.u = v and 1 or 0
+    elseif v == nil then
+        f.type = FT_NIL
+    elseif tv == 'cdata' and ffi.istype(uint64_t, v) then
+        f.type = FT_UNSIGNED; f.v.u = v
+    elseif tv == 'cdata' and ffi.istype(int64_t, v) then
+        if v >= 0 then f.type = FT_UNSIGNED; f.v.u = v else f.type = FT_INTEGER; f.v.i = v end
+    else
+        illegal(('field %d has unsupported Lua type %s; use nil, boolean, number, string or 64-bit cdata'):format(i, tv))
+    end
+end
+
+-- Fills the shared field buffer from a table (or a single scalar key); returns the count.
+-- The Lua strings stay referenced by `t` for the duration of the FFI call that follows.
+local function fill(t)
+    if type(t) ~= 'table' then
+        if t == nil then return 0 end
+        set_field(fields_buf[0], t, 1)
+        return 1
+    end
+    local n = #t
+    if n > fields_cap then
+        fields_cap = n * 2
+        fields_buf = ffi.new('jb_field[?]', fields_cap)
+    end
+    local buf = fields_buf
+    for i = 1, n do
+        set_field(buf[i - 1], t[i], i)
+    end
+    return n
+end
+
+local function field_value(f)
+    local ty = f.type
+    if ty == FT_UNSIGNED then
+        local u = f.v.u
+        if u < 9007199254740992ULL then return tonumber(u) end
+        return u
+    elseif ty == FT_STRING then
+        return ffi.string(f.v.s, f.len)
+    elseif ty == FT_INTEGER then
+        local i = f.v.i
+        if i > -9007199254740992LL then return tonumber(i) end
+        return i
+    elseif ty == FT_NUMBER then
+        return f.v.d
+    elseif ty == FT_BOOLEAN then
+        return f.v.u ~= 0
+    end
+    return nil
+end
+
+------------------------------------------------------------------------------------------
+-- Tuples: struct jb_tuple_data (size + MessagePack bytes) with a metatype.
+
+local tuple_methods = {}
+
+local function tuple_field(t, i)
+    local rc = C.jb_data_field(t.data, t.size, i - 1, field_out)
+    if rc ~= 0 then raise(rc) end
+    return field_value(field_out[0])
+end
+
+function tuple_methods.totable(t)
+    local rc = C.jb_data_field_count(t.data, t.size, out_u32)
+    if rc ~= 0 then raise(rc) end
+    local n = out_u32[0]
+    local fs = ffi.new('jb_field[?]', n)
+    rc = C.jb_data_fields(t.data, t.size, fs, n, out_u32)
+    if rc ~= 0 then raise(rc) end
+    local res = {}
+    for i = 0, n - 1 do res[i + 1] = field_value(fs[i]) end
+    return res
+end
+
+function tuple_methods.unpack(t)
+    return unpack(tuple_methods.totable(t))
+end
+
+-- The tuple's MessagePack bytes as a Lua string.
+function tuple_methods.tomsgpack(t)
+    return ffi.string(t.data, t.size)
+end
+
+ffi.metatype(tuple_t, {
+    __index = function(t, k)
+        if type(k) == 'number' then return tuple_field(t, k) end
+        return tuple_methods[k]
+    end,
+    __len = function(t)
+        local rc = C.jb_data_field_count(t.data, t.size, out_u32)
+        if rc ~= 0 then raise(rc) end
+        return tonumber(out_u32[0])
+    end,
+    __tostring = function(t)
+        local parts = {}
+        for i, v in ipairs(tuple_methods.totable(t)) do
+            parts[i] = type(v) == 'string' and ('%q'):format(v) or tostring(v)
+        end
+        return '[' .. table.concat(parts, ', ') .. ']'
+    end,
+})
+
+local function is_tuple(v) return ffi.istype(tuple_t, v) end
+M.is_tuple = is_tuple
+
+-- Copies `len` bytes of tuple data from the engine's result buffer into a new tuple.
+local function make_tuple(buf, len)
+    local t = tuple_t(len)
+    t.size = len
+    ffi.copy(t.data, buf, len)
+    return t
+end
+
+------------------------------------------------------------------------------------------
+-- Engine, spaces, indexes.
+
+local db_mt, space_mt, index_mt = {}, {}, {}
+db_mt.__index = db_mt
+
+local function live(db)
+    if db._closed then
+        error(setmetatable({ code = 'CLOSED', rc = tonumber(C.JB_E_CLOSED), message = 'the engine was closed; open a new one' }, error_mt), 3)
+    end
+    return db._e
+end
+
+local function new_index(space, handle, name)
+    return setmetatable({ space = space, name = name, _i = handle, _db = space._db }, index_mt)
+end
+
+local function find_index(space, key)
+    local rc
+    if type(key) == 'number' then
+        rc = C.jb_space_index_at(space._s, key, ffi.cast('jb_index**', out_ptr))
+    else
+        rc = C.jb_index_find(space._s, key, #key, ffi.cast('jb_index**', out_ptr))
+    end
+    if rc == C.JB_E_NO_SUCH_INDEX then return nil end
+    if rc ~= 0 then raise(rc) end
+    return new_index(space, ffi.cast('jb_index*', out_ptr[0]), type(key) == 'string' and key or nil)
+end
+
+local index_list_mt = {
+    __index = function(list, key)
+        local idx = find_index(rawget(list, '_space'), key)
+        if idx and type(key) == 'string' then rawset(list, key, idx) end
+        return idx
+    end,
+}
+
+local function new_space(db, handle, name)
+    local s = setmetatable({ name = name, _s = handle, _db = db }, space_mt)
+    s.index = setmetatable({ _space = s }, index_list_mt)
+    return s
+end
+
+local space_list_mt = {
+    __index = function(list, name)
+        local db = rawget(list, '_db')
+        local rc = C.jb_space_find(live(db), name, #name, ffi.cast('jb_space**', out_ptr))
+        if rc == C.JB_E_NO_SUCH_SPACE then return nil end
+        if rc ~= 0 then raise(rc) end
+        local s = new_space(db, ffi.cast('jb_space*', out_ptr[0]), name)
+        rawset(list, name, s)
+        return s
+    end,
+}
+
+local function wrap(e, owned)
+    local st = ffi.new('jb_stat')
+    local rc = C.jb_engine_stat(e, st)
+    if rc ~= 0 then raise(rc) end
+    local db = setmetatable({
+        _e = e, _owned = owned, _closed = false,
+        _cap = tonumber(st.max_tuple_size),
+        _buf = ffi.new('uint8_t[?]', st.max_tuple_size),
+    }, db_mt)
+    db.space = setmetatable({ _db = db }, space_list_mt)
+    return db
+end
+
+local function engine_finalizer(e)
+    C.jb_engine_close(e) -- idempotent; the closure keeps the library loaded until it ran
+end
+
+-- jitbox.open{memory_limit = bytes, max_tuple_size = bytes}
+function M.open(opts)
+    opts = opts or {}
+    for k in pairs(opts) do
+        if k ~= 'memory_limit' and k ~= 'max_tuple_size' and k ~= 'dir' and k ~= 'wal_mode' then
+            illegal(("unknown option '%s' for jitbox.open"):format(tostring(k)))
+        end
+    end
+    if opts.dir ~= nil or (opts.wal_mode ~= nil and opts.wal_mode ~= 'none') then
+        illegal("persistence (dir, wal_mode) is not available in this version; use wal_mode = 'none'")
+    end
+    local o = ffi.new('jb_engine_opts')
+    o.memory_limit = opts.memory_limit or 0
+    o.max_tuple_size = opts.max_tuple_size or 0
+    local out = ffi.new('jb_engine*[1]')
+    local rc = C.jb_engine_open(o, out)
+    if rc ~= 0 then raise(rc) end
+    return wrap(ffi.gc(out[0], engine_finalizer), true)
+end
+
+-- Wraps an engine opened by a C host (a jb_engine* as cdata or light userdata). The host
+-- keeps ownership: closing it stays the host's job.
+function M.attach(ptr)
+    return wrap(ffi.cast('jb_engine*', ptr), false)
+end
+
+function db_mt:close()
+    if self._closed then return end
+    self._closed = true
+    if self._owned then
+        local e = ffi.gc(self._e, nil)
+        local rc = C.jb_engine_close(e)
+        if rc ~= 0 then raise(rc) end
+    end
+end
+
+function db_mt:is_closed() return self._closed end
+
+function db_mt:stat()
+    local st = ffi.new('jb_stat')
+    local rc = C.jb_engine_stat(live(self), st)
+    if rc ~= 0 then raise(rc) end
+    local res = {}
+    for _, k in ipairs({ 'memory_used', 'memory_limit', 'max_tuple_size', 'space_count', 'tuple_count',
+        'hot_calls', 'safe_calls', 'reentry_refused', 'callbacks_deferred', 'callbacks_run',
+        'callbacks_pending', 'callbacks_dropped' }) do
+        res[k] = tonumber(st[k])
+    end
+    return res
+end
+
+-- db:create_space(name, {format = {{'id', 'unsigned'}, {name = 'n', type = 'string', is_nullable = true}}})
+function db_mt:create_space(name, opts)
+    if type(name) ~= 'string' then illegal('create_space: name must be a string') end
+    opts = opts or {}
+    local format = opts.format or {}
+    local n = #format
+    local ff = ffi.new('jb_format_field[?]', math.max(n, 1))
+    local keep = {}
+    for i, f in ipairs(format) do
+        if type(f) ~= 'table' then illegal(('create_space %s: format field %d must be a table'):format(name, i)) end
+        local fname = f.name or f[1]
+        local ftype = f.type or f[2] or 'any'
+        if type(fname) ~= 'string' then illegal(('create_space %s: format field %d needs a name'):format(name, i)) end
+        local code = type_codes[ftype]
+        if not code then illegal(("create_space %s: format field %d ('%s') has unknown type '%s'"):format(name, i, fname, tostring(ftype))) end
+        keep[i] = fname
+        ff[i - 1].name = fname
+        ff[i - 1].name_len = #fname
+        ff[i - 1].type = code
+        ff[i - 1].is_nullable = f.is_nullable and 1 or 0
+    end
+    local out = ffi.new('jb_space*[1]')
+    local rc = C.jb_space_create(live(self), name, #name, ff, n, out)
+    if rc ~= 0 then raise(rc) end
+    local s = new_space(self, out[0], name)
+    s._format = format
+    rawset(self.space, name, s)
+    return s
+end
+
+-- Index parts: {{1, 'unsigned'}}, {{field = 2, type = 'string'}}, {'name'} or {2}.
+local function parse_parts(space, name, parts)
+    if type(parts) ~= 'table' or #parts == 0 then
+        illegal(("create_index %s: parts must be a non-empty list"):format(name))
+    end
+    local format = space._format or {}
+    local res = ffi.new('jb_key_part[?]', #parts)
+    for i, p in ipairs(parts) do
+        local field, ptype
+        if type(p) == 'table' then
+            field, ptype = p.field or p[1], p.type or p[2]
+        else
+            field = p
+        end
+        if type(field) == 'string' then
+            local found
+            for j, f in ipairs(format) do
+                if (f.name or f[1]) == field then found = j end
+            end
+            if not found then illegal(("create_index %s: part %d names unknown field '%s'"):format(name, i, field)) end
+            field = found
+        end
+        if type(field) ~= 'number' or field < 1 or field ~= floor(field) then
+            illegal(("create_index %s: part %d needs a field number from 1"):format(name, i))
+        end
+        if ptype == nil then
+            local f = format[field]
+            ptype = f and (f.type or f[2]) or 'unsigned'
+        end
+        local code = type_codes[ptype]
+        if not code or code == FT_ANY then
+            illegal(("create_index %s: part %d has type '%s', which cannot be indexed"):format(name, i, tostring(ptype)))
+        end
+        res[i - 1].fieldno = field - 1
+        res[i - 1].type = code
+    end
+    return res, #parts
+end
+
+local space_methods = {}
+space_mt.__index = space_methods
+
+function space_methods:create_index(name, opts)
+    if type(name) ~= 'string' then illegal('create_index: name must be a string') end
+    opts = opts or {}
+    if opts.type ~= nil and opts.type ~= 'TREE' and opts.type ~= 'tree' then
+        illegal(("create_index %s: only TREE indexes exist, not '%s'"):format(name, tostring(opts.type)))
+    end
+    if opts.func ~= nil then
+        illegal(("create_index %s: functional indexes are not available in this version"):format(name))
+    end
+    local parts, n = parse_parts(self, name, opts.parts or { { 1, 'unsigned' } })
+    local def = ffi.new('jb_index_def')
+    def.parts = parts
+    def.part_count = n
+    def.unique = (opts.unique == nil or opts.unique) and 1 or 0
+    local out = ffi.new('jb_index*[1]')
+    live(self._db)
+    local rc = C.jb_index_create(self._s, name, #name, def, out)
+    if rc ~= 0 then raise(rc) end
+    local idx = new_index(self, out[0], name)
+    rawset(self.index, name, idx)
+    return idx
+end
+
+function space_methods:drop()
+    live(self._db)
+    local rc = C.jb_space_drop(self._s)
+    if rc ~= 0 then raise(rc) end
+    rawset(self._db.space, self.name, nil)
+end
+
+local function primary(space)
+    local pk = rawget(space, '_pk')
+    if pk == nil then
+        pk = find_index(space, 0)
+        if pk == nil then
+            error(setmetatable({ code = 'NO_SUCH_INDEX', rc = tonumber(C.JB_E_NO_SUCH_INDEX),
+                message = ("space '%s' has no primary index; create one with create_index"):format(space.name) }, error_mt), 3)
+        end
+        rawset(space, '_pk', pk)
+    end
+    return pk
+end
+
+-- Writes: insert / replace return the new tuple, delete the deleted one (or nil).
+local function write(fn, space, t)
+    local db = space._db
+    local n = fill(t)
+    local rc = fn(space._s, fields_buf, n, db._buf, db._cap, out_len)
+    if rc ~= 0 then raise(rc) end
+    local len = out_len[0]
+    if len == 0 then return nil end
+    return make_tuple(db._buf, len)
+end
+
+function space_methods:insert(t) return write(C.jb_space_insert, self, t) end
+function space_methods:replace(t) return write(C.jb_space_replace, self, t) end
+function space_methods:delete(key) return write(C.jb_space_delete, self, key) end
+
+function space_methods:len()
+    local rc = C.jb_space_len(self._s, out_u64)
+    if rc ~= 0 then raise(rc) end
+    return tonumber(out_u64[0])
+end
+
+function space_methods:get(key) return primary(self):get(key) end
+function space_methods:select(key, opts) return primary(self):select(key, opts) end
+function space_methods:pairs(key, opts) return primary(self):pairs(key, opts) end
+function space_methods:count(key, opts) return primary(self):count(key, opts) end
+
+local index_methods = {}
+index_mt.__index = index_methods
+
+function index_methods:get(key)
+    local db = self._db
+    local n = fill(key)
+    local rc = C.jb_index_get_data(self._i, fields_buf, n, db._buf, db._cap, out_len)
+    if rc ~= 0 then raise(rc) end
+    local len = out_len[0]
+    if len == 0 then return nil end
+    return make_tuple(db._buf, len)
+end
+
+local function iter_type(opts, key)
+    local it = opts and opts.iterator
+    if it == nil then return C.JB_ITER_EQ end
+    if type(it) == 'string' then
+        local code = iter_codes[it:upper()]
+        if code then return code end
+    elseif type(it) == 'number' then
+        return it
+    end
+    illegal(("unknown iterator '%s'; use EQ, REQ, ALL, LT, LE, GE or GT"):format(tostring(it)))
+end
+
+local function iter_finalizer(it) C.jb_iter_free(it) end
+
+-- The iterator's step: one FFI call, one copy into a new tuple. Frees eagerly at the end.
+local function iter_next(state)
+    local it = state.it
+    local db = state.db
+    local rc = C.jb_iter_next_data(it, db._buf, db._cap, out_len)
+    if rc ~= 0 then raise(rc) end
+    local len = out_len[0]
+    if len == 0 then
+        if not state.done then
+            state.done = true
+            C.jb_iter_free(ffi.gc(it, nil))
+        end
+        return nil
+    end
+    return state, make_tuple(db._buf, len)
+end
+
+local function open_iter(index, key, opts)
+    local n = fill(key)
+    local rc = C.jb_index_iter(index._i, iter_type(opts, key), fields_buf, n, ffi.cast('jb_iter**', out_ptr))
+    if rc ~= 0 then raise(rc) end
+    return { it = ffi.gc(ffi.cast('jb_iter*', out_ptr[0]), iter_finalizer), db = index._db, done = false }
+end
+
+-- for _, t in index:pairs(key, {iterator = 'GE'}) do ... end
+function index_methods:pairs(key, opts)
+    return iter_next, open_iter(self, key, opts), nil
+end
+
+function index_methods:select(key, opts)
+    local limit = opts and opts.limit or 4294967295
+    local offset = opts and opts.offset or 0
+    local res, n = {}, 0
+    if limit <= 0 then return res end
+    local state = open_iter(self, key, opts)
+    while true do
+        local _, t = iter_next(state)
+        if t == nil then break end
+        if offset > 0 then
+            offset = offset - 1
+        else
+            n = n + 1
+            res[n] = t
+            if n >= limit then break end
+        end
+    end
+    if not state.done then
+        state.done = true
+        C.jb_iter_free(ffi.gc(state.it, nil))
+    end
+    return res
+end
+
+function index_methods:count(key, opts)
+    local n = fill(key)
+    local rc = C.jb_index_count(self._i, iter_type(opts, key), fields_buf, n, out_u64)
+    if rc ~= 0 then raise(rc) end
+    return tonumber(out_u64[0])
+end
+
+function index_methods:len() return self.space:len() end
+
+function index_methods:drop()
+    live(self._db)
+    local rc = C.jb_index_drop(self._i)
+    if rc ~= 0 then raise(rc) end
+    rawset(self.space.index, self.name, nil)
+    rawset(self.space, '_pk', nil)
+end
+
+------------------------------------------------------------------------------------------
+-- Error injection: jitbox.errinj.set('ALLOC_FAIL_AFTER', 3)
+
+M.errinj = {
+    set = function(name, value)
+        local rc = C.jb_errinj_set(name, value)
+        if rc ~= 0 then raise(rc) end
+    end,
+    get = function(name)
+        local out = ffi.new('int64_t[1]')
+        local rc = C.jb_errinj_get(name, out)
+        if rc ~= 0 then raise(rc) end
+        return tonumber(out[0])
+    end,
+}
+
+-- SAFE entries never run inside a trace.
+for _, f in ipairs({ M.open, M.attach, db_mt.close, db_mt.create_space, space_methods.create_index,
+    space_methods.drop, index_methods.drop }) do
+    jit.off(f)
+end
+
+return M

@@ -1,0 +1,268 @@
+-- Generated from c_src/include/jitbox.h (the JITBOX_CDEF region). Do not edit:
+-- run `JITBOX_BLESS=1 cargo test --test abi` after changing the header.
+return [==[
+
+/* Status codes. Stable numbers: never renumbered, only appended. */
+enum jb_status {
+    JB_OK = 0,
+    JB_E_MEMORY = -1,          /* memory_limit reached or an allocation failed; nothing changed */
+    JB_E_TUPLE_FOUND = -2,     /* duplicate key in a unique index */
+    JB_E_NO_SUCH_SPACE = -3,
+    JB_E_NO_SUCH_INDEX = -4,
+    JB_E_FIELD_TYPE = -5,      /* a field or key part has the wrong type, or is missing */
+    JB_E_ILLEGAL_PARAMS = -6,  /* bad argument: wrong arity, bad name, bad option, too large */
+    JB_E_CONFLICT = -7,        /* transaction write-write conflict */
+    JB_E_REENTRY = -8,         /* refused: re-entry into a busy engine, or Lua from a HOT entry */
+    JB_E_WAL_IO = -9,
+    JB_E_CASCADE_ROLLBACK = -10,
+    JB_E_CLOSED = -11,         /* the engine was closed */
+    JB_E_BAD_HANDLE = -12,     /* NULL, stale, freed or wrong-kind handle */
+    JB_E_WRONG_THREAD = -13,   /* called from a thread that does not own the engine */
+    JB_E_PANIC = -14,          /* internal bug caught at the boundary; the engine is poisoned */
+    JB_E_BUSY = -15,
+    JB_E_LOADING = -16,
+    JB_E_EXISTS = -17,         /* a space or index with that name already exists */
+    JB_E_POISONED = -18,       /* the engine refuses writes after an internal error */
+    JB_E_BUFFER_TOO_SMALL = -19 /* a caller buffer is too small; *len says the size needed */
+};
+
+/* Field types of jb_field.type, of format fields and of index parts. */
+enum jb_field_type {
+    JB_FT_NIL = 0,
+    JB_FT_BOOLEAN = 1,
+    JB_FT_UNSIGNED = 2,   /* v.u */
+    JB_FT_INTEGER = 3,    /* v.i; as a format/part type it also accepts unsigned values */
+    JB_FT_NUMBER = 4,     /* v.d; as a format/part type it also accepts integers */
+    JB_FT_STRING = 5,     /* v.s + len, arbitrary bytes (NUL allowed) */
+    JB_FT_ANY = 6         /* format fields only: no type check */
+};
+
+/* Iterator types, as in Tarantool. */
+enum jb_iter_type {
+    JB_ITER_EQ = 0,
+    JB_ITER_REQ = 1,
+    JB_ITER_ALL = 2,
+    JB_ITER_LT = 3,
+    JB_ITER_LE = 4,
+    JB_ITER_GE = 5,
+    JB_ITER_GT = 6
+};
+
+/* Kinds of callbacks registered with the engine. */
+enum jb_callback_kind {
+    JB_CB_NATIVE = 0,  /* pure C, never enters a Lua VM: may be invoked anywhere */
+    JB_CB_LUA = 1      /* may enter a Lua VM (e.g. an ffi.cast callback): never invoked while a
+                          HOT entry is active on the thread; deferred to a SAFE entry instead */
+};
+
+enum jb_log_level { JB_LOG_ERROR = 0, JB_LOG_WARN = 1, JB_LOG_INFO = 2 };
+
+/* Opaque handles. */
+typedef struct jb_engine jb_engine;
+typedef struct jb_space jb_space;
+typedef struct jb_index jb_index;
+typedef struct jb_iter jb_iter;
+typedef struct jb_tuple jb_tuple;
+
+/* One tuple field or key part. Strings are borrowed: v.s must stay valid for the call. */
+typedef union jb_value {
+    uint64_t u;
+    int64_t i;
+    double d;
+    const char *s;
+} jb_value;
+
+typedef struct jb_field {
+    uint32_t type;   /* enum jb_field_type; JB_FT_BOOLEAN keeps 0 or 1 in v.u */
+    uint32_t len;    /* string length in bytes (JB_FT_STRING only) */
+    jb_value v;
+} jb_field;
+
+typedef struct jb_engine_opts {
+    uint64_t memory_limit;    /* bytes charged for all engine memory; 0 = 256 MiB */
+    uint32_t max_tuple_size;  /* bytes of one encoded tuple; 0 = 1 MiB */
+    uint32_t reserved;        /* must be 0 */
+} jb_engine_opts;
+
+typedef struct jb_format_field {
+    const char *name;     /* borrowed; need not be NUL-terminated */
+    uint32_t name_len;
+    uint32_t type;        /* enum jb_field_type, JB_FT_NIL not allowed */
+    uint32_t is_nullable; /* 0 or 1 */
+    uint32_t reserved;    /* must be 0 */
+} jb_format_field;
+
+typedef struct jb_key_part {
+    uint32_t fieldno;     /* 0-based field number */
+    uint32_t type;        /* JB_FT_BOOLEAN/UNSIGNED/INTEGER/NUMBER/STRING */
+} jb_key_part;
+
+typedef struct jb_index_def {
+    const jb_key_part *parts;  /* borrowed */
+    uint32_t part_count;       /* 1..16 */
+    uint32_t unique;           /* 0 or 1; the first index of a space must be unique */
+} jb_index_def;
+
+typedef struct jb_stat {
+    uint64_t memory_used;      /* bytes charged to memory_limit now */
+    uint64_t memory_limit;
+    uint64_t max_tuple_size;   /* a result buffer of this size fits any tuple */
+    uint64_t space_count;
+    uint64_t tuple_count;      /* tuples in all primary indexes */
+    uint64_t hot_calls;        /* HOT entries into this engine */
+    uint64_t safe_calls;       /* SAFE entries into this engine */
+    uint64_t reentry_refused;  /* calls refused with JB_E_REENTRY */
+    uint64_t callbacks_deferred;   /* JB_CB_LUA callbacks queued because a HOT entry was active */
+    uint64_t callbacks_run;        /* callbacks invoked (immediately or from the queue) */
+    uint64_t callbacks_pending;    /* queued callbacks not yet run */
+    uint64_t callbacks_dropped;    /* queued callbacks dropped because memory_limit was reached */
+} jb_stat;
+
+/* A log sink. msg is borrowed for the duration of the call (not NUL-terminated: use len). */
+typedef void (*jb_log_fn)(void *ctx, int level, const char *msg, size_t len);
+
+/* ABI version of this header; a Lua module or host compares it with its own. Any thread. */
+uint32_t jb_abi_version(void);
+
+/* Static name of a status code ("JB_E_MEMORY"); never NULL, never freed. Any thread. */
+const char *jb_strerror(int code);
+
+/* This thread's message for the last failed call (static "" if none). Borrowed: valid until the
+   next jitbox call on this thread; copy it to keep it. Any thread. */
+const char *jb_last_error(void);
+
+/* Error injection (tests): "ALLOC_FAIL_AFTER" = n lets n more charged allocations succeed on
+   this thread and fails the next one (-1: off); "PANIC_NEXT_CALL" = 1 makes the next boundary
+   call on this thread panic inside (to test JB_E_PANIC). Borrows name. Any thread. */
+int jb_errinj_set(const char *name, int64_t value);
+int jb_errinj_get(const char *name, int64_t *out);
+
+/* SAFE. Opens an engine owned by the calling thread. Borrows opts (NULL = defaults).
+   Caller owns *out: close it with jb_engine_close. */
+int jb_engine_open(const jb_engine_opts *opts, jb_engine **out);
+
+/* SAFE. Closes the engine: frees every space, index and tuple it holds that no caller still
+   references. Handles of its spaces and indexes become invalid (JB_E_CLOSED); iterators give
+   JB_E_CLOSED; tuples the caller still holds stay readable until unreferenced. Accepts NULL
+   and an already-closed engine. Consumes e. */
+int jb_engine_close(jb_engine *e);
+
+/* HOT. Borrows e; writes *out. */
+int jb_engine_stat(jb_engine *e, jb_stat *out);
+
+/* SAFE. Registers a log sink (fn NULL = none). kind says whether fn may enter a Lua VM
+   (JB_CB_LUA: messages produced during HOT entries are queued and delivered by the next
+   jb_engine_run_deferred). Borrows ctx: it must stay valid while registered. */
+int jb_engine_set_logger(jb_engine *e, jb_log_fn fn, void *ctx, uint32_t kind);
+
+/* SAFE. Runs up to max (0 = all) queued callbacks; writes how many ran to *ran (may be NULL). */
+int jb_engine_run_deferred(jb_engine *e, uint32_t max, uint32_t *ran);
+
+/* HOT. Number of queued callbacks, for a cheap check before calling jb_engine_run_deferred. */
+int jb_engine_pending(jb_engine *e, uint32_t *out);
+
+/* SAFE. Creates a space. Borrows name and format (format may be NULL with format_count 0).
+   *out is engine-owned. */
+int jb_space_create(jb_engine *e, const char *name, size_t name_len,
+                    const jb_format_field *format, uint32_t format_count, jb_space **out);
+
+/* HOT. Looks a space up by name. Borrows name. *out is engine-owned. */
+int jb_space_find(jb_engine *e, const char *name, size_t name_len, jb_space **out);
+
+/* SAFE. Drops the space and its indexes; its handles become invalid. Consumes s. */
+int jb_space_drop(jb_space *s);
+
+/* HOT. Number of tuples in the space. */
+int jb_space_len(jb_space *s, uint64_t *out);
+
+/* SAFE. Creates an index; the first index of a space is its primary key and must be unique.
+   A secondary index is built over existing tuples. Borrows name and def. *out engine-owned. */
+int jb_index_create(jb_space *s, const char *name, size_t name_len, const jb_index_def *def,
+                    jb_index **out);
+
+/* HOT. Looks an index up by name. Borrows name. *out is engine-owned. */
+int jb_index_find(jb_space *s, const char *name, size_t name_len, jb_index **out);
+
+/* HOT. The index at position pos of the space (0 = primary), JB_E_NO_SUCH_INDEX past the end.
+   *out is engine-owned. */
+int jb_space_index_at(jb_space *s, uint32_t pos, jb_index **out);
+
+/* SAFE. Drops an index. The primary index can only be dropped when it is the last one (the
+   space's tuples go with it). Consumes i. */
+int jb_index_drop(jb_index *i);
+
+/* HOT writes. Borrow fields (and the strings they point to) for the call. insert fails with
+   JB_E_TUPLE_FOUND on a duplicate key in any unique index; replace overwrites the tuple with the
+   same primary key; delete takes a primary key. The result (the new tuple for insert/replace,
+   the deleted one for delete) is copied as tuple data (a MessagePack array) into buf when buf is
+   not NULL: *len gets its size, 0 when delete found nothing. If it is larger than cap, the write
+   still happens, nothing is copied and *len says the size needed; a cap of the engine's
+   max_tuple_size always suffices. Borrows buf; len may be NULL when buf is NULL. */
+int jb_space_insert(jb_space *s, const jb_field *fields, uint32_t count, uint8_t *buf,
+                    size_t cap, size_t *len);
+int jb_space_replace(jb_space *s, const jb_field *fields, uint32_t count, uint8_t *buf,
+                     size_t cap, size_t *len);
+int jb_space_delete(jb_space *s, const jb_field *key, uint32_t count, uint8_t *buf,
+                    size_t cap, size_t *len);
+
+/* HOT. Gets by a full key of a unique index. Borrows key. Writes NULL to *out when absent;
+   otherwise the caller owns *out (release with jb_tuple_unref). */
+int jb_index_get(jb_index *i, const jb_field *key, uint32_t count, jb_tuple **out);
+
+/* HOT. Same as jb_index_get but copies the tuple data (a MessagePack array) into buf and writes
+   its size to *len (0 when absent). JB_E_BUFFER_TOO_SMALL when it does not fit: *len then says
+   the size needed. Borrows key and buf. */
+int jb_index_get_data(jb_index *i, const jb_field *key, uint32_t count, uint8_t *buf,
+                      size_t cap, size_t *len);
+
+/* HOT. Counts tuples an iterator of this type and key would return. Borrows key. */
+int jb_index_count(jb_index *i, uint32_t type, const jb_field *key, uint32_t count,
+                   uint64_t *out);
+
+/* HOT. Opens an iterator (it copies the key). Caller owns *out: free with jb_iter_free. It stays
+   valid while the space changes: it continues after the last tuple it returned. */
+int jb_index_iter(jb_index *i, uint32_t type, const jb_field *key, uint32_t count,
+                  jb_iter **out);
+
+/* HOT. Next tuple, or NULL in *out at the end. Caller owns a non-NULL *out (jb_tuple_unref). */
+int jb_iter_next(jb_iter *it, jb_tuple **out);
+
+/* HOT. Fills out[0..cap) with up to cap next tuples and writes their number to *n (0 at the
+   end). Caller owns every tuple written (jb_tuple_unref each). */
+int jb_iter_next_batch(jb_iter *it, jb_tuple **out, uint32_t cap, uint32_t *n);
+
+/* HOT. Same as jb_iter_next but copies the next tuple's data into buf (*len = 0 at the end).
+   JB_E_BUFFER_TOO_SMALL when it does not fit (*len = size needed; the iterator does not move). */
+int jb_iter_next_data(jb_iter *it, uint8_t *buf, size_t cap, size_t *len);
+
+/* HOT. Frees the iterator. Accepts NULL and a stale handle. */
+int jb_iter_free(jb_iter *it);
+
+/* HOT. Number of fields of the tuple. Borrows t. */
+int jb_tuple_field_count(jb_tuple *t, uint32_t *out);
+
+/* HOT. Field fieldno (0-based) of t; JB_FT_NIL when fieldno is past the end. A string in *out
+   points into the tuple: valid while the caller holds t. Borrows t. */
+int jb_tuple_field(jb_tuple *t, uint32_t fieldno, jb_field *out);
+
+/* HOT. Writes up to cap fields to out and the tuple's field count to *n. Borrows t. */
+int jb_tuple_fields(jb_tuple *t, jb_field *out, uint32_t cap, uint32_t *n);
+
+/* HOT. A second reference to the same tuple. Borrows t. Caller owns *out (jb_tuple_unref). */
+int jb_tuple_ref(jb_tuple *t, jb_tuple **out);
+
+/* HOT. Releases a tuple reference. Accepts NULL and a stale handle; works after engine close. */
+int jb_tuple_unref(jb_tuple *t);
+
+/* HOT. Tuple data (a MessagePack array, as copied by the _data functions): field fieldno
+   (0-based) into *out, JB_FT_NIL past the end; strings point into data. The number of fields;
+   all fields (up to cap) and the count. Pure functions of their arguments: they touch no engine
+   and are safe on any thread. Malformed data gives JB_E_ILLEGAL_PARAMS. Borrow data. */
+int jb_data_field(const uint8_t *data, size_t size, uint32_t fieldno, jb_field *out);
+int jb_data_field_count(const uint8_t *data, size_t size, uint32_t *out);
+int jb_data_fields(const uint8_t *data, size_t size, jb_field *out, uint32_t cap, uint32_t *n);
+
+/* HOT. Copies the tuple's data into buf; *len = size (JB_E_BUFFER_TOO_SMALL: size needed). */
+int jb_tuple_data(jb_tuple *t, uint8_t *buf, size_t cap, size_t *len);
+
+]==]

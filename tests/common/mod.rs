@@ -1,0 +1,76 @@
+//! Shared test helpers: where the built libraries are, the header's cdef region, and an
+//! embedded LuaJIT that finds the engine through `ffi.C` (the test binary exports it).
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// target/<profile>/deps, where cargo puts libjitbox.so and libjitbox.a during `cargo test`.
+pub fn lib_dir() -> PathBuf {
+    std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+pub fn header() -> String {
+    std::fs::read_to_string(root().join("c_src/include/jitbox.h")).unwrap()
+}
+
+/// The directive-free region of the header that the Lua module hands to ffi.cdef.
+pub fn cdef_region() -> String {
+    let h = header();
+    let begin = h.find("/* JITBOX_CDEF_BEGIN").expect("begin marker");
+    let begin = begin + h[begin..].find('\n').unwrap() + 1;
+    let end = h.find("/* JITBOX_CDEF_END */").expect("end marker");
+    h[begin..end].to_string()
+}
+
+/// Names of the functions the header declares.
+pub fn declared_functions() -> Vec<String> {
+    let mut names: Vec<String> = cdef_region()
+        .lines()
+        .filter(|l| !l.starts_with(' ') && !l.starts_with("typedef") && !l.starts_with('/'))
+        .filter_map(|l| {
+            let open = l.find('(')?;
+            let name = l[..open].rsplit(|c: char| c == ' ' || c == '*').next()?;
+            name.starts_with("jb_").then(|| name.to_string())
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// A LuaJIT state with the ffi library and `package.path` set to the repository's lua/.
+pub fn lua() -> mlua::Lua {
+    // Make sure the engine's symbols are linked into this binary for ffi.C to find.
+    let _ = jitbox::ffi::exported();
+    // SAFETY: the FFI library is needed (unsafe_new); the tests only run trusted scripts.
+    let lua = unsafe { mlua::Lua::unsafe_new() };
+    let root = root();
+    lua.load(format!(
+        "package.path = '{0}/lua/?.lua;{0}/tests/lua/?.lua;' .. package.path",
+        root.display()
+    ))
+    .exec()
+    .unwrap();
+    lua
+}
+
+/// Runs a Lua test script from tests/lua in a fresh embedded LuaJIT.
+pub fn run_lua_file(name: &str) {
+    let lua = lua();
+    let path = root().join("tests/lua").join(name);
+    let src = std::fs::read_to_string(&path).unwrap();
+    if let Err(e) = lua
+        .load(&src)
+        .set_name(format!("@{}", path.display()))
+        .exec()
+    {
+        panic!("{name} failed:\n{e}");
+    }
+}
