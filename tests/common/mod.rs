@@ -74,3 +74,4 @@ pub fn run_lua_file(name: &str) {
         panic!("{name} failed:\n{e}");
     }
 }
+pub mod native;

@@ -1,0 +1,109 @@
+//! Helpers for tests that drive the engine through its Rust API.
+#![allow(dead_code)]
+
+use jitbox::engine::index::{IterPos, IterType};
+use jitbox::engine::key::{FieldType, KeyPart};
+use jitbox::engine::space::FormatField;
+use jitbox::engine::value::{self, Value};
+use jitbox::engine::{Engine, Options, SpaceId};
+
+pub fn engine(limit: usize) -> Engine {
+    Engine::open(Options {
+        memory_limit: limit,
+        ..Options::default()
+    })
+    .unwrap()
+}
+
+pub fn part(fieldno: u32, ty: FieldType) -> KeyPart {
+    KeyPart { fieldno, ty }
+}
+
+pub fn format(spec: &[(&str, FieldType)]) -> Vec<FormatField> {
+    spec.iter()
+        .map(|(n, t)| FormatField {
+            name: n.to_string(),
+            ty: *t,
+            nullable: false,
+        })
+        .collect()
+}
+
+/// The `{id, name, v}` space of the workload: pk on id, non-unique on name.
+pub fn test_space(e: &mut Engine) -> SpaceId {
+    let id = e
+        .create_space(
+            "test",
+            format(&[
+                ("id", FieldType::Unsigned),
+                ("name", FieldType::String),
+                ("v", FieldType::Integer),
+            ]),
+        )
+        .unwrap();
+    e.create_index(id, "pk", vec![part(0, FieldType::Unsigned)], true)
+        .unwrap();
+    e.create_index(id, "by_name", vec![part(1, FieldType::String)], false)
+        .unwrap();
+    id
+}
+
+pub fn row(i: u64, name: &str, v: i64) -> Vec<Value<'_>> {
+    vec![Value::Uint(i), Value::Str(name.as_bytes()), Value::int(v)]
+}
+
+/// Decodes tuple data into owned, comparable form.
+#[derive(Clone, Debug, PartialEq, PartialOrd)]
+pub enum Owned {
+    Nil,
+    Bool(bool),
+    Uint(u64),
+    Int(i64),
+    Double(f64),
+    Str(Vec<u8>),
+}
+
+pub fn owned(data: &[u8]) -> Vec<Owned> {
+    value::fields(data)
+        .unwrap()
+        .map(|v| match v.unwrap() {
+            Value::Nil => Owned::Nil,
+            Value::Bool(b) => Owned::Bool(b),
+            Value::Uint(u) => Owned::Uint(u),
+            Value::Int(i) => Owned::Int(i),
+            Value::Double(d) => Owned::Double(d),
+            Value::Str(s) => Owned::Str(s.to_vec()),
+        })
+        .collect()
+}
+
+/// Every tuple an iterator returns, decoded.
+pub fn scan(e: &Engine, id: SpaceId, index: usize, ty: IterType, key: &[Value]) -> Vec<Vec<Owned>> {
+    let sp = e.space(id).unwrap();
+    let mut pos = IterPos::new(ty, key, e.quota()).unwrap();
+    let mut out = vec![];
+    while let Some(t) = pos.next(&sp.indexes[index], e.quota()) {
+        out.push(owned(t.data()));
+    }
+    e.quota().release(pos.charged());
+    out
+}
+
+/// The whole observable state: every index's contents in order, and the memory charged.
+pub fn fingerprint(e: &Engine) -> (Vec<Vec<Vec<Vec<Owned>>>>, usize) {
+    let mut all = vec![];
+    for sp in e.spaces() {
+        let mut per_index = vec![];
+        for idx in &sp.indexes {
+            let mut c = idx.tree.first();
+            let mut rows = vec![];
+            while let Some(t) = idx.tree.get(c) {
+                rows.push(owned(t.data()));
+                c = idx.tree.next(c);
+            }
+            per_index.push(rows);
+        }
+        all.push(per_index);
+    }
+    (all, e.quota().used())
+}
