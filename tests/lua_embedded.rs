@@ -1,9 +1,20 @@
-//! The Lua test scripts under tests/lua, run on embedded LuaJIT (mlua, vendored). The same
-//! scripts run under Debian's standalone luajit against libjitbox.so in .ci/run.
+//! The Lua test scripts under tests/lua, run on embedded LuaJIT (mlua, vendored; the test
+//! binary exports the engine, so `ffi.C` finds it). The same scripts run under Debian's
+//! standalone luajit against libjitbox.so in .ci/run.
 
 mod common;
 
 #[test]
-fn lua_basic() {
-    common::run_lua_file("basic.lua");
+fn lua_api() {
+    common::run_lua_file("api.lua");
+}
+
+#[test]
+fn lua_errors() {
+    common::run_lua_file("errors.lua");
+}
+
+#[test]
+fn lua_jit() {
+    common::run_lua_file("jit.lua");
 }

@@ -1,0 +1,109 @@
+-- Bad input from Lua: clear errors with codes, and nothing changes.
+package.loaded.harness = nil
+local H = require('harness')
+local jitbox = require('jitbox')
+local test, eq, expect_error = H.test, H.eq, H.expect_error
+
+local function fresh(opts)
+    local db = jitbox.open(opts or { memory_limit = 64 * 2^20 })
+    local s = db:create_space('test', { format = {{'id','unsigned'}, {'name','string'}, {'v','integer'}} })
+    s:create_index('pk', { parts = {{1, 'unsigned'}} })
+    s:create_index('by_name', { parts = {{2, 'string'}}, unique = false })
+    return db, s
+end
+
+test('wrong field types name the field and the space', function()
+    local db, s = fresh()
+    expect_error('FIELD_TYPE', "field 1 ('id') must be unsigned, got string", s.insert, s, {'x', 'a', 1})
+    expect_error('FIELD_TYPE', "field 2 ('name') must be string, got unsigned", s.insert, s, {1, 2, 1})
+    expect_error('FIELD_TYPE', "field 3 ('v') must be integer, got number", s.insert, s, {1, 'a', 1.5})
+    expect_error('FIELD_TYPE', 'tuple too short', s.insert, s, {1, 'a'})
+    expect_error('FIELD_TYPE', 'must be unsigned, got integer', s.insert, s, {-1, 'a', 1})
+    expect_error('ILLEGAL_PARAMS', 'unsupported Lua type table', s.insert, s, {1, {}, 1})
+    expect_error('ILLEGAL_PARAMS', 'unsupported Lua type function', s.insert, s, {1, print, 1})
+    eq(s:len(), 0)
+    db:close()
+end)
+
+test('wrong keys and arity', function()
+    local db, s = fresh()
+    s:insert{1, 'a', 1}
+    expect_error('FIELD_TYPE', 'key part 1 must be unsigned, got string', s.get, s, {'1'})
+    expect_error('ILLEGAL_PARAMS', 'key has 2 part(s), the index has 1', s.get, s, {1, 2})
+    expect_error('ILLEGAL_PARAMS', 'give the full key', s.delete, s, {})
+    expect_error('ILLEGAL_PARAMS', 'not unique', s.index.by_name.get, s.index.by_name, {'a'})
+    expect_error('ILLEGAL_PARAMS', "unknown iterator 'SIDEWAYS'", s.select, s, {}, {iterator = 'SIDEWAYS'})
+    eq(s:len(), 1)
+    db:close()
+end)
+
+test('missing spaces and indexes; bad DDL', function()
+    local db, s = fresh()
+    eq(db.space.missing, nil)
+    eq(s.index.missing, nil)
+    expect_error('EXISTS', "space 'test' already exists", db.create_space, db, 'test')
+    expect_error('EXISTS', "index 'pk' already exists", s.create_index, s, 'pk')
+    expect_error('ILLEGAL_PARAMS', 'must be a string', db.create_space, db, 42)
+    expect_error('ILLEGAL_PARAMS', 'invalid', db.create_space, db, 'a\0b')
+    expect_error('ILLEGAL_PARAMS', "unknown type 'blob'", db.create_space, db, 'x', {format = {{'a', 'blob'}}})
+    expect_error('ILLEGAL_PARAMS', "unknown field 'nope'", s.create_index, s, 'i', {parts = {'nope'}})
+    expect_error('FIELD_TYPE', "does not fit field 2 ('name')", s.create_index, s, 'i', {parts = {{2, 'unsigned'}}})
+    expect_error('ILLEGAL_PARAMS', 'must be unique', db:create_space('y').create_index, db.space.y, 'pk', {unique = false})
+    expect_error('NO_SUCH_INDEX', 'no primary index', db.space.y.insert, db.space.y, {1})
+    expect_error('ILLEGAL_PARAMS', "unknown option 'memory'", jitbox.open, {memory = 1})
+    expect_error('ILLEGAL_PARAMS', 'too small', jitbox.open, {memory_limit = 10})
+    db:close()
+end)
+
+test('a tuple larger than max_tuple_size', function()
+    local db, s = fresh{ max_tuple_size = 1024 }
+    expect_error('ILLEGAL_PARAMS', 'larger than max_tuple_size 1024', s.insert, s, {1, ('x'):rep(2000), 1})
+    eq(s:len(), 0)
+    s:insert{1, ('x'):rep(1000), 1}
+    eq(#s:get{1}[2], 1000)
+    db:close()
+end)
+
+test('memory limit: MEMORY on writes, reads and deletes still work', function()
+    local db, s = fresh{ memory_limit = 1 * 2^20 }
+    local n = 0
+    local err = expect_error('MEMORY', 'memory_limit', function()
+        while true do n = n + 1; s:insert{n, 'filler filler', n} end
+    end)
+    eq(s:len(), n - 1)
+    eq(s:get{1}[1], 1)
+    for i = 1, 100 do s:delete{i} end
+    s:insert{n, 'fits again', n}
+    db:close()
+end)
+
+test('errinj ALLOC_FAIL_AFTER from Lua: every failure point leaves the space unchanged', function()
+    local db, s = fresh()
+    for i = 1, 200 do s:insert{i, 'n' .. (i % 7), i} end
+    local function snapshot()
+        local rows = {}
+        for _, t in s:pairs() do rows[#rows + 1] = tostring(t) end
+        for _, t in s.index.by_name:pairs() do rows[#rows + 1] = tostring(t) end
+        return table.concat(rows, ';'), db:stat().memory_used
+    end
+    local points = 0
+    for i = 201, 400 do
+        for n = 0, 100 do
+            local rows, mem = snapshot()
+            jitbox.errinj.set('ALLOC_FAIL_AFTER', n)
+            local ok, err = pcall(s.replace, s, {i % 250, 'r' .. i, i})
+            local left = jitbox.errinj.get('ALLOC_FAIL_AFTER')
+            jitbox.errinj.set('ALLOC_FAIL_AFTER', -1)
+            if ok then assert(left >= 0, 'injected failure swallowed'); break end
+            eq(err.code, 'MEMORY')
+            local rows2, mem2 = snapshot()
+            eq(rows2, rows, 'contents after failure'); eq(mem2, mem, 'memory after failure')
+            points = points + 1
+        end
+    end
+    assert(points >= 200, 'swept ' .. points)
+    expect_error('ILLEGAL_PARAMS', 'unknown error injection', jitbox.errinj.set, 'NOPE', 1)
+    db:close()
+end)
+
+H.done('errors.lua')

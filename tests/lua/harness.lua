@@ -1,0 +1,38 @@
+-- A minimal test harness shared by the Lua scripts: test(name, fn), expect_error, done().
+local H = { passed = 0, failed = 0, failures = {} }
+
+function H.test(name, fn)
+    local ok, err = xpcall(fn, debug.traceback)
+    if ok then
+        H.passed = H.passed + 1
+    else
+        H.failed = H.failed + 1
+        table.insert(H.failures, name .. ': ' .. tostring(err))
+        io.stderr:write('FAIL ', name, '\n', tostring(err), '\n')
+    end
+end
+
+-- Runs fn, which must raise a jitbox error with this code (and message containing `part`).
+function H.expect_error(code, part, fn, ...)
+    local ok, err = pcall(fn, ...)
+    assert(not ok, ('expected error %s, got success'):format(code))
+    assert(type(err) == 'table', 'error is not an object: ' .. tostring(err))
+    assert(err.code == code, ('expected code %s, got %s: %s'):format(code, tostring(err.code), tostring(err.message)))
+    if part then
+        assert(err.message:find(part, 1, true), ('message %q lacks %q'):format(err.message, part))
+    end
+    return err
+end
+
+function H.eq(a, b, what)
+    if a ~= b then error(('%s: expected %s, got %s'):format(what or 'value', tostring(b), tostring(a)), 2) end
+end
+
+function H.done(script)
+    print(('%s: %d passed, %d failed'):format(script, H.passed, H.failed))
+    if H.failed > 0 then
+        error(script .. ' failed:\n' .. table.concat(H.failures, '\n'))
+    end
+end
+
+return H
