@@ -122,15 +122,13 @@ fn every_iterator_type_matches_a_model() {
             if let Some(Value::Uint(ka)) = key.first() {
                 o = a.cmp(ka);
             }
-            if o == std::cmp::Ordering::Equal {
-                if let Some(kb) = key.get(1) {
-                    let kb = match kb {
-                        Value::Uint(u) => *u as i64,
-                        Value::Int(i) => *i,
-                        _ => 0,
-                    };
-                    o = b.cmp(&kb);
-                }
+            if let (std::cmp::Ordering::Equal, Some(kb)) = (o, key.get(1)) {
+                let kb = match kb {
+                    Value::Uint(u) => *u as i64,
+                    Value::Int(i) => *i,
+                    _ => 0,
+                };
+                o = b.cmp(&kb);
             }
             o
         };

@@ -255,11 +255,11 @@ impl<E: Copy> BTree<E> {
         path: &mut Path,
     ) -> (u32, usize) {
         let mut node = self.root;
-        for level in 0..self.height - 1 {
+        for step in path.iter_mut().take(self.height - 1) {
             let inner = &self.inners[node as usize];
             let keys = &inner.keys[..inner.len as usize - 1];
             let c = keys.partition_point(inner_below);
-            path[level] = (node, c as u32);
+            *step = (node, c as u32);
             node = inner.children[c];
         }
         let leaf = &self.leaves[node as usize];
@@ -690,10 +690,10 @@ impl<E: Copy> BTree<E> {
         let mut prev: Option<E> = None;
         let mut c = self.first();
         while let Some(e) = self.get(c) {
-            if let Some(p) = prev {
-                if cmp(&p, &e) != Ordering::Less {
-                    return Err(format!("order broken at entry {count}"));
-                }
+            if let Some(p) = prev
+                && cmp(&p, &e) != Ordering::Less
+            {
+                return Err(format!("order broken at entry {count}"));
             }
             prev = Some(e);
             count += 1;
@@ -788,7 +788,7 @@ mod tests {
             x ^= x >> 7;
             x ^= x << 17;
             let v = x % 5000;
-            if x % 3 == 0 {
+            if x.is_multiple_of(3) {
                 assert_eq!(t.remove(|e| e.cmp(&v)).is_some(), model.remove(&v));
             } else {
                 assert_eq!(ins(&mut t, v), model.insert(v));

@@ -291,10 +291,8 @@ impl Space {
                 }
                 index.tree.reserve_insert()?;
                 let def = &index.def;
-                if index.unique {
-                    if index.tree.find(|e| def.cmp_user_parts(*e, t)).is_some() {
-                        return Err(self.duplicate(&index, t));
-                    }
+                if index.unique && index.tree.find(|e| def.cmp_user_parts(*e, t)).is_some() {
+                    return Err(self.duplicate(&index, t));
                 }
                 let inserted = index.tree.insert(t, |a, b| def.cmp_tuples(*a, *b));
                 assert!(inserted.is_ok(), "entries of a secondary index are unique");

@@ -225,17 +225,23 @@ export! {
     }
 }
 
+/// Where a write copies its result: the caller's buffer (may be NULL), its size, the length.
+struct ResultBuf {
+    buf: *mut u8,
+    cap: usize,
+    len: *mut usize,
+}
+
 /// Runs a write and copies its result tuple out.
 unsafe fn write(
     s: *mut jb_space,
     fields: *const jb_field,
     count: u32,
-    buf: *mut u8,
-    cap: usize,
-    len: *mut usize,
+    out: ResultBuf,
     what: &str,
     op: impl FnOnce(&mut Space, &[Value], &Rc<Quota>) -> Result<Option<TupleRef>>,
 ) -> Result<()> {
+    let ResultBuf { buf, cap, len } = out;
     if !buf.is_null() {
         need(len, "len")?;
     }
@@ -266,21 +272,24 @@ unsafe fn write(
 
 export! {
     Hot fn jb_space_insert(s: *mut jb_space, fields: *const jb_field, count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
+        let out = ResultBuf { buf, cap, len };
         // SAFETY: forwarded header contract.
-        unsafe { write(s, fields, count, buf, cap, len, "tuple", |sp, v, q| Ok(Some(TupleRef::new(sp.insert(v)?, q)))) }
+        unsafe { write(s, fields, count, out, "tuple", |sp, v, q| Ok(Some(TupleRef::new(sp.insert(v)?, q)))) }
     }
 }
 
 export! {
     Hot fn jb_space_replace(s: *mut jb_space, fields: *const jb_field, count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
+        let out = ResultBuf { buf, cap, len };
         // SAFETY: forwarded header contract. The replaced tuple's reference drops here.
-        unsafe { write(s, fields, count, buf, cap, len, "tuple", |sp, v, q| Ok(Some(TupleRef::new(sp.replace(v)?.0, q)))) }
+        unsafe { write(s, fields, count, out, "tuple", |sp, v, q| Ok(Some(TupleRef::new(sp.replace(v)?.0, q)))) }
     }
 }
 
 export! {
     Hot fn jb_space_delete(s: *mut jb_space, key: *const jb_field, count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
+        let out = ResultBuf { buf, cap, len };
         // SAFETY: forwarded header contract.
-        unsafe { write(s, key, count, buf, cap, len, "key", |sp, v, _| sp.delete(v)) }
+        unsafe { write(s, key, count, out, "key", |sp, v, _| sp.delete(v)) }
     }
 }

@@ -37,7 +37,7 @@ pub fn declared_functions() -> Vec<String> {
         .filter(|l| !l.starts_with(' ') && !l.starts_with("typedef") && !l.starts_with('/'))
         .filter_map(|l| {
             let open = l.find('(')?;
-            let name = l[..open].rsplit(|c: char| c == ' ' || c == '*').next()?;
+            let name = l[..open].rsplit([' ', '*']).next()?;
             name.starts_with("jb_").then(|| name.to_string())
         })
         .collect();

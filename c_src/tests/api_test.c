@@ -1,0 +1,162 @@
+/* C tests of the jitbox API, built with -std=c99 -Wall -Wextra -Werror against libjitbox.a
+   and run by tests/c_api.rs. Covers the normal path and misuse: NULL, double free, use after
+   close, a stale iterator after its space was dropped. */
+#include <jitbox.h>
+#include <stdio.h>
+#include <string.h>
+
+static int failures = 0, passes = 0;
+
+#define CHECK(cond) do { \
+    if (cond) { passes++; } else { failures++; \
+        fprintf(stderr, "%s:%d: CHECK(%s) failed; last error: %s\n", __FILE__, __LINE__, #cond, jb_last_error()); } \
+} while (0)
+
+static jb_field u(uint64_t v) { jb_field f; memset(&f, 0, sizeof f); f.type = JB_FT_UNSIGNED; f.v.u = v; return f; }
+static jb_field s(const char *str) {
+    jb_field f; memset(&f, 0, sizeof f); f.type = JB_FT_STRING; f.len = (uint32_t)strlen(str); f.v.s = str; return f;
+}
+
+static jb_engine *e;
+static jb_space *sp;
+static jb_index *pk, *by_name;
+
+static void setup(void) {
+    jb_engine_opts opts;
+    jb_format_field fmt[2];
+    jb_key_part pk_parts[1], name_parts[1];
+    jb_index_def def;
+    memset(&opts, 0, sizeof opts);
+    opts.memory_limit = 32u << 20;
+    CHECK(jb_engine_open(&opts, &e) == JB_OK);
+    memset(fmt, 0, sizeof fmt);
+    fmt[0].name = "id"; fmt[0].name_len = 2; fmt[0].type = JB_FT_UNSIGNED;
+    fmt[1].name = "name"; fmt[1].name_len = 4; fmt[1].type = JB_FT_STRING;
+    CHECK(jb_space_create(e, "users", 5, fmt, 2, &sp) == JB_OK);
+    pk_parts[0].fieldno = 0; pk_parts[0].type = JB_FT_UNSIGNED;
+    def.parts = pk_parts; def.part_count = 1; def.unique = 1;
+    CHECK(jb_index_create(sp, "pk", 2, &def, &pk) == JB_OK);
+    name_parts[0].fieldno = 1; name_parts[0].type = JB_FT_STRING;
+    def.parts = name_parts; def.unique = 0;
+    CHECK(jb_index_create(sp, "by_name", 7, &def, &by_name) == JB_OK);
+}
+
+static void test_crud(void) {
+    jb_field t[2], key, f;
+    jb_tuple *tu = NULL, *tu2 = NULL;
+    uint8_t buf[256];
+    size_t len = 0;
+    uint64_t n = 0;
+    uint32_t count = 0;
+    t[0] = u(1); t[1] = s("ann");
+    CHECK(jb_space_insert(sp, t, 2, buf, sizeof buf, &len) == JB_OK);
+    CHECK(len > 0 && buf[0] == 0x92);
+    CHECK(jb_space_insert(sp, t, 2, NULL, 0, NULL) == JB_E_TUPLE_FOUND);
+    CHECK(strstr(jb_last_error(), "duplicate key [1]") != NULL);
+    t[0] = u(2); t[1] = s("bob");
+    CHECK(jb_space_replace(sp, t, 2, NULL, 0, NULL) == JB_OK);
+    key = u(2);
+    CHECK(jb_index_get(pk, &key, 1, &tu) == JB_OK && tu != NULL);
+    CHECK(jb_tuple_field_count(tu, &count) == JB_OK && count == 2);
+    CHECK(jb_tuple_field(tu, 1, &f) == JB_OK && f.type == JB_FT_STRING && f.len == 3 && memcmp(f.v.s, "bob", 3) == 0);
+    CHECK(jb_tuple_field(tu, 9, &f) == JB_OK && f.type == JB_FT_NIL);
+    CHECK(jb_tuple_ref(tu, &tu2) == JB_OK);
+    CHECK(jb_tuple_unref(tu) == JB_OK);
+    CHECK(jb_tuple_unref(tu) == JB_E_BAD_HANDLE); /* double free: an error, not a crash */
+    CHECK(jb_tuple_unref(tu2) == JB_OK);
+    key = u(3);
+    CHECK(jb_index_get(pk, &key, 1, &tu) == JB_OK && tu == NULL);
+    CHECK(jb_space_len(sp, &n) == JB_OK && n == 2);
+    key = u(1);
+    CHECK(jb_space_delete(sp, &key, 1, buf, sizeof buf, &len) == JB_OK && len > 0);
+    CHECK(jb_space_delete(sp, &key, 1, buf, sizeof buf, &len) == JB_OK && len == 0);
+    CHECK(jb_space_len(sp, &n) == JB_OK && n == 1);
+}
+
+static void test_iterators(void) {
+    jb_field t[2], key;
+    jb_iter *it = NULL;
+    jb_tuple *tu = NULL, *batch[8];
+    uint32_t got = 0;
+    uint64_t count = 0;
+    int i, seen = 0;
+    char name[16];
+    for (i = 10; i < 30; i++) {
+        sprintf(name, "n%d", i % 3);
+        t[0] = u((uint64_t)i); t[1] = s(name);
+        CHECK(jb_space_insert(sp, t, 2, NULL, 0, NULL) == JB_OK);
+    }
+    key = s("n1");
+    CHECK(jb_index_count(by_name, JB_ITER_EQ, &key, 1, &count) == JB_OK && count == 7);
+    CHECK(jb_index_iter(by_name, JB_ITER_EQ, &key, 1, &it) == JB_OK);
+    while (jb_iter_next(it, &tu) == JB_OK && tu != NULL) { seen++; jb_tuple_unref(tu); }
+    CHECK(seen == 7);
+    CHECK(jb_iter_free(it) == JB_OK);
+    CHECK(jb_iter_free(it) == JB_E_BAD_HANDLE);
+    key = u(25);
+    CHECK(jb_index_iter(pk, JB_ITER_LT, &key, 1, &it) == JB_OK);
+    CHECK(jb_iter_next_batch(it, batch, 8, &got) == JB_OK && got == 8);
+    for (i = 0; i < (int)got; i++) {
+        jb_field f;
+        CHECK(jb_tuple_field(batch[i], 0, &f) == JB_OK && f.v.u == (uint64_t)(24 - i));
+        jb_tuple_unref(batch[i]);
+    }
+    CHECK(jb_iter_free(it) == JB_OK);
+    CHECK(jb_index_iter(pk, 99, NULL, 0, &it) == JB_E_ILLEGAL_PARAMS);
+}
+
+static void test_misuse(void) {
+    jb_tuple *tu = NULL;
+    jb_iter *it = NULL;
+    jb_space *tmp = NULL;
+    jb_index *tmp_pk = NULL;
+    jb_key_part part;
+    jb_index_def def;
+    jb_field key = u(1), bad;
+    uint64_t n = 0;
+    CHECK(jb_index_get(NULL, &key, 1, &tu) == JB_E_BAD_HANDLE);
+    CHECK(jb_space_len(sp, NULL) == JB_E_ILLEGAL_PARAMS);
+    CHECK(jb_space_find(e, "nope", 4, &tmp) == JB_E_NO_SUCH_SPACE);
+    CHECK(jb_index_find(sp, "nope", 4, &tmp_pk) == JB_E_NO_SUCH_INDEX);
+    memset(&bad, 0, sizeof bad); bad.type = 1234;
+    CHECK(jb_space_insert(sp, &bad, 1, NULL, 0, NULL) == JB_E_FIELD_TYPE);
+    CHECK(jb_iter_free(NULL) == JB_OK && jb_tuple_unref(NULL) == JB_OK);
+    /* a stale iterator after its space was dropped */
+    CHECK(jb_space_create(e, "tmp", 3, NULL, 0, &tmp) == JB_OK);
+    part.fieldno = 0; part.type = JB_FT_UNSIGNED;
+    def.parts = &part; def.part_count = 1; def.unique = 1;
+    CHECK(jb_index_create(tmp, "pk", 2, &def, &tmp_pk) == JB_OK);
+    CHECK(jb_space_insert(tmp, &key, 1, NULL, 0, NULL) == JB_OK);
+    CHECK(jb_index_iter(tmp_pk, JB_ITER_ALL, NULL, 0, &it) == JB_OK);
+    CHECK(jb_space_drop(tmp) == JB_OK);
+    CHECK(jb_iter_next(it, &tu) == JB_E_BAD_HANDLE);
+    CHECK(jb_space_len(tmp, &n) == JB_E_BAD_HANDLE);
+    CHECK(jb_space_drop(tmp) == JB_E_BAD_HANDLE);
+    CHECK(jb_iter_free(it) == JB_OK);
+    CHECK(strcmp(jb_strerror(JB_E_TUPLE_FOUND), "JB_E_TUPLE_FOUND") == 0);
+    CHECK(strcmp(jb_strerror(12345), "JB_E_UNKNOWN") == 0);
+}
+
+static void test_close(void) {
+    jb_tuple *tu = NULL;
+    jb_field key = u(2), f;
+    uint64_t n = 0;
+    CHECK(jb_index_get(pk, &key, 1, &tu) == JB_OK && tu != NULL);
+    CHECK(jb_engine_close(e) == JB_OK);
+    CHECK(jb_engine_close(e) == JB_OK);           /* twice: fine */
+    CHECK(jb_space_len(sp, &n) == JB_E_CLOSED);   /* use after close */
+    CHECK(jb_index_get(pk, &key, 1, &tu) == JB_E_CLOSED);
+    CHECK(jb_tuple_field(tu, 1, &f) == JB_OK && f.len == 3); /* held tuple outlives the engine */
+    CHECK(jb_tuple_unref(tu) == JB_OK);
+}
+
+int main(void) {
+    CHECK(jb_abi_version() == JITBOX_ABI_VERSION);
+    setup();
+    test_crud();
+    test_iterators();
+    test_misuse();
+    test_close();
+    printf("c api: %d passed, %d failed\n", passes, failures);
+    return failures == 0 ? 0 : 1;
+}
