@@ -1,1 +1,148 @@
-fn main() {}
+//! Criterion benchmarks: native engine operations, the cost of the C boundary and guard per
+//! call (the same get natively and through `jb_index_get_data`), and LuaJIT-driven FFI
+//! operations with the loop in Lua so that it JIT-compiles (`iter_custom`).
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use jitbox::engine::key::{FieldType, KeyPart};
+use jitbox::engine::value::Value;
+use jitbox::engine::{Engine, Options, SpaceId};
+use jitbox::ffi::abi;
+use std::hint::black_box;
+use std::time::Duration;
+
+const N: u64 = 100_000;
+
+fn populated() -> (Engine, SpaceId) {
+    let mut e = Engine::open(Options { memory_limit: 1 << 30, ..Options::default() }).unwrap();
+    let id = e.create_space("test", vec![]).unwrap();
+    e.create_index(id, "pk", vec![KeyPart { fieldno: 0, ty: FieldType::Unsigned }], true).unwrap();
+    e.create_index(id, "by_name", vec![KeyPart { fieldno: 1, ty: FieldType::String }], false).unwrap();
+    for i in 0..N {
+        let name = format!("name{}", i % 1000);
+        e.space_mut(id).unwrap().insert(&[Value::Uint(i), Value::Str(name.as_bytes()), Value::Uint(i * 2)]).unwrap();
+    }
+    (e, id)
+}
+
+fn native(c: &mut Criterion) {
+    let (mut e, id) = populated();
+    let mut g = c.benchmark_group("native");
+    let mut i = 0u64;
+    g.bench_function("get", |b| {
+        b.iter(|| {
+            i = (i + 7919) % N;
+            black_box(e.space(id).unwrap().indexes[0].find_key(&[Value::Uint(i)]))
+        })
+    });
+    g.bench_function("replace", |b| {
+        b.iter(|| {
+            i = (i + 7919) % N;
+            e.space_mut(id).unwrap().replace(&[Value::Uint(i), Value::Str(b"name1"), Value::Uint(i)]).unwrap();
+        })
+    });
+    g.bench_function("scan_per_tuple_x1000", |b| {
+        b.iter(|| {
+            let sp = e.space(id).unwrap();
+            let tree = &sp.indexes[0].tree;
+            let mut c = tree.lower_bound(|t| jitbox::engine::key::cmp_values(&t.field(0), &Value::Uint(i % (N - 1000))));
+            for _ in 0..1000 {
+                black_box(tree.get(c));
+                c = tree.next(c);
+            }
+        })
+    });
+    g.finish();
+}
+
+/// The boundary: the same lookup through the exported C function (handle checks, thread
+/// check, panic guard, entry kind, field conversion, copy out).
+fn boundary(c: &mut Criterion) {
+    unsafe {
+        let mut e = std::ptr::null_mut();
+        abi::jb_engine_open(std::ptr::null(), &mut e);
+        let mut s = std::ptr::null_mut();
+        abi::jb_space_create(e, c"t".as_ptr(), 1, std::ptr::null(), 0, &mut s);
+        let part = abi::jb_key_part { fieldno: 0, type_: abi::JB_FT_UNSIGNED };
+        let def = abi::jb_index_def { parts: &part, part_count: 1, unique: 1 };
+        let mut pk = std::ptr::null_mut();
+        abi::jb_index_create(s, c"pk".as_ptr(), 2, &def, &mut pk);
+        let mut f = [abi::jb_field { type_: abi::JB_FT_UNSIGNED, ..Default::default() }; 2];
+        f[1].type_ = abi::JB_FT_STRING;
+        f[1].len = 5;
+        f[1].v.s = c"name1".as_ptr();
+        for i in 0..N {
+            f[0].v.u = i;
+            abi::jb_space_insert(s, f.as_ptr(), 2, std::ptr::null_mut(), 0, std::ptr::null_mut());
+        }
+        let mut buf = vec![0u8; 1 << 20];
+        let mut len = 0usize;
+        let mut n = 0u64;
+        let mut i = 0u64;
+        let mut g = c.benchmark_group("boundary");
+        g.bench_function("jb_space_len (empty call: guard + handle)", |b| {
+            b.iter(|| black_box(abi::jb_space_len(s, &mut n)))
+        });
+        g.bench_function("jb_index_get_data", |b| {
+            b.iter(|| {
+                i = (i + 7919) % N;
+                let key = abi::jb_field { type_: abi::JB_FT_UNSIGNED, v: abi::jb_value { u: i }, ..Default::default() };
+                black_box(abi::jb_index_get_data(pk, &key, 1, buf.as_mut_ptr(), buf.len(), &mut len))
+            })
+        });
+        g.finish();
+        abi::jb_engine_close(e);
+    }
+}
+
+/// LuaJIT-driven: each sample runs a compiled Lua loop of `iters` operations.
+fn luajit(c: &mut Criterion) {
+    let _ = jitbox::ffi::exported();
+    // SAFETY: the ffi library is needed; the script is ours.
+    let lua = unsafe { mlua::Lua::unsafe_new() };
+    lua.load(format!("package.path = '{}/lua/?.lua;' .. package.path", env!("CARGO_MANIFEST_DIR"))).exec().unwrap();
+    lua.load(
+        r#"
+        local jitbox = require('jitbox')
+        db = jitbox.open{ memory_limit = 2^30 }
+        s = db:create_space('test', { format = {{'id','unsigned'}, {'name','string'}, {'v','integer'}} })
+        s:create_index('pk', { parts = {{1, 'unsigned'}} })
+        s:create_index('by_name', { parts = {{2, 'string'}}, unique = false })
+        for i = 1, 100000 do s:insert{i, 'name' .. (i % 1000), i * 2} end
+        local clock = os.clock
+        function bench_get(n)
+            local t0, x = clock(), 0
+            for k = 1, n do x = x + s:get{(k * 7919) % 100000 + 1}[3] end
+            return clock() - t0
+        end
+        function bench_pairs(n)
+            local t0, c = clock(), 0
+            while c < n do
+                for _, t in s:pairs() do c = c + 1; if c >= n then break end end
+            end
+            return clock() - t0
+        end
+        function bench_replace(n)
+            local t0 = clock()
+            for k = 1, n do s:replace{(k * 7919) % 100000 + 1, 'name1', k} end
+            return clock() - t0
+        end
+        "#,
+    )
+    .exec()
+    .unwrap();
+    let mut g = c.benchmark_group("luajit");
+    for name in ["bench_get", "bench_pairs", "bench_replace"] {
+        let f: mlua::Function = lua.globals().get(name).unwrap();
+        g.bench_function(name.trim_start_matches("bench_"), |b| {
+            b.iter_custom(|iters| Duration::from_secs_f64(f.call::<f64>(iters).unwrap()))
+        });
+    }
+    g.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default().sample_size(20).measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(500))
+}
+
+criterion_group! { name = benches; config = config(); targets = native, boundary, luajit }
+criterion_main!(benches);

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the peer workload on Tarantool (Debian's tarantool), jitbox and a plain LuaJIT table in
+# one go and prints ns per operation (per tuple for scans) with ratios. Usage:
+#   benches/peer/run.sh [N]        (N tuples, default 1000000; installs tarantool if missing)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=${1:-1000000}
+command -v tarantool >/dev/null || { apt-get update -qq && apt-get install -y -qq tarantool >/dev/null; }
+command -v luajit >/dev/null || { apt-get update -qq && apt-get install -y -qq luajit >/dev/null; }
+cargo build --release --quiet
+out=$(mktemp)
+tarantool benches/peer/workload.lua tarantool "$N" >>"$out"
+JITBOX_LIB=target/release/libjitbox.so luajit benches/peer/workload.lua jitbox "$N" >>"$out"
+luajit benches/peer/workload.lua plain "$N" >>"$out"
+awk '
+  { v[$1" "$2] = $3; if (!($2 in seen)) { seen[$2] = 1; ops[++n] = $2 } }
+  END {
+    printf "%-16s %12s %12s %12s %14s\n", "op (N='"$N"')", "tarantool", "jitbox", "plain table", "tarantool/jitbox"
+    for (i = 1; i <= n; i++) {
+      op = ops[i]; t = v["tarantool " op]; j = v["jitbox " op]; p = v["plain " op]
+      unit = (op == "bytes_per_tuple") ? "B" : "ns"
+      printf "%-16s %10.1f%s %10.1f%s %10.1f%s %13.2fx\n", op, t, unit, j, unit, p, unit, (j > 0 ? t / j : 0)
+    }
+  }' "$out"
+rm -f "$out"

@@ -1,0 +1,98 @@
+-- The peer workload, the same code on every target:
+--   tarantool workload.lua tarantool | luajit workload.lua jitbox | luajit workload.lua plain
+-- 1M tuples {i, 'name'..(i%1000), i*2}, primary + non-unique string secondary index.
+-- Prints "target op ns_per_unit" lines; run.sh turns them into a table with ratios.
+local target = arg[1] or 'jitbox'
+local N = tonumber(arg[2] or os.getenv('PEER_N') or 1000000)
+local ffi = require('ffi')
+ffi.cdef[[
+struct peer_timespec { long tv_sec; long tv_nsec; };
+int clock_gettime(int clk, struct peer_timespec *ts);
+]]
+local ts = ffi.new('struct peer_timespec')
+local function now()
+    ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
+    return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
+end
+
+local db, s, by_name, begin, commit, memory
+
+if target == 'tarantool' then
+    box.cfg{ memtx_memory = 2 * 1024^3, wal_mode = 'none', log_level = 1 }
+    s = box.schema.space.create('test', { format = {{'id','unsigned'}, {'name','string'}, {'v','integer'}} })
+    s:create_index('pk', { parts = {{1, 'unsigned'}} })
+    by_name = s:create_index('by_name', { parts = {{2, 'string'}}, unique = false })
+    begin, commit = box.begin, box.commit
+    memory = function() return s:bsize() + s.index.pk:bsize() + by_name:bsize() end
+elseif target == 'jitbox' then
+    package.path = 'lua/?.lua;' .. package.path
+    local jitbox = require('jitbox')
+    db = jitbox.open{ memory_limit = 2 * 1024^3 }
+    s = db:create_space('test', { format = {{'id','unsigned'}, {'name','string'}, {'v','integer'}} })
+    s:create_index('pk', { parts = {{1, 'unsigned'}} })
+    by_name = s:create_index('by_name', { parts = {{2, 'string'}}, unique = false })
+    -- No transactions yet (next issue): a batch is 1000 autocommit inserts.
+    begin, commit = function() end, function() end
+    memory = function() return db:stat().memory_used end
+elseif target == 'plain' then
+    -- A plain LuaJIT table "space": rows by id, and a name -> {ids} secondary index.
+    local rows, names, count = {}, {}, 0
+    s = {
+        insert = function(_, t) rows[t[1]] = t; local l = names[t[2]]; if not l then l = {}; names[t[2]] = l end; l[#l + 1] = t[1]; count = count + 1 end,
+        replace = function(_, t) rows[t[1]] = t end,
+        get = function(_, k) return rows[k[1]] end,
+        pairs = function() return ipairs(rows) end,
+    }
+    by_name = { pairs = function(_, k)
+        local ids, i = names[k[1]], 0
+        return function() i = i + 1; local id = ids[i]; if id then return i, rows[id] end end
+    end }
+    begin, commit = function() end, function() end
+    memory = function() collectgarbage(); collectgarbage(); return collectgarbage('count') * 1024 end
+else
+    error('unknown target ' .. target)
+end
+
+local function report(op, seconds, units)
+    print(('%s %s %.1f'):format(target, op, seconds / units * 1e9))
+    io.stdout:flush()
+end
+
+collectgarbage()
+local mem0 = memory()
+local t0 = now()
+for b = 0, N / 1000 - 1 do
+    begin()
+    for i = b * 1000 + 1, b * 1000 + 1000 do
+        s:insert{i, 'name' .. (i % 1000), i * 2}
+    end
+    commit()
+end
+report('insert', now() - t0, N)
+print(('%s bytes_per_tuple %.1f'):format(target, (memory() - mem0) / N))
+
+local sum = 0
+t0 = now()
+for i = 1, N do sum = sum + s:get{i}[3] end
+report('get', now() - t0, N)
+assert(sum == N * (N + 1))
+
+local scanned = 0
+t0 = now()
+for _, t in s:pairs() do scanned = scanned + 1 end
+report('pairs_scan', now() - t0, scanned)
+assert(scanned == N)
+
+scanned = 0
+t0 = now()
+for k = 0, 999 do
+    for _, t in by_name:pairs{'name' .. k} do scanned = scanned + 1 end
+end
+report('secondary_pairs', now() - t0, scanned)
+assert(scanned == N)
+
+t0 = now()
+for i = 1, N do s:replace{i, 'name' .. (i % 1000), i * 3} end
+report('replace', now() - t0, N)
+
+if target == 'tarantool' then os.exit(0) end
