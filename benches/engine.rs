@@ -13,13 +13,42 @@ use std::time::Duration;
 const N: u64 = 100_000;
 
 fn populated() -> (Engine, SpaceId) {
-    let mut e = Engine::open(Options { memory_limit: 1 << 30, ..Options::default() }).unwrap();
+    let mut e = Engine::open(Options {
+        memory_limit: 1 << 30,
+        ..Options::default()
+    })
+    .unwrap();
     let id = e.create_space("test", vec![]).unwrap();
-    e.create_index(id, "pk", vec![KeyPart { fieldno: 0, ty: FieldType::Unsigned }], true).unwrap();
-    e.create_index(id, "by_name", vec![KeyPart { fieldno: 1, ty: FieldType::String }], false).unwrap();
+    e.create_index(
+        id,
+        "pk",
+        vec![KeyPart {
+            fieldno: 0,
+            ty: FieldType::Unsigned,
+        }],
+        true,
+    )
+    .unwrap();
+    e.create_index(
+        id,
+        "by_name",
+        vec![KeyPart {
+            fieldno: 1,
+            ty: FieldType::String,
+        }],
+        false,
+    )
+    .unwrap();
     for i in 0..N {
         let name = format!("name{}", i % 1000);
-        e.space_mut(id).unwrap().insert(&[Value::Uint(i), Value::Str(name.as_bytes()), Value::Uint(i * 2)]).unwrap();
+        e.space_mut(id)
+            .unwrap()
+            .insert(&[
+                Value::Uint(i),
+                Value::Str(name.as_bytes()),
+                Value::Uint(i * 2),
+            ])
+            .unwrap();
     }
     (e, id)
 }
@@ -37,14 +66,19 @@ fn native(c: &mut Criterion) {
     g.bench_function("replace", |b| {
         b.iter(|| {
             i = (i + 7919) % N;
-            e.space_mut(id).unwrap().replace(&[Value::Uint(i), Value::Str(b"name1"), Value::Uint(i)]).unwrap();
+            e.space_mut(id)
+                .unwrap()
+                .replace(&[Value::Uint(i), Value::Str(b"name1"), Value::Uint(i)])
+                .unwrap();
         })
     });
     g.bench_function("scan_per_tuple_x1000", |b| {
         b.iter(|| {
             let sp = e.space(id).unwrap();
             let tree = &sp.indexes[0].tree;
-            let mut c = tree.lower_bound(|t| jitbox::engine::key::cmp_values(&t.field(0), &Value::Uint(i % (N - 1000))));
+            let mut c = tree.lower_bound(|e| {
+                jitbox::engine::key::cmp_values(&e.tuple.field(0), &Value::Uint(i % (N - 1000)))
+            });
             for _ in 0..1000 {
                 black_box(tree.get(c));
                 c = tree.next(c);
@@ -62,17 +96,34 @@ fn boundary(c: &mut Criterion) {
         abi::jb_engine_open(std::ptr::null(), &mut e);
         let mut s = std::ptr::null_mut();
         abi::jb_space_create(e, c"t".as_ptr(), 1, std::ptr::null(), 0, &mut s);
-        let part = abi::jb_key_part { fieldno: 0, type_: abi::JB_FT_UNSIGNED };
-        let def = abi::jb_index_def { parts: &part, part_count: 1, unique: 1 };
+        let part = abi::jb_key_part {
+            fieldno: 0,
+            type_: abi::JB_FT_UNSIGNED,
+        };
+        let def = abi::jb_index_def {
+            parts: &part,
+            part_count: 1,
+            unique: 1,
+        };
         let mut pk = std::ptr::null_mut();
         abi::jb_index_create(s, c"pk".as_ptr(), 2, &def, &mut pk);
-        let mut f = [abi::jb_field { type_: abi::JB_FT_UNSIGNED, ..Default::default() }; 2];
+        let mut f = [abi::jb_field {
+            type_: abi::JB_FT_UNSIGNED,
+            ..Default::default()
+        }; 2];
         f[1].type_ = abi::JB_FT_STRING;
         f[1].len = 5;
         f[1].v.s = c"name1".as_ptr();
         for i in 0..N {
             f[0].v.u = i;
-            abi::jb_space_insert(s, f.as_ptr(), 2, std::ptr::null_mut(), 0, std::ptr::null_mut());
+            abi::jb_space_insert(
+                s,
+                f.as_ptr(),
+                2,
+                std::ptr::null_mut(),
+                0,
+                std::ptr::null_mut(),
+            );
         }
         let mut buf = vec![0u8; 1 << 20];
         let mut len = 0usize;
@@ -85,8 +136,19 @@ fn boundary(c: &mut Criterion) {
         g.bench_function("jb_index_get_data", |b| {
             b.iter(|| {
                 i = (i + 7919) % N;
-                let key = abi::jb_field { type_: abi::JB_FT_UNSIGNED, v: abi::jb_value { u: i }, ..Default::default() };
-                black_box(abi::jb_index_get_data(pk, &key, 1, buf.as_mut_ptr(), buf.len(), &mut len))
+                let key = abi::jb_field {
+                    type_: abi::JB_FT_UNSIGNED,
+                    v: abi::jb_value { u: i },
+                    ..Default::default()
+                };
+                black_box(abi::jb_index_get_data(
+                    pk,
+                    &key,
+                    1,
+                    buf.as_mut_ptr(),
+                    buf.len(),
+                    &mut len,
+                ))
             })
         });
         g.finish();
@@ -99,7 +161,12 @@ fn luajit(c: &mut Criterion) {
     let _ = jitbox::ffi::exported();
     // SAFETY: the ffi library is needed; the script is ours.
     let lua = unsafe { mlua::Lua::unsafe_new() };
-    lua.load(format!("package.path = '{}/lua/?.lua;' .. package.path", env!("CARGO_MANIFEST_DIR"))).exec().unwrap();
+    lua.load(format!(
+        "package.path = '{}/lua/?.lua;' .. package.path",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .exec()
+    .unwrap();
     lua.load(
         r#"
         local jitbox = require('jitbox')
@@ -141,7 +208,10 @@ fn luajit(c: &mut Criterion) {
 }
 
 fn config() -> Criterion {
-    Criterion::default().sample_size(20).measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(500))
+    Criterion::default()
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500))
 }
 
 criterion_group! { name = benches; config = config(); targets = native, boundary, luajit }

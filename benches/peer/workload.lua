@@ -23,7 +23,7 @@ if target == 'tarantool' then
     s:create_index('pk', { parts = {{1, 'unsigned'}} })
     by_name = s:create_index('by_name', { parts = {{2, 'string'}}, unique = false })
     begin, commit = box.begin, box.commit
-    memory = function() return s:bsize() + s.index.pk:bsize() + by_name:bsize() end
+    memory = function() return tonumber(s:bsize() + s.index.pk:bsize() + by_name:bsize()) end
 elseif target == 'jitbox' then
     package.path = 'lua/?.lua;' .. package.path
     local jitbox = require('jitbox')

@@ -427,7 +427,9 @@ impl<E: Copy> BTree<E> {
         };
         for level in (0..self.height - 1).rev() {
             let (node, c) = path[level];
-            match self.inner_insert(node, c as usize, sep, right) {
+            let rightmost = (0..=level)
+                .all(|l| path[l].1 as usize + 1 == self.inners[path[l].0 as usize].len as usize);
+            match self.inner_insert(node, c as usize, sep, right, rightmost) {
                 None => return Ok(()),
                 Some((s, r)) => (sep, right) = (s, r),
             }
@@ -455,7 +457,10 @@ impl<E: Copy> BTree<E> {
             return None;
         }
         let rid = self.take_leaf();
-        let split = LEAF_CAP / 2;
+        // Appending at the right edge (sequential keys): keep the left leaf full. Only the
+        // rightmost leaf may be underfull, which removal handles (see `remove`).
+        let at_edge = pos == LEAF_CAP && self.leaves[id as usize].next == NIL;
+        let split = if at_edge { LEAF_CAP } else { LEAF_CAP / 2 };
         let (l, r) = two(&mut self.leaves, id, rid);
         let moved = LEAF_CAP - split;
         r.items[..moved].copy_from_slice(&l.items[split..]);
@@ -464,8 +469,9 @@ impl<E: Copy> BTree<E> {
         r.next = l.next;
         r.prev = id;
         l.next = rid;
-        let target = if pos <= split { &mut *l } else { &mut *r };
-        let p = if pos <= split { pos } else { pos - split };
+        let to_left = pos <= split && !at_edge;
+        let target = if to_left { &mut *l } else { &mut *r };
+        let p = if to_left { pos } else { pos - split };
         let n = target.len as usize;
         target.items.copy_within(p..n, p + 1);
         target.items[p] = e;
@@ -482,7 +488,14 @@ impl<E: Copy> BTree<E> {
 
     /// Inserts (sep, child) after child `c` of an inner node; on a split returns the middle
     /// separator and the new right node.
-    fn inner_insert(&mut self, id: u32, c: usize, sep: E, child: u32) -> Option<(E, u32)> {
+    fn inner_insert(
+        &mut self,
+        id: u32,
+        c: usize,
+        sep: E,
+        child: u32,
+        rightmost: bool,
+    ) -> Option<(E, u32)> {
         let len = self.inners[id as usize].len as usize;
         if len < INNER_CAP {
             let n = &mut self.inners[id as usize];
@@ -506,7 +519,12 @@ impl<E: Copy> BTree<E> {
             children[c + 2..].copy_from_slice(&n.children[c + 1..]);
         }
         let total = INNER_CAP + 1;
-        let left = total / 2;
+        // At the right edge keep the left node full and start the right one with two children.
+        let left = if rightmost && c + 1 == INNER_CAP {
+            total - 2
+        } else {
+            total / 2
+        };
         let rid = self.take_inner();
         let (l, r) = two(&mut self.inners, id, rid);
         l.len = left as u32;
@@ -702,7 +720,7 @@ impl<E: Copy> BTree<E> {
         if count != self.len {
             return Err(format!("len {} but {count} entries linked", self.len));
         }
-        self.check_node(self.root, 1, &cmp).map(|_| ())
+        self.check_node(self.root, 1, true, &cmp).map(|_| ())
     }
 
     /// Returns the subtree's minimum.
@@ -710,23 +728,24 @@ impl<E: Copy> BTree<E> {
         &self,
         id: u32,
         level: usize,
+        rightmost: bool,
         cmp: &impl Fn(&E, &E) -> Ordering,
     ) -> std::result::Result<E, String> {
         if level == self.height {
             let leaf = &self.leaves[id as usize];
-            if leaf.len == 0 || (self.height > 1 && (leaf.len as usize) < LEAF_MIN) {
+            if leaf.len == 0 || (self.height > 1 && !rightmost && (leaf.len as usize) < LEAF_MIN) {
                 return Err(format!("leaf {id} underfull: {}", leaf.len));
             }
             return Ok(leaf.items[0]);
         }
         let n = &self.inners[id as usize];
         let len = n.len as usize;
-        if len < 2 || (level > 1 && len < INNER_MIN) {
+        if len < 2 || (level > 1 && !rightmost && len < INNER_MIN) {
             return Err(format!("inner {id} underfull: {len}"));
         }
         let mut min = None;
         for i in 0..len {
-            let m = self.check_node(n.children[i], level + 1, cmp)?;
+            let m = self.check_node(n.children[i], level + 1, rightmost && i + 1 == len, cmp)?;
             if i == 0 {
                 min = Some(m);
             } else if cmp(&n.keys[i - 1], &m) != Ordering::Equal {
@@ -849,5 +868,37 @@ mod tests {
         assert!(v > 100);
         drop(t);
         assert_eq!(quota.used(), 0);
+    }
+}
+
+#[cfg(test)]
+mod edge_tests {
+    use super::*;
+
+    /// Sequential inserts fill blocks completely; deleting from either end keeps the
+    /// invariants (the underfull right edge merges back correctly).
+    #[test]
+    fn sequential_load_fills_blocks_and_survives_deletes_from_both_ends() {
+        let mut t: BTree<u64> = BTree::new(Rc::new(Quota::new(usize::MAX)), 0);
+        let n = 100_000u64;
+        for v in 0..n {
+            t.reserve_insert().unwrap();
+            t.insert(v, |a, b| a.cmp(b)).unwrap();
+        }
+        t.check(|a, b| a.cmp(b)).unwrap();
+        let used_leaves = t.leaves.len() - t.free_leaves.len();
+        assert!(
+            used_leaves as u64 <= n / LEAF_CAP as u64 + 2,
+            "{used_leaves} leaves for {n} entries"
+        );
+        for k in 0..n / 2 {
+            let (lo, hi) = (k, n - 1 - k);
+            assert_eq!(t.remove(|e| e.cmp(&hi)), Some(hi));
+            assert_eq!(t.remove(|e| e.cmp(&lo)), Some(lo));
+            if k % 997 == 0 {
+                t.check(|a, b| a.cmp(b)).unwrap();
+            }
+        }
+        assert!(t.is_empty());
     }
 }

@@ -11,25 +11,29 @@ use crate::mem::Quota;
 use std::cmp::Ordering;
 use std::rc::Rc;
 
+/// One index entry: the tuple and the hint of its first key part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub hint: u64,
+    pub tuple: TuplePtr,
+}
+
 pub struct Index {
     pub name: String,
     pub uid: u64,
     pub unique: bool,
     pub def: KeyDef,
-    pub tree: BTree<TuplePtr>,
+    pub tree: BTree<Entry>,
     /// The C handle naming this index (freed when the index goes).
     pub handle: u64,
 }
 
 impl Index {
-    pub fn new(
-        name: String,
-        uid: u64,
-        unique: bool,
-        def: KeyDef,
-        quota: Rc<Quota>,
-        fill: TuplePtr,
-    ) -> Index {
+    pub fn new(name: String, uid: u64, unique: bool, def: KeyDef, quota: Rc<Quota>) -> Index {
+        let fill = Entry {
+            hint: 0,
+            tuple: TuplePtr::dangling(),
+        };
         Index {
             name,
             uid,
@@ -40,8 +44,68 @@ impl Index {
         }
     }
 
+    pub fn entry(&self, t: TuplePtr) -> Entry {
+        Entry {
+            hint: self.def.hint(&t.field(self.def.parts[0].fieldno as usize)),
+            tuple: t,
+        }
+    }
+
+    /// Entry order: by hint, then by the parts (and the primary key for non-unique indexes).
+    fn cmp_entries(&self, a: &Entry, b: &Entry) -> Ordering {
+        a.hint
+            .cmp(&b.hint)
+            .then_with(|| self.def.cmp_tuples(a.tuple, b.tuple))
+    }
+
+    /// An entry against a (possibly partial, possibly empty) search key.
+    fn key_cmp<'k>(&'k self, key: &'k [Value<'k>]) -> impl Fn(&Entry) -> Ordering + 'k {
+        let hint = key.first().map(|v| self.def.hint(v));
+        move |e: &Entry| match hint {
+            Some(h) => e.hint.cmp(&h).then_with(|| self.def.cmp_key(e.tuple, key)),
+            None => Ordering::Equal,
+        }
+    }
+
     pub fn find_key(&self, key: &[Value]) -> Option<TuplePtr> {
-        self.tree.find(|e| self.def.cmp_key(*e, key))
+        self.tree.find(self.key_cmp(key)).map(|e| e.tuple)
+    }
+
+    /// The tuple with the same index key as `t` (by the user parts only).
+    pub fn find_same_key(&self, t: TuplePtr) -> Option<TuplePtr> {
+        let e = self.entry(t);
+        self.tree
+            .find(|x| {
+                x.hint
+                    .cmp(&e.hint)
+                    .then_with(|| self.def.cmp_user_parts(x.tuple, t))
+            })
+            .map(|x| x.tuple)
+    }
+
+    /// Inserts `t` (after `tree.reserve_insert`); returns the equal tuple if there is one.
+    pub fn insert(&mut self, t: TuplePtr) -> std::result::Result<(), TuplePtr> {
+        let e = self.entry(t);
+        let def = &self.def;
+        let cmp = |a: &Entry, b: &Entry| {
+            a.hint
+                .cmp(&b.hint)
+                .then_with(|| def.cmp_tuples(a.tuple, b.tuple))
+        };
+        self.tree.insert(e, cmp).map_err(|x| x.tuple)
+    }
+
+    /// Removes `t`'s entry; false when it was not there.
+    pub fn remove(&mut self, t: TuplePtr) -> bool {
+        let e = self.entry(t);
+        let def = &self.def;
+        self.tree
+            .remove(|x| x.hint.cmp(&e.hint).then_with(|| def.cmp_tuples(x.tuple, t)))
+            .is_some()
+    }
+
+    pub fn check(&self) -> std::result::Result<(), String> {
+        self.tree.check(|a, b| self.cmp_entries(a, b))
     }
 }
 
@@ -142,12 +206,11 @@ impl IterPos {
             return None;
         }
         let tree = &index.tree;
-        let def = &index.def;
         let rev = self.ty.reverse();
         self.cursor = if !self.started {
             self.started = true;
             self.with_key(|key| {
-                let cmp = |e: &TuplePtr| def.cmp_key(*e, key);
+                let cmp = index.key_cmp(key);
                 match (self.ty, key.is_empty()) {
                     (IterType::Req | IterType::Le | IterType::Lt, true) => tree.last(),
                     (_, true) => tree.first(),
@@ -161,9 +224,9 @@ impl IterPos {
             let last = self
                 .last
                 .as_ref()
-                .expect("a started iterator returned a tuple")
-                .ptr();
-            let cmp = |e: &TuplePtr| def.cmp_tuples(*e, last);
+                .expect("a started iterator returned a tuple");
+            let last = index.entry(last.ptr());
+            let cmp = |e: &Entry| index.cmp_entries(e, &last);
             if rev {
                 tree.last_below(cmp, false)
             } else {
@@ -175,11 +238,11 @@ impl IterPos {
             tree.next(self.cursor)
         };
         self.version = tree.version();
-        let Some(t) = tree.get(self.cursor) else {
+        let Some(Entry { tuple: t, .. }) = tree.get(self.cursor) else {
             return self.finish();
         };
         if matches!(self.ty, IterType::Eq | IterType::Req)
-            && self.with_key(|key| def.cmp_key(t, key)) != Ordering::Equal
+            && self.with_key(|key| index.def.cmp_key(t, key)) != Ordering::Equal
         {
             return self.finish();
         }

@@ -164,3 +164,114 @@ impl KeyDef {
         Ok(())
     }
 }
+
+impl KeyDef {
+    /// A 64-bit hint of a first-part value, monotone in the part's order: `a < b` implies
+    /// `hint(a) <= hint(b)` and equal values have equal hints. Entries compare by hint first
+    /// and touch tuple memory only when hints tie.
+    pub fn hint(&self, v: &Value) -> u64 {
+        const MID: u64 = 1 << 63;
+        match (self.parts[0].ty, *v) {
+            (FieldType::Unsigned, Value::Uint(u)) => u,
+            (FieldType::Integer, Value::Uint(u)) => u.saturating_add(MID),
+            (FieldType::Integer, Value::Int(i)) => (i as u64) ^ MID,
+            (FieldType::Number, Value::Uint(u)) => double_hint(u as f64),
+            (FieldType::Number, Value::Int(i)) => double_hint(i as f64),
+            (FieldType::Number, Value::Double(d)) => double_hint(d),
+            (FieldType::String, Value::Str(s)) => {
+                let mut b = [0u8; 8];
+                let n = s.len().min(8);
+                b[..n].copy_from_slice(&s[..n]);
+                u64::from_be_bytes(b)
+            }
+            (FieldType::Boolean, Value::Bool(b)) => b as u64,
+            _ => 0,
+        }
+    }
+}
+
+/// Order-preserving bits of a double; NaN first (as `cmp_number` orders it), -0 equals 0.
+fn double_hint(d: f64) -> u64 {
+    if d.is_nan() {
+        return 0;
+    }
+    let bits = if d == 0.0 {
+        0.0f64.to_bits()
+    } else {
+        d.to_bits()
+    };
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(ty: FieldType) -> KeyDef {
+        KeyDef::new(vec![KeyPart { fieldno: 0, ty }], true, None)
+    }
+
+    /// For sorted values, hints never decrease and equal values share a hint.
+    fn check_monotone(ty: FieldType, sorted: &[Value]) {
+        let d = def(ty);
+        for w in sorted.windows(2) {
+            let (a, b) = (d.hint(&w[0]), d.hint(&w[1]));
+            match cmp_values(&w[0], &w[1]) {
+                Ordering::Less => assert!(a <= b, "{:?} < {:?} but hints {a} > {b}", w[0], w[1]),
+                Ordering::Equal => assert_eq!(a, b, "{:?} == {:?}", w[0], w[1]),
+                Ordering::Greater => panic!("test values not sorted: {:?} {:?}", w[0], w[1]),
+            }
+        }
+    }
+
+    #[test]
+    fn hints_are_monotone() {
+        check_monotone(
+            FieldType::Unsigned,
+            &[Value::Uint(0), Value::Uint(1), Value::Uint(u64::MAX)],
+        );
+        check_monotone(
+            FieldType::Integer,
+            &[
+                Value::Int(i64::MIN),
+                Value::Int(-1),
+                Value::Uint(0),
+                Value::Uint(1 << 63),
+                Value::Uint(u64::MAX),
+            ],
+        );
+        check_monotone(
+            FieldType::Number,
+            &[
+                Value::Double(f64::NAN),
+                Value::Double(f64::NEG_INFINITY),
+                Value::Int(i64::MIN),
+                Value::Double(-1.5),
+                Value::Int(-1),
+                Value::Double(-0.0),
+                Value::Uint(0),
+                Value::Double(0.5),
+                Value::Uint(1 << 53),
+                Value::Uint((1 << 53) + 1),
+                Value::Double(1e300),
+                Value::Double(f64::INFINITY),
+            ],
+        );
+        check_monotone(
+            FieldType::String,
+            &[
+                Value::Str(b""),
+                Value::Str(b"\0"),
+                Value::Str(b"a"),
+                Value::Str(b"abcdefgh"),
+                Value::Str(b"abcdefghz"),
+                Value::Str(b"b"),
+            ],
+        );
+        check_monotone(FieldType::Boolean, &[Value::Bool(false), Value::Bool(true)]);
+    }
+}

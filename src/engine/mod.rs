@@ -13,9 +13,9 @@ use crate::guard::{self, CallbackKind};
 use crate::mem::Quota;
 use key::KeyPart;
 use space::{FormatField, Space};
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
-use tuple::TuplePtr;
 
 pub const DEFAULT_MEMORY_LIMIT: usize = 256 << 20;
 pub const DEFAULT_MAX_TUPLE_SIZE: usize = 1 << 20;
@@ -73,6 +73,8 @@ pub struct Engine {
     deferred: VecDeque<(i32, String, usize)>,
     /// Set while the quota refuses writes, so the warning is logged once per episode.
     memory_warned: bool,
+    /// The deferred memory warning (one slot, needs no quota).
+    memory_warning: Option<Cow<'static, str>>,
 }
 
 impl Engine {
@@ -100,6 +102,7 @@ impl Engine {
             logger: None,
             deferred: VecDeque::new(),
             memory_warned: false,
+            memory_warning: None,
         })
     }
 
@@ -219,19 +222,38 @@ impl Engine {
         }
         let uid = self.uid();
         let space = self.space_mut(id)?;
-        let pos = space.add_index(name.to_owned(), uid, parts, unique, placeholder())?;
+        let pos = space.add_index(name.to_owned(), uid, parts, unique)?;
         let sname = space.name.clone();
         self.log(2, &format!("created index '{name}' of space '{sname}'"));
         Ok((pos, uid))
     }
 
-    /// Reports a refused write (for the once-per-episode memory warning).
+    /// Reports a refused write (for the once-per-episode memory warning). The warning is
+    /// delivered even when the quota is exhausted: it has its own slot, not a queue entry.
     pub fn note_result<T>(&mut self, r: &Result<T>) {
         match r {
             Err(Error::Memory(msg)) if !self.memory_warned => {
                 self.memory_warned = true;
-                let msg = format!("writes are failing for lack of memory: {msg}");
-                self.log(1, &msg);
+                let Some(logger) = self.logger else { return };
+                let mut text = String::new();
+                let prefix = "writes are failing for lack of memory: ";
+                let msg: Cow<'static, str> = if text
+                    .try_reserve_exact(prefix.len() + msg.len())
+                    .is_ok()
+                {
+                    text.push_str(prefix);
+                    text.push_str(msg);
+                    Cow::Owned(text)
+                } else {
+                    Cow::Borrowed("writes are failing for lack of memory (memory_limit reached)")
+                };
+                if logger.kind == CallbackKind::Lua && guard::hot_active() {
+                    self.memory_warning = Some(msg);
+                    self.stats.callbacks_deferred += 1;
+                } else {
+                    self.stats.callbacks_run += 1;
+                    call_logger(logger, 1, &msg);
+                }
             }
             Ok(_) if self.memory_warned => self.memory_warned = false,
             _ => {}
@@ -247,7 +269,7 @@ impl Engine {
     }
 
     pub fn pending(&self) -> usize {
-        self.deferred.len()
+        self.deferred.len() + self.memory_warning.is_some() as usize
     }
 
     /// Delivers a message: at once when the logger may run here, else queued for a SAFE entry.
@@ -280,6 +302,13 @@ impl Engine {
     /// Runs up to `max` queued callbacks (0 = all). Only from SAFE entries.
     pub fn run_deferred(&mut self, max: usize) -> usize {
         let mut ran = 0;
+        if let Some(msg) = self.memory_warning.take() {
+            if let Some(logger) = self.logger {
+                self.stats.callbacks_run += 1;
+                call_logger(logger, 1, &msg);
+            }
+            ran += 1;
+        }
         while max == 0 || ran < max {
             let Some((level, msg, size)) = self.deferred.pop_front() else {
                 break;
@@ -314,11 +343,6 @@ fn call_logger(logger: Logger, level: i32, msg: &str) {
             msg.len(),
         )
     }
-}
-
-/// A never-dereferenced placeholder for unused tree slots.
-fn placeholder() -> TuplePtr {
-    tuple::TuplePtr::dangling()
 }
 
 fn dropped(what: &str) -> Error {

@@ -3,7 +3,7 @@
 //! every index, and only then applies — the applying part cannot fail, so a failure at any
 //! earlier point leaves the space, its indexes and the quota exactly as they were.
 
-use super::index::Index;
+use super::index::{Entry, Index};
 use super::key::{FieldType, KeyDef, KeyPart};
 use super::tuple::{TuplePtr, TupleRef};
 use super::value::Value;
@@ -144,13 +144,11 @@ impl Space {
         // Apply: nothing below can fail.
         if let Some(old) = old {
             for idx in &mut self.indexes {
-                let def = &idx.def;
-                idx.tree.remove(|e| def.cmp_tuples(*e, old));
+                idx.remove(old);
             }
         }
         for idx in &mut self.indexes {
-            let def = &idx.def;
-            let inserted = idx.tree.insert(new, |a, b| def.cmp_tuples(*a, *b));
+            let inserted = idx.insert(new);
             assert!(inserted.is_ok(), "unique keys were checked before applying");
         }
         Ok((new, old.map(|t| TupleRef::adopt(t, &self.quota))))
@@ -159,12 +157,12 @@ impl Space {
     /// Finds the tuple `new` replaces (by primary key) and refuses duplicates elsewhere.
     fn check_unique(&self, new: TuplePtr, mode: Mode) -> Result<Option<TuplePtr>> {
         let pk = &self.indexes[0];
-        let old = pk.tree.find(|e| pk.def.cmp_tuples(*e, new));
+        let old = pk.find_same_key(new);
         if let (Some(_), Mode::Insert) = (old, mode) {
             return Err(self.duplicate(pk, new));
         }
         for idx in self.indexes.iter().skip(1).filter(|i| i.unique) {
-            let found = idx.tree.find(|e| idx.def.cmp_user_parts(*e, new));
+            let found = idx.find_same_key(new);
             if found.is_some() && found != old {
                 return Err(self.duplicate(idx, new));
             }
@@ -223,8 +221,7 @@ impl Space {
             return Ok(None);
         };
         for idx in &mut self.indexes {
-            let def = &idx.def;
-            idx.tree.remove(|e| def.cmp_tuples(*e, old));
+            idx.remove(old);
         }
         Ok(Some(TupleRef::adopt(old, &self.quota)))
     }
@@ -236,7 +233,6 @@ impl Space {
         uid: u64,
         parts: Vec<KeyPart>,
         unique: bool,
-        fill: TuplePtr,
     ) -> Result<usize> {
         if self.index_pos(&name).is_some() {
             return Err(Error::Exists(format!(
@@ -272,10 +268,10 @@ impl Space {
             }
         }
         let def = KeyDef::new(parts, unique, self.indexes.first().map(|pk| &pk.def));
-        let mut index = Index::new(name, uid, unique, def, self.quota.clone(), fill);
+        let mut index = Index::new(name, uid, unique, def, self.quota.clone());
         if let Some(pk) = self.indexes.first() {
             let mut c = pk.tree.first();
-            while let Some(t) = pk.tree.get(c) {
+            while let Some(Entry { tuple: t, .. }) = pk.tree.get(c) {
                 for p in &index.def.parts {
                     let v = t.field(p.fieldno as usize);
                     if !p.ty.accepts(&v) {
@@ -290,11 +286,10 @@ impl Space {
                     }
                 }
                 index.tree.reserve_insert()?;
-                let def = &index.def;
-                if index.unique && index.tree.find(|e| def.cmp_user_parts(*e, t)).is_some() {
+                if index.unique && index.find_same_key(t).is_some() {
                     return Err(self.duplicate(&index, t));
                 }
-                let inserted = index.tree.insert(t, |a, b| def.cmp_tuples(*a, *b));
+                let inserted = index.insert(t);
                 assert!(inserted.is_ok(), "entries of a secondary index are unique");
                 c = pk.tree.next(c);
             }
@@ -330,9 +325,9 @@ impl Space {
 /// Drops the space's reference on every tuple of a primary index.
 fn release_all(pk: &Index, quota: &Quota) {
     let mut c = pk.tree.first();
-    while let Some(t) = pk.tree.get(c) {
+    while let Some(Entry { tuple, .. }) = pk.tree.get(c) {
         c = pk.tree.next(c);
-        t.decref(quota);
+        tuple.decref(quota);
     }
 }
 

@@ -97,8 +97,9 @@ pub fn fingerprint(e: &Engine) -> (Vec<Vec<Vec<Vec<Owned>>>>, usize) {
         for idx in &sp.indexes {
             let mut c = idx.tree.first();
             let mut rows = vec![];
-            while let Some(t) = idx.tree.get(c) {
-                rows.push(owned(t.data()));
+            idx.check().unwrap();
+            while let Some(e) = idx.tree.get(c) {
+                rows.push(owned(e.tuple.data()));
                 c = idx.tree.next(c);
             }
             per_index.push(rows);
