@@ -41,23 +41,21 @@ pub fn hot_active() -> bool {
     HOT_DEPTH.get() > 0
 }
 
-/// Marks an entry for its duration; restores the previous state even when unwinding.
-pub struct EntryGuard {
-    hot: bool,
-}
-
-pub fn enter(kind: Entry) -> EntryGuard {
-    let hot = kind == Entry::Hot;
-    if hot {
-        HOT_DEPTH.set(HOT_DEPTH.get() + 1);
+/// Runs `f` as an entry of `kind`: HOT entries are counted for their duration (restored even
+/// when `f` unwinds). One TLS access per call.
+pub fn run<R>(kind: Entry, f: impl FnOnce() -> R) -> R {
+    if kind != Entry::Hot {
+        return f();
     }
-    EntryGuard { hot }
-}
-
-impl Drop for EntryGuard {
-    fn drop(&mut self) {
-        if self.hot {
-            HOT_DEPTH.set(HOT_DEPTH.get() - 1);
+    struct Leave<'a>(&'a Cell<u32>);
+    impl Drop for Leave<'_> {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() - 1);
         }
     }
+    HOT_DEPTH.with(|d| {
+        d.set(d.get() + 1);
+        let _leave = Leave(d);
+        f()
+    })
 }

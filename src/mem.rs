@@ -96,6 +96,11 @@ pub fn try_grow<T>(
 pub mod errinj {
     use crate::error::{Error, Result};
     use std::cell::Cell;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// Set once any injection was armed in the process: until then the hot paths skip the
+    /// thread-local lookups entirely.
+    static ARMED: AtomicBool = AtomicBool::new(false);
 
     thread_local! {
         static ALLOC_FAIL_AFTER: Cell<i64> = const { Cell::new(-1) };
@@ -105,6 +110,7 @@ pub mod errinj {
     pub const NAMES: &[&str] = &["ALLOC_FAIL_AFTER", "PANIC_NEXT_CALL"];
 
     pub fn set(name: &str, value: i64) -> Result<()> {
+        ARMED.store(true, Ordering::Relaxed);
         match name {
             "ALLOC_FAIL_AFTER" => ALLOC_FAIL_AFTER.set(value.max(-1)),
             "PANIC_NEXT_CALL" => PANIC_NEXT_CALL.set(value),
@@ -130,6 +136,9 @@ pub mod errinj {
 
     /// Called before every charged allocation.
     pub(crate) fn alloc_point(what: &str) -> Result<()> {
+        if !ARMED.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         let n = ALLOC_FAIL_AFTER.get();
         if n < 0 {
             return Ok(());
@@ -146,6 +155,6 @@ pub mod errinj {
 
     /// Consumes a pending PANIC_NEXT_CALL; the boundary panics when it returns true.
     pub(crate) fn take_panic() -> bool {
-        PANIC_NEXT_CALL.replace(0) != 0
+        ARMED.load(Ordering::Relaxed) && PANIC_NEXT_CALL.replace(0) != 0
     }
 }

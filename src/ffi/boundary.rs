@@ -43,8 +43,7 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 
 /// Runs an exported function's body: never lets a panic out, turns errors into codes.
 pub fn call(kind: Entry, name: &str, body: impl FnOnce() -> Result<()>) -> i32 {
-    let _entry = guard::enter(kind);
-    let result = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|p| {
+    let result = guard::run(kind, || catch_unwind(AssertUnwindSafe(body))).unwrap_or_else(|p| {
         Err(Error::Panic(format!(
             "internal error in {name}: {}",
             panic_message(&*p)

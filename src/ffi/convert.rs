@@ -66,6 +66,15 @@ pub unsafe fn with_values<R>(
     }
     // SAFETY: the caller guarantees `count` readable fields.
     let src = unsafe { std::slice::from_raw_parts(fields, n) };
+    if n <= 4 {
+        // Keys and small tuples: the common case, without initialising a large array.
+        let mut vals = [Value::Nil; 4];
+        for (i, (dst, s)) in vals.iter_mut().zip(src).enumerate() {
+            // SAFETY: forwarded from the caller's guarantee on strings.
+            *dst = unsafe { read_field(s, i)? };
+        }
+        return f(&vals[..n]);
+    }
     if n <= STACK_FIELDS {
         let mut vals = [Value::Nil; STACK_FIELDS];
         for (i, (dst, s)) in vals.iter_mut().zip(src).enumerate() {

@@ -72,8 +72,11 @@ struct Slot {
     gone: Gone,
 }
 
-#[derive(Default)]
+/// This thread's handles: its tag (assigned on first use) and its slots. One thread-local,
+/// const-initialised, so a lookup costs one TLS access (in a shared library each access is a
+/// `__tls_get_addr` call).
 struct Table {
+    tag: u64,
     slots: Vec<Slot>,
     free: VecDeque<u32>,
 }
@@ -81,11 +84,22 @@ struct Table {
 static NEXT_TAG: AtomicU32 = AtomicU32::new(1);
 
 thread_local! {
-    static TAG: u64 = {
-        let t = NEXT_TAG.fetch_add(1, Ordering::Relaxed) & 0xffff;
-        (if t == 0 { NEXT_TAG.fetch_add(1, Ordering::Relaxed) & 0xffff } else { t }) as u64
+    static TABLE: RefCell<Table> = const {
+        RefCell::new(Table { tag: 0, slots: Vec::new(), free: VecDeque::new() })
     };
-    static TABLE: RefCell<Table> = RefCell::new(Table::default());
+}
+
+impl Table {
+    fn tag(&mut self) -> u64 {
+        if self.tag == 0 {
+            let mut t = NEXT_TAG.fetch_add(1, Ordering::Relaxed) & 0xffff;
+            if t == 0 {
+                t = NEXT_TAG.fetch_add(1, Ordering::Relaxed) & 0xffff;
+            }
+            self.tag = t as u64;
+        }
+        self.tag
+    }
 }
 
 fn split(h: u64) -> (u64, usize, u64) {
@@ -96,11 +110,11 @@ fn split(h: u64) -> (u64, usize, u64) {
     )
 }
 
-fn check_thread(h: u64) -> Result<()> {
+fn check_thread(t: &mut Table, h: u64) -> Result<()> {
     if h == 0 {
         return Err(Error::BadHandle("NULL handle".into()));
     }
-    if split(h).0 != TAG.with(|t| *t) {
+    if split(h).0 != t.tag() {
         return Err(Error::WrongThread(
             "handle belongs to another thread: an engine and its objects are used only by the \
              thread that opened it"
@@ -130,18 +144,19 @@ pub fn insert(obj: Obj) -> Result<u64> {
                 t.slots.len() - 1
             }
         };
+        let tag = t.tag();
         let s = &mut t.slots[slot];
         s.obj = Some(obj);
-        Ok((TAG.with(|t| *t) << 48) | ((slot as u64) << SLOT_BITS) | s.generation)
+        Ok((tag << 48) | ((slot as u64) << SLOT_BITS) | s.generation)
     })
 }
 
 /// Runs `f` on the live object a handle names.
 pub fn with<R>(h: u64, f: impl FnOnce(&mut Obj) -> Result<R>) -> Result<R> {
-    check_thread(h)?;
     let (_, slot, generation) = split(h);
     TABLE.with(|t| {
         let mut t = t.borrow_mut();
+        check_thread(&mut t, h)?;
         match t.slots.get_mut(slot) {
             Some(s) if s.generation == generation && s.obj.is_some() => {
                 f(s.obj.as_mut().expect("checked"))
@@ -168,10 +183,10 @@ fn gone_error(g: Gone) -> Error {
 
 /// Empties a slot (the object is returned so it is dropped outside the table borrow).
 pub fn remove(h: u64, gone: Gone) -> Result<Obj> {
-    check_thread(h)?;
     let (_, slot, generation) = split(h);
     TABLE.with(|t| {
         let mut t = t.borrow_mut();
+        check_thread(&mut t, h)?;
         let s = match t.slots.get_mut(slot) {
             Some(s) if s.generation == generation && s.obj.is_some() => s,
             Some(s) if s.generation == ((generation + 1) & GEN_MASK).max(1) && s.obj.is_none() => {
