@@ -75,13 +75,12 @@ fn native(c: &mut Criterion) {
     g.bench_function("scan_per_tuple_x1000", |b| {
         b.iter(|| {
             let sp = e.space(id).unwrap();
-            let tree = &sp.indexes[0].tree;
-            let mut c = tree.lower_bound(|e| {
-                jitbox::engine::key::cmp_values(&e.tuple.field(0), &Value::Uint(i % (N - 1000)))
-            });
+            let pk = &sp.indexes[0];
+            let key = [Value::Uint(i % (N - 1000))];
+            let mut c = pk.seek(jitbox::engine::index::IterType::Ge, &key);
             for _ in 0..1000 {
-                black_box(tree.get(c));
-                c = tree.next(c);
+                black_box(pk.tuple_at(c));
+                c = pk.step(c, false);
             }
         })
     });

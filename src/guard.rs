@@ -1,6 +1,11 @@
-//! The re-entrancy guard: which kind of entry (HOT or SAFE) is active on this thread, so that
-//! a callback that may run Lua is never invoked under a HOT entry (where a LuaJIT trace may be
-//! on the stack). Re-entry into a busy engine is refused by the engine cell's borrow.
+//! The re-entrancy guard: a callback that may run Lua is never invoked while a HOT entry (one
+//! a LuaJIT trace may have made) is on the thread's stack.
+//!
+//! Each engine counts its own active HOT entries (no thread-local access on the hot path).
+//! Foreign code can only run under an engine's HOT entry when that engine calls out to a
+//! callback, so the thread-wide state is raised exactly then: around callbacks invoked while
+//! a HOT entry is active. "May Lua run here?" is then: not inside a HOT entry of this engine,
+//! and not inside a callback made from any engine's HOT entry.
 
 use crate::ffi::abi;
 use std::cell::Cell;
@@ -33,29 +38,28 @@ impl CallbackKind {
 }
 
 thread_local! {
-    static HOT_DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// Callbacks currently running on this thread that were invoked under a HOT entry.
+    static CALLBACKS_UNDER_HOT: Cell<u32> = const { Cell::new(0) };
 }
 
-/// True while any HOT entry is active on this thread (nested entries included).
-pub fn hot_active() -> bool {
-    HOT_DEPTH.get() > 0
+/// True inside a callback that some engine invoked during a HOT entry.
+pub fn in_hot_callback() -> bool {
+    CALLBACKS_UNDER_HOT.get() > 0
 }
 
-/// Runs `f` as an entry of `kind`: HOT entries are counted for their duration (restored even
-/// when `f` unwinds). One TLS access per call.
-pub fn run<R>(kind: Entry, f: impl FnOnce() -> R) -> R {
-    if kind != Entry::Hot {
+/// Invokes a callback; when the caller is inside a HOT entry, marks the thread for its
+/// duration so that nothing it calls may run Lua.
+pub fn invoke_callback<R>(under_hot: bool, f: impl FnOnce() -> R) -> R {
+    if !under_hot {
         return f();
     }
-    struct Leave<'a>(&'a Cell<u32>);
-    impl Drop for Leave<'_> {
+    struct Leave;
+    impl Drop for Leave {
         fn drop(&mut self) {
-            self.0.set(self.0.get() - 1);
+            CALLBACKS_UNDER_HOT.set(CALLBACKS_UNDER_HOT.get() - 1);
         }
     }
-    HOT_DEPTH.with(|d| {
-        d.set(d.get() + 1);
-        let _leave = Leave(d);
-        f()
-    })
+    CALLBACKS_UNDER_HOT.set(CALLBACKS_UNDER_HOT.get() + 1);
+    let _leave = Leave;
+    f()
 }

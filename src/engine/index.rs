@@ -1,7 +1,7 @@
 //! An ordered index (a B+ tree of tuple pointers ordered by its key definition) and the
 //! position state of iterators over it.
 
-use super::btree::{BTree, Cursor};
+use super::btree::{BTree, Cursor, Reservation};
 use super::key::KeyDef;
 use super::tuple::{TuplePtr, TupleRef};
 use super::value::{self, Value};
@@ -11,11 +11,121 @@ use crate::mem::Quota;
 use std::cmp::Ordering;
 use std::rc::Rc;
 
-/// One index entry: the tuple and the hint of its first key part.
+/// What an index stores per tuple: the tuple and hints of its first comparison parts.
+pub trait IndexEntry: Copy {
+    fn make(hint: u64, hint2: u64, tuple: TuplePtr) -> Self;
+    fn hint(&self) -> u64;
+    fn hint2(&self) -> u64;
+    fn tuple(&self) -> TuplePtr;
+}
+
+/// 16 bytes: for unique single-part indexes (most primary keys), one hint is enough.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Entry {
-    pub hint: u64,
-    pub tuple: TuplePtr,
+pub struct Narrow {
+    hint: u64,
+    tuple: TuplePtr,
+}
+
+/// 24 bytes: multi-part and non-unique indexes also hint their second comparison part (the
+/// primary key for non-unique ones), so duplicates order without touching tuple memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wide {
+    hint: u64,
+    hint2: u64,
+    tuple: TuplePtr,
+}
+
+impl IndexEntry for Narrow {
+    fn make(hint: u64, _: u64, tuple: TuplePtr) -> Narrow {
+        Narrow { hint, tuple }
+    }
+    fn hint(&self) -> u64 {
+        self.hint
+    }
+    fn hint2(&self) -> u64 {
+        0
+    }
+    fn tuple(&self) -> TuplePtr {
+        self.tuple
+    }
+}
+
+impl IndexEntry for Wide {
+    fn make(hint: u64, hint2: u64, tuple: TuplePtr) -> Wide {
+        Wide { hint, hint2, tuple }
+    }
+    fn hint(&self) -> u64 {
+        self.hint
+    }
+    fn hint2(&self) -> u64 {
+        self.hint2
+    }
+    fn tuple(&self) -> TuplePtr {
+        self.tuple
+    }
+}
+
+pub enum Tree {
+    Narrow(BTree<Narrow>),
+    Wide(BTree<Wide>),
+}
+
+/// Runs `$body` with `$t` bound to the index's tree, whichever width it has.
+macro_rules! with_tree {
+    ($tree:expr, $t:ident => $body:expr) => {
+        match $tree {
+            Tree::Narrow($t) => $body,
+            Tree::Wide($t) => $body,
+        }
+    };
+}
+
+fn entry<E: IndexEntry>(def: &KeyDef, t: TuplePtr) -> E {
+    let h2 = if def.cmp_parts.len() > 1 {
+        def.tuple_hint(1, t)
+    } else {
+        0
+    };
+    E::make(def.tuple_hint(0, t), h2, t)
+}
+
+/// Orders two entries by the first `n` comparison parts, hints first.
+fn cmp_entries<E: IndexEntry>(def: &KeyDef, a: &E, b: &E, n: usize) -> Ordering {
+    match a.hint().cmp(&b.hint()) {
+        Ordering::Equal if def.exact(0, a.hint()) => {}
+        Ordering::Equal => return def.cmp_tuples_range(a.tuple(), b.tuple(), 0, n),
+        o => return o,
+    }
+    if n == 1 {
+        return Ordering::Equal;
+    }
+    match a.hint2().cmp(&b.hint2()) {
+        Ordering::Equal if def.exact(1, a.hint2()) => {
+            def.cmp_tuples_range(a.tuple(), b.tuple(), 2, n)
+        }
+        Ordering::Equal => def.cmp_tuples_range(a.tuple(), b.tuple(), 1, n),
+        o => o,
+    }
+}
+
+/// Orders an entry against a (possibly partial, possibly empty) search key.
+fn cmp_key<E: IndexEntry>(def: &KeyDef, e: &E, key: &[Value], hints: (u64, u64)) -> Ordering {
+    if key.is_empty() {
+        return Ordering::Equal;
+    }
+    match e.hint().cmp(&hints.0) {
+        Ordering::Equal if def.exact(0, hints.0) => {}
+        Ordering::Equal => return def.cmp_key_from(e.tuple(), key, 0),
+        o => return o,
+    }
+    if key.len() == 1 {
+        return Ordering::Equal;
+    }
+    match e.hint2().cmp(&hints.1) {
+        Ordering::Equal if def.exact(1, hints.1) => def.cmp_key_from(e.tuple(), key, 2),
+        Ordering::Equal => def.cmp_key_from(e.tuple(), key, 1),
+        o => o,
+    }
 }
 
 pub struct Index {
@@ -23,89 +133,160 @@ pub struct Index {
     pub uid: u64,
     pub unique: bool,
     pub def: KeyDef,
-    pub tree: BTree<Entry>,
+    tree: Tree,
     /// The C handle naming this index (freed when the index goes).
     pub handle: u64,
 }
 
 impl Index {
     pub fn new(name: String, uid: u64, unique: bool, def: KeyDef, quota: Rc<Quota>) -> Index {
-        let fill = Entry {
-            hint: 0,
-            tuple: TuplePtr::dangling(),
+        let tree = if def.cmp_parts.len() == 1 {
+            Tree::Narrow(BTree::new(quota, Narrow::make(0, 0, TuplePtr::dangling())))
+        } else {
+            Tree::Wide(BTree::new(quota, Wide::make(0, 0, TuplePtr::dangling())))
         };
         Index {
             name,
             uid,
             unique,
             def,
-            tree: BTree::new(quota, fill),
+            tree,
             handle: 0,
         }
     }
 
-    pub fn entry(&self, t: TuplePtr) -> Entry {
-        Entry {
-            hint: self.def.hint(&t.field(self.def.parts[0].fieldno as usize)),
-            tuple: t,
-        }
+    fn key_hints(&self, key: &[Value]) -> (u64, u64) {
+        let h = |i: usize| key.get(i).map_or(0, |v| self.def.hint(i, v));
+        (h(0), h(1))
     }
 
-    /// Entry order: by hint, then by the parts (and the primary key for non-unique indexes).
-    fn cmp_entries(&self, a: &Entry, b: &Entry) -> Ordering {
-        a.hint
-            .cmp(&b.hint)
-            .then_with(|| self.def.cmp_tuples(a.tuple, b.tuple))
+    pub fn len(&self) -> usize {
+        with_tree!(&self.tree, t => t.len())
     }
 
-    /// An entry against a (possibly partial, possibly empty) search key.
-    fn key_cmp<'k>(&'k self, key: &'k [Value<'k>]) -> impl Fn(&Entry) -> Ordering + 'k {
-        let hint = key.first().map(|v| self.def.hint(v));
-        move |e: &Entry| match hint {
-            Some(h) => e.hint.cmp(&h).then_with(|| self.def.cmp_key(e.tuple, key)),
-            None => Ordering::Equal,
-        }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Changes whenever an entry is added or removed.
+    pub fn version(&self) -> u64 {
+        with_tree!(&self.tree, t => t.version())
+    }
+
+    pub fn reserve_insert(&mut self) -> Result<Reservation> {
+        with_tree!(&mut self.tree, t => t.reserve_insert())
+    }
+
+    pub fn unreserve(&mut self, mark: Reservation) {
+        with_tree!(&mut self.tree, t => t.unreserve(mark))
     }
 
     pub fn find_key(&self, key: &[Value]) -> Option<TuplePtr> {
-        self.tree.find(self.key_cmp(key)).map(|e| e.tuple)
+        let hints = self.key_hints(key);
+        with_tree!(&self.tree, t => t.find(|e| cmp_key(&self.def, e, key, hints)).map(|e| e.tuple()))
     }
 
     /// The tuple with the same index key as `t` (by the user parts only).
     pub fn find_same_key(&self, t: TuplePtr) -> Option<TuplePtr> {
-        let e = self.entry(t);
-        self.tree
-            .find(|x| {
-                x.hint
-                    .cmp(&e.hint)
-                    .then_with(|| self.def.cmp_user_parts(x.tuple, t))
-            })
-            .map(|x| x.tuple)
+        let n = self.def.parts.len();
+        let def = &self.def;
+        with_tree!(&self.tree, tr => {
+            let e = entry(def, t);
+            tr.find(|x| cmp_entries(def, x, &e, n)).map(|x| x.tuple())
+        })
     }
 
-    /// Inserts `t` (after `tree.reserve_insert`); returns the equal tuple if there is one.
+    /// Inserts `t` (after `reserve_insert`); returns the equal tuple if there is one.
     pub fn insert(&mut self, t: TuplePtr) -> std::result::Result<(), TuplePtr> {
-        let e = self.entry(t);
+        let n = self.def.cmp_parts.len();
         let def = &self.def;
-        let cmp = |a: &Entry, b: &Entry| {
-            a.hint
-                .cmp(&b.hint)
-                .then_with(|| def.cmp_tuples(a.tuple, b.tuple))
-        };
-        self.tree.insert(e, cmp).map_err(|x| x.tuple)
+        with_tree!(&mut self.tree, tr => {
+            let e = entry(def, t);
+            tr.insert(e, |a, b| cmp_entries(def, a, b, n)).map_err(|x| x.tuple())
+        })
     }
 
     /// Removes `t`'s entry; false when it was not there.
     pub fn remove(&mut self, t: TuplePtr) -> bool {
-        let e = self.entry(t);
+        let n = self.def.cmp_parts.len();
         let def = &self.def;
-        self.tree
-            .remove(|x| x.hint.cmp(&e.hint).then_with(|| def.cmp_tuples(x.tuple, t)))
-            .is_some()
+        with_tree!(&mut self.tree, tr => {
+            let e = entry(def, t);
+            tr.remove(|x| cmp_entries(def, x, &e, n)).is_some()
+        })
     }
 
+    /// Every tuple in index order, until `f` fails.
+    pub fn try_for_each<X>(
+        &self,
+        mut f: impl FnMut(TuplePtr) -> std::result::Result<(), X>,
+    ) -> std::result::Result<(), X> {
+        with_tree!(&self.tree, t => {
+            let mut c = t.first();
+            while let Some(e) = t.get(c) {
+                c = t.next(c);
+                f(e.tuple())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Checks the tree's invariants and that every entry's hints match its tuple (tests).
     pub fn check(&self) -> std::result::Result<(), String> {
-        self.tree.check(|a, b| self.cmp_entries(a, b))
+        let n = self.def.cmp_parts.len();
+        with_tree!(&self.tree, t => {
+            t.check(|a, b| cmp_entries(&self.def, a, b, n))?;
+            let mut c = t.first();
+            while let Some(e) = t.get(c) {
+                let want = entry(&self.def, e.tuple());
+                if e != want {
+                    return Err(format!("stale hints in index '{}'", self.name));
+                }
+                c = t.next(c);
+            }
+            Ok(())
+        })
+    }
+
+    // ---- positioning, for iterators ----------------------------------------------------
+
+    pub fn tuple_at(&self, c: Cursor) -> Option<TuplePtr> {
+        with_tree!(&self.tree, t => t.get(c).map(|e| e.tuple()))
+    }
+
+    pub fn step(&self, c: Cursor, reverse: bool) -> Cursor {
+        with_tree!(&self.tree, t => if reverse { t.prev(c) } else { t.next(c) })
+    }
+
+    /// Where an iterator of type `ty` over `key` starts.
+    pub fn seek(&self, ty: IterType, key: &[Value]) -> Cursor {
+        let hints = self.key_hints(key);
+        with_tree!(&self.tree, t => {
+            let cmp = |e: &_| cmp_key(&self.def, e, key, hints);
+            match (ty, key.is_empty()) {
+                (IterType::Req | IterType::Le | IterType::Lt, true) => t.last(),
+                (_, true) => t.first(),
+                (IterType::Eq | IterType::Ge | IterType::All, false) => t.lower_bound(cmp),
+                (IterType::Gt, false) => t.upper_bound(cmp),
+                (IterType::Req | IterType::Le, false) => t.last_below(cmp, true),
+                (IterType::Lt, false) => t.last_below(cmp, false),
+            }
+        })
+    }
+
+    /// The position right after (or, reversed, right before) tuple `last`.
+    pub fn resume(&self, last: TuplePtr, reverse: bool) -> Cursor {
+        let n = self.def.cmp_parts.len();
+        with_tree!(&self.tree, t => {
+            let e = entry(&self.def, last);
+            let cmp = |x: &_| cmp_entries(&self.def, x, &e, n);
+            if reverse { t.last_below(cmp, false) } else { t.upper_bound(cmp) }
+        })
+    }
+
+    /// Whether `t` matches the (partial) key, for EQ/REQ iterators.
+    pub fn matches(&self, t: TuplePtr, key: &[Value]) -> bool {
+        self.def.cmp_key_from(t, key, 0) == Ordering::Equal
     }
 }
 
@@ -205,44 +386,25 @@ impl IterPos {
         if self.done {
             return None;
         }
-        let tree = &index.tree;
         let rev = self.ty.reverse();
         self.cursor = if !self.started {
             self.started = true;
-            self.with_key(|key| {
-                let cmp = index.key_cmp(key);
-                match (self.ty, key.is_empty()) {
-                    (IterType::Req | IterType::Le | IterType::Lt, true) => tree.last(),
-                    (_, true) => tree.first(),
-                    (IterType::Eq | IterType::Ge | IterType::All, false) => tree.lower_bound(cmp),
-                    (IterType::Gt, false) => tree.upper_bound(cmp),
-                    (IterType::Req | IterType::Le, false) => tree.last_below(cmp, true),
-                    (IterType::Lt, false) => tree.last_below(cmp, false),
-                }
-            })
-        } else if tree.version() != self.version {
+            self.with_key(|key| index.seek(self.ty, key))
+        } else if index.version() != self.version {
             let last = self
                 .last
                 .as_ref()
                 .expect("a started iterator returned a tuple");
-            let last = index.entry(last.ptr());
-            let cmp = |e: &Entry| index.cmp_entries(e, &last);
-            if rev {
-                tree.last_below(cmp, false)
-            } else {
-                tree.upper_bound(cmp)
-            }
-        } else if rev {
-            tree.prev(self.cursor)
+            index.resume(last.ptr(), rev)
         } else {
-            tree.next(self.cursor)
+            index.step(self.cursor, rev)
         };
-        self.version = tree.version();
-        let Some(Entry { tuple: t, .. }) = tree.get(self.cursor) else {
+        self.version = index.version();
+        let Some(t) = index.tuple_at(self.cursor) else {
             return self.finish();
         };
         if matches!(self.ty, IterType::Eq | IterType::Req)
-            && self.with_key(|key| index.def.cmp_key(t, key)) != Ordering::Equal
+            && !self.with_key(|key| index.matches(t, key))
         {
             return self.finish();
         }

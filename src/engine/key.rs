@@ -103,12 +103,12 @@ impl KeyDef {
         KeyDef { parts, cmp_parts }
     }
 
-    /// Orders two entries of the index.
-    pub fn cmp_tuples(&self, a: TuplePtr, b: TuplePtr) -> Ordering {
+    /// Orders two tuples by `cmp_parts[from..to]`.
+    pub fn cmp_tuples_range(&self, a: TuplePtr, b: TuplePtr, from: usize, to: usize) -> Ordering {
         if a == b {
             return Ordering::Equal;
         }
-        for p in &self.cmp_parts {
+        for p in &self.cmp_parts[from..to] {
             let o = cmp_values(&a.field(p.fieldno as usize), &b.field(p.fieldno as usize));
             if o != Ordering::Equal {
                 return o;
@@ -117,21 +117,10 @@ impl KeyDef {
         Ordering::Equal
     }
 
-    /// Orders a tuple against a (possibly partial) key: only the key's parts count.
-    pub fn cmp_key(&self, t: TuplePtr, key: &[Value]) -> Ordering {
-        for (p, k) in self.parts.iter().zip(key) {
+    /// Orders a tuple against a (possibly partial) key, from key part `from` on.
+    pub fn cmp_key_from(&self, t: TuplePtr, key: &[Value], from: usize) -> Ordering {
+        for (p, k) in self.parts.iter().zip(key).skip(from) {
             let o = cmp_values(&t.field(p.fieldno as usize), k);
-            if o != Ordering::Equal {
-                return o;
-            }
-        }
-        Ordering::Equal
-    }
-
-    /// Orders two tuples by the user parts only (unique checks of secondary indexes).
-    pub fn cmp_user_parts(&self, a: TuplePtr, b: TuplePtr) -> Ordering {
-        for p in &self.parts {
-            let o = cmp_values(&a.field(p.fieldno as usize), &b.field(p.fieldno as usize));
             if o != Ordering::Equal {
                 return o;
             }
@@ -166,12 +155,13 @@ impl KeyDef {
 }
 
 impl KeyDef {
-    /// A 64-bit hint of a first-part value, monotone in the part's order: `a < b` implies
-    /// `hint(a) <= hint(b)` and equal values have equal hints. Entries compare by hint first
-    /// and touch tuple memory only when hints tie.
-    pub fn hint(&self, v: &Value) -> u64 {
+    /// A 64-bit hint of a value of comparison part `i`, monotone in the part's order:
+    /// `a < b` implies `hint(a) <= hint(b)`, equal values have equal hints, and where
+    /// `exact` says so, equal hints mean equal values. Entries compare by hints first and
+    /// touch tuple memory only on an inexact tie.
+    pub fn hint(&self, i: usize, v: &Value) -> u64 {
         const MID: u64 = 1 << 63;
-        match (self.parts[0].ty, *v) {
+        match (self.cmp_parts[i].ty, *v) {
             (FieldType::Unsigned, Value::Uint(u)) => u,
             (FieldType::Integer, Value::Uint(u)) => u.saturating_add(MID),
             (FieldType::Integer, Value::Int(i)) => (i as u64) ^ MID,
@@ -179,14 +169,31 @@ impl KeyDef {
             (FieldType::Number, Value::Int(i)) => double_hint(i as f64),
             (FieldType::Number, Value::Double(d)) => double_hint(d),
             (FieldType::String, Value::Str(s)) => {
+                // Seven bytes of content, then the length capped at 8: exact up to 7 bytes.
                 let mut b = [0u8; 8];
-                let n = s.len().min(8);
+                let n = s.len().min(7);
                 b[..n].copy_from_slice(&s[..n]);
+                b[7] = s.len().min(8) as u8;
                 u64::from_be_bytes(b)
             }
             (FieldType::Boolean, Value::Bool(b)) => b as u64,
             _ => 0,
         }
+    }
+
+    /// Whether equal hints of part `i` imply equal values.
+    pub fn exact(&self, i: usize, hint: u64) -> bool {
+        match self.cmp_parts[i].ty {
+            FieldType::Unsigned | FieldType::Boolean => true,
+            FieldType::Integer => hint != u64::MAX,
+            FieldType::String => hint & 0xff < 8,
+            FieldType::Number | FieldType::Any => false,
+        }
+    }
+
+    /// The hint of part `i` of a tuple.
+    pub fn tuple_hint(&self, i: usize, t: TuplePtr) -> u64 {
+        self.hint(i, &t.field(self.cmp_parts[i].fieldno as usize))
     }
 }
 
@@ -215,13 +222,22 @@ mod tests {
         KeyDef::new(vec![KeyPart { fieldno: 0, ty }], true, None)
     }
 
-    /// For sorted values, hints never decrease and equal values share a hint.
+    /// For sorted values, hints never decrease, equal values share a hint, and an exact hint
+    /// tie means equal values.
     fn check_monotone(ty: FieldType, sorted: &[Value]) {
         let d = def(ty);
         for w in sorted.windows(2) {
-            let (a, b) = (d.hint(&w[0]), d.hint(&w[1]));
+            let (a, b) = (d.hint(0, &w[0]), d.hint(0, &w[1]));
             match cmp_values(&w[0], &w[1]) {
-                Ordering::Less => assert!(a <= b, "{:?} < {:?} but hints {a} > {b}", w[0], w[1]),
+                Ordering::Less => {
+                    assert!(a <= b, "{:?} < {:?} but hints {a} > {b}", w[0], w[1]);
+                    assert!(
+                        a != b || !d.exact(0, a),
+                        "{:?} < {:?} but exact hints tie",
+                        w[0],
+                        w[1]
+                    );
+                }
                 Ordering::Equal => assert_eq!(a, b, "{:?} == {:?}", w[0], w[1]),
                 Ordering::Greater => panic!("test values not sorted: {:?} {:?}", w[0], w[1]),
             }
@@ -266,10 +282,15 @@ mod tests {
             &[
                 Value::Str(b""),
                 Value::Str(b"\0"),
+                Value::Str(b"\0\0"),
                 Value::Str(b"a"),
+                Value::Str(b"a\0"),
+                Value::Str(b"abcdefg"),
+                Value::Str(b"abcdefg\0"),
                 Value::Str(b"abcdefgh"),
                 Value::Str(b"abcdefghz"),
                 Value::Str(b"b"),
+                Value::Str(b"name999"),
             ],
         );
         check_monotone(FieldType::Boolean, &[Value::Bool(false), Value::Bool(true)]);

@@ -69,6 +69,8 @@ pub struct Engine {
     next_uid: u64,
     pub stats: Stats,
     pub poisoned: Option<String>,
+    /// HOT entries into this engine now on the stack (see `guard`).
+    pub hot_depth: u32,
     logger: Option<Logger>,
     deferred: VecDeque<(i32, String, usize)>,
     /// Set while the quota refuses writes, so the warning is logged once per episode.
@@ -99,6 +101,7 @@ impl Engine {
             next_uid: 1,
             stats: Stats::default(),
             poisoned: None,
+            hot_depth: 0,
             logger: None,
             deferred: VecDeque::new(),
             memory_warned: false,
@@ -247,12 +250,12 @@ impl Engine {
                 } else {
                     Cow::Borrowed("writes are failing for lack of memory (memory_limit reached)")
                 };
-                if logger.kind == CallbackKind::Lua && guard::hot_active() {
+                if logger.kind == CallbackKind::Lua && !self.may_run_lua() {
                     self.memory_warning = Some(msg);
                     self.stats.callbacks_deferred += 1;
                 } else {
                     self.stats.callbacks_run += 1;
-                    call_logger(logger, 1, &msg);
+                    self.call_logger(logger, 1, &msg);
                 }
             }
             Ok(_) if self.memory_warned => self.memory_warned = false,
@@ -275,7 +278,7 @@ impl Engine {
     /// Delivers a message: at once when the logger may run here, else queued for a SAFE entry.
     pub fn log(&mut self, level: i32, msg: &str) {
         let Some(logger) = self.logger else { return };
-        if logger.kind == CallbackKind::Lua && guard::hot_active() {
+        if logger.kind == CallbackKind::Lua && !self.may_run_lua() {
             // Never run Lua under a HOT entry: queue it, charged to the quota.
             let size = msg.len() + 32;
             let mut text = String::new();
@@ -296,7 +299,16 @@ impl Engine {
             return;
         }
         self.stats.callbacks_run += 1;
-        call_logger(logger, level, msg);
+        self.call_logger(logger, level, msg);
+    }
+
+    /// Whether a `JB_CB_LUA` callback may run now (see `guard`).
+    pub fn may_run_lua(&self) -> bool {
+        self.hot_depth == 0 && !guard::in_hot_callback()
+    }
+
+    fn call_logger(&self, logger: Logger, level: i32, msg: &str) {
+        guard::invoke_callback(self.hot_depth > 0, || call_logger(logger, level, msg))
     }
 
     /// Runs up to `max` queued callbacks (0 = all). Only from SAFE entries.
@@ -305,7 +317,7 @@ impl Engine {
         if let Some(msg) = self.memory_warning.take() {
             if let Some(logger) = self.logger {
                 self.stats.callbacks_run += 1;
-                call_logger(logger, 1, &msg);
+                self.call_logger(logger, 1, &msg);
             }
             ran += 1;
         }
@@ -316,7 +328,7 @@ impl Engine {
             self.quota.release(size);
             if let Some(logger) = self.logger {
                 self.stats.callbacks_run += 1;
-                call_logger(logger, level, &msg);
+                self.call_logger(logger, level, &msg);
             }
             ran += 1;
         }

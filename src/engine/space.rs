@@ -3,7 +3,7 @@
 //! every index, and only then applies — the applying part cannot fail, so a failure at any
 //! earlier point leaves the space, its indexes and the quota exactly as they were.
 
-use super::index::{Entry, Index};
+use super::index::Index;
 use super::key::{FieldType, KeyDef, KeyPart};
 use super::tuple::{TuplePtr, TupleRef};
 use super::value::Value;
@@ -55,7 +55,7 @@ impl Space {
     }
 
     pub fn len(&self) -> usize {
-        self.indexes.first().map_or(0, |pk| pk.tree.len())
+        self.indexes.first().map_or(0, Index::len)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -197,11 +197,11 @@ impl Space {
             ));
         }
         for i in 0..self.indexes.len() {
-            match self.indexes[i].tree.reserve_insert() {
+            match self.indexes[i].reserve_insert() {
                 Ok(m) => marks.push(m),
                 Err(e) => {
                     for (j, m) in marks.into_iter().enumerate().rev() {
-                        self.indexes[j].tree.unreserve(m);
+                        self.indexes[j].unreserve(m);
                     }
                     return Err(e);
                 }
@@ -270,8 +270,7 @@ impl Space {
         let def = KeyDef::new(parts, unique, self.indexes.first().map(|pk| &pk.def));
         let mut index = Index::new(name, uid, unique, def, self.quota.clone());
         if let Some(pk) = self.indexes.first() {
-            let mut c = pk.tree.first();
-            while let Some(Entry { tuple: t, .. }) = pk.tree.get(c) {
+            pk.try_for_each(|t| {
                 for p in &index.def.parts {
                     let v = t.field(p.fieldno as usize);
                     if !p.ty.accepts(&v) {
@@ -285,14 +284,14 @@ impl Space {
                         )));
                     }
                 }
-                index.tree.reserve_insert()?;
+                index.reserve_insert()?;
                 if index.unique && index.find_same_key(t).is_some() {
                     return Err(self.duplicate(&index, t));
                 }
                 let inserted = index.insert(t);
                 assert!(inserted.is_ok(), "entries of a secondary index are unique");
-                c = pk.tree.next(c);
-            }
+                Ok(())
+            })?;
         }
         if self.indexes.try_reserve(1).is_err() {
             return Err(Error::memory(
@@ -324,11 +323,10 @@ impl Space {
 
 /// Drops the space's reference on every tuple of a primary index.
 fn release_all(pk: &Index, quota: &Quota) {
-    let mut c = pk.tree.first();
-    while let Some(Entry { tuple, .. }) = pk.tree.get(c) {
-        c = pk.tree.next(c);
-        tuple.decref(quota);
-    }
+    let _ = pk.try_for_each(|t| {
+        t.decref(quota);
+        Ok::<(), ()>(())
+    });
 }
 
 impl Drop for Space {

@@ -5,7 +5,7 @@
 use super::handles::{self, EngineCell, Obj};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::guard::{self, Entry};
+use crate::guard::Entry;
 use crate::mem::errinj;
 use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -42,10 +42,10 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Runs an exported function's body: never lets a panic out, turns errors into codes.
-pub fn call(kind: Entry, name: &str, body: impl FnOnce() -> Result<()>) -> i32 {
-    let result = guard::run(kind, || catch_unwind(AssertUnwindSafe(body))).unwrap_or_else(|p| {
+pub fn call(_kind: Entry, name: &str, body: impl FnOnce() -> Result<()>) -> i32 {
+    let result = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|p| {
         Err(Error::Panic(format!(
-            "internal error in {name}: {}",
+            "internal error in {name}: {}; the engine it was in is now poisoned",
             panic_message(&*p)
         )))
     });
@@ -76,34 +76,57 @@ fn reentry() -> Error {
 }
 
 /// Enters the engine of `cell` for one operation. Re-entry from a callback is refused; a
-/// panic inside poisons the engine so it refuses writes from then on.
+/// panic inside poisons the engine so it refuses writes from then on (the panic itself is
+/// caught by `call`).
 pub fn enter<R>(
     cell: &EngineCell,
     kind: Entry,
     f: impl FnOnce(&mut Engine) -> Result<R>,
 ) -> Result<R> {
+    /// Restores the HOT count and poisons the engine if the operation unwinds.
+    struct Leave<'a> {
+        cell: &'a EngineCell,
+        hot: bool,
+    }
+    impl Drop for Leave<'_> {
+        fn drop(&mut self) {
+            // The engine's RefMut is released before this runs (declared after it).
+            if let Ok(mut slot) = self.cell.engine.try_borrow_mut()
+                && let Some(engine) = slot.as_mut()
+            {
+                if self.hot {
+                    engine.hot_depth -= 1;
+                }
+                if std::thread::panicking() {
+                    engine.poisoned = Some("a panic inside an operation".into());
+                }
+            }
+        }
+    }
+    let hot = kind == Entry::Hot;
+    let leave;
     let Ok(mut slot) = cell.engine.try_borrow_mut() else {
         cell.reentry_refused.set(cell.reentry_refused.get() + 1);
         return Err(reentry());
     };
     let engine = slot.as_mut().ok_or_else(closed)?;
-    match kind {
-        Entry::Hot => engine.stats.hot_calls += 1,
-        _ => engine.stats.safe_calls += 1,
+    if hot {
+        engine.stats.hot_calls += 1;
+        engine.hot_depth += 1;
+    } else {
+        engine.stats.safe_calls += 1;
     }
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        if errinj::take_panic() {
-            panic!("injected by PANIC_NEXT_CALL");
-        }
-        f(engine)
-    }));
-    result.unwrap_or_else(|p| {
-        let msg = panic_message(&*p);
-        engine.poisoned = Some(msg.clone());
-        Err(Error::Panic(format!(
-            "internal error, the engine is now poisoned: {msg}"
-        )))
-    })
+    leave = Leave { cell, hot };
+    if errinj::take_panic() {
+        panic!("injected by PANIC_NEXT_CALL");
+    }
+    let r = f(engine);
+    if hot {
+        engine.hot_depth -= 1;
+    }
+    // Normal exit: the guard's work is done above; it only matters when unwinding.
+    std::mem::forget(leave);
+    r
 }
 
 pub fn closed() -> Error {

@@ -95,13 +95,13 @@ pub fn fingerprint(e: &Engine) -> (Vec<Vec<Vec<Vec<Owned>>>>, usize) {
     for sp in e.spaces() {
         let mut per_index = vec![];
         for idx in &sp.indexes {
-            let mut c = idx.tree.first();
             let mut rows = vec![];
             idx.check().unwrap();
-            while let Some(e) = idx.tree.get(c) {
-                rows.push(owned(e.tuple.data()));
-                c = idx.tree.next(c);
-            }
+            idx.try_for_each(|t| {
+                rows.push(owned(t.data()));
+                Ok::<(), ()>(())
+            })
+            .unwrap();
             per_index.push(rows);
         }
         all.push(per_index);
