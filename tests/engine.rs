@@ -371,7 +371,9 @@ fn memory_limit_refuses_writes_but_reads_and_deletes_work() {
             .unwrap()
             .unwrap();
     }
-    assert!(e.quota().used() < used);
+    // Freed tuple slots are reused (a slab is returned only when empty), so used memory
+    // does not grow, and new writes fit again.
+    assert!(e.quota().used() <= used);
     e.space_mut(id)
         .unwrap()
         .insert(&row(n, "fits again", 1))

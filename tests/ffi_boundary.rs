@@ -572,7 +572,12 @@ struct CrossEngine {
     rc: i32,
 }
 
-unsafe extern "C" fn creates_space_in_other_engine(ctx: *mut c_void, _level: i32, _msg: *const c_char, _len: usize) {
+unsafe extern "C" fn creates_space_in_other_engine(
+    ctx: *mut c_void,
+    _level: i32,
+    _msg: *const c_char,
+    _len: usize,
+) {
     // SAFETY: ctx is the CrossEngine the test registered.
     let c = unsafe { &mut *(ctx as *mut CrossEngine) };
     let mut s = null_mut();
@@ -585,11 +590,22 @@ fn lua_callbacks_stay_deferred_inside_callbacks_made_under_a_hot_entry() {
         // Engine B has a Lua-kind logger; engine A a native one that calls into B.
         let b = open(0);
         let mut b_calls = 0u32;
-        assert_eq!(jb_engine_set_logger(b.e, Some(counting_logger), &mut b_calls as *mut u32 as *mut c_void, JB_CB_LUA), JB_OK);
+        assert_eq!(
+            jb_engine_set_logger(
+                b.e,
+                Some(counting_logger),
+                &mut b_calls as *mut u32 as *mut c_void,
+                JB_CB_LUA
+            ),
+            JB_OK
+        );
         let a = open(64 * 1024);
         let mut cross = CrossEngine { other: b.e, rc: 1 };
         let ctx = &mut cross as *mut CrossEngine as *mut c_void;
-        assert_eq!(jb_engine_set_logger(a.e, Some(creates_space_in_other_engine), ctx, JB_CB_NATIVE), JB_OK);
+        assert_eq!(
+            jb_engine_set_logger(a.e, Some(creates_space_in_other_engine), ctx, JB_CB_NATIVE),
+            JB_OK
+        );
         // A HOT insert into A hits the limit; A's native logger runs and creates a space in B
         // (a SAFE entry): B must not run its Lua logger, since A's HOT entry is on the stack.
         let mut i = 0;
@@ -597,7 +613,10 @@ fn lua_callbacks_stay_deferred_inside_callbacks_made_under_a_hot_entry() {
             i += 1;
         }
         assert_eq!(cross.rc, JB_OK, "the nested SAFE call itself works");
-        assert_eq!(b_calls, 0, "a Lua callback ran under another engine's HOT entry");
+        assert_eq!(
+            b_calls, 0,
+            "a Lua callback ran under another engine's HOT entry"
+        );
         assert_eq!(stat(b.e).callbacks_pending, 1);
         // At a real safe point it runs.
         let mut ran = 0;
@@ -613,12 +632,23 @@ fn a_panic_in_a_hot_entry_does_not_leave_the_guard_raised() {
     unsafe {
         let db = open(0);
         let mut calls = 0u32;
-        assert_eq!(jb_engine_set_logger(db.e, Some(counting_logger), &mut calls as *mut u32 as *mut c_void, JB_CB_LUA), JB_OK);
+        assert_eq!(
+            jb_engine_set_logger(
+                db.e,
+                Some(counting_logger),
+                &mut calls as *mut u32 as *mut c_void,
+                JB_CB_LUA
+            ),
+            JB_OK
+        );
         assert_eq!(jb_errinj_set(c"PANIC_NEXT_CALL".as_ptr(), 1), JB_OK);
         assert_eq!(insert(&db, 1, b"x"), JB_E_PANIC);
         // A SAFE entry afterwards may run the Lua-kind logger at once.
         let mut s = null_mut();
-        assert_eq!(jb_space_create(db.e, c"after".as_ptr(), 5, null(), 0, &mut s), JB_OK);
+        assert_eq!(
+            jb_space_create(db.e, c"after".as_ptr(), 5, null(), 0, &mut s),
+            JB_OK
+        );
         assert_eq!(calls, 1, "the HOT count leaked out of the panicking call");
         jb_engine_close(db.e);
     }

@@ -18,7 +18,7 @@ awk '
     printf "%-16s %12s %12s %12s %14s\n", "op (N='"$N"')", "tarantool", "jitbox", "plain table", "tarantool/jitbox"
     for (i = 1; i <= n; i++) {
       op = ops[i]; t = v["tarantool " op]; j = v["jitbox " op]; p = v["plain " op]
-      unit = (op == "bytes_per_tuple") ? "B" : "ns"
+      unit = (op ~ /per_tuple/) ? "B" : "ns"
       printf "%-16s %10.1f%s %10.1f%s %10.1f%s %13.2fx\n", op, t, unit, j, unit, p, unit, (j > 0 ? t / j : 0)
     }
   }' "$out"

@@ -53,13 +53,21 @@ else
     error('unknown target ' .. target)
 end
 
+-- Resident memory of the whole process, the same measure for every target.
+local function rss()
+    local f = io.open('/proc/self/statm', 'r')
+    local _, resident = f:read('*n', '*n')
+    f:close()
+    return resident * 4096
+end
+
 local function report(op, seconds, units)
     print(('%s %s %.1f'):format(target, op, seconds / units * 1e9))
     io.stdout:flush()
 end
 
 collectgarbage()
-local mem0 = memory()
+local mem0, rss0 = memory(), rss()
 local t0 = now()
 for b = 0, N / 1000 - 1 do
     begin()
@@ -70,6 +78,8 @@ for b = 0, N / 1000 - 1 do
 end
 report('insert', now() - t0, N)
 print(('%s bytes_per_tuple %.1f'):format(target, (memory() - mem0) / N))
+collectgarbage()
+print(('%s rss_per_tuple %.1f'):format(target, (rss() - rss0) / N))
 
 local sum = 0
 t0 = now()

@@ -4,7 +4,6 @@
 use super::value::{self, Value};
 use crate::error::{Error, Result};
 use crate::mem::Quota;
-use std::alloc::Layout;
 use std::ptr::NonNull;
 use std::rc::Rc;
 
@@ -41,26 +40,14 @@ impl TuplePtr {
 
     /// Copies already encoded, validated tuple data into a new tuple with one reference.
     pub fn from_data(data: &[u8], quota: &Quota) -> Result<TuplePtr> {
-        let total = HEADER + data.len();
-        quota.charge(total, "a tuple")?;
-        let layout = Self::layout(data.len());
-        // SAFETY: the layout is non-zero-sized (HEADER > 0).
-        let raw = unsafe { std::alloc::alloc(layout) };
-        let Some(ptr) = NonNull::new(raw) else {
-            quota.release(total);
-            return Err(Error::memory("a tuple", total, quota.used(), quota.limit()));
-        };
-        // SAFETY: ptr points to `total` fresh bytes aligned to 4; we initialise all of them.
+        let ptr = quota.alloc_object(HEADER + data.len(), "a tuple")?;
+        // SAFETY: ptr points to HEADER + len fresh bytes aligned to 8; we initialise all.
         unsafe {
             (ptr.as_ptr() as *mut u32).write(1);
             (ptr.as_ptr().add(4) as *mut u32).write(data.len() as u32);
             std::ptr::copy_nonoverlapping(data.as_ptr(), ptr.as_ptr().add(HEADER), data.len());
         }
         Ok(TuplePtr(ptr))
-    }
-
-    fn layout(size: usize) -> Layout {
-        Layout::from_size_align(HEADER + size, 4).expect("tuple size is bounded")
     }
 
     fn refs(self) -> *mut u32 {
@@ -75,11 +62,6 @@ impl TuplePtr {
             let size = *(self.0.as_ptr().add(4) as *const u32) as usize;
             std::slice::from_raw_parts(self.0.as_ptr().add(HEADER), size)
         }
-    }
-
-    /// Bytes charged for this tuple.
-    pub fn charged_size(self) -> usize {
-        HEADER + self.data().len()
     }
 
     pub fn field<'a>(self, fieldno: usize) -> Value<'a> {
@@ -106,9 +88,7 @@ impl TuplePtr {
             let refs = self.refs();
             *refs -= 1;
             if *refs == 0 {
-                let size = self.data().len();
-                quota.release(HEADER + size);
-                std::alloc::dealloc(self.0.as_ptr(), Self::layout(size));
+                quota.free_object(self.0, HEADER + self.data().len());
             }
         }
     }

@@ -3,14 +3,29 @@
 
 use crate::error::{Error, Result};
 use std::alloc::Layout;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+
+pub mod errinj;
+mod slab;
 
 /// Bytes charged against `memory_limit`. Charging happens before allocating, so a refusal
-/// leaves nothing behind; every charge is released exactly once by its owner.
-#[derive(Debug)]
+/// leaves nothing behind; every charge is released exactly once by its owner. Tuples come
+/// from the slab allocator kept here, so the quota sees the memory they really take.
 pub struct Quota {
     used: Cell<usize>,
     limit: usize,
+    slabs: RefCell<slab::Slabs>,
+}
+
+impl std::fmt::Debug for Quota {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Quota {{ used: {}, limit: {} }}",
+            self.used.get(),
+            self.limit
+        )
+    }
 }
 
 impl Quota {
@@ -18,6 +33,34 @@ impl Quota {
         Quota {
             used: Cell::new(0),
             limit,
+            slabs: RefCell::new(slab::Slabs::default()),
+        }
+    }
+
+    /// Allocates a small object (a tuple) from the slab allocator; 8-byte aligned.
+    pub fn alloc_object(&self, size: usize, what: &str) -> Result<std::ptr::NonNull<u8>> {
+        self.slabs.borrow_mut().alloc(size, self, what)
+    }
+
+    /// Frees an object from `alloc_object`.
+    ///
+    /// # Safety
+    /// `p` must come from `alloc_object(size, ..)` on this quota and not have been freed.
+    pub unsafe fn free_object(&self, p: std::ptr::NonNull<u8>, size: usize) {
+        // SAFETY: forwarded caller contract.
+        unsafe { self.slabs.borrow_mut().free(p, size, self) }
+    }
+
+    /// Charges without an error-injection point (for memory behind an allocation that
+    /// already had one).
+    pub(crate) fn charge_raw(&self, bytes: usize, what: &str) -> Result<()> {
+        let used = self.used.get();
+        match used.checked_add(bytes) {
+            Some(total) if total <= self.limit => {
+                self.used.set(total);
+                Ok(())
+            }
+            _ => Err(Error::memory(what, bytes, used, self.limit)),
         }
     }
 
@@ -32,14 +75,7 @@ impl Quota {
     /// Charges `bytes` for `what`, or fails with `Error::Memory` and charges nothing.
     pub fn charge(&self, bytes: usize, what: &str) -> Result<()> {
         errinj::alloc_point(what)?;
-        let used = self.used.get();
-        match used.checked_add(bytes) {
-            Some(total) if total <= self.limit => {
-                self.used.set(total);
-                Ok(())
-            }
-            _ => Err(Error::memory(what, bytes, used, self.limit)),
-        }
+        self.charge_raw(bytes, what)
     }
 
     pub fn release(&self, bytes: usize) {
@@ -90,71 +126,4 @@ pub fn try_grow<T>(
     // The allocator may round up; charge only what we asked for and asked to release.
     *charged += bytes;
     Ok(())
-}
-
-/// Error injection, per thread so that parallel tests do not disturb each other.
-pub mod errinj {
-    use crate::error::{Error, Result};
-    use std::cell::Cell;
-    use std::sync::atomic::{AtomicBool, Ordering};
-
-    /// Set once any injection was armed in the process: until then the hot paths skip the
-    /// thread-local lookups entirely.
-    static ARMED: AtomicBool = AtomicBool::new(false);
-
-    thread_local! {
-        static ALLOC_FAIL_AFTER: Cell<i64> = const { Cell::new(-1) };
-        static PANIC_NEXT_CALL: Cell<i64> = const { Cell::new(0) };
-    }
-
-    pub const NAMES: &[&str] = &["ALLOC_FAIL_AFTER", "PANIC_NEXT_CALL"];
-
-    pub fn set(name: &str, value: i64) -> Result<()> {
-        ARMED.store(true, Ordering::Relaxed);
-        match name {
-            "ALLOC_FAIL_AFTER" => ALLOC_FAIL_AFTER.set(value.max(-1)),
-            "PANIC_NEXT_CALL" => PANIC_NEXT_CALL.set(value),
-            _ => return Err(unknown(name)),
-        }
-        Ok(())
-    }
-
-    pub fn get(name: &str) -> Result<i64> {
-        match name {
-            "ALLOC_FAIL_AFTER" => Ok(ALLOC_FAIL_AFTER.get()),
-            "PANIC_NEXT_CALL" => Ok(PANIC_NEXT_CALL.get()),
-            _ => Err(unknown(name)),
-        }
-    }
-
-    fn unknown(name: &str) -> Error {
-        Error::IllegalParams(format!(
-            "unknown error injection '{name}'; known: {}",
-            NAMES.join(", ")
-        ))
-    }
-
-    /// Called before every charged allocation.
-    pub(crate) fn alloc_point(what: &str) -> Result<()> {
-        if !ARMED.load(Ordering::Relaxed) {
-            return Ok(());
-        }
-        let n = ALLOC_FAIL_AFTER.get();
-        if n < 0 {
-            return Ok(());
-        }
-        if n == 0 {
-            ALLOC_FAIL_AFTER.set(-1);
-            return Err(Error::Memory(format!(
-                "allocation for {what} failed (injected by ALLOC_FAIL_AFTER)"
-            )));
-        }
-        ALLOC_FAIL_AFTER.set(n - 1);
-        Ok(())
-    }
-
-    /// Consumes a pending PANIC_NEXT_CALL; the boundary panics when it returns true.
-    pub(crate) fn take_panic() -> bool {
-        ARMED.load(Ordering::Relaxed) && PANIC_NEXT_CALL.replace(0) != 0
-    }
 }

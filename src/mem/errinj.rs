@@ -1,0 +1,65 @@
+//! Error injection, per thread so that parallel tests do not disturb each other.
+
+use crate::error::{Error, Result};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set once any injection was armed in the process: until then the hot paths skip the
+/// thread-local lookups entirely.
+static ARMED: AtomicBool = AtomicBool::new(false);
+
+thread_local! {
+    static ALLOC_FAIL_AFTER: Cell<i64> = const { Cell::new(-1) };
+    static PANIC_NEXT_CALL: Cell<i64> = const { Cell::new(0) };
+}
+
+pub const NAMES: &[&str] = &["ALLOC_FAIL_AFTER", "PANIC_NEXT_CALL"];
+
+pub fn set(name: &str, value: i64) -> Result<()> {
+    ARMED.store(true, Ordering::Relaxed);
+    match name {
+        "ALLOC_FAIL_AFTER" => ALLOC_FAIL_AFTER.set(value.max(-1)),
+        "PANIC_NEXT_CALL" => PANIC_NEXT_CALL.set(value),
+        _ => return Err(unknown(name)),
+    }
+    Ok(())
+}
+
+pub fn get(name: &str) -> Result<i64> {
+    match name {
+        "ALLOC_FAIL_AFTER" => Ok(ALLOC_FAIL_AFTER.get()),
+        "PANIC_NEXT_CALL" => Ok(PANIC_NEXT_CALL.get()),
+        _ => Err(unknown(name)),
+    }
+}
+
+fn unknown(name: &str) -> Error {
+    Error::IllegalParams(format!(
+        "unknown error injection '{name}'; known: {}",
+        NAMES.join(", ")
+    ))
+}
+
+/// Called before every charged allocation.
+pub(crate) fn alloc_point(what: &str) -> Result<()> {
+    if !ARMED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let n = ALLOC_FAIL_AFTER.get();
+    if n < 0 {
+        return Ok(());
+    }
+    if n == 0 {
+        ALLOC_FAIL_AFTER.set(-1);
+        return Err(Error::Memory(format!(
+            "allocation for {what} failed (injected by ALLOC_FAIL_AFTER)"
+        )));
+    }
+    ALLOC_FAIL_AFTER.set(n - 1);
+    Ok(())
+}
+
+/// Consumes a pending PANIC_NEXT_CALL; the boundary panics when it returns true.
+pub(crate) fn take_panic() -> bool {
+    ARMED.load(Ordering::Relaxed) && PANIC_NEXT_CALL.replace(0) != 0
+}
