@@ -383,12 +383,24 @@ impl IterPos {
 
     /// The next tuple, or None at the end. The caller holds `index` borrowed.
     pub fn next(&mut self, index: &Index, quota: &Rc<Quota>) -> Option<TuplePtr> {
+        self.next_with(index, quota, |t| Ok::<_, ()>(t))
+            .unwrap_or(None)
+    }
+
+    /// Hands the next tuple (or None at the end) to `deliver`; the iterator moves only when
+    /// `deliver` succeeds, so a result that cannot be delivered (a small buffer, no memory
+    /// for a handle) is returned again by the next call.
+    pub fn next_with<R, X>(
+        &mut self,
+        index: &Index,
+        quota: &Rc<Quota>,
+        deliver: impl FnOnce(Option<TuplePtr>) -> std::result::Result<R, X>,
+    ) -> std::result::Result<R, X> {
         if self.done {
-            return None;
+            return deliver(None);
         }
         let rev = self.ty.reverse();
-        self.cursor = if !self.started {
-            self.started = true;
+        let cursor = if !self.started {
             self.with_key(|key| index.seek(self.ty, key))
         } else if index.version() != self.version {
             let last = self
@@ -399,51 +411,23 @@ impl IterPos {
         } else {
             index.step(self.cursor, rev)
         };
-        self.version = index.version();
-        let Some(t) = index.tuple_at(self.cursor) else {
-            return self.finish();
-        };
-        if matches!(self.ty, IterType::Eq | IterType::Req)
-            && !self.with_key(|key| index.matches(t, key))
-        {
-            return self.finish();
+        let t = index.tuple_at(cursor).filter(|t| {
+            !matches!(self.ty, IterType::Eq | IterType::Req)
+                || self.with_key(|key| index.matches(*t, key))
+        });
+        let r = deliver(t)?;
+        match t {
+            Some(t) => {
+                self.started = true;
+                self.cursor = cursor;
+                self.version = index.version();
+                self.last = Some(TupleRef::new(t, quota));
+            }
+            None => {
+                self.done = true;
+                self.last = None;
+            }
         }
-        self.last = Some(TupleRef::new(t, quota));
-        Some(t)
-    }
-
-    fn finish(&mut self) -> Option<TuplePtr> {
-        self.done = true;
-        self.last = None;
-        None
-    }
-}
-
-/// A copy of an iterator's position, to undo a step whose result could not be delivered.
-pub struct SavedPos {
-    last: Option<TupleRef>,
-    cursor: Cursor,
-    version: u64,
-    started: bool,
-    done: bool,
-}
-
-impl IterPos {
-    pub fn save(&self) -> SavedPos {
-        SavedPos {
-            last: self.last.clone(),
-            cursor: self.cursor,
-            version: self.version,
-            started: self.started,
-            done: self.done,
-        }
-    }
-
-    pub fn restore(&mut self, s: SavedPos) {
-        self.last = s.last;
-        self.cursor = s.cursor;
-        self.version = s.version;
-        self.started = s.started;
-        self.done = s.done;
+        Ok(r)
     }
 }

@@ -140,13 +140,8 @@ fn step<R>(
         let (sp, pos) = find_index(eng, h.space, h.index_uid).map_err(|_| {
             Error::BadHandle("the iterator's space or index was dropped; free the iterator".into())
         })?;
-        let saved = h.pos.save();
-        let t = h.pos.next(&sp.indexes[pos], &cell.quota);
-        let r = f(t, &cell.quota);
-        if r.is_err() {
-            h.pos.restore(saved);
-        }
-        r
+        let quota = &cell.quota;
+        h.pos.next_with(&sp.indexes[pos], quota, |t| f(t, quota))
     })
 }
 
