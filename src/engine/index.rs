@@ -383,8 +383,7 @@ impl IterPos {
 
     /// The next tuple, or None at the end. The caller holds `index` borrowed.
     pub fn next(&mut self, index: &Index, quota: &Rc<Quota>) -> Option<TuplePtr> {
-        self.next_with(index, quota, |t| Ok::<_, ()>(t))
-            .unwrap_or(None)
+        self.next_with(index, quota, Ok::<_, ()>).unwrap_or(None)
     }
 
     /// Hands the next tuple (or None at the end) to `deliver`; the iterator moves only when
