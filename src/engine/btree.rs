@@ -11,6 +11,7 @@
 
 use crate::error::Result;
 use crate::mem::{self, Quota};
+use std::cell::Cell;
 use std::cmp::Ordering;
 use std::rc::Rc;
 
@@ -74,6 +75,10 @@ pub struct BTree<E: Copy> {
     fill: E,
     quota: Rc<Quota>,
     charged: usize,
+    /// The leaf the last search ended in. A search first checks whether its answer lies
+    /// inside that leaf (by the leaf's current contents, so any change to the tree keeps it
+    /// correct): accesses with locality skip the descent.
+    finger: Cell<u32>,
 }
 
 type Path = [(u32, u32); MAX_HEIGHT];
@@ -95,6 +100,7 @@ impl<E: Copy> BTree<E> {
             fill,
             quota,
             charged: 0,
+            finger: Cell::new(NIL),
         }
     }
 
@@ -294,8 +300,22 @@ impl<E: Copy> BTree<E> {
         if self.height == 0 {
             return Cursor::END;
         }
+        let f = self.finger.get();
+        if let Some(leaf) = self.leaves.get(f as usize) {
+            // Free leaves have len 0, so a stale finger never matches.
+            let n = leaf.len as usize;
+            if n > 1 && below(&leaf.items[0]) && !below(&leaf.items[n - 1]) {
+                // Everything before this leaf is below too (the predicate is monotone), so the
+                // first entry not below is inside it.
+                return Cursor {
+                    leaf: f,
+                    pos: leaf.items[..n].partition_point(below) as u32,
+                };
+            }
+        }
         let mut path = [(0, 0); MAX_HEIGHT];
         let (leaf, pos) = self.descend(below, below, &mut path);
+        self.finger.set(leaf);
         self.cursor_at(leaf, pos)
     }
 
@@ -661,6 +681,7 @@ impl<E: Copy> BTree<E> {
             l.len = (ln + rn) as u32;
             l.next = r.next;
             let next = r.next;
+            r.len = 0; // a freed leaf is empty: see `finger`
             if next == NIL {
                 self.last = lid;
             } else {
@@ -873,6 +894,21 @@ mod tests {
                 assert_eq!(t.remove(|e| e.cmp(&v)).is_some(), model.remove(&v));
             } else {
                 assert_eq!(ins(&mut t, v), model.insert(v));
+            }
+            // Lookups (through the finger) agree with the model after every change.
+            for probe in [v, (x >> 20) % 5000, v + 1] {
+                let want = model.range(probe..).next().copied();
+                assert_eq!(
+                    t.get(t.lower_bound(|e| e.cmp(&probe))),
+                    want,
+                    "lower_bound({probe})"
+                );
+                let want = model.range(probe + 1..).next().copied();
+                assert_eq!(
+                    t.get(t.upper_bound(|e| e.cmp(&probe))),
+                    want,
+                    "upper_bound({probe})"
+                );
             }
             if step % 1000 == 0 {
                 t.check(|a, b| a.cmp(b)).unwrap();
