@@ -105,4 +105,12 @@ t0 = now()
 for i = 1, N do s:replace{i, 'name' .. (i % 1000), i * 3} end
 report('replace', now() - t0, N)
 
+-- Last, so that it cannot disturb the phases above: the same gets in a scattered order (a
+-- stride coprime with N), with no locality to exploit.
+sum = 0
+t0 = now()
+for i = 1, N do sum = sum + s:get{(i * 7919) % N + 1}[3] end
+report('get_random', now() - t0, N)
+assert(sum == N * (N + 1) * 3 / 2)
+
 if target == 'tarantool' then os.exit(0) end
