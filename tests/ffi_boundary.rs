@@ -47,22 +47,7 @@ fn open(limit: u64) -> Db {
         };
         let mut e = null_mut();
         assert_eq!(jb_engine_open(&opts, &mut e), JB_OK);
-        let mut s = null_mut();
-        assert_eq!(
-            jb_space_create(e, c"t".as_ptr(), 1, null(), 0, &mut s),
-            JB_OK
-        );
-        let parts = [jb_key_part {
-            fieldno: 0,
-            type_: JB_FT_UNSIGNED,
-        }];
-        let def = jb_index_def {
-            parts: parts.as_ptr(),
-            part_count: 1,
-            unique: 1,
-        };
-        let mut pk = null_mut();
-        assert_eq!(jb_index_create(s, c"pk".as_ptr(), 2, &def, &mut pk), JB_OK);
+        let db = open_into(e);
         let parts = [jb_key_part {
             fieldno: 1,
             type_: JB_FT_STRING,
@@ -74,10 +59,10 @@ fn open(limit: u64) -> Db {
         };
         let mut by_name = null_mut();
         assert_eq!(
-            jb_index_create(s, c"by_name".as_ptr(), 7, &def, &mut by_name),
+            jb_index_create(db.s, c"by_name".as_ptr(), 7, &def, &mut by_name),
             JB_OK
         );
-        Db { e, s, pk }
+        db
     }
 }
 
@@ -505,7 +490,7 @@ fn tuple_larger_than_the_limit_changes_nothing() {
         };
         let mut e = null_mut();
         assert_eq!(jb_engine_open(&opts, &mut e), JB_OK);
-        let db = Db { e, ..open_into(e) };
+        let db = open_into(e);
         let used = stat(db.e).memory_used;
         let big = vec![b'z'; 300];
         assert_eq!(insert(&db, 1, &big), JB_E_ILLEGAL_PARAMS);
@@ -519,6 +504,7 @@ fn tuple_larger_than_the_limit_changes_nothing() {
     }
 }
 
+/// Space "t" with an unsigned primary key on field 1, in an open engine.
 fn open_into(e: *mut jb_engine) -> Db {
     unsafe {
         let mut s = null_mut();

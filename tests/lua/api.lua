@@ -5,13 +5,7 @@ local jitbox = require('jitbox')
 local ffi = require('ffi')
 local test, eq, expect_error = H.test, H.eq, H.expect_error
 
-local function fresh()
-    local db = jitbox.open{ memory_limit = 64 * 2^20 }
-    local s = db:create_space('test', { format = {{'id','unsigned'}, {'name','string'}, {'v','integer'}} })
-    s:create_index('pk', { parts = {{1, 'unsigned'}} })
-    s:create_index('by_name', { parts = {{2, 'string'}}, unique = false })
-    return db, s
-end
+local function fresh() return H.fresh(jitbox) end
 
 test('insert, get, replace, delete', function()
     local db, s = fresh()

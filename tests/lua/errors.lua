@@ -4,13 +4,7 @@ local H = require('harness')
 local jitbox = require('jitbox')
 local test, eq, expect_error = H.test, H.eq, H.expect_error
 
-local function fresh(opts)
-    local db = jitbox.open(opts or { memory_limit = 64 * 2^20 })
-    local s = db:create_space('test', { format = {{'id','unsigned'}, {'name','string'}, {'v','integer'}} })
-    s:create_index('pk', { parts = {{1, 'unsigned'}} })
-    s:create_index('by_name', { parts = {{2, 'string'}}, unique = false })
-    return db, s
-end
+local function fresh(opts) return H.fresh(jitbox, opts) end
 
 test('wrong field types name the field and the space', function()
     local db, s = fresh()

@@ -28,6 +28,16 @@ function H.eq(a, b, what)
     if a ~= b then error(('%s: expected %s, got %s'):format(what or 'value', tostring(b), tostring(a)), 2) end
 end
 
+-- A fresh engine with the space 'test' {id unsigned, name string, v integer}: primary key on
+-- id, non-unique index by_name.
+function H.fresh(jitbox, opts)
+    local db = jitbox.open(opts or { memory_limit = 64 * 2^20 })
+    local s = db:create_space('test', { format = {{'id','unsigned'}, {'name','string'}, {'v','integer'}} })
+    s:create_index('pk', { parts = {{1, 'unsigned'}} })
+    s:create_index('by_name', { parts = {{2, 'string'}}, unique = false })
+    return db, s
+end
+
 function H.done(script)
     print(('%s: %d passed, %d failed'):format(script, H.passed, H.failed))
     if H.failed > 0 then
