@@ -12,14 +12,20 @@ use crate::guard::Entry;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-/// Looks a full unique key up; returns a new reference to the tuple found.
-unsafe fn get(i: *mut jb_index, key: *const jb_field, count: u32) -> Result<Option<TupleRef>> {
+/// Looks a full unique key up and hands the tuple found (or None) to `f` while the engine
+/// is still entered, so the tuple cannot go away before `f` is done with it.
+unsafe fn get<R>(
+    i: *mut jb_index,
+    key: *const jb_field,
+    count: u32,
+    f: impl FnOnce(Option<TuplePtr>, &Rc<crate::mem::Quota>) -> Result<R>,
+) -> Result<R> {
     let (cell, sid, uid) = index_of(i as u64)?;
     enter(&cell, Entry::Hot, |eng| {
         let (sp, pos) = find_index(eng, sid, uid)?;
         let idx = &sp.indexes[pos];
         // SAFETY: header contract on key.
-        unsafe {
+        let found = unsafe {
             with_values(key, count, "key", |k| {
                 let what = || format!("get from index '{}' of space '{}'", idx.name, sp.name);
                 if !idx.unique {
@@ -29,9 +35,10 @@ unsafe fn get(i: *mut jb_index, key: *const jb_field, count: u32) -> Result<Opti
                     )));
                 }
                 idx.def.check_key(k, true, &what)?;
-                Ok(idx.find_key(k).map(|t| TupleRef::new(t, &cell.quota)))
-            })
-        }
+                Ok(idx.find_key(k))
+            })?
+        };
+        f(found, &cell.quota)
     })
 }
 
@@ -39,7 +46,7 @@ export! {
     Hot fn jb_index_get(i: *mut jb_index, key: *const jb_field, count: u32, out: *mut *mut jb_tuple) {
         need(out, "out")?;
         // SAFETY: forwarded header contract.
-        let h = match unsafe { get(i, key, count)? } {
+        let h = match unsafe { get(i, key, count, |t, q| Ok(t.map(|t| TupleRef::new(t, q))))? } {
             Some(t) => handles::insert(Obj::Tuple(t))?,
             None => 0,
         };
@@ -51,17 +58,13 @@ export! {
 export! {
     Hot fn jb_index_get_data(i: *mut jb_index, key: *const jb_field, count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
         need(len, "len")?;
-        // SAFETY: forwarded header contract.
-        match unsafe { get(i, key, count)? } {
-            Some(t) => {
-                // SAFETY: header contract on buf/cap/len.
-                if unsafe { !copy_out(t.data(), buf, cap, len) } {
-                    return Err(Error::BufferTooSmall { need: t.data().len(), cap });
-                }
-                Ok(())
-            }
-            // SAFETY: checked non-null above.
-            None => unsafe { put(len, 0, "len") },
+        // SAFETY: forwarded header contract; the copy happens while the engine holds the tuple.
+        unsafe {
+            get(i, key, count, |t, _| match t {
+                Some(t) if !copy_out(t.data(), buf, cap, len) => Err(Error::BufferTooSmall { need: t.data().len(), cap }),
+                Some(_) => Ok(()),
+                None => put(len, 0, "len"),
+            })
         }
     }
 }
