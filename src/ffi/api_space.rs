@@ -55,6 +55,7 @@ export! {
         for i in 0..format_count as usize {
             // SAFETY: format points to format_count entries (header contract).
             let f = unsafe { &*format.add(i) };
+            // SAFETY: the field's name is name_len readable bytes (header contract).
             let fname = unsafe { name(f.name, f.name_len as usize, "format field name")? };
             let ty = FieldType::from_code(f.type_, true).ok_or_else(|| {
                 Error::FieldType(format!("format field {} ('{fname}') of space '{sname}' has unknown type code {}", i + 1, f.type_))
@@ -132,6 +133,7 @@ export! {
         if def.is_null() {
             return Err(Error::IllegalParams(format!("index '{iname}': def is NULL")));
         }
+        // SAFETY: non-null def points to a jb_index_def (header contract).
         let def = unsafe { &*def };
         if def.unique > 1 {
             return Err(Error::IllegalParams(format!("index '{iname}': unique must be 0 or 1")));
