@@ -95,6 +95,7 @@ export! {
     Free fn jb_errinj_get(name: *const c_char, out: *mut i64) {
         // SAFETY: header contract on name and out.
         let v = errinj::get(unsafe { errinj_name(name)? })?;
+        // SAFETY: out is NULL (refused by put) or writable (header contract).
         unsafe { put(out, v, "out") }
     }
 }
