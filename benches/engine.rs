@@ -77,7 +77,7 @@ fn native(c: &mut Criterion) {
             let sp = e.space(id).unwrap();
             let pk = &sp.indexes[0];
             let key = [Value::Uint(i % (N - 1000))];
-            let mut c = pk.seek(jitbox::engine::index::IterType::Ge, &key);
+            let mut c = pk.seek(jitbox::engine::iter::IterType::Ge, &key);
             for _ in 0..1000 {
                 black_box(pk.tuple_at(c));
                 c = pk.step(c, false);

@@ -129,6 +129,15 @@ local function fill(t)
         fields_buf = ffi.new('jb_field[?]', fields_cap)
     end
     local buf = fields_buf
+    -- Short tuples without a loop: an inner loop in a hot caller's trace makes LuaJIT
+    -- give up on the caller's loop ("loop unroll limit") and run it interpreted.
+    if n <= 4 then
+        if n >= 1 then set_field(buf[0], t[1], 1) end
+        if n >= 2 then set_field(buf[1], t[2], 2) end
+        if n >= 3 then set_field(buf[2], t[3], 3) end
+        if n == 4 then set_field(buf[3], t[4], 4) end
+        return n
+    end
     for i = 1, n do
         set_field(buf[i - 1], t[i], i)
     end
@@ -280,6 +289,7 @@ local function wrap(e, owned)
         _e = e, _owned = owned, _closed = false,
         _cap = tonumber(st.max_tuple_size),
         _buf = ffi.new('uint8_t[?]', st.max_tuple_size),
+        _batches = {},
     }, db_mt)
     db.space = setmetatable({ _db = db }, space_list_mt)
     return db
@@ -508,28 +518,80 @@ end
 
 local function iter_finalizer(it) C.jb_iter_free(it) end
 
--- The iterator's step: one FFI call, one copy into a new tuple. Frees eagerly at the end.
-local function iter_next(state)
-    local it = state.it
-    local db = state.db
-    local rc = C.jb_iter_next_data(it, db._buf, db._cap, out_len)
-    if rc ~= 0 then raise(rc) end
-    local len = out_len[0]
-    if len == 0 then
-        if not state.done then
-            state.done = true
-            C.jb_iter_free(ffi.gc(it, nil))
-        end
-        return nil
+-- Iterators fetch tuples in batches: one FFI call copies up to BATCH tuples into the
+-- iterator's own buffer, and each step makes a tuple from its slice. A write anywhere in the
+-- engine (the change counter moves) drops the rest of the batch: the iterator is rewound to
+-- the last tuple handed out and continues from the engine, so a loop sees its own changes.
+-- Batch buffers are pooled per engine; a tuple too big for one goes the single-step way.
+local BATCH, BATCH_BYTES = 64, 16384
+ffi.cdef(([[
+struct jb_lua_batch { uint32_t ends[%d]; uint8_t buf[%d]; };
+]]):format(BATCH, BATCH_BYTES))
+local batch_t = ffi.typeof('struct jb_lua_batch')
+local changes_out = ffi.new('const uint64_t*[1]')
+local E_BUFFER_TOO_SMALL = C.JB_E_BUFFER_TOO_SMALL
+
+local function iter_finish(state)
+    if not state.done then
+        state.done = true
+        state.n = 0
+        C.jb_iter_free(ffi.gc(state.it, nil))
+        local pool = state.db._batches
+        pool[#pool + 1] = state.batch
     end
-    return state, make_tuple(db._buf, len)
+    return nil
+end
+
+-- Refills the batch (rewinding first when the data changed under a partly used one).
+local function iter_fill(state)
+    if state.done then return nil end
+    local it, b, i = state.it, state.batch, state.i
+    if i < state.n then
+        local rc = C.jb_iter_rewind(it, i)
+        if rc ~= 0 then raise(rc) end
+    end
+    local rc = C.jb_iter_next_data_batch(it, b.buf, BATCH_BYTES, b.ends, BATCH, out_u32)
+    state.seen = tonumber(state.changes[0])
+    if rc == E_BUFFER_TOO_SMALL then
+        -- One tuple larger than the batch buffer: it comes alone through the engine buffer.
+        local db = state.db
+        rc = C.jb_iter_next_data(it, db._buf, db._cap, out_len)
+        if rc ~= 0 then raise(rc) end
+        state.i, state.n = 0, 0
+        return state, make_tuple(db._buf, out_len[0])
+    end
+    if rc ~= 0 then raise(rc) end
+    local n = out_u32[0]
+    if n == 0 then return iter_finish(state) end
+    state.i, state.n = 1, n
+    return state, make_tuple(b.buf, b.ends[0])
+end
+
+-- The iterator's step: a tuple from the batch while nothing changed, else a refill.
+local function iter_next(state)
+    local i = state.i
+    if i < state.n and tonumber(state.changes[0]) == state.seen then
+        state.i = i + 1
+        local b = state.batch
+        local from = b.ends[i - 1]
+        return state, make_tuple(b.buf + from, b.ends[i] - from)
+    end
+    return iter_fill(state)
 end
 
 local function open_iter(index, key, opts)
     local n = fill(key)
     local rc = C.jb_index_iter(index._i, iter_type(opts, key), fields_buf, n, ffi.cast('jb_iter**', out_ptr))
     if rc ~= 0 then raise(rc) end
-    return { it = ffi.gc(ffi.cast('jb_iter*', out_ptr[0]), iter_finalizer), db = index._db, done = false }
+    local it = ffi.gc(ffi.cast('jb_iter*', out_ptr[0]), iter_finalizer)
+    rc = C.jb_iter_changes(it, changes_out)
+    if rc ~= 0 then raise(rc) end
+    local db = index._db
+    local pool = db._batches
+    local batch = pool[#pool]
+    if batch then pool[#pool] = nil else batch = batch_t() end
+    return { it = it, db = db, done = false, batch = batch, i = 0, n = 0,
+        changes = changes_out[0], seen = 0 }
 end
 
 -- for _, t in index:pairs(key, {iterator = 'GE'}) do ... end
@@ -554,10 +616,7 @@ function index_methods:select(key, opts)
             if n >= limit then break end
         end
     end
-    if not state.done then
-        state.done = true
-        C.jb_iter_free(ffi.gc(state.it, nil))
-    end
+    iter_finish(state)
     return res
 end
 

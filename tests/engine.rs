@@ -4,7 +4,7 @@
 mod common;
 
 use common::native::*;
-use jitbox::engine::index::IterType;
+use jitbox::engine::iter::IterType;
 use jitbox::engine::key::FieldType;
 use jitbox::engine::value::Value;
 use jitbox::error::Error;
@@ -183,7 +183,7 @@ fn every_iterator_type_matches_a_model() {
 
 #[test]
 fn iterator_stays_valid_while_the_space_changes() {
-    use jitbox::engine::index::IterPos;
+    use jitbox::engine::iter::IterPos;
     let mut e = engine(64 << 20);
     let id = test_space(&mut e);
     for i in 0..1000u64 {
@@ -198,7 +198,7 @@ fn iterator_stays_valid_while_the_space_changes() {
     loop {
         let t = {
             let sp = e.space(id).unwrap();
-            pos.next(&sp.indexes[0], &quota)
+            pos.next(&sp.indexes[0])
         };
         let Some(t) = t else { break };
         let Value::Uint(k) = t.field(0) else { panic!() };
@@ -214,7 +214,6 @@ fn iterator_stays_valid_while_the_space_changes() {
             sp.insert(&row(10_000 + k, "late", 0)).unwrap();
         }
     }
-    quota.release(pos.charged());
     let expected: Vec<u64> = (0..1000)
         .step_by(2)
         .chain((10_000..10_100).step_by(2))

@@ -105,6 +105,45 @@ static void test_iterators(void) {
     CHECK(jb_index_iter(pk, 99, NULL, 0, &it) == JB_E_ILLEGAL_PARAMS);
 }
 
+/* Batches of tuple data: offsets, a buffer too small, rewinding, the change counter. */
+static void test_data_batches(void) {
+    jb_field key = u(10), t[2];
+    jb_iter *it = NULL;
+    uint8_t buf[256];
+    uint32_t ends[8], got = 0;
+    const uint64_t *changes = NULL;
+    uint64_t before;
+    jb_field f;
+    CHECK(jb_index_iter(pk, JB_ITER_GE, &key, 1, &it) == JB_OK);
+    CHECK(jb_iter_changes(it, &changes) == JB_OK && changes != NULL);
+    CHECK(jb_iter_changes(it, NULL) == JB_E_ILLEGAL_PARAMS);
+    CHECK(jb_iter_next_data_batch(it, buf, 2, ends, 8, &got) == JB_E_BUFFER_TOO_SMALL);
+    CHECK(jb_iter_next_data_batch(it, NULL, 256, ends, 8, &got) == JB_E_ILLEGAL_PARAMS);
+    CHECK(jb_iter_rewind(it, 1) == JB_E_ILLEGAL_PARAMS); /* no batch yet */
+    CHECK(jb_iter_next_data_batch(it, buf, sizeof buf, ends, 4, &got) == JB_OK && got == 4);
+    CHECK(ends[0] > 0 && ends[0] < ends[1] && ends[2] < ends[3]);
+    CHECK(jb_data_field(buf + ends[2], ends[3] - ends[2], 0, &f) == JB_OK && f.v.u == 13);
+    CHECK(jb_iter_rewind(it, 0) == JB_E_ILLEGAL_PARAMS);
+    CHECK(jb_iter_rewind(it, 5) == JB_E_ILLEGAL_PARAMS);
+    /* Only two of the four were used when the data changed: continue after the second. */
+    before = *changes;
+    t[0] = u(12); t[1] = s("changed");
+    CHECK(jb_space_replace(sp, t, 2, NULL, 0, NULL) == JB_OK);
+    CHECK(*changes == before + 1);
+    CHECK(jb_iter_rewind(it, 2) == JB_OK);
+    CHECK(jb_iter_next_data_batch(it, buf, sizeof buf, ends, 8, &got) == JB_OK && got == 8);
+    CHECK(jb_data_field(buf, ends[0], 0, &f) == JB_OK && f.v.u == 12);
+    CHECK(jb_data_field(buf, ends[0], 1, &f) == JB_OK && f.len == 7 && memcmp(f.v.s, "changed", 7) == 0);
+    /* 20 tuples from 10: 2 + 8 so far, 10 left, then the end. */
+    CHECK(jb_iter_next_data_batch(it, buf, sizeof buf, ends, 8, &got) == JB_OK && got == 8);
+    CHECK(jb_iter_next_data_batch(it, buf, sizeof buf, ends, 8, &got) == JB_OK && got == 2);
+    CHECK(jb_data_field(buf + ends[0], ends[1] - ends[0], 0, &f) == JB_OK && f.v.u == 29);
+    CHECK(jb_iter_next_data_batch(it, buf, sizeof buf, ends, 8, &got) == JB_OK && got == 0);
+    CHECK(jb_iter_free(it) == JB_OK);
+    CHECK(jb_iter_next_data_batch(it, buf, sizeof buf, ends, 8, &got) == JB_E_BAD_HANDLE);
+    CHECK(jb_iter_rewind(it, 1) == JB_E_BAD_HANDLE);
+}
+
 static void test_misuse(void) {
     jb_tuple *tu = NULL;
     jb_iter *it = NULL;
@@ -155,6 +194,7 @@ int main(void) {
     setup();
     test_crud();
     test_iterators();
+    test_data_batches();
     test_misuse();
     test_close();
     printf("c api: %d passed, %d failed\n", passes, failures);

@@ -231,6 +231,23 @@ int jb_iter_next(jb_iter *it, jb_tuple **out);
    end). Caller owns every tuple written (jb_tuple_unref each). */
 int jb_iter_next_batch(jb_iter *it, jb_tuple **out, uint32_t cap, uint32_t *n);
 
+/* HOT. Copies the data (MessagePack arrays) of up to max next tuples back to back into buf,
+   as many as fit in cap bytes, writes the end offset of the k-th into ends[k] and their number
+   to *n (0 at the end). JB_E_BUFFER_TOO_SMALL when not even the next one fits (the message
+   says its size); the iterator then does not move. Borrows buf and ends (max slots). The
+   iterator continues after the last tuple of the batch; see jb_iter_rewind. */
+int jb_iter_next_data_batch(jb_iter *it, uint8_t *buf, size_t cap, uint32_t *ends, uint32_t max,
+                            uint32_t *n);
+
+/* HOT. Makes the iterator continue after the k-th tuple (1-based) of its last batch instead of
+   after its last: for a reader that used only k of them before the data changed. */
+int jb_iter_rewind(jb_iter *it, uint32_t k);
+
+/* HOT. Writes to *out a pointer to the engine's change counter, which grows with every write,
+   delete and drop. Readable until jb_iter_free; a reader holding copies from a batch compares
+   it to know whether they may be stale. The engine owns the counter. */
+int jb_iter_changes(jb_iter *it, const uint64_t **out);
+
 /* HOT. Same as jb_iter_next but copies the next tuple's data into buf (*len = 0 at the end).
    JB_E_BUFFER_TOO_SMALL when it does not fit (*len = size needed; the iterator does not move). */
 int jb_iter_next_data(jb_iter *it, uint8_t *buf, size_t cap, size_t *len);

@@ -396,6 +396,54 @@ impl<E: Copy> BTree<E> {
         }
     }
 
+    /// Calls `f` on the entries from `c` on (backwards when `reverse`), a leaf at a time,
+    /// until it returns false or the entries end. Returns where the walk stopped: the cursor of
+    /// the entry `f` refused, or `END`.
+    pub fn walk(
+        &self,
+        mut c: Cursor,
+        reverse: bool,
+        mut f: impl FnMut(&E, Cursor) -> bool,
+    ) -> Cursor {
+        while c.leaf != NIL {
+            let leaf = &self.leaves[c.leaf as usize];
+            let items = &leaf.items[..leaf.len as usize];
+            if reverse {
+                for pos in (0..=c.pos as usize).rev() {
+                    let at = Cursor {
+                        leaf: c.leaf,
+                        pos: pos as u32,
+                    };
+                    if !f(&items[pos], at) {
+                        return at;
+                    }
+                }
+                c = match leaf.prev {
+                    NIL => Cursor::END,
+                    p => Cursor {
+                        leaf: p,
+                        pos: self.leaves[p as usize].len - 1,
+                    },
+                };
+            } else {
+                for (pos, e) in items.iter().enumerate().skip(c.pos as usize) {
+                    let at = Cursor {
+                        leaf: c.leaf,
+                        pos: pos as u32,
+                    };
+                    if !f(e, at) {
+                        return at;
+                    }
+                }
+                c = Cursor {
+                    leaf: leaf.next,
+                    pos: 0,
+                };
+            }
+        }
+        Cursor::END
+    }
+
     /// The entry before the first one with `below(e) == false`, i.e. the last entry below.
     pub fn last_below(&self, cmp: impl Fn(&E) -> Ordering, inclusive: bool) -> Cursor {
         let c = if inclusive {

@@ -1,12 +1,11 @@
-//! An ordered index (a B+ tree of tuple pointers ordered by its key definition) and the
-//! position state of iterators over it.
+//! An ordered index: a B+ tree of tuple pointers ordered by its key definition.
 
 use super::btree::{BTree, Cursor, Reservation};
+use super::iter::IterType;
 use super::key::KeyDef;
-use super::tuple::{TuplePtr, TupleRef};
-use super::value::{self, Value};
-use crate::error::{Error, Result};
-use crate::ffi::abi;
+use super::tuple::TuplePtr;
+use super::value::Value;
+use crate::error::Result;
 use crate::mem::Quota;
 use std::cmp::Ordering;
 use std::rc::Rc;
@@ -258,6 +257,11 @@ impl Index {
         with_tree!(&self.tree, t => if reverse { t.prev(c) } else { t.next(c) })
     }
 
+    /// Calls `f` on the tuples from `c` on (see `BTree::walk`) until it returns false.
+    pub fn walk(&self, c: Cursor, reverse: bool, mut f: impl FnMut(TuplePtr, Cursor) -> bool) {
+        with_tree!(&self.tree, t => { t.walk(c, reverse, |e, at| f(e.tuple(), at)); })
+    }
+
     /// Where an iterator of type `ty` over `key` starts.
     pub fn seek(&self, ty: IterType, key: &[Value]) -> Cursor {
         let hints = self.key_hints(key);
@@ -287,146 +291,5 @@ impl Index {
     /// Whether `t` matches the (partial) key, for EQ/REQ iterators.
     pub fn matches(&self, t: TuplePtr, key: &[Value]) -> bool {
         self.def.cmp_key_from(t, key, 0) == Ordering::Equal
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IterType {
-    Eq,
-    Req,
-    All,
-    Lt,
-    Le,
-    Ge,
-    Gt,
-}
-
-impl IterType {
-    pub fn from_code(code: u32) -> Result<IterType> {
-        Ok(match code {
-            abi::JB_ITER_EQ => IterType::Eq,
-            abi::JB_ITER_REQ => IterType::Req,
-            abi::JB_ITER_ALL => IterType::All,
-            abi::JB_ITER_LT => IterType::Lt,
-            abi::JB_ITER_LE => IterType::Le,
-            abi::JB_ITER_GE => IterType::Ge,
-            abi::JB_ITER_GT => IterType::Gt,
-            _ => {
-                return Err(Error::IllegalParams(format!(
-                    "unknown iterator type {code}; use EQ, REQ, ALL, LT, LE, GE or GT"
-                )));
-            }
-        })
-    }
-
-    pub fn reverse(self) -> bool {
-        matches!(self, IterType::Req | IterType::Le | IterType::Lt)
-    }
-}
-
-/// Where an iterator stands. It remembers the last tuple it returned (holding a reference),
-/// so after the tree changes it resumes right after that tuple instead of trusting a cursor.
-pub struct IterPos {
-    ty: IterType,
-    key: Vec<u8>, // the search key as a MessagePack array
-    key_parts: usize,
-    last: Option<TupleRef>,
-    cursor: Cursor,
-    version: u64,
-    started: bool,
-    done: bool,
-}
-
-impl IterPos {
-    pub fn new(ty: IterType, key: &[Value], quota: &Quota) -> Result<IterPos> {
-        let size =
-            value::array_header_len(key.len()) + key.iter().map(Value::encoded_len).sum::<usize>();
-        let mut buf = Vec::new();
-        quota.charge(size, "an iterator key")?;
-        if buf.try_reserve_exact(size).is_err() {
-            quota.release(size);
-            return Err(Error::memory(
-                "an iterator key",
-                size,
-                quota.used(),
-                quota.limit(),
-            ));
-        }
-        value::encode_array_header(key.len(), &mut buf);
-        key.iter().for_each(|v| v.encode(&mut buf));
-        Ok(IterPos {
-            ty,
-            key: buf,
-            key_parts: key.len(),
-            last: None,
-            cursor: Cursor::END,
-            version: 0,
-            started: false,
-            done: false,
-        })
-    }
-
-    /// Bytes charged by `new`, to release when the iterator goes.
-    pub fn charged(&self) -> usize {
-        self.key.len()
-    }
-
-    fn with_key<R>(&self, f: impl FnOnce(&[Value]) -> R) -> R {
-        let mut vals = [Value::Nil; super::key::MAX_PARTS];
-        let mut pos = 0;
-        let _ = value::decode_array_header(&self.key, &mut pos);
-        for v in vals.iter_mut().take(self.key_parts) {
-            *v = value::decode(&self.key, &mut pos).unwrap_or(Value::Nil);
-        }
-        f(&vals[..self.key_parts])
-    }
-
-    /// The next tuple, or None at the end. The caller holds `index` borrowed.
-    pub fn next(&mut self, index: &Index, quota: &Rc<Quota>) -> Option<TuplePtr> {
-        self.next_with(index, quota, Ok::<_, ()>).unwrap_or(None)
-    }
-
-    /// Hands the next tuple (or None at the end) to `deliver`; the iterator moves only when
-    /// `deliver` succeeds, so a result that cannot be delivered (a small buffer, no memory
-    /// for a handle) is returned again by the next call.
-    pub fn next_with<R, X>(
-        &mut self,
-        index: &Index,
-        quota: &Rc<Quota>,
-        deliver: impl FnOnce(Option<TuplePtr>) -> std::result::Result<R, X>,
-    ) -> std::result::Result<R, X> {
-        if self.done {
-            return deliver(None);
-        }
-        let rev = self.ty.reverse();
-        let cursor = if !self.started {
-            self.with_key(|key| index.seek(self.ty, key))
-        } else if index.version() != self.version {
-            let last = self
-                .last
-                .as_ref()
-                .expect("a started iterator returned a tuple");
-            index.resume(last.ptr(), rev)
-        } else {
-            index.step(self.cursor, rev)
-        };
-        let t = index.tuple_at(cursor).filter(|t| {
-            !matches!(self.ty, IterType::Eq | IterType::Req)
-                || self.with_key(|key| index.matches(*t, key))
-        });
-        let r = deliver(t)?;
-        match t {
-            Some(t) => {
-                self.started = true;
-                self.cursor = cursor;
-                self.version = index.version();
-                self.last = Some(TupleRef::new(t, quota));
-            }
-            None => {
-                self.done = true;
-                self.last = None;
-            }
-        }
-        Ok(r)
     }
 }

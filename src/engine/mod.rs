@@ -3,6 +3,7 @@
 
 pub mod btree;
 pub mod index;
+pub mod iter;
 pub mod key;
 pub mod space;
 pub mod tuple;
@@ -14,6 +15,7 @@ use crate::mem::Quota;
 use key::KeyPart;
 use space::{FormatField, Space};
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
@@ -61,8 +63,17 @@ pub struct Logger {
     pub kind: CallbackKind,
 }
 
+/// Counts changes to the engine's data (writes, deletes, drops). Readers holding copies of
+/// tuples (batched iterators) compare it to know whether their copies may be stale.
+pub type Changes = Rc<Cell<u64>>;
+
+pub fn bump(changes: &Changes) {
+    changes.set(changes.get() + 1);
+}
+
 pub struct Engine {
     quota: Rc<Quota>,
+    changes: Changes,
     options: Options,
     spaces: Vec<Option<Space>>,
     by_name: HashMap<String, u32>,
@@ -95,6 +106,7 @@ impl Engine {
         }
         Ok(Engine {
             quota: Rc::new(Quota::new(options.memory_limit)),
+            changes: Rc::new(Cell::new(0)),
             options,
             spaces: Vec::new(),
             by_name: HashMap::new(),
@@ -111,6 +123,10 @@ impl Engine {
 
     pub fn quota(&self) -> &Rc<Quota> {
         &self.quota
+    }
+
+    pub fn changes(&self) -> &Changes {
+        &self.changes
     }
 
     pub fn options(&self) -> Options {
@@ -156,6 +172,7 @@ impl Engine {
             uid,
             format,
             self.quota.clone(),
+            self.changes.clone(),
             self.options.max_tuple_size,
         );
         self.spaces[slot] = Some(space);
@@ -194,6 +211,7 @@ impl Engine {
     pub fn drop_space(&mut self, id: SpaceId) -> Result<Space> {
         self.space(id)?;
         let space = self.spaces[id.slot as usize].take().expect("checked above");
+        bump(&self.changes);
         self.by_name.remove(&space.name);
         self.log(2, &format!("dropped space '{}'", space.name));
         Ok(space)

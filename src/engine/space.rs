@@ -7,6 +7,7 @@ use super::index::Index;
 use super::key::{FieldType, KeyDef, KeyPart};
 use super::tuple::{TuplePtr, TupleRef};
 use super::value::Value;
+use super::{Changes, bump};
 use crate::engine::btree::Reservation;
 use crate::error::{Error, Result};
 use crate::mem::Quota;
@@ -26,6 +27,7 @@ pub struct Space {
     pub indexes: Vec<Index>,
     pub handle: u64,
     quota: Rc<Quota>,
+    changes: Changes,
     max_tuple_size: usize,
 }
 
@@ -41,6 +43,7 @@ impl Space {
         uid: u64,
         format: Vec<FormatField>,
         quota: Rc<Quota>,
+        changes: Changes,
         max_tuple_size: usize,
     ) -> Space {
         Space {
@@ -50,6 +53,7 @@ impl Space {
             indexes: Vec::new(),
             handle: 0,
             quota,
+            changes,
             max_tuple_size,
         }
     }
@@ -142,6 +146,7 @@ impl Space {
             }
         };
         // Apply: nothing below can fail.
+        bump(&self.changes);
         if let Some(old) = old {
             for idx in &mut self.indexes {
                 idx.remove(old);
@@ -220,6 +225,7 @@ impl Space {
         let Some(old) = pk.find_key(key) else {
             return Ok(None);
         };
+        bump(&self.changes);
         for idx in &mut self.indexes {
             idx.remove(old);
         }
@@ -313,6 +319,7 @@ impl Space {
                 self.indexes[0].name, self.name
             )));
         }
+        bump(&self.changes);
         let index = self.indexes.remove(pos);
         if pos == 0 {
             release_all(&index, &self.quota);

@@ -444,6 +444,22 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    pub fn jb_iter_next_data_batch(
+        it: *mut jb_iter,
+        buf: *mut u8,
+        cap: usize,
+        ends: *mut u32,
+        max: u32,
+        n: *mut u32,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_iter_rewind(it: *mut jb_iter, k: u32) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_iter_changes(it: *mut jb_iter, out: *mut *const u64) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
     pub fn jb_iter_next_data(
         it: *mut jb_iter,
         buf: *mut u8,

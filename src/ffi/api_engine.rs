@@ -120,6 +120,7 @@ export! {
         let engine = Engine::open(o)?;
         let cell = Rc::new(EngineCell {
             quota: engine.quota().clone(),
+            changes: engine.changes().clone(),
             engine: RefCell::new(Some(engine)),
             handle: Cell::new(0),
             reentry_refused: Cell::new(0),

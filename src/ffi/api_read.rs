@@ -5,7 +5,7 @@ use super::api_space::{find_index, index_of};
 use super::boundary::{enter, export};
 use super::convert::{copy_out, need, put, with_values};
 use super::handles::{self, IterHandle, Obj};
-use crate::engine::index::{IterPos, IterType};
+use crate::engine::iter::{IterPos, IterType};
 use crate::engine::tuple::{TuplePtr, TupleRef};
 use crate::error::{Error, Result};
 use crate::guard::Entry;
@@ -103,7 +103,7 @@ export! {
         let n = enter(&cell, Entry::Hot, |eng| {
             let (sp, pos) = find_index(eng, it.space, it.index_uid)?;
             let mut n = 0u64;
-            while it.pos.next(&sp.indexes[pos], &cell.quota).is_some() {
+            while it.pos.next(&sp.indexes[pos]).is_some() {
                 n += 1;
             }
             Ok(n)
@@ -124,11 +124,10 @@ export! {
     }
 }
 
-/// Advances an iterator by one under `f`, which may refuse the tuple (then the iterator
-/// does not move: its position is restored).
-fn step<R>(
+/// Runs `f` on an iterator and the index it walks, inside its engine.
+fn with_iter<R>(
     it: *mut jb_iter,
-    f: impl FnOnce(Option<TuplePtr>, &Rc<crate::mem::Quota>) -> Result<R>,
+    f: impl FnOnce(&mut IterPos, &crate::engine::index::Index, &Rc<crate::mem::Quota>) -> Result<R>,
 ) -> Result<R> {
     let rc = handles::with(it as u64, |o| match o {
         Obj::Iter(rc) => Ok(rc.clone()),
@@ -143,8 +142,18 @@ fn step<R>(
         let (sp, pos) = find_index(eng, h.space, h.index_uid).map_err(|_| {
             Error::BadHandle("the iterator's space or index was dropped; free the iterator".into())
         })?;
-        let quota = &cell.quota;
-        h.pos.next_with(&sp.indexes[pos], quota, |t| f(t, quota))
+        f(&mut h.pos, &sp.indexes[pos], &cell.quota)
+    })
+}
+
+/// Advances an iterator by one under `f`, which may refuse the tuple (then the iterator
+/// does not move).
+fn step<R>(
+    it: *mut jb_iter,
+    f: impl FnOnce(Option<TuplePtr>, &Rc<crate::mem::Quota>) -> Result<R>,
+) -> Result<R> {
+    with_iter(it, |pos, index, quota| {
+        pos.next_with(index, |t| f(t, quota))
     })
 }
 
@@ -202,6 +211,59 @@ export! {
         }
         // SAFETY: checked non-null above.
         unsafe { put(n, got, "n") }
+    }
+}
+
+export! {
+    Hot fn jb_iter_next_data_batch(it: *mut jb_iter, buf: *mut u8, cap: usize, ends: *mut u32, max: u32, n: *mut u32) {
+        need(n, "n")?;
+        need(buf, "buf")?;
+        need(ends, "ends")?;
+        // Offsets are 32-bit: a larger buffer is used up to 4 GiB.
+        let cap = cap.min(u32::MAX as usize);
+        let mut used = 0usize;
+        let mut got = 0usize;
+        let taken = with_iter(it, |pos, index, _| {
+            pos.next_batch(index, max as usize, |t| {
+                let data = t.data();
+                if data.len() > cap - used {
+                    return match got {
+                        0 => Err(Error::BufferTooSmall { need: data.len(), cap }),
+                        _ => Ok(false),
+                    };
+                }
+                // SAFETY: buf has cap bytes and ends has max slots (header contract); used +
+                // data.len() <= cap and got < max (the batch stops at max).
+                unsafe {
+                    std::ptr::copy_nonoverlapping(data.as_ptr(), buf.add(used), data.len());
+                    used += data.len();
+                    ends.add(got).write(used as u32);
+                }
+                got += 1;
+                Ok(true)
+            })
+        })?;
+        // SAFETY: checked non-null above.
+        unsafe { put(n, taken as u32, "n") }
+    }
+}
+
+export! {
+    Hot fn jb_iter_rewind(it: *mut jb_iter, k: u32) {
+        with_iter(it, |pos, _, _| pos.rewind(k as usize))
+    }
+}
+
+export! {
+    Hot fn jb_iter_changes(it: *mut jb_iter, out: *mut *const u64) {
+        need(out, "out")?;
+        let rc = handles::with(it as u64, |o| match o {
+            Obj::Iter(rc) => Ok(rc.clone()),
+            other => Err(handles::wrong_kind(other, "an iterator")),
+        })?;
+        let counter = rc.try_borrow().map_err(|_| Error::Reentry("the iterator is in use by an outer call".into()))?.cell.changes.as_ptr();
+        // SAFETY: checked non-null above.
+        unsafe { put(out, counter as *const u64, "out") }
     }
 }
 

@@ -2,9 +2,9 @@
 //! `[thread tag:16][slot:24][generation:24]` naming a slot of this thread's table. A stale,
 //! freed, forged or wrong-kind handle is found out by the check, never dereferenced.
 
-use crate::engine::index::IterPos;
+use crate::engine::iter::IterPos;
 use crate::engine::tuple::TupleRef;
-use crate::engine::{Engine, SpaceId};
+use crate::engine::{Changes, Engine, SpaceId};
 use crate::error::{Error, Result};
 use crate::mem::Quota;
 use std::cell::{Cell, RefCell};
@@ -20,6 +20,8 @@ const MAX_SLOTS: usize = 1 << SLOT_BITS;
 pub struct EngineCell {
     pub engine: RefCell<Option<Engine>>,
     pub quota: Rc<Quota>,
+    /// The engine's change counter, readable by C through an iterator (`jb_iter_changes`).
+    pub changes: Changes,
     pub handle: Cell<u64>,
     /// Counted here: a refused re-entry cannot borrow the engine to count it there.
     pub reentry_refused: Cell<u64>,
@@ -30,12 +32,6 @@ pub struct IterHandle {
     pub space: SpaceId,
     pub index_uid: u64,
     pub pos: IterPos,
-}
-
-impl Drop for IterHandle {
-    fn drop(&mut self) {
-        self.cell.quota.release(self.pos.charged());
-    }
 }
 
 pub enum Obj {

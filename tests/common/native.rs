@@ -1,7 +1,7 @@
 //! Helpers for tests that drive the engine through its Rust API.
 #![allow(dead_code)]
 
-use jitbox::engine::index::{IterPos, IterType};
+use jitbox::engine::iter::{IterPos, IterType};
 use jitbox::engine::key::{FieldType, KeyPart};
 use jitbox::engine::space::FormatField;
 use jitbox::engine::value::{self, Value};
@@ -82,10 +82,9 @@ pub fn scan(e: &Engine, id: SpaceId, index: usize, ty: IterType, key: &[Value]) 
     let sp = e.space(id).unwrap();
     let mut pos = IterPos::new(ty, key, e.quota()).unwrap();
     let mut out = vec![];
-    while let Some(t) = pos.next(&sp.indexes[index], e.quota()) {
+    while let Some(t) = pos.next(&sp.indexes[index]) {
         out.push(owned(t.data()));
     }
-    e.quota().release(pos.charged());
     out
 }
 

@@ -84,6 +84,50 @@ test('pairs iterates in order and stays valid while the space changes', function
     db:close()
 end)
 
+test('batched pairs: changes inside the loop are seen, big tuples, reverse and EQ runs', function()
+    local db, s = fresh()
+    for i = 1, 300 do s:insert{i, 'n' .. (i % 3), i} end
+    -- A replace of a later tuple is seen when the loop gets there (the batch was dropped).
+    local seen = {}
+    for _, t in s:pairs() do
+        seen[#seen + 1] = t[3]
+        if t[1] < 300 then s:replace{t[1] + 1, 'n' .. ((t[1] + 1) % 3), -(t[1] + 1)} end
+    end
+    eq(#seen, 300); eq(seen[1], 1); eq(seen[2], -2); eq(seen[300], -300)
+    -- EQ over a non-unique index across several batches, forwards and backwards.
+    local by = s:create_index('by', { parts = {{2, 'string'}}, unique = false })
+    local n, prev = 0, 0
+    for _, t in by:pairs({'n1'}) do
+        n = n + 1; assert(t[1] > prev, 'EQ order'); prev = t[1]; eq(t[2], 'n1')
+    end
+    eq(n, 100)
+    n, prev = 0, 1e9
+    for _, t in by:pairs({'n2'}, {iterator = 'REQ'}) do
+        n = n + 1; assert(t[1] < prev, 'REQ order'); prev = t[1]; eq(t[2], 'n2')
+    end
+    eq(n, 100)
+    n = 0
+    for _, t in s:pairs({150}, {iterator = 'LT'}) do n = n + 1; eq(t[1], 150 - n) end
+    eq(n, 149)
+    -- Tuples larger than a batch buffer come one at a time, in order with the small ones.
+    local big = string.rep('x', 40000)
+    for i = 301, 310 do s:insert{i, big .. i, i} end
+    local ids = {}
+    for _, t in s:pairs({295}, {iterator = 'GE'}) do ids[#ids + 1] = t[1] end
+    eq(#ids, 16); eq(ids[1], 295); eq(ids[16], 310); eq(s:get{305}[2], big .. 305)
+    -- Nested loops over the same space each have their own batch.
+    local pairs_seen = 0
+    for _, a in s:pairs({1}, {iterator = 'GE', }) do
+        if a[1] > 3 then break end
+        for _, b in s:pairs({1}, {iterator = 'GE'}) do
+            if b[1] > 100 then break end
+            pairs_seen = pairs_seen + 1
+        end
+    end
+    eq(pairs_seen, 300)
+    db:close()
+end)
+
 test('tuples: unpack, totable, tostring, msgpack, types', function()
     local db, s = fresh()
     local sp = db:create_space('any')
