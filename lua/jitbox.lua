@@ -494,9 +494,21 @@ function space_methods:count(key, opts) return primary(self):count(key, opts) en
 local index_methods = {}
 index_mt.__index = index_methods
 
+-- Fills the field buffer from a key: a scalar, or a table of key parts. A one-part table key
+-- is read without `#key`, so a trace can sink the table (`get{id}` allocates nothing).
+local function fill_key(key)
+    if type(key) == 'table' and key[2] == nil then
+        local v = key[1]
+        if v == nil then return fill(key) end
+        set_field(fields_buf[0], v, 1)
+        return 1
+    end
+    return fill(key)
+end
+
 function index_methods:get(key)
     local db = self._db
-    local n = fill(key)
+    local n = fill_key(key)
     local rc = C.jb_index_get_data(self._i, fields_buf, n, db._buf, db._cap, out_len)
     if rc ~= 0 then raise(rc) end
     local len = out_len[0]

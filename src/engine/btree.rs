@@ -319,6 +319,58 @@ impl<E: Copy> BTree<E> {
         self.cursor_at(leaf, pos)
     }
 
+    /// Where an entry ordered by `cmp` (entry vs. the sought one) belongs, when that is
+    /// inside the finger leaf as far as its contents tell: strictly between its first and
+    /// last entries, or beyond them at the tree's edges. `None` means "descend".
+    fn finger_slot(&self, cmp: &impl Fn(&E) -> Ordering) -> Option<(u32, usize)> {
+        let f = self.finger.get();
+        let leaf = self.leaves.get(f as usize)?;
+        let n = leaf.len as usize;
+        if n == 0 {
+            return None;
+        }
+        let items = &leaf.items[..n];
+        let after_first = leaf.prev == NIL || cmp(&items[0]) == Ordering::Less;
+        let before_last = leaf.next == NIL || cmp(&items[n - 1]) != Ordering::Less;
+        if !(after_first && before_last) {
+            return None;
+        }
+        Some((f, items.partition_point(|x| cmp(x) == Ordering::Less)))
+    }
+
+    /// Overwrites the entry equal to `new` (by `cmp`, which compares an entry with `new`)
+    /// with `new`, in place: for an entry whose key did not change. Returns the old entry.
+    /// The tree's shape and version stay as they were, so cursors stay valid.
+    pub fn replace(&mut self, cmp: impl Fn(&E) -> Ordering, new: E) -> Option<E> {
+        if self.height == 0 {
+            return None;
+        }
+        if let Some((leaf_id, pos)) = self.finger_slot(&cmp) {
+            // Not the leaf's first entry, so no separator is a copy of it.
+            let leaf = &mut self.leaves[leaf_id as usize];
+            if pos > 0 && pos < leaf.len as usize && cmp(&leaf.items[pos]) == Ordering::Equal {
+                return Some(std::mem::replace(&mut leaf.items[pos], new));
+            }
+        }
+        let mut path = [(0, 0); MAX_HEIGHT];
+        let below = |x: &E| cmp(x) == Ordering::Less;
+        let (leaf_id, pos) = self.descend(&|x: &E| cmp(x) != Ordering::Greater, &below, &mut path);
+        self.finger.set(leaf_id);
+        let leaf = &mut self.leaves[leaf_id as usize];
+        if pos >= leaf.len as usize || cmp(&leaf.items[pos]) != Ordering::Equal {
+            return None;
+        }
+        let old = std::mem::replace(&mut leaf.items[pos], new);
+        if pos == 0 {
+            // A leaf's first entry may be a separator above: that copy must stay live too.
+            if let Some(level) = (0..self.height - 1).rev().find(|&l| path[l].1 > 0) {
+                let (node, c) = path[level];
+                self.inners[node as usize].keys[c as usize - 1] = new;
+            }
+        }
+        Some(old)
+    }
+
     /// The entry equal to the key, if any.
     pub fn find(&self, cmp: impl Fn(&E) -> Ordering) -> Option<E> {
         let c = self.lower_bound(&cmp);
@@ -478,10 +530,24 @@ impl<E: Copy> BTree<E> {
             self.version += 1;
             return Ok(());
         }
+        if let Some((leaf_id, pos)) = self.finger_slot(&|x: &E| cmp(x, &e)) {
+            let leaf = &self.leaves[leaf_id as usize];
+            if pos < leaf.len as usize && cmp(&leaf.items[pos], &e) == Ordering::Equal {
+                return Err(leaf.items[pos]);
+            }
+            if (leaf.len as usize) < LEAF_CAP {
+                // Room in the leaf, so no split and no path needed.
+                self.len += 1;
+                self.version += 1;
+                self.leaf_insert(leaf_id, pos, e);
+                return Ok(());
+            }
+        }
         let mut path = [(0, 0); MAX_HEIGHT];
         let below = |x: &E| cmp(x, &e) == Ordering::Less;
         let (leaf_id, pos) =
             self.descend(&|x: &E| cmp(x, &e) != Ordering::Greater, &below, &mut path);
+        self.finger.set(leaf_id);
         {
             let leaf = &self.leaves[leaf_id as usize];
             if pos < leaf.len as usize && cmp(&leaf.items[pos], &e) == Ordering::Equal {
@@ -675,9 +741,28 @@ impl<E: Copy> BTree<E> {
         if self.height == 0 {
             return None;
         }
+        if let Some((leaf_id, pos)) = self.finger_slot(&cmp) {
+            // Not the first entry (no separator copies it) and the leaf stays full enough:
+            // no path needed.
+            let leaf = &mut self.leaves[leaf_id as usize];
+            let len = leaf.len as usize;
+            if pos > 0
+                && pos < len
+                && (len > LEAF_MIN || self.height == 1)
+                && cmp(&leaf.items[pos]) == Ordering::Equal
+            {
+                let removed = leaf.items[pos];
+                leaf.items.copy_within(pos + 1..len, pos);
+                leaf.len -= 1;
+                self.len -= 1;
+                self.version += 1;
+                return Some(removed);
+            }
+        }
         let mut path = [(0, 0); MAX_HEIGHT];
         let below = |x: &E| cmp(x) == Ordering::Less;
         let (leaf_id, pos) = self.descend(&|x: &E| cmp(x) != Ordering::Greater, &below, &mut path);
+        self.finger.set(leaf_id);
         let leaf = &mut self.leaves[leaf_id as usize];
         let len = leaf.len as usize;
         if pos >= len || cmp(&leaf.items[pos]) != Ordering::Equal {
@@ -924,6 +1009,85 @@ mod tests {
             Err(_) => {
                 t.unreserve(r);
                 false
+            }
+        }
+    }
+
+    /// Every separator equals (bit for bit) the first entry of the subtree to its right.
+    fn separators_are_live(t: &BTree<(u64, u64)>) {
+        fn first(t: &BTree<(u64, u64)>, mut node: u32, mut level: usize) -> (u64, u64) {
+            while level + 1 < t.height {
+                node = t.inners[node as usize].children[0];
+                level += 1;
+            }
+            t.leaves[node as usize].items[0]
+        }
+        fn walk(t: &BTree<(u64, u64)>, node: u32, level: usize) {
+            if level + 1 == t.height {
+                return;
+            }
+            let inner = &t.inners[node as usize];
+            for c in 0..inner.len as usize {
+                if c > 0 {
+                    assert_eq!(inner.keys[c - 1], first(t, inner.children[c], level + 1));
+                }
+                walk(t, inner.children[c], level + 1);
+            }
+        }
+        if t.height > 0 {
+            walk(t, t.root, 0);
+        }
+    }
+
+    #[test]
+    fn local_inserts_removes_and_in_place_replaces_match_a_model() {
+        // A random walk over the keys, so most operations land in the finger's leaf; entries
+        // are (key, version) and ordered by key only, so a replace is visible in the payload.
+        let mut t: BTree<(u64, u64)> = BTree::new(Rc::new(Quota::new(usize::MAX)), (0, 0));
+        let mut model = std::collections::BTreeMap::new();
+        let (mut x, mut k): (u64, u64) = (0x9E3779B97F4A7C15, 2500);
+        let by_key = |a: &(u64, u64), b: &(u64, u64)| a.0.cmp(&b.0);
+        for step in 0..80_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            k = (k + 4999 + x % 7) % 5000 + 1; // steps of -2..+4 (mod 5000), shifted by one
+            match x % 5 {
+                0 | 1 => {
+                    let r = t.reserve_insert().unwrap();
+                    let ok = t.insert((k, step), by_key).is_ok();
+                    if !ok {
+                        t.unreserve(r);
+                    }
+                    assert_eq!(ok, !model.contains_key(&k), "insert {k}");
+                    if ok {
+                        model.insert(k, step);
+                    }
+                }
+                2 => {
+                    let old = t.replace(|e| e.0.cmp(&k), (k, step));
+                    let want = model.get_mut(&k).map(|v| std::mem::replace(v, step));
+                    assert_eq!(old.map(|e| e.1), want, "replace {k}");
+                }
+                _ => {
+                    let got = t.remove(|e| e.0.cmp(&k)).map(|e| e.1);
+                    assert_eq!(got, model.remove(&k), "remove {k}");
+                }
+            }
+            assert_eq!(t.find(|e| e.0.cmp(&k)).map(|e| e.1), model.get(&k).copied());
+            if step % 500 == 0 {
+                t.check(by_key).unwrap();
+                separators_are_live(&t);
+                let all: Vec<_> = {
+                    let mut v = vec![];
+                    t.walk(t.first(), false, |e, _| {
+                        v.push(*e);
+                        true
+                    });
+                    v
+                };
+                let want: Vec<_> = model.iter().map(|(k, v)| (*k, *v)).collect();
+                assert_eq!(all, want);
             }
         }
     }

@@ -182,6 +182,7 @@ impl KeyDef {
     }
 
     /// Whether equal hints of part `i` imply equal values.
+    #[inline]
     pub fn exact(&self, i: usize, hint: u64) -> bool {
         match self.cmp_parts[i].ty {
             FieldType::Unsigned | FieldType::Boolean => true,

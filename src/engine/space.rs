@@ -147,12 +147,15 @@ impl Space {
         };
         // Apply: nothing below can fail.
         bump(&self.changes);
-        if let Some(old) = old {
-            for idx in &mut self.indexes {
+        for idx in &mut self.indexes {
+            // A replace that keeps an index's key (always so in the primary one) overwrites
+            // the entry in place; otherwise the old entry goes and the new one comes.
+            if let Some(old) = old {
+                if idx.replace_same_key(old, new) {
+                    continue;
+                }
                 idx.remove(old);
             }
-        }
-        for idx in &mut self.indexes {
             let inserted = idx.insert(new);
             assert!(inserted.is_ok(), "unique keys were checked before applying");
         }
