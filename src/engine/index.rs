@@ -88,14 +88,20 @@ fn entry<E: IndexEntry>(def: &KeyDef, t: TuplePtr) -> E {
     E::make(def.tuple_hint(0, t), h2, t)
 }
 
-/// Orders two entries by the first `n` comparison parts, hints first. Inlined: searches call
-/// it once per step, and with exact hints it is a couple of integer compares.
+/// Orders two entries by the first `n` comparison parts. Searches call this once per step:
+/// the first hints decide almost always, so only that stays inline; ties go out of line.
 #[inline(always)]
 fn cmp_entries<E: IndexEntry>(def: &KeyDef, a: &E, b: &E, n: usize) -> Ordering {
     match a.hint().cmp(&b.hint()) {
-        Ordering::Equal if def.exact(0, a.hint()) => {}
-        Ordering::Equal => return def.cmp_tuples_range(a.tuple(), b.tuple(), 0, n),
-        o => return o,
+        Ordering::Equal => entries_tie(def, a, b, n),
+        o => o,
+    }
+}
+
+#[inline(never)]
+fn entries_tie<E: IndexEntry>(def: &KeyDef, a: &E, b: &E, n: usize) -> Ordering {
+    if !def.exact(0, a.hint()) {
+        return def.cmp_tuples_range(a.tuple(), b.tuple(), 0, n);
     }
     if n == 1 {
         return Ordering::Equal;
@@ -109,16 +115,23 @@ fn cmp_entries<E: IndexEntry>(def: &KeyDef, a: &E, b: &E, n: usize) -> Ordering 
     }
 }
 
-/// Orders an entry against a (possibly partial, possibly empty) search key.
+/// Orders an entry against a (possibly partial, possibly empty) search key; inline like
+/// `cmp_entries`, ties out of line.
 #[inline(always)]
 fn cmp_key<E: IndexEntry>(def: &KeyDef, e: &E, key: &[Value], hints: (u64, u64)) -> Ordering {
     if key.is_empty() {
         return Ordering::Equal;
     }
     match e.hint().cmp(&hints.0) {
-        Ordering::Equal if def.exact(0, hints.0) => {}
-        Ordering::Equal => return def.cmp_key_from(e.tuple(), key, 0),
-        o => return o,
+        Ordering::Equal => key_tie(def, e, key, hints),
+        o => o,
+    }
+}
+
+#[inline(never)]
+fn key_tie<E: IndexEntry>(def: &KeyDef, e: &E, key: &[Value], hints: (u64, u64)) -> Ordering {
+    if !def.exact(0, hints.0) {
+        return def.cmp_key_from(e.tuple(), key, 0);
     }
     if key.len() == 1 {
         return Ordering::Equal;
