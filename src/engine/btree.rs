@@ -304,13 +304,14 @@ impl<E: Copy> BTree<E> {
         if let Some(leaf) = self.leaves.get(f as usize) {
             // Free leaves have len 0, so a stale finger never matches.
             let n = leaf.len as usize;
-            if n > 1 && below(&leaf.items[0]) && !below(&leaf.items[n - 1]) {
-                // Everything before this leaf is below too (the predicate is monotone), so the
-                // first entry not below is inside it.
-                return Cursor {
-                    leaf: f,
-                    pos: leaf.items[..n].partition_point(below) as u32,
-                };
+            if n > 0
+                && (leaf.prev == NIL || below(&leaf.items[0]))
+                && (leaf.next == NIL || !below(&leaf.items[n - 1]))
+            {
+                // The predicate is monotone: everything before this leaf is below, and
+                // everything after it is not (or nothing is after it), so the answer is here.
+                let pos = leaf.items[..n].partition_point(below);
+                return self.cursor_at(f, pos);
             }
         }
         let mut path = [(0, 0); MAX_HEIGHT];
@@ -375,6 +376,13 @@ impl<E: Copy> BTree<E> {
     pub fn find(&self, cmp: impl Fn(&E) -> Ordering) -> Option<E> {
         let c = self.lower_bound(&cmp);
         self.get(c).filter(|e| cmp(e) == Ordering::Equal)
+    }
+
+    /// The entry whose `key_of` equals `k`, for trees ordered by `key_of` (a search whose
+    /// comparisons are plain integer compares).
+    pub fn find_by<K: Ord + Copy>(&self, key_of: impl Fn(&E) -> K, k: K) -> Option<E> {
+        let c = self.bound(&|e| key_of(e) < k);
+        self.get(c).filter(|e| key_of(e) == k)
     }
 
     pub fn first(&self) -> Cursor {

@@ -149,6 +149,8 @@ pub struct Index {
     pub unique: bool,
     pub def: KeyDef,
     tree: Tree,
+    /// The last reservation, for `unreserve`.
+    reserved: Option<Reservation>,
     /// The C handle naming this index (freed when the index goes).
     pub handle: u64,
 }
@@ -166,6 +168,7 @@ impl Index {
             unique,
             def,
             tree,
+            reserved: None,
             handle: 0,
         }
     }
@@ -188,16 +191,25 @@ impl Index {
         with_tree!(&self.tree, t => t.version())
     }
 
-    pub fn reserve_insert(&mut self) -> Result<Reservation> {
-        with_tree!(&mut self.tree, t => t.reserve_insert())
+    /// Reserves blocks for one insert; `unreserve` gives them back if the write goes no
+    /// further (the index remembers the reservation, so writers keep no list of marks).
+    pub fn reserve_insert(&mut self) -> Result<()> {
+        self.reserved = Some(with_tree!(&mut self.tree, t => t.reserve_insert())?);
+        Ok(())
     }
 
-    pub fn unreserve(&mut self, mark: Reservation) {
-        with_tree!(&mut self.tree, t => t.unreserve(mark))
+    /// Undoes the last `reserve_insert` (nothing may have changed the tree since).
+    pub fn unreserve(&mut self) {
+        if let Some(mark) = self.reserved.take() {
+            with_tree!(&mut self.tree, t => t.unreserve(mark))
+        }
     }
 
     pub fn find_key(&self, key: &[Value]) -> Option<TuplePtr> {
         let hints = self.key_hints(key);
+        if key.len() == 1 && self.hint_decides(hints.0) {
+            return self.find_hint(hints.0);
+        }
         with_tree!(&self.tree, t => t.find(|e| cmp_key(&self.def, e, key, hints)).map(|e| e.tuple()))
     }
 
@@ -205,10 +217,27 @@ impl Index {
     pub fn find_same_key(&self, t: TuplePtr) -> Option<TuplePtr> {
         let n = self.def.parts.len();
         let def = &self.def;
+        if n == 1 && self.def.cmp_parts.len() == 1 {
+            let h = def.tuple_hint(0, t);
+            if def.exact(0, h) {
+                return self.find_hint(h);
+            }
+        }
         with_tree!(&self.tree, tr => {
             let e = entry(def, t);
             tr.find(|x| cmp_entries(def, x, &e, n)).map(|x| x.tuple())
         })
+    }
+
+    /// Whether a one-part search of a one-part index with this first hint can compare hints
+    /// alone: the hint is exact, and no entry with another value has the same hint.
+    fn hint_decides(&self, h: u64) -> bool {
+        self.def.cmp_parts.len() == 1 && self.def.exact(0, h)
+    }
+
+    /// The entry whose first hint is `h` (see `hint_decides`): a search on integers only.
+    fn find_hint(&self, h: u64) -> Option<TuplePtr> {
+        with_tree!(&self.tree, t => t.find_by(|e| e.hint(), h).map(|e| e.tuple()))
     }
 
     /// Inserts `t` (after `reserve_insert`); returns the equal tuple if there is one.

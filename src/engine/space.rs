@@ -8,7 +8,6 @@ use super::key::{FieldType, KeyDef, KeyPart};
 use super::tuple::{TuplePtr, TupleRef};
 use super::value::Value;
 use super::{Changes, bump};
-use crate::engine::btree::Reservation;
 use crate::error::{Error, Result};
 use crate::mem::Quota;
 use std::rc::Rc;
@@ -134,11 +133,10 @@ impl Space {
         self.primary()?;
         self.check_tuple(fields)?;
         let new = TuplePtr::new(fields, &self.quota, self.max_tuple_size)?;
-        let result = self.check_unique(new, mode).and_then(|old| {
-            let marks = self.reserve_all()?;
-            Ok((old, marks))
-        });
-        let (old, _marks) = match result {
+        let result = self
+            .check_unique(new, mode)
+            .and_then(|old| self.reserve_all().map(|()| old));
+        let old = match result {
             Ok(ok) => ok,
             Err(e) => {
                 new.decref(&self.quota);
@@ -194,28 +192,17 @@ impl Space {
     }
 
     /// Reserves blocks for one insert in every index, all or none.
-    fn reserve_all(&mut self) -> Result<Vec<Reservation>> {
-        let mut marks = Vec::new();
-        if marks.try_reserve_exact(self.indexes.len()).is_err() {
-            return Err(Error::memory(
-                "a write",
-                self.indexes.len() * 48,
-                self.quota.used(),
-                self.quota.limit(),
-            ));
-        }
+    fn reserve_all(&mut self) -> Result<()> {
         for i in 0..self.indexes.len() {
-            match self.indexes[i].reserve_insert() {
-                Ok(m) => marks.push(m),
-                Err(e) => {
-                    for (j, m) in marks.into_iter().enumerate().rev() {
-                        self.indexes[j].unreserve(m);
-                    }
-                    return Err(e);
-                }
+            if let Err(e) = self.indexes[i].reserve_insert() {
+                self.indexes[..i]
+                    .iter_mut()
+                    .rev()
+                    .for_each(Index::unreserve);
+                return Err(e);
             }
         }
-        Ok(marks)
+        Ok(())
     }
 
     /// Deletes by primary key; returns the deleted tuple (the caller owns the reference).

@@ -26,16 +26,21 @@ impl TuplePtr {
                  split the data or open the engine with a larger max_tuple_size"
             )));
         }
-        let mut data = Vec::new();
-        if data.try_reserve_exact(size).is_err() {
-            return Err(Error::memory("a tuple", size, quota.used(), quota.limit()));
-        }
-        value::encode_array_header(fields.len(), &mut data);
+        let ptr = quota.alloc_object(HEADER + size, "a tuple")?;
+        // SAFETY: ptr points to HEADER + size fresh bytes aligned to 8, written in full below
+        // (the encoding is exactly `size` bytes, checked by the sink's bounds).
+        let data = unsafe {
+            (ptr.as_ptr() as *mut u32).write(1);
+            (ptr.as_ptr().add(4) as *mut u32).write(size as u32);
+            std::slice::from_raw_parts_mut(ptr.as_ptr().add(HEADER), size)
+        };
+        let mut out = value::SliceSink { buf: data, pos: 0 };
+        value::encode_array_header(fields.len(), &mut out);
         for f in fields {
-            f.encode(&mut data);
+            f.encode(&mut out);
         }
-        debug_assert_eq!(data.len(), size);
-        Self::from_data(&data, quota)
+        debug_assert_eq!(out.pos, size);
+        Ok(TuplePtr(ptr))
     }
 
     /// Copies already encoded, validated tuple data into a new tuple with one reference.

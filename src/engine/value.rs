@@ -58,61 +58,61 @@ impl Value<'_> {
         }
     }
 
-    /// Appends the encoding; `out` must have room (callers size it with `encoded_len`).
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    /// Writes the encoding to `out` (a slice sink must have room: size it with `encoded_len`).
+    pub fn encode(&self, out: &mut impl Sink) {
         match *self {
-            Value::Nil => out.push(0xc0),
-            Value::Bool(b) => out.push(if b { 0xc3 } else { 0xc2 }),
+            Value::Nil => out.put(&[0xc0]),
+            Value::Bool(b) => out.put(&[if b { 0xc3 } else { 0xc2 }]),
             Value::Uint(u) => match u {
-                0..=0x7f => out.push(u as u8),
-                0x80..=0xff => out.extend_from_slice(&[0xcc, u as u8]),
+                0..=0x7f => out.put(&[u as u8]),
+                0x80..=0xff => out.put(&[0xcc, u as u8]),
                 0x100..=0xffff => {
-                    out.push(0xcd);
-                    out.extend_from_slice(&(u as u16).to_be_bytes())
+                    out.put(&[0xcd]);
+                    out.put(&(u as u16).to_be_bytes())
                 }
                 0x1_0000..=0xffff_ffff => {
-                    out.push(0xce);
-                    out.extend_from_slice(&(u as u32).to_be_bytes())
+                    out.put(&[0xce]);
+                    out.put(&(u as u32).to_be_bytes())
                 }
                 _ => {
-                    out.push(0xcf);
-                    out.extend_from_slice(&u.to_be_bytes())
+                    out.put(&[0xcf]);
+                    out.put(&u.to_be_bytes())
                 }
             },
             Value::Int(i) => match i {
-                -32..=-1 => out.push(i as u8),
-                -128..=-33 => out.extend_from_slice(&[0xd0, i as u8]),
+                -32..=-1 => out.put(&[i as u8]),
+                -128..=-33 => out.put(&[0xd0, i as u8]),
                 -32768..=-129 => {
-                    out.push(0xd1);
-                    out.extend_from_slice(&(i as i16).to_be_bytes())
+                    out.put(&[0xd1]);
+                    out.put(&(i as i16).to_be_bytes())
                 }
                 -2147483648..=-32769 => {
-                    out.push(0xd2);
-                    out.extend_from_slice(&(i as i32).to_be_bytes())
+                    out.put(&[0xd2]);
+                    out.put(&(i as i32).to_be_bytes())
                 }
                 _ => {
-                    out.push(0xd3);
-                    out.extend_from_slice(&i.to_be_bytes())
+                    out.put(&[0xd3]);
+                    out.put(&i.to_be_bytes())
                 }
             },
             Value::Double(d) => {
-                out.push(0xcb);
-                out.extend_from_slice(&d.to_be_bytes())
+                out.put(&[0xcb]);
+                out.put(&d.to_be_bytes())
             }
             Value::Str(s) => {
                 let n = s.len();
                 if n < 32 {
-                    out.push(0xa0 | n as u8);
+                    out.put(&[0xa0 | n as u8]);
                 } else if n <= 0xff {
-                    out.extend_from_slice(&[0xd9, n as u8]);
+                    out.put(&[0xd9, n as u8]);
                 } else if n <= 0xffff {
-                    out.push(0xda);
-                    out.extend_from_slice(&(n as u16).to_be_bytes());
+                    out.put(&[0xda]);
+                    out.put(&(n as u16).to_be_bytes());
                 } else {
-                    out.push(0xdb);
-                    out.extend_from_slice(&(n as u32).to_be_bytes());
+                    out.put(&[0xdb]);
+                    out.put(&(n as u32).to_be_bytes());
                 }
-                out.extend_from_slice(s)
+                out.put(s)
             }
         }
     }
@@ -135,15 +135,40 @@ pub fn array_header_len(n: usize) -> usize {
     }
 }
 
-pub fn encode_array_header(n: usize, out: &mut Vec<u8>) {
+pub fn encode_array_header(n: usize, out: &mut impl Sink) {
     if n < 16 {
-        out.push(0x90 | n as u8);
+        out.put(&[0x90 | n as u8]);
     } else if n <= 0xffff {
-        out.push(0xdc);
-        out.extend_from_slice(&(n as u16).to_be_bytes());
+        out.put(&[0xdc]);
+        out.put(&(n as u16).to_be_bytes());
     } else {
-        out.push(0xdd);
-        out.extend_from_slice(&(n as u32).to_be_bytes());
+        out.put(&[0xdd]);
+        out.put(&(n as u32).to_be_bytes());
+    }
+}
+
+/// Where encodings go: a growing vector, or a slice sized in advance.
+pub trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// Writes into a slice from its start; `pos` is how much was written.
+pub struct SliceSink<'a> {
+    pub buf: &'a mut [u8],
+    pub pos: usize,
+}
+
+impl Sink for SliceSink<'_> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.buf[self.pos..self.pos + bytes.len()].copy_from_slice(bytes);
+        self.pos += bytes.len();
     }
 }
 
