@@ -129,16 +129,18 @@ local function fill(t)
         fields_buf = ffi.new('jb_field[?]', fields_cap)
     end
     local buf = fields_buf
-    -- Short tuples without a loop: an inner loop in a hot caller's trace makes LuaJIT
-    -- give up on the caller's loop ("loop unroll limit") and run it interpreted.
-    if n <= 4 then
-        if n >= 1 then set_field(buf[0], t[1], 1) end
-        if n >= 2 then set_field(buf[1], t[2], 2) end
-        if n >= 3 then set_field(buf[2], t[3], 3) end
-        if n == 4 then set_field(buf[3], t[4], 4) end
-        return n
-    end
-    for i = 1, n do
+    -- Up to 8 fields without a loop. A short inner loop here keeps the caller's loop from
+    -- getting a trace of its own (LuaJIT: "inner loop in root trace"), and its body then
+    -- runs as a patchwork of side traces and interpreter.
+    if n >= 1 then set_field(buf[0], t[1], 1) end
+    if n >= 2 then set_field(buf[1], t[2], 2) end
+    if n >= 3 then set_field(buf[2], t[3], 3) end
+    if n >= 4 then set_field(buf[3], t[4], 4) end
+    if n >= 5 then set_field(buf[4], t[5], 5) end
+    if n >= 6 then set_field(buf[5], t[6], 6) end
+    if n >= 7 then set_field(buf[6], t[7], 7) end
+    if n >= 8 then set_field(buf[7], t[8], 8) end
+    for i = 9, n do
         set_field(buf[i - 1], t[i], i)
     end
     return n
