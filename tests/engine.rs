@@ -494,3 +494,70 @@ fn dropping_a_space_releases_all_its_memory() {
     drop(e.drop_space(id).unwrap());
     assert_eq!(e.quota().used(), base);
 }
+
+#[test]
+fn indexes_with_tied_hints_match_a_model_under_random_writes() {
+    // Names longer than a hint (7 bytes) that share their first 7 bytes, next to short ones:
+    // searches must fall back to comparing the strings exactly where hints tie.
+    let names: Vec<String> = (0..24)
+        .map(|k| match k % 3 {
+            0 => format!("n{k}"),
+            1 => format!("prefix_{k:04}"),
+            _ => format!("prefix_{k:04}_and_more"),
+        })
+        .collect();
+    let mut e = engine(64 << 20);
+    let id = test_space(&mut e);
+    let mut model = std::collections::BTreeMap::new(); // id -> (name index, v)
+    let mut x: u64 = 0x2545F4914F6CDD1D;
+    for step in 0..6000u64 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let i = x % 700;
+        let name = &names[(x >> 20) as usize % names.len()];
+        let sp = e.space_mut(id).unwrap();
+        if x.is_multiple_of(4) {
+            let got = sp.delete(&[Value::Uint(i)]).unwrap().is_some();
+            assert_eq!(got, model.remove(&i).is_some(), "delete {i}");
+        } else {
+            sp.replace(&row(i, name, step as i64)).unwrap();
+            model.insert(i, (name.clone(), step as i64));
+        }
+        if step % 600 == 0 {
+            for name in names.iter().take(6) {
+                let key = [Value::Str(name.as_bytes())];
+                let want: Vec<Vec<Owned>> = model
+                    .iter()
+                    .filter(|(_, (n, _))| n == name)
+                    .map(|(i, (n, v))| {
+                        vec![Owned::Uint(*i), Owned::Str(n.clone().into_bytes()), int(*v)]
+                    })
+                    .collect();
+                assert_eq!(scan(&e, id, 1, IterType::Eq, &key), want, "EQ {name}");
+                let mut ge: Vec<(String, u64, i64)> = model
+                    .iter()
+                    .filter(|(_, (n, _))| n.as_str() >= name.as_str())
+                    .map(|(i, (n, v))| (n.clone(), *i, *v))
+                    .collect();
+                ge.sort();
+                let want: Vec<Vec<Owned>> = ge
+                    .into_iter()
+                    .map(|(n, i, v)| vec![Owned::Uint(i), Owned::Str(n.into_bytes()), int(v)])
+                    .collect();
+                assert_eq!(scan(&e, id, 1, IterType::Ge, &key), want, "GE {name}");
+            }
+            for idx in &e.space(id).unwrap().indexes {
+                idx.check().unwrap();
+            }
+        }
+    }
+}
+
+fn int(v: i64) -> Owned {
+    if v >= 0 {
+        Owned::Uint(v as u64)
+    } else {
+        Owned::Int(v)
+    }
+}

@@ -61,7 +61,7 @@ pub struct Reservation {
     charged: usize,
 }
 
-pub struct BTree<E: Copy> {
+pub struct BTree<E: Copy + Hinted> {
     leaves: Vec<Box<Leaf<E>>>,
     inners: Vec<Box<Inner<E>>>,
     free_leaves: Vec<u32>,
@@ -83,7 +83,43 @@ pub struct BTree<E: Copy> {
 
 type Path = [(u32, u32); MAX_HEIGHT];
 
-impl<E: Copy> BTree<E> {
+/// Entries carry an order-preserving 64-bit hint: `a < b` implies `a.hint() <= b.hint()`.
+pub trait Hinted {
+    fn hint(&self) -> u64;
+}
+
+impl Hinted for u64 {
+    fn hint(&self) -> u64 {
+        *self
+    }
+}
+
+impl Hinted for (u64, u64) {
+    fn hint(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The first position where `pred` (true for a prefix of `items`) is false. With `hint`, the
+/// hint of what is sought, entries of a smaller hint are known to satisfy `pred` and of a
+/// larger one not to: a branch-free count over the node's hints narrows the answer to the
+/// entries of equal hint, and only those are compared. Its loads do not depend on each other,
+/// so a node that is not in cache costs about one miss instead of a bisection's chain of them.
+#[inline(always)]
+fn search<E: Hinted>(items: &[E], hint: Option<u64>, pred: &impl Fn(&E) -> bool) -> usize {
+    let Some(h) = hint else {
+        return items.partition_point(pred);
+    };
+    let (mut lo, mut hi) = (0, 0);
+    for e in items {
+        let x = e.hint();
+        lo += (x < h) as usize;
+        hi += (x <= h) as usize;
+    }
+    lo + items[lo..hi].partition_point(pred)
+}
+
+impl<E: Copy + Hinted> BTree<E> {
     /// `fill` is a placeholder value for unused slots; it is never handed out or compared.
     pub fn new(quota: Rc<Quota>, fill: E) -> BTree<E> {
         BTree {
@@ -256,6 +292,7 @@ impl<E: Copy> BTree<E> {
     /// nodes `inner_below` picks the child (an entry equal to a separator lives to its right).
     fn descend(
         &self,
+        hint: Option<u64>,
         inner_below: &impl Fn(&E) -> bool,
         below: &impl Fn(&E) -> bool,
         path: &mut Path,
@@ -264,12 +301,12 @@ impl<E: Copy> BTree<E> {
         for step in path.iter_mut().take(self.height - 1) {
             let inner = &self.inners[node as usize];
             let keys = &inner.keys[..inner.len as usize - 1];
-            let c = keys.partition_point(inner_below);
+            let c = search(keys, hint, inner_below);
             *step = (node, c as u32);
             node = inner.children[c];
         }
         let leaf = &self.leaves[node as usize];
-        (node, leaf.items[..leaf.len as usize].partition_point(below))
+        (node, search(&leaf.items[..leaf.len as usize], hint, below))
     }
 
     fn cursor_at(&self, leaf: u32, pos: usize) -> Cursor {
@@ -287,16 +324,17 @@ impl<E: Copy> BTree<E> {
     }
 
     /// First entry `e` with `cmp(e) != Less` (`cmp` compares an entry with the search key).
-    pub fn lower_bound(&self, cmp: impl Fn(&E) -> Ordering) -> Cursor {
-        self.bound(&|e| cmp(e) == Ordering::Less)
+    /// `hint` (here and below): the sought key's first hint, when it has one (see `search`).
+    pub fn lower_bound(&self, cmp: impl Fn(&E) -> Ordering, hint: Option<u64>) -> Cursor {
+        self.bound(&|e| cmp(e) == Ordering::Less, hint)
     }
 
     /// First entry `e` with `cmp(e) == Greater`.
-    pub fn upper_bound(&self, cmp: impl Fn(&E) -> Ordering) -> Cursor {
-        self.bound(&|e| cmp(e) != Ordering::Greater)
+    pub fn upper_bound(&self, cmp: impl Fn(&E) -> Ordering, hint: Option<u64>) -> Cursor {
+        self.bound(&|e| cmp(e) != Ordering::Greater, hint)
     }
 
-    fn bound(&self, below: &impl Fn(&E) -> bool) -> Cursor {
+    fn bound(&self, below: &impl Fn(&E) -> bool, hint: Option<u64>) -> Cursor {
         if self.height == 0 {
             return Cursor::END;
         }
@@ -310,12 +348,13 @@ impl<E: Copy> BTree<E> {
             {
                 // The predicate is monotone: everything before this leaf is below, and
                 // everything after it is not (or nothing is after it), so the answer is here.
+                // The finger's leaf is likely in cache: bisect it.
                 let pos = leaf.items[..n].partition_point(below);
                 return self.cursor_at(f, pos);
             }
         }
         let mut path = [(0, 0); MAX_HEIGHT];
-        let (leaf, pos) = self.descend(below, below, &mut path);
+        let (leaf, pos) = self.descend(hint, below, below, &mut path);
         self.finger.set(leaf);
         self.cursor_at(leaf, pos)
     }
@@ -336,6 +375,7 @@ impl<E: Copy> BTree<E> {
         if !(after_first && before_last) {
             return None;
         }
+        // Likely in cache (see `bound`): bisect.
         Some((f, items.partition_point(|x| cmp(x) == Ordering::Less)))
     }
 
@@ -346,6 +386,7 @@ impl<E: Copy> BTree<E> {
         if self.height == 0 {
             return None;
         }
+        let hint = Some(new.hint());
         if let Some((leaf_id, pos)) = self.finger_slot(&cmp) {
             // Not the leaf's first entry, so no separator is a copy of it.
             let leaf = &mut self.leaves[leaf_id as usize];
@@ -355,7 +396,12 @@ impl<E: Copy> BTree<E> {
         }
         let mut path = [(0, 0); MAX_HEIGHT];
         let below = |x: &E| cmp(x) == Ordering::Less;
-        let (leaf_id, pos) = self.descend(&|x: &E| cmp(x) != Ordering::Greater, &below, &mut path);
+        let (leaf_id, pos) = self.descend(
+            hint,
+            &|x: &E| cmp(x) != Ordering::Greater,
+            &below,
+            &mut path,
+        );
         self.finger.set(leaf_id);
         let leaf = &mut self.leaves[leaf_id as usize];
         if pos >= leaf.len as usize || cmp(&leaf.items[pos]) != Ordering::Equal {
@@ -373,16 +419,16 @@ impl<E: Copy> BTree<E> {
     }
 
     /// The entry equal to the key, if any.
-    pub fn find(&self, cmp: impl Fn(&E) -> Ordering) -> Option<E> {
-        let c = self.lower_bound(&cmp);
+    pub fn find(&self, cmp: impl Fn(&E) -> Ordering, hint: Option<u64>) -> Option<E> {
+        let c = self.lower_bound(&cmp, hint);
         self.get(c).filter(|e| cmp(e) == Ordering::Equal)
     }
 
-    /// The entry whose `key_of` equals `k`, for trees ordered by `key_of` (a search whose
-    /// comparisons are plain integer compares).
-    pub fn find_by<K: Ord + Copy>(&self, key_of: impl Fn(&E) -> K, k: K) -> Option<E> {
-        let c = self.bound(&|e| key_of(e) < k);
-        self.get(c).filter(|e| key_of(e) == k)
+    /// The entry whose hint is `h`, in a tree where hints identify entries (exact hints of a
+    /// one-part unique key): a search on integers only.
+    pub fn find_hint(&self, h: u64) -> Option<E> {
+        let c = self.bound(&|e| e.hint() < h, Some(h));
+        self.get(c).filter(|e| e.hint() == h)
     }
 
     pub fn first(&self) -> Cursor {
@@ -505,11 +551,16 @@ impl<E: Copy> BTree<E> {
     }
 
     /// The entry before the first one with `below(e) == false`, i.e. the last entry below.
-    pub fn last_below(&self, cmp: impl Fn(&E) -> Ordering, inclusive: bool) -> Cursor {
+    pub fn last_below(
+        &self,
+        cmp: impl Fn(&E) -> Ordering,
+        inclusive: bool,
+        hint: Option<u64>,
+    ) -> Cursor {
         let c = if inclusive {
-            self.upper_bound(cmp)
+            self.upper_bound(cmp, hint)
         } else {
-            self.lower_bound(cmp)
+            self.lower_bound(cmp, hint)
         };
         if c.is_end() {
             self.last()
@@ -538,6 +589,7 @@ impl<E: Copy> BTree<E> {
             self.version += 1;
             return Ok(());
         }
+        let hint = Some(e.hint());
         if let Some((leaf_id, pos)) = self.finger_slot(&|x: &E| cmp(x, &e)) {
             let leaf = &self.leaves[leaf_id as usize];
             if pos < leaf.len as usize && cmp(&leaf.items[pos], &e) == Ordering::Equal {
@@ -553,8 +605,12 @@ impl<E: Copy> BTree<E> {
         }
         let mut path = [(0, 0); MAX_HEIGHT];
         let below = |x: &E| cmp(x, &e) == Ordering::Less;
-        let (leaf_id, pos) =
-            self.descend(&|x: &E| cmp(x, &e) != Ordering::Greater, &below, &mut path);
+        let (leaf_id, pos) = self.descend(
+            hint,
+            &|x: &E| cmp(x, &e) != Ordering::Greater,
+            &below,
+            &mut path,
+        );
         self.finger.set(leaf_id);
         {
             let leaf = &self.leaves[leaf_id as usize];
@@ -745,7 +801,7 @@ impl<E: Copy> BTree<E> {
     // ---- delete ------------------------------------------------------------------------
 
     /// Removes the entry equal to `key` (by `cmp(entry)`), returning it. Never allocates.
-    pub fn remove(&mut self, cmp: impl Fn(&E) -> Ordering) -> Option<E> {
+    pub fn remove(&mut self, cmp: impl Fn(&E) -> Ordering, hint: Option<u64>) -> Option<E> {
         if self.height == 0 {
             return None;
         }
@@ -769,7 +825,12 @@ impl<E: Copy> BTree<E> {
         }
         let mut path = [(0, 0); MAX_HEIGHT];
         let below = |x: &E| cmp(x) == Ordering::Less;
-        let (leaf_id, pos) = self.descend(&|x: &E| cmp(x) != Ordering::Greater, &below, &mut path);
+        let (leaf_id, pos) = self.descend(
+            hint,
+            &|x: &E| cmp(x) != Ordering::Greater,
+            &below,
+            &mut path,
+        );
         self.finger.set(leaf_id);
         let leaf = &mut self.leaves[leaf_id as usize];
         let len = leaf.len as usize;
@@ -983,7 +1044,7 @@ impl<E: Copy> BTree<E> {
     }
 }
 
-impl<E: Copy> Drop for BTree<E> {
+impl<E: Copy + Hinted> Drop for BTree<E> {
     fn drop(&mut self) {
         self.quota.release(self.charged);
     }
@@ -1078,11 +1139,14 @@ mod tests {
                     assert_eq!(old.map(|e| e.1), want, "replace {k}");
                 }
                 _ => {
-                    let got = t.remove(|e| e.0.cmp(&k)).map(|e| e.1);
+                    let got = t.remove(|e| e.0.cmp(&k), Some(k)).map(|e| e.1);
                     assert_eq!(got, model.remove(&k), "remove {k}");
                 }
             }
-            assert_eq!(t.find(|e| e.0.cmp(&k)).map(|e| e.1), model.get(&k).copied());
+            assert_eq!(
+                t.find(|e| e.0.cmp(&k), Some(k)).map(|e| e.1),
+                model.get(&k).copied()
+            );
             if step % 500 == 0 {
                 t.check(by_key).unwrap();
                 separators_are_live(&t);
@@ -1105,13 +1169,15 @@ mod tests {
         let mut t = tree();
         let mut model = std::collections::BTreeSet::new();
         let mut x: u64 = 88172645463325252;
-        for step in 0..60_000 {
+        for step in 0..60_000u64 {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             let v = x % 5000;
+            // Half the searches give the key's hint (the node scan), half do not (bisection).
+            let h = |k: u64| step.is_multiple_of(2).then_some(k);
             if x.is_multiple_of(3) {
-                assert_eq!(t.remove(|e| e.cmp(&v)).is_some(), model.remove(&v));
+                assert_eq!(t.remove(|e| e.cmp(&v), h(v)).is_some(), model.remove(&v));
             } else {
                 assert_eq!(ins(&mut t, v), model.insert(v));
             }
@@ -1119,13 +1185,13 @@ mod tests {
             for probe in [v, (x >> 20) % 5000, v + 1] {
                 let want = model.range(probe..).next().copied();
                 assert_eq!(
-                    t.get(t.lower_bound(|e| e.cmp(&probe))),
+                    t.get(t.lower_bound(|e| e.cmp(&probe), h(probe))),
                     want,
                     "lower_bound({probe})"
                 );
                 let want = model.range(probe + 1..).next().copied();
                 assert_eq!(
-                    t.get(t.upper_bound(|e| e.cmp(&probe))),
+                    t.get(t.upper_bound(|e| e.cmp(&probe), h(probe))),
                     want,
                     "upper_bound({probe})"
                 );
@@ -1143,7 +1209,7 @@ mod tests {
         }
         assert_eq!(got, model.iter().copied().collect::<Vec<_>>());
         for v in model.clone() {
-            assert_eq!(t.remove(|e| e.cmp(&v)), Some(v));
+            assert_eq!(t.remove(|e| e.cmp(&v), Some(v)), Some(v));
         }
         assert!(t.is_empty());
         t.check(|a, b| a.cmp(b)).unwrap();
@@ -1155,13 +1221,16 @@ mod tests {
         for v in (0..1000).map(|v| v * 2) {
             ins(&mut t, v);
         }
-        assert_eq!(t.get(t.lower_bound(|e| e.cmp(&7))), Some(8));
-        assert_eq!(t.get(t.lower_bound(|e| e.cmp(&8))), Some(8));
-        assert_eq!(t.get(t.upper_bound(|e| e.cmp(&8))), Some(10));
-        assert_eq!(t.get(t.last_below(|e| e.cmp(&8), true)), Some(8));
-        assert_eq!(t.get(t.last_below(|e| e.cmp(&8), false)), Some(6));
-        assert!(t.lower_bound(|e| e.cmp(&5000)).is_end());
-        assert_eq!(t.get(t.last_below(|e| e.cmp(&5000), true)), Some(1998));
+        assert_eq!(t.get(t.lower_bound(|e| e.cmp(&7), Some(7))), Some(8));
+        assert_eq!(t.get(t.lower_bound(|e| e.cmp(&8), None)), Some(8));
+        assert_eq!(t.get(t.upper_bound(|e| e.cmp(&8), Some(8))), Some(10));
+        assert_eq!(t.get(t.last_below(|e| e.cmp(&8), true, Some(8))), Some(8));
+        assert_eq!(t.get(t.last_below(|e| e.cmp(&8), false, None)), Some(6));
+        assert!(t.lower_bound(|e| e.cmp(&5000), Some(5000)).is_end());
+        assert_eq!(
+            t.get(t.last_below(|e| e.cmp(&5000), true, Some(5000))),
+            Some(1998)
+        );
     }
 
     #[test]
@@ -1211,8 +1280,8 @@ mod edge_tests {
         );
         for k in 0..n / 2 {
             let (lo, hi) = (k, n - 1 - k);
-            assert_eq!(t.remove(|e| e.cmp(&hi)), Some(hi));
-            assert_eq!(t.remove(|e| e.cmp(&lo)), Some(lo));
+            assert_eq!(t.remove(|e| e.cmp(&hi), Some(hi)), Some(hi));
+            assert_eq!(t.remove(|e| e.cmp(&lo), Some(lo)), Some(lo));
             if k % 997 == 0 {
                 t.check(|a, b| a.cmp(b)).unwrap();
             }

@@ -1,6 +1,6 @@
 //! An ordered index: a B+ tree of tuple pointers ordered by its key definition.
 
-use super::btree::{BTree, Cursor, Reservation};
+use super::btree::{BTree, Cursor, Hinted, Reservation};
 use super::iter::IterType;
 use super::key::KeyDef;
 use super::tuple::TuplePtr;
@@ -11,9 +11,8 @@ use std::cmp::Ordering;
 use std::rc::Rc;
 
 /// What an index stores per tuple: the tuple and hints of its first comparison parts.
-pub trait IndexEntry: Copy {
+pub trait IndexEntry: Copy + Hinted {
     fn make(hint: u64, hint2: u64, tuple: TuplePtr) -> Self;
-    fn hint(&self) -> u64;
     fn hint2(&self) -> u64;
     fn tuple(&self) -> TuplePtr;
 }
@@ -34,12 +33,21 @@ pub struct Wide {
     tuple: TuplePtr,
 }
 
+impl Hinted for Narrow {
+    fn hint(&self) -> u64 {
+        self.hint
+    }
+}
+
+impl Hinted for Wide {
+    fn hint(&self) -> u64 {
+        self.hint
+    }
+}
+
 impl IndexEntry for Narrow {
     fn make(hint: u64, _: u64, tuple: TuplePtr) -> Narrow {
         Narrow { hint, tuple }
-    }
-    fn hint(&self) -> u64 {
-        self.hint
     }
     fn hint2(&self) -> u64 {
         0
@@ -52,9 +60,6 @@ impl IndexEntry for Narrow {
 impl IndexEntry for Wide {
     fn make(hint: u64, hint2: u64, tuple: TuplePtr) -> Wide {
         Wide { hint, hint2, tuple }
-    }
-    fn hint(&self) -> u64 {
-        self.hint
     }
     fn hint2(&self) -> u64 {
         self.hint2
@@ -86,6 +91,11 @@ fn entry<E: IndexEntry>(def: &KeyDef, t: TuplePtr) -> E {
         0
     };
     E::make(def.tuple_hint(0, t), h2, t)
+}
+
+/// `entry` for the tree `_t` (names the entry type where inference cannot).
+fn entry_in<E: IndexEntry>(_t: &BTree<E>, def: &KeyDef, t: TuplePtr) -> E {
+    entry(def, t)
 }
 
 /// Orders two entries by the first `n` comparison parts. Searches call this once per step:
@@ -210,7 +220,8 @@ impl Index {
         if key.len() == 1 && self.hint_decides(hints.0) {
             return self.find_hint(hints.0);
         }
-        with_tree!(&self.tree, t => t.find(|e| cmp_key(&self.def, e, key, hints)).map(|e| e.tuple()))
+        let hint = (!key.is_empty()).then_some(hints.0);
+        with_tree!(&self.tree, t => t.find(|e| cmp_key(&self.def, e, key, hints), hint).map(|e| e.tuple()))
     }
 
     /// The tuple with the same index key as `t` (by the user parts only).
@@ -224,8 +235,8 @@ impl Index {
             }
         }
         with_tree!(&self.tree, tr => {
-            let e = entry(def, t);
-            tr.find(|x| cmp_entries(def, x, &e, n)).map(|x| x.tuple())
+            let e = entry_in(tr, def, t);
+            tr.find(|x| cmp_entries(def, x, &e, n), Some(e.hint())).map(|x| x.tuple())
         })
     }
 
@@ -237,7 +248,7 @@ impl Index {
 
     /// The entry whose first hint is `h` (see `hint_decides`): a search on integers only.
     fn find_hint(&self, h: u64) -> Option<TuplePtr> {
-        with_tree!(&self.tree, t => t.find_by(|e| e.hint(), h).map(|e| e.tuple()))
+        with_tree!(&self.tree, t => t.find_hint(h).map(|e| e.tuple()))
     }
 
     /// Inserts `t` (after `reserve_insert`); returns the equal tuple if there is one.
@@ -267,8 +278,8 @@ impl Index {
         let n = self.def.cmp_parts.len();
         let def = &self.def;
         with_tree!(&mut self.tree, tr => {
-            let e = entry(def, t);
-            tr.remove(|x| cmp_entries(def, x, &e, n)).is_some()
+            let e = entry_in(tr, def, t);
+            tr.remove(|x| cmp_entries(def, x, &e, n), Some(e.hint())).is_some()
         })
     }
 
@@ -322,15 +333,16 @@ impl Index {
     /// Where an iterator of type `ty` over `key` starts.
     pub fn seek(&self, ty: IterType, key: &[Value]) -> Cursor {
         let hints = self.key_hints(key);
+        let hint = Some(hints.0); // used only with a non-empty key
         with_tree!(&self.tree, t => {
             let cmp = |e: &_| cmp_key(&self.def, e, key, hints);
             match (ty, key.is_empty()) {
                 (IterType::Req | IterType::Le | IterType::Lt, true) => t.last(),
                 (_, true) => t.first(),
-                (IterType::Eq | IterType::Ge | IterType::All, false) => t.lower_bound(cmp),
-                (IterType::Gt, false) => t.upper_bound(cmp),
-                (IterType::Req | IterType::Le, false) => t.last_below(cmp, true),
-                (IterType::Lt, false) => t.last_below(cmp, false),
+                (IterType::Eq | IterType::Ge | IterType::All, false) => t.lower_bound(cmp, hint),
+                (IterType::Gt, false) => t.upper_bound(cmp, hint),
+                (IterType::Req | IterType::Le, false) => t.last_below(cmp, true, hint),
+                (IterType::Lt, false) => t.last_below(cmp, false, hint),
             }
         })
     }
@@ -339,9 +351,10 @@ impl Index {
     pub fn resume(&self, last: TuplePtr, reverse: bool) -> Cursor {
         let n = self.def.cmp_parts.len();
         with_tree!(&self.tree, t => {
-            let e = entry(&self.def, last);
+            let e = entry_in(t, &self.def, last);
             let cmp = |x: &_| cmp_entries(&self.def, x, &e, n);
-            if reverse { t.last_below(cmp, false) } else { t.upper_bound(cmp) }
+            let hint = Some(e.hint());
+            if reverse { t.last_below(cmp, false, hint) } else { t.upper_bound(cmp, hint) }
         })
     }
 
