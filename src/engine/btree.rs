@@ -88,18 +88,6 @@ pub trait Hinted {
     fn hint(&self) -> u64;
 }
 
-impl Hinted for u64 {
-    fn hint(&self) -> u64 {
-        *self
-    }
-}
-
-impl Hinted for (u64, u64) {
-    fn hint(&self) -> u64 {
-        self.0
-    }
-}
-
 /// The first position where `pred` (true for a prefix of `items`) is false. With `hint`, the
 /// hint of what is sought, entries of a smaller hint are known to satisfy `pred` and of a
 /// larger one not to: a branch-free count over the node's hints narrows the answer to the
@@ -1060,6 +1048,24 @@ fn two<T>(v: &mut [Box<T>], a: u32, b: u32) -> (&mut T, &mut T) {
     } else {
         let (x, y) = v.split_at_mut(a);
         (&mut y[0], &mut x[b])
+    }
+}
+
+/// Test entries: a number is its own hint; a (key, payload) pair is hinted by its key.
+#[cfg(test)]
+mod test_entries {
+    use super::Hinted;
+
+    impl Hinted for u64 {
+        fn hint(&self) -> u64 {
+            *self
+        }
+    }
+
+    impl Hinted for (u64, u64) {
+        fn hint(&self) -> u64 {
+            self.0
+        }
     }
 }
 
