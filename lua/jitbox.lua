@@ -11,6 +11,7 @@ local ffi = require('ffi')
 ffi.cdef(require('jitbox.cdef'))
 ffi.cdef[[
 struct jb_tuple_data { uint32_t size; uint8_t data[?]; };
+struct jb_tuple_small { uint32_t size; uint8_t data[28]; };
 ]]
 
 local ABI_VERSION = 1
@@ -57,6 +58,9 @@ local iter_codes = {
 }
 
 local tuple_t = ffi.typeof('struct jb_tuple_data')
+-- Tuples of up to 28 bytes (many rows of a few scalars) use a fixed-size type: LuaJIT
+-- allocates and collects it faster than a variable-length one.
+local small_t, SMALL = ffi.typeof('struct jb_tuple_small'), 28
 local int64_t, uint64_t = ffi.typeof('int64_t'), ffi.typeof('uint64_t')
 local floor = math.floor
 
@@ -198,7 +202,7 @@ function tuple_methods.tomsgpack(t)
     return ffi.string(t.data, t.size)
 end
 
-ffi.metatype(tuple_t, {
+local tuple_mt = {
     __index = function(t, k)
         if type(k) == 'number' then return tuple_field(t, k) end
         return tuple_methods[k]
@@ -215,14 +219,16 @@ ffi.metatype(tuple_t, {
         end
         return '[' .. table.concat(parts, ', ') .. ']'
     end,
-})
+}
+ffi.metatype(tuple_t, tuple_mt)
+ffi.metatype(small_t, tuple_mt)
 
-local function is_tuple(v) return ffi.istype(tuple_t, v) end
+local function is_tuple(v) return ffi.istype(tuple_t, v) or ffi.istype(small_t, v) end
 M.is_tuple = is_tuple
 
 -- Copies `len` bytes of tuple data from the engine's result buffer into a new tuple.
 local function make_tuple(buf, len)
-    local t = tuple_t(len)
+    local t = len <= SMALL and small_t() or tuple_t(len)
     t.size = len
     ffi.copy(t.data, buf, len)
     return t

@@ -145,6 +145,13 @@ test('tuples: unpack, totable, tostring, msgpack, types', function()
     eq(tostring(sp:insert{2, 'x'}), '[2, "x"]')
     eq(#t:tomsgpack(), t.size)
     assert(jitbox.is_tuple(t) and not jitbox.is_tuple({}))
+    -- Small tuples (up to 28 bytes) and larger ones have different cdata types, one behaviour.
+    for _, len in ipairs({0, 1, 20, 25, 26, 27, 40, 300}) do
+        local u = sp:replace{3, string.rep('s', len)}
+        assert(jitbox.is_tuple(u), 'is_tuple at ' .. len)
+        eq(#u, 2); eq(u[2], string.rep('s', len)); eq(u:totable()[1], 3)
+        eq(sp:get{3}:tomsgpack(), u:tomsgpack())
+    end
     db:close()
 end)
 
