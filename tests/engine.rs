@@ -178,6 +178,18 @@ fn every_iterator_type_matches_a_model() {
             rev(&|o| o == Less)
         };
         assert_eq!(scan(&e, id, 0, IterType::Lt, &key), lt, "LT {key:?}");
+        for ty in [
+            IterType::Eq,
+            IterType::Req,
+            IterType::All,
+            IterType::Ge,
+            IterType::Gt,
+            IterType::Le,
+            IterType::Lt,
+        ] {
+            let want = scan(&e, id, 0, ty, &key).len();
+            assert_eq!(count(&e, id, 0, ty, &key), want, "count {ty:?} {key:?}");
+        }
     }
 }
 

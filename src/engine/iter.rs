@@ -268,6 +268,30 @@ impl IterPos {
         result.map(|_| taken)
     }
 
+    /// How many tuples a fresh iterator would return: the index size for an empty key, else
+    /// one walk over the matching entries (no references taken, nothing copied).
+    pub fn count(&self, index: &Index) -> usize {
+        if self.key_parts == 0 {
+            return index.len();
+        }
+        let mut vals = [Value::Nil; MAX_PARTS];
+        let key = decode_key(&self.key, self.key_parts, &mut vals);
+        let (cursor, first) = self.peek(index, key);
+        if first.is_none() {
+            return 0;
+        }
+        let filter = self.ty.filters();
+        let mut n = 0;
+        index.walk(cursor, self.ty.reverse(), |t, _| {
+            if filter && !index.matches(t, key) {
+                return false;
+            }
+            n += 1;
+            true
+        });
+        n
+    }
+
     /// After a batch of n tuples, continues after its `k`-th (1-based) instead of its last.
     pub fn rewind(&mut self, k: usize) -> Result<()> {
         if k == 0 || k > self.held.len() {

@@ -98,15 +98,10 @@ export! {
     Hot fn jb_index_count(i: *mut jb_index, ty: u32, key: *const jb_field, count: u32, out: *mut u64) {
         need(out, "out")?;
         // SAFETY: forwarded header contract.
-        let mut it = unsafe { open(i, ty, key, count)? };
-        let cell = it.cell.clone();
-        let n = enter(&cell, Entry::Hot, |eng| {
+        let it = unsafe { open(i, ty, key, count)? };
+        let n = enter(&it.cell, Entry::Hot, |eng| {
             let (sp, pos) = find_index(eng, it.space, it.index_uid)?;
-            let mut n = 0u64;
-            while it.pos.next(&sp.indexes[pos]).is_some() {
-                n += 1;
-            }
-            Ok(n)
+            Ok(it.pos.count(&sp.indexes[pos]) as u64)
         })?;
         // SAFETY: checked non-null above.
         unsafe { put(out, n, "out") }

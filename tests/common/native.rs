@@ -88,6 +88,14 @@ pub fn scan(e: &Engine, id: SpaceId, index: usize, ty: IterType, key: &[Value]) 
     out
 }
 
+/// How many tuples an iterator would return, counted without iterating.
+pub fn count(e: &Engine, id: SpaceId, index: usize, ty: IterType, key: &[Value]) -> usize {
+    let sp = e.space(id).unwrap();
+    IterPos::new(ty, key, e.quota())
+        .unwrap()
+        .count(&sp.indexes[index])
+}
+
 /// The whole observable state: every index's contents in order, and the memory charged.
 pub fn fingerprint(e: &Engine) -> (Vec<Vec<Vec<Vec<Owned>>>>, usize) {
     let mut all = vec![];
