@@ -60,7 +60,10 @@ fn native(c: &mut Criterion) {
     g.bench_function("get", |b| {
         b.iter(|| {
             i = (i + 7919) % N;
-            black_box(e.space(id).unwrap().indexes[0].find_key(&[Value::Uint(i)]))
+            let mvcc = e.mvcc();
+            let view = mvcc.view(None).unwrap();
+            let pk = &e.space(id).unwrap().indexes[0];
+            black_box(pk.find_visible(&[Value::Uint(i)], &view, &mvcc))
         })
     });
     g.bench_function("replace", |b| {

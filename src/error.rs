@@ -18,6 +18,8 @@ pub enum Error {
     #[error("{0}")]
     IllegalParams(String),
     #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
     Reentry(String),
     #[error("{0}")]
     Closed(String),
@@ -27,6 +29,8 @@ pub enum Error {
     WrongThread(String),
     #[error("{0}")]
     Panic(String),
+    #[error("{0}")]
+    Busy(String),
     #[error("{0}")]
     Exists(String),
     #[error("{0}")]
@@ -47,11 +51,13 @@ impl Error {
             Error::NoSuchIndex(_) => abi::JB_E_NO_SUCH_INDEX,
             Error::FieldType(_) => abi::JB_E_FIELD_TYPE,
             Error::IllegalParams(_) => abi::JB_E_ILLEGAL_PARAMS,
+            Error::Conflict(_) => abi::JB_E_CONFLICT,
             Error::Reentry(_) => abi::JB_E_REENTRY,
             Error::Closed(_) => abi::JB_E_CLOSED,
             Error::BadHandle(_) => abi::JB_E_BAD_HANDLE,
             Error::WrongThread(_) => abi::JB_E_WRONG_THREAD,
             Error::Panic(_) => abi::JB_E_PANIC,
+            Error::Busy(_) => abi::JB_E_BUSY,
             Error::Exists(_) => abi::JB_E_EXISTS,
             Error::Poisoned(_) => abi::JB_E_POISONED,
             Error::BufferTooSmall { .. } => abi::JB_E_BUFFER_TOO_SMALL,

@@ -4,7 +4,7 @@
 mod common;
 
 use common::native::*;
-use jitbox::engine::iter::IterType;
+use jitbox::engine::iter::{IterType, Vis};
 use jitbox::engine::key::FieldType;
 use jitbox::engine::value::Value;
 use jitbox::error::Error;
@@ -29,8 +29,9 @@ fn insert_get_replace_delete() {
         ]
     );
     assert_eq!(sp.len(), 2);
-    let t = sp.indexes[0].find_key(&[Value::Uint(1)]).unwrap();
+    let t = get(&e, id, &[Value::Uint(1)]).unwrap();
     assert_eq!(owned(t.data())[1], Owned::Str(b"c".to_vec()));
+    let sp = e.space_mut(id).unwrap();
     assert!(sp.delete(&[Value::Uint(2)]).unwrap().is_some());
     assert!(sp.delete(&[Value::Uint(2)]).unwrap().is_none());
     assert_eq!(sp.len(), 1);
@@ -210,7 +211,15 @@ fn iterator_stays_valid_while_the_space_changes() {
     loop {
         let t = {
             let sp = e.space(id).unwrap();
-            pos.next(&sp.indexes[0])
+            let mvcc = e.mvcc();
+            let view = mvcc.view(None).unwrap();
+            pos.next(
+                &sp.indexes[0],
+                Vis {
+                    view: &view,
+                    mvcc: &mvcc,
+                },
+            )
         };
         let Some(t) = t else { break };
         let Value::Uint(k) = t.field(0) else { panic!() };
@@ -370,11 +379,7 @@ fn memory_limit_refuses_writes_but_reads_and_deletes_work() {
     let used = e.quota().used();
     assert!(used <= 1 << 20);
     assert_eq!(e.space(id).unwrap().len() as u64, n);
-    assert!(
-        e.space(id).unwrap().indexes[0]
-            .find_key(&[Value::Uint(5)])
-            .is_some()
-    );
+    assert!(get(&e, id, &[Value::Uint(5)]).is_some());
     for i in 0..100 {
         e.space_mut(id)
             .unwrap()

@@ -412,11 +412,9 @@ impl<E: Copy + Hinted> BTree<E> {
         self.get(c).filter(|e| cmp(e) == Ordering::Equal)
     }
 
-    /// The entry whose hint is `h`, in a tree where hints identify entries (exact hints of a
-    /// one-part unique key): a search on integers only.
-    pub fn find_hint(&self, h: u64) -> Option<E> {
-        let c = self.bound(&|e| e.hint() < h, Some(h));
-        self.get(c).filter(|e| e.hint() == h)
+    /// The first entry whose hint is not below `h`: a search on integers only.
+    pub fn lower_bound_hint(&self, h: u64) -> Cursor {
+        self.bound(&|e| e.hint() < h, Some(h))
     }
 
     pub fn first(&self) -> Cursor {

@@ -3,6 +3,7 @@
 use super::btree::{BTree, Cursor, Hinted, Reservation};
 use super::iter::IterType;
 use super::key::KeyDef;
+use super::mvcc::{Mvcc, ReadView};
 use super::tuple::TuplePtr;
 use super::value::Value;
 use crate::error::Result;
@@ -96,6 +97,12 @@ fn entry<E: IndexEntry>(def: &KeyDef, t: TuplePtr) -> E {
 /// `entry` for the tree `_t` (names the entry type where inference cannot).
 fn entry_in<E: IndexEntry>(_t: &BTree<E>, def: &KeyDef, t: TuplePtr) -> E {
     entry(def, t)
+}
+
+/// Orders entries by the first `n` comparison parts, then versions of one key by address.
+#[inline(always)]
+fn cmp_versions<E: IndexEntry>(def: &KeyDef, a: &E, b: &E, n: usize) -> Ordering {
+    cmp_entries(def, a, b, n).then_with(|| a.tuple().addr().cmp(&b.tuple().addr()))
 }
 
 /// Orders two entries by the first `n` comparison parts. Searches call this once per step:
@@ -215,28 +222,59 @@ impl Index {
         }
     }
 
-    pub fn find_key(&self, key: &[Value]) -> Option<TuplePtr> {
+    /// The first version with this (full) key that `view` sees.
+    pub fn find_visible(&self, key: &[Value], view: &ReadView, mvcc: &Mvcc) -> Option<TuplePtr> {
         let hints = self.key_hints(key);
-        if key.len() == 1 && self.hint_decides(hints.0) {
-            return self.find_hint(hints.0);
-        }
-        let hint = (!key.is_empty()).then_some(hints.0);
-        with_tree!(&self.tree, t => t.find(|e| cmp_key(&self.def, e, key, hints), hint).map(|e| e.tuple()))
+        let def = &self.def;
+        with_tree!(&self.tree, t => {
+            let c = if key.len() == 1 && self.hint_decides(hints.0) {
+                t.lower_bound_hint(hints.0)
+            } else {
+                let hint = (!key.is_empty()).then_some(hints.0);
+                t.lower_bound(|e| cmp_key(def, e, key, hints), hint)
+            };
+            let mut found = None;
+            t.walk(c, false, |e, _| {
+                if cmp_key(def, e, key, hints) != Ordering::Equal {
+                    return false;
+                }
+                if mvcc.visible(view, e.tuple()) {
+                    found = Some(e.tuple());
+                    return false;
+                }
+                true
+            });
+            found
+        })
     }
 
-    /// The tuple with the same index key as `t` (by the user parts only).
-    pub fn find_same_key(&self, t: TuplePtr) -> Option<TuplePtr> {
+    /// The first version with `t`'s key (by the user parts) for which `f` holds.
+    pub fn find_version(
+        &self,
+        t: TuplePtr,
+        mut f: impl FnMut(TuplePtr) -> bool,
+    ) -> Option<TuplePtr> {
         let n = self.def.parts.len();
         let def = &self.def;
-        if n == 1 && self.def.cmp_parts.len() == 1 {
-            let h = def.tuple_hint(0, t);
-            if def.exact(0, h) {
-                return self.find_hint(h);
-            }
-        }
         with_tree!(&self.tree, tr => {
             let e = entry_in(tr, def, t);
-            tr.find(|x| cmp_entries(def, x, &e, n), Some(e.hint())).map(|x| x.tuple())
+            let c = if n == 1 && self.hint_decides(e.hint()) {
+                tr.lower_bound_hint(e.hint())
+            } else {
+                tr.lower_bound(|x| cmp_entries(def, x, &e, n), Some(e.hint()))
+            };
+            let mut found = None;
+            tr.walk(c, false, |x, _| {
+                if cmp_entries(def, x, &e, n) != Ordering::Equal {
+                    return false;
+                }
+                if f(x.tuple()) {
+                    found = Some(x.tuple());
+                    return false;
+                }
+                true
+            });
+            found
         })
     }
 
@@ -246,18 +284,13 @@ impl Index {
         self.def.cmp_parts.len() == 1 && self.def.exact(0, h)
     }
 
-    /// The entry whose first hint is `h` (see `hint_decides`): a search on integers only.
-    fn find_hint(&self, h: u64) -> Option<TuplePtr> {
-        with_tree!(&self.tree, t => t.find_hint(h).map(|e| e.tuple()))
-    }
-
     /// Inserts `t` (after `reserve_insert`); returns the equal tuple if there is one.
     pub fn insert(&mut self, t: TuplePtr) -> std::result::Result<(), TuplePtr> {
         let n = self.def.cmp_parts.len();
         let def = &self.def;
         with_tree!(&mut self.tree, tr => {
             let e = entry(def, t);
-            tr.insert(e, |a, b| cmp_entries(def, a, b, n)).map_err(|x| x.tuple())
+            tr.insert(e, |a, b| cmp_versions(def, a, b, n)).map_err(|x| x.tuple())
         })
     }
 
@@ -279,7 +312,7 @@ impl Index {
         let def = &self.def;
         with_tree!(&mut self.tree, tr => {
             let e = entry_in(tr, def, t);
-            tr.remove(|x| cmp_entries(def, x, &e, n), Some(e.hint())).is_some()
+            tr.remove(|x| cmp_versions(def, x, &e, n), Some(e.hint())).is_some()
         })
     }
 
@@ -302,7 +335,7 @@ impl Index {
     pub fn check(&self) -> std::result::Result<(), String> {
         let n = self.def.cmp_parts.len();
         with_tree!(&self.tree, t => {
-            t.check(|a, b| cmp_entries(&self.def, a, b, n))?;
+            t.check(|a, b| cmp_versions(&self.def, a, b, n))?;
             let mut c = t.first();
             while let Some(e) = t.get(c) {
                 let want = entry(&self.def, e.tuple());
@@ -352,7 +385,7 @@ impl Index {
         let n = self.def.cmp_parts.len();
         with_tree!(&self.tree, t => {
             let e = entry_in(t, &self.def, last);
-            let cmp = |x: &_| cmp_entries(&self.def, x, &e, n);
+            let cmp = |x: &_| cmp_versions(&self.def, x, &e, n);
             let hint = Some(e.hint());
             if reverse { t.last_below(cmp, false, hint) } else { t.upper_bound(cmp, hint) }
         })

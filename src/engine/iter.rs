@@ -9,12 +9,20 @@
 use super::btree::Cursor;
 use super::index::Index;
 use super::key::MAX_PARTS;
+use super::mvcc::{Mvcc, ReadView};
 use super::tuple::TuplePtr;
 use super::value::{self, Value};
 use crate::error::{Error, Result};
 use crate::ffi::abi;
 use crate::mem::Quota;
 use std::rc::Rc;
+
+/// What a reader sees, passed down to each step.
+#[derive(Clone, Copy)]
+pub struct Vis<'a> {
+    pub view: &'a ReadView,
+    pub mvcc: &'a Mvcc,
+}
 
 /// The most tuples one batch returns.
 pub const MAX_BATCH: usize = 256;
@@ -142,10 +150,10 @@ impl IterPos {
         f(decode_key(&self.key, self.key_parts, &mut vals))
     }
 
-    /// Where the next tuple is, and the tuple (None at the end), without moving.
-    fn peek(&self, index: &Index, key: &[Value]) -> (Cursor, Option<TuplePtr>) {
+    /// Where the next tuple `view` sees is, and the tuple (None at the end), without moving.
+    fn peek(&self, index: &Index, key: &[Value], v: Vis) -> (Cursor, Option<TuplePtr>) {
         let rev = self.ty.reverse();
-        let cursor = if !self.started {
+        let mut cursor = if !self.started {
             index.seek(self.ty, key)
         } else if self.resume || index.version() != self.version {
             let last = *self
@@ -156,10 +164,15 @@ impl IterPos {
         } else {
             index.step(self.cursor, rev)
         };
-        let t = index
-            .tuple_at(cursor)
-            .filter(|t| !self.ty.filters() || key.is_empty() || index.matches(*t, key));
-        (cursor, t)
+        loop {
+            let t = index
+                .tuple_at(cursor)
+                .filter(|t| !self.ty.filters() || key.is_empty() || index.matches(*t, key));
+            match t {
+                Some(t) if !v.mvcc.visible(v.view, t) => cursor = index.step(cursor, rev),
+                t => return (cursor, t),
+            }
+        }
     }
 
     /// Moves onto `t` at `cursor` (a result was delivered), or to the end. Holding `t` needs
@@ -182,8 +195,8 @@ impl IterPos {
     }
 
     /// The next tuple, or None at the end. The caller holds `index` borrowed.
-    pub fn next(&mut self, index: &Index) -> Option<TuplePtr> {
-        self.next_with(index, Ok::<_, ()>).unwrap_or(None)
+    pub fn next(&mut self, index: &Index, v: Vis) -> Option<TuplePtr> {
+        self.next_with(index, v, Ok::<_, ()>).unwrap_or(None)
     }
 
     /// Hands the next tuple (or None at the end) to `deliver`; the iterator moves only when
@@ -192,12 +205,13 @@ impl IterPos {
     pub fn next_with<R, X>(
         &mut self,
         index: &Index,
+        v: Vis,
         deliver: impl FnOnce(Option<TuplePtr>) -> std::result::Result<R, X>,
     ) -> std::result::Result<R, X> {
         if self.done {
             return deliver(None);
         }
-        let (cursor, t) = self.with_key(|key| self.peek(index, key));
+        let (cursor, t) = self.with_key(|key| self.peek(index, key, v));
         let r = deliver(t)?;
         // The previous result is released only now: `peek` may have resumed after it.
         self.release_held(0);
@@ -210,6 +224,7 @@ impl IterPos {
     pub fn next_batch(
         &mut self,
         index: &Index,
+        v: Vis,
         max: usize,
         mut deliver: impl FnMut(TuplePtr) -> Result<bool>,
     ) -> Result<usize> {
@@ -222,7 +237,7 @@ impl IterPos {
         let key_bytes = std::mem::take(&mut self.key);
         let mut vals = [Value::Nil; MAX_PARTS];
         let key = decode_key(&key_bytes, self.key_parts, &mut vals);
-        let (cursor, first) = self.peek(index, key);
+        let (cursor, first) = self.peek(index, key, v);
         let mut taken = 0;
         let mut result = Ok(());
         if let Some(first) = first {
@@ -232,6 +247,9 @@ impl IterPos {
             index.walk(cursor, self.ty.reverse(), |t, at| {
                 if taken > 0 && filter && !index.matches(t, key) {
                     return false; // past the key: the next call finds the end
+                }
+                if !v.mvcc.visible(v.view, t) {
+                    return true;
                 }
                 match deliver(t) {
                     Ok(true) => {}
@@ -270,23 +288,23 @@ impl IterPos {
 
     /// How many tuples a fresh iterator would return: the index size for an empty key, else
     /// one walk over the matching entries (no references taken, nothing copied).
-    pub fn count(&self, index: &Index) -> usize {
-        if self.key_parts == 0 {
+    pub fn count(&self, index: &Index, v: Vis) -> usize {
+        if self.key_parts == 0 && v.mvcc.quiet() {
             return index.len();
         }
         let mut vals = [Value::Nil; MAX_PARTS];
         let key = decode_key(&self.key, self.key_parts, &mut vals);
-        let (cursor, first) = self.peek(index, key);
+        let (cursor, first) = self.peek(index, key, v);
         if first.is_none() {
             return 0;
         }
         let filter = self.ty.filters();
         let mut n = 0;
         index.walk(cursor, self.ty.reverse(), |t, _| {
-            if filter && !index.matches(t, key) {
+            if filter && !key.is_empty() && !index.matches(t, key) {
                 return false;
             }
-            n += 1;
+            n += usize::from(v.mvcc.visible(v.view, t));
             true
         });
         n

@@ -5,17 +5,20 @@ pub mod btree;
 pub mod index;
 pub mod iter;
 pub mod key;
+pub mod mvcc;
 pub mod space;
 pub mod tuple;
+mod txn;
 pub mod value;
 
 use crate::error::{Error, Result};
 use crate::guard::{self, CallbackKind};
 use crate::mem::Quota;
 use key::KeyPart;
-use space::{FormatField, Space};
+use mvcc::Mvcc;
+use space::{FormatField, Shared, Space};
 use std::borrow::Cow;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
@@ -74,6 +77,8 @@ pub fn bump(changes: &Changes) {
 pub struct Engine {
     quota: Rc<Quota>,
     changes: Changes,
+    /// Versions and transactions; the spaces share it.
+    mvcc: Rc<RefCell<Mvcc>>,
     options: Options,
     spaces: Vec<Option<Space>>,
     by_name: HashMap<String, u32>,
@@ -104,9 +109,11 @@ impl Engine {
                 options.max_tuple_size
             )));
         }
+        let quota = Rc::new(Quota::new(options.memory_limit));
         Ok(Engine {
-            quota: Rc::new(Quota::new(options.memory_limit)),
+            quota: quota.clone(),
             changes: Rc::new(Cell::new(0)),
+            mvcc: Rc::new(RefCell::new(Mvcc::new(quota))),
             options,
             spaces: Vec::new(),
             by_name: HashMap::new(),
@@ -167,21 +174,21 @@ impl Engine {
         self.by_name
             .try_reserve(1)
             .map_err(|_| Error::memory("a space", 64, 0, 0))?;
-        let space = Space::new(
-            name.to_owned(),
+        let id = SpaceId {
+            slot: slot as u32,
             uid,
-            format,
-            self.quota.clone(),
-            self.changes.clone(),
-            self.options.max_tuple_size,
-        );
+        };
+        let shared = Shared {
+            quota: self.quota.clone(),
+            changes: self.changes.clone(),
+            mvcc: self.mvcc.clone(),
+            max_tuple_size: self.options.max_tuple_size,
+        };
+        let space = Space::new(name.to_owned(), id, format, shared);
         self.spaces[slot] = Some(space);
         self.by_name.insert(name.to_owned(), slot as u32);
         self.log(2, &format!("created space '{name}'"));
-        Ok(SpaceId {
-            slot: slot as u32,
-            uid,
-        })
+        Ok(id)
     }
 
     pub fn find_space(&self, name: &str) -> Result<SpaceId> {
@@ -210,6 +217,7 @@ impl Engine {
 
     pub fn drop_space(&mut self, id: SpaceId) -> Result<Space> {
         self.space(id)?;
+        self.ready_for_ddl("drop a space")?;
         let space = self.spaces[id.slot as usize].take().expect("checked above");
         bump(&self.changes);
         self.by_name.remove(&space.name);
@@ -241,6 +249,8 @@ impl Engine {
                 parts.len()
             )));
         }
+        self.space(id)?;
+        self.ready_for_ddl("create an index")?;
         let uid = self.uid();
         let space = self.space_mut(id)?;
         let pos = space.add_index(name.to_owned(), uid, parts, unique)?;

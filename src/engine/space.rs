@@ -5,11 +5,13 @@
 
 use super::index::Index;
 use super::key::{FieldType, KeyDef, KeyPart};
+use super::mvcc::{Mvcc, ReadView, Stamp, TxnId};
 use super::tuple::{TuplePtr, TupleRef};
 use super::value::Value;
-use super::{Changes, bump};
+use super::{Changes, SpaceId, bump};
 use crate::error::{Error, Result};
 use crate::mem::Quota;
+use std::cell::RefCell;
 use std::rc::Rc;
 
 #[derive(Clone, Debug)]
@@ -27,6 +29,9 @@ pub struct Space {
     pub handle: u64,
     quota: Rc<Quota>,
     changes: Changes,
+    mvcc: Rc<RefCell<Mvcc>>,
+    /// This space's id in its engine (version records name the space they belong to).
+    id: SpaceId,
     max_tuple_size: usize,
 }
 
@@ -36,24 +41,28 @@ enum Mode {
     Replace,
 }
 
+/// What every space of an engine shares with it.
+#[derive(Clone)]
+pub struct Shared {
+    pub quota: Rc<Quota>,
+    pub changes: Changes,
+    pub mvcc: Rc<RefCell<Mvcc>>,
+    pub max_tuple_size: usize,
+}
+
 impl Space {
-    pub fn new(
-        name: String,
-        uid: u64,
-        format: Vec<FormatField>,
-        quota: Rc<Quota>,
-        changes: Changes,
-        max_tuple_size: usize,
-    ) -> Space {
+    pub fn new(name: String, id: SpaceId, format: Vec<FormatField>, shared: Shared) -> Space {
         Space {
             name,
-            uid,
+            uid: id.uid,
             format,
             indexes: Vec::new(),
             handle: 0,
-            quota,
-            changes,
-            max_tuple_size,
+            quota: shared.quota,
+            changes: shared.changes,
+            mvcc: shared.mvcc,
+            id,
+            max_tuple_size: shared.max_tuple_size,
         }
     }
 
@@ -121,22 +130,44 @@ impl Space {
     }
 
     pub fn insert(&mut self, fields: &[Value]) -> Result<TuplePtr> {
-        self.write(fields, Mode::Insert).map(|(t, _)| t)
+        self.insert_in(None, fields)
     }
 
     /// Returns the new tuple and the one it replaced (the caller now owns that reference).
     pub fn replace(&mut self, fields: &[Value]) -> Result<(TuplePtr, Option<TupleRef>)> {
-        self.write(fields, Mode::Replace)
+        self.replace_in(None, fields)
     }
 
-    fn write(&mut self, fields: &[Value], mode: Mode) -> Result<(TuplePtr, Option<TupleRef>)> {
+    /// Deletes by primary key; returns the deleted tuple (the caller owns the reference).
+    pub fn delete(&mut self, key: &[Value]) -> Result<Option<TupleRef>> {
+        self.delete_in(None, key)
+    }
+
+    /// Inserts in transaction `txn`, or as an autocommit statement when `None`.
+    pub fn insert_in(&mut self, txn: Option<TxnId>, fields: &[Value]) -> Result<TuplePtr> {
+        self.write(txn, fields, Mode::Insert).map(|(t, _)| t)
+    }
+
+    pub fn replace_in(
+        &mut self,
+        txn: Option<TxnId>,
+        fields: &[Value],
+    ) -> Result<(TuplePtr, Option<TupleRef>)> {
+        self.write(txn, fields, Mode::Replace)
+    }
+
+    fn write(
+        &mut self,
+        txn: Option<TxnId>,
+        fields: &[Value],
+        mode: Mode,
+    ) -> Result<(TuplePtr, Option<TupleRef>)> {
         self.primary()?;
         self.check_tuple(fields)?;
         let new = TuplePtr::new(fields, &self.quota, self.max_tuple_size)?;
-        let result = self
-            .check_unique(new, mode)
-            .and_then(|old| self.reserve_all().map(|()| old));
-        let old = match result {
+        let rc = self.mvcc.clone();
+        let mut mvcc = rc.borrow_mut();
+        let (old, quiet) = match self.prepare(&mut mvcc, txn, new, mode) {
             Ok(ok) => ok,
             Err(e) => {
                 new.decref(&self.quota);
@@ -145,47 +176,148 @@ impl Space {
         };
         // Apply: nothing below can fail.
         bump(&self.changes);
-        for idx in &mut self.indexes {
-            // A replace that keeps an index's key (always so in the primary one) overwrites
-            // the entry in place; otherwise the old entry goes and the new one comes.
-            if let Some(old) = old {
-                if idx.replace_same_key(old, new) {
-                    continue;
+        if quiet {
+            // Nobody can see another version: change the indexes in place.
+            for idx in &mut self.indexes {
+                // A replace that keeps an index's key (always so in the primary one)
+                // overwrites the entry; otherwise the old entry goes and the new one comes.
+                if let Some(old) = old {
+                    if idx.replace_same_key(old, new) {
+                        continue;
+                    }
+                    idx.remove(old);
                 }
-                idx.remove(old);
+                let inserted = idx.insert(new);
+                assert!(inserted.is_ok(), "unique keys were checked before applying");
             }
-            let inserted = idx.insert(new);
-            assert!(inserted.is_ok(), "unique keys were checked before applying");
+            return Ok((new, old.map(|t| TupleRef::adopt(t, &self.quota))));
         }
-        Ok((new, old.map(|t| TupleRef::adopt(t, &self.quota))))
+        let seq = if txn.is_none() { mvcc.next_seq() } else { 0 };
+        for idx in &mut self.indexes {
+            let inserted = idx.insert(new);
+            assert!(inserted.is_ok(), "versions are distinct entries");
+        }
+        mvcc.created(new, txn, seq, self.id);
+        let old = old.map(|o| self.supersede(&mut mvcc, o, txn, seq));
+        Ok((new, old))
     }
 
-    /// Finds the tuple `new` replaces (by primary key) and refuses duplicates elsewhere.
-    fn check_unique(&self, new: TuplePtr, mode: Mode) -> Result<Option<TuplePtr>> {
+    /// Checks unique keys against what the writer sees and reserves everything the write
+    /// needs. Returns the version it replaces and whether the write may go in place.
+    fn prepare(
+        &mut self,
+        mvcc: &mut Mvcc,
+        txn: Option<TxnId>,
+        new: TuplePtr,
+        mode: Mode,
+    ) -> Result<(Option<TuplePtr>, bool)> {
+        let view = mvcc.view(txn)?;
+        let old = self.check_unique(new, mode, &view, mvcc)?;
+        let quiet = txn.is_none() && mvcc.quiet();
+        self.reserve_all()?;
+        if !quiet {
+            let stories = 1 + old.map_or(0, |o| usize::from(!o.has_story()));
+            if let Err(e) = mvcc.reserve(stories, txn, 2, old, 2) {
+                self.indexes.iter_mut().rev().for_each(Index::unreserve);
+                return Err(e);
+            }
+        }
+        Ok((old, quiet))
+    }
+
+    /// Ends version `old` for a write at `seq` or in `txn`: a version `txn` created itself
+    /// goes at once; any other is marked deleted and stays for the readers that see it.
+    /// Returns a reference for the caller.
+    fn supersede(
+        &mut self,
+        mvcc: &mut Mvcc,
+        old: TuplePtr,
+        txn: Option<TxnId>,
+        seq: u64,
+    ) -> TupleRef {
+        let own = txn.is_some_and(|id| {
+            mvcc.story(old)
+                .is_some_and(|s| s.created == Stamp::Pending(id))
+        });
+        if own {
+            mvcc.forget_created(old, txn.expect("own implies a transaction"), self.id);
+            self.remove_version(old);
+            return TupleRef::adopt(old, &self.quota);
+        }
+        mvcc.deleted(old, txn, seq, self.id);
+        TupleRef::new(old, &self.quota)
+    }
+
+    /// Takes version `t` out of every index (rollback, garbage collection). The caller gets
+    /// the indexes' reference.
+    pub fn remove_version(&mut self, t: TuplePtr) {
+        for idx in &mut self.indexes {
+            idx.remove(t);
+        }
+    }
+
+    /// Finds the version `new` replaces (by primary key) and refuses duplicates elsewhere;
+    /// in a transaction, a key that changed after its snapshot is a conflict.
+    fn check_unique(
+        &self,
+        new: TuplePtr,
+        mode: Mode,
+        view: &ReadView,
+        mvcc: &Mvcc,
+    ) -> Result<Option<TuplePtr>> {
         let pk = &self.indexes[0];
-        let old = pk.find_same_key(new);
+        if view.txn.is_some() {
+            self.check_fresh(pk, new, view, mvcc)?;
+        }
+        let old = pk.find_version(new, |v| mvcc.visible(view, v));
         if let (Some(_), Mode::Insert) = (old, mode) {
             return Err(self.duplicate(pk, new));
         }
         for idx in self.indexes.iter().skip(1).filter(|i| i.unique) {
-            let found = idx.find_same_key(new);
-            if found.is_some() && found != old {
+            if view.txn.is_some() {
+                self.check_fresh(idx, new, view, mvcc)?;
+            }
+            let found = idx.find_version(new, |v| Some(v) != old && mvcc.visible(view, v));
+            if found.is_some() {
                 return Err(self.duplicate(idx, new));
             }
         }
         Ok(old)
     }
 
-    fn duplicate(&self, idx: &Index, t: TuplePtr) -> Error {
+    /// A transaction may not write a key that another one wrote and committed after its
+    /// snapshot: it could never commit (first committer wins).
+    fn check_fresh(&self, idx: &Index, t: TuplePtr, view: &ReadView, mvcc: &Mvcc) -> Result<()> {
+        match idx.find_version(t, |v| mvcc.changed_after(v, view.snapshot)) {
+            Some(_) => Err(self.conflict(idx, t)),
+            None => Ok(()),
+        }
+    }
+
+    pub fn conflict(&self, idx: &Index, t: TuplePtr) -> Error {
+        Error::Conflict(format!(
+            "key [{}] in index '{}' of space '{}' was changed by another transaction that \
+             committed first; roll back and retry",
+            self.key_text(idx, t),
+            idx.name,
+            self.name
+        ))
+    }
+
+    fn key_text(&self, idx: &Index, t: TuplePtr) -> String {
         let key: Vec<String> = idx
             .def
             .parts
             .iter()
             .map(|p| show(&t.field(p.fieldno as usize)))
             .collect();
+        key.join(", ")
+    }
+
+    fn duplicate(&self, idx: &Index, t: TuplePtr) -> Error {
         Error::TupleFound(format!(
             "duplicate key [{}] in unique index '{}' of space '{}'",
-            key.join(", "),
+            self.key_text(idx, t),
             idx.name,
             self.name
         ))
@@ -205,21 +337,30 @@ impl Space {
         Ok(())
     }
 
-    /// Deletes by primary key; returns the deleted tuple (the caller owns the reference).
-    pub fn delete(&mut self, key: &[Value]) -> Result<Option<TupleRef>> {
+    pub fn delete_in(&mut self, txn: Option<TxnId>, key: &[Value]) -> Result<Option<TupleRef>> {
         let pk = self.primary()?;
         let name = &self.name;
         pk.def.check_key(key, true, &|| {
             format!("delete from space '{name}' by index '{}'", pk.name)
         })?;
-        let Some(old) = pk.find_key(key) else {
+        let rc = self.mvcc.clone();
+        let mut mvcc = rc.borrow_mut();
+        let view = mvcc.view(txn)?;
+        let Some(old) = pk.find_visible(key, &view, &mvcc) else {
             return Ok(None);
         };
-        bump(&self.changes);
-        for idx in &mut self.indexes {
-            idx.remove(old);
+        if txn.is_some() {
+            self.check_fresh(pk, old, &view, &mvcc)?;
         }
-        Ok(Some(TupleRef::adopt(old, &self.quota)))
+        if txn.is_none() && mvcc.quiet() {
+            bump(&self.changes);
+            self.remove_version(old);
+            return Ok(Some(TupleRef::adopt(old, &self.quota)));
+        }
+        mvcc.reserve(usize::from(!old.has_story()), txn, 1, Some(old), 1)?;
+        bump(&self.changes);
+        let seq = if txn.is_none() { mvcc.next_seq() } else { 0 };
+        Ok(Some(self.supersede(&mut mvcc, old, txn, seq)))
     }
 
     /// Adds an index; a secondary one is built over the existing tuples (all or nothing).
@@ -281,7 +422,7 @@ impl Space {
                     }
                 }
                 index.reserve_insert()?;
-                if index.unique && index.find_same_key(t).is_some() {
+                if index.unique && index.find_version(t, |_| true).is_some() {
                     return Err(self.duplicate(&index, t));
                 }
                 let inserted = index.insert(t);

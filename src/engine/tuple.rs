@@ -8,6 +8,9 @@ use std::ptr::NonNull;
 use std::rc::Rc;
 
 const HEADER: usize = 8;
+/// The size word's top bit marks a tuple with an MVCC story; sizes stay below 1 GiB.
+const STORY_BIT: u32 = 1 << 31;
+const SIZE_MASK: u32 = !STORY_BIT;
 
 /// A raw tuple pointer. It does not own a reference: whoever stores one must hold a reference
 /// for as long as it may be dereferenced (indexes hold the space's, handles and iterators
@@ -55,17 +58,44 @@ impl TuplePtr {
         Ok(TuplePtr(ptr))
     }
 
+    /// The tuple's address: orders versions of one key in an index.
+    #[inline]
+    pub fn addr(self) -> usize {
+        self.0.as_ptr() as usize
+    }
+
     fn refs(self) -> *mut u32 {
         self.0.as_ptr() as *mut u32
+    }
+
+    fn size_word(self) -> *mut u32 {
+        // SAFETY: the header's second word, inside the allocation.
+        unsafe { self.0.as_ptr().add(4) as *mut u32 }
     }
 
     /// The tuple's MessagePack data.
     pub fn data<'a>(self) -> &'a [u8] {
         // SAFETY: a TuplePtr is only dereferenced while a reference is held (type invariant),
-        // so the allocation is live; the size word was written at creation and never changes.
+        // so the allocation is live; the size was written at creation and never changes.
         unsafe {
-            let size = *(self.0.as_ptr().add(4) as *const u32) as usize;
+            let size = (*self.size_word() & SIZE_MASK) as usize;
             std::slice::from_raw_parts(self.0.as_ptr().add(HEADER), size)
+        }
+    }
+
+    /// Whether the tuple has an MVCC story (see `mvcc`): without one it is a committed,
+    /// live version every reader sees, which readers learn from this bit alone.
+    #[inline]
+    pub fn has_story(self) -> bool {
+        // SAFETY: as in `data`.
+        unsafe { *self.size_word() & STORY_BIT != 0 }
+    }
+
+    pub fn set_story(self, on: bool) {
+        // SAFETY: as in `incref` (single-threaded, live header).
+        unsafe {
+            let w = self.size_word();
+            *w = if on { *w | STORY_BIT } else { *w & SIZE_MASK };
         }
     }
 

@@ -5,7 +5,7 @@ use super::api_space::{find_index, index_of};
 use super::boundary::{enter, export};
 use super::convert::{copy_out, need, put, with_values};
 use super::handles::{self, IterHandle, Obj};
-use crate::engine::iter::{IterPos, IterType};
+use crate::engine::iter::{IterPos, IterType, Vis};
 use crate::engine::tuple::{TuplePtr, TupleRef};
 use crate::error::{Error, Result};
 use crate::guard::Entry;
@@ -35,7 +35,8 @@ unsafe fn get<R>(
                     )));
                 }
                 idx.def.check_key(k, true, &what)?;
-                Ok(idx.find_key(k))
+                let mvcc = eng.mvcc();
+                Ok(idx.find_visible(k, &mvcc.view(None)?, &mvcc))
             })?
         };
         f(found, &cell.quota)
@@ -101,7 +102,9 @@ export! {
         let it = unsafe { open(i, ty, key, count)? };
         let n = enter(&it.cell, Entry::Hot, |eng| {
             let (sp, pos) = find_index(eng, it.space, it.index_uid)?;
-            Ok(it.pos.count(&sp.indexes[pos]) as u64)
+            let mvcc = eng.mvcc();
+            let view = mvcc.view(None)?;
+            Ok(it.pos.count(&sp.indexes[pos], Vis { view: &view, mvcc: &mvcc }) as u64)
         })?;
         // SAFETY: checked non-null above.
         unsafe { put(out, n, "out") }
@@ -122,7 +125,7 @@ export! {
 /// Runs `f` on an iterator and the index it walks, inside its engine.
 fn with_iter<R>(
     it: *mut jb_iter,
-    f: impl FnOnce(&mut IterPos, &crate::engine::index::Index, &Rc<crate::mem::Quota>) -> Result<R>,
+    f: impl FnOnce(&mut IterPos, &crate::engine::index::Index, Vis, &Rc<crate::mem::Quota>) -> Result<R>,
 ) -> Result<R> {
     let rc = handles::with(it as u64, |o| match o {
         Obj::Iter(rc) => Ok(rc.clone()),
@@ -137,7 +140,18 @@ fn with_iter<R>(
         let (sp, pos) = find_index(eng, h.space, h.index_uid).map_err(|_| {
             Error::BadHandle("the iterator's space or index was dropped; free the iterator".into())
         })?;
-        f(&mut h.pos, &sp.indexes[pos], &cell.quota)
+        // Iterators outside a transaction see the latest committed state at each step.
+        let mvcc = eng.mvcc();
+        let view = mvcc.view(None)?;
+        f(
+            &mut h.pos,
+            &sp.indexes[pos],
+            Vis {
+                view: &view,
+                mvcc: &mvcc,
+            },
+            &cell.quota,
+        )
     })
 }
 
@@ -147,8 +161,8 @@ fn step<R>(
     it: *mut jb_iter,
     f: impl FnOnce(Option<TuplePtr>, &Rc<crate::mem::Quota>) -> Result<R>,
 ) -> Result<R> {
-    with_iter(it, |pos, index, quota| {
-        pos.next_with(index, |t| f(t, quota))
+    with_iter(it, |pos, index, v, quota| {
+        pos.next_with(index, v, |t| f(t, quota))
     })
 }
 
@@ -218,8 +232,8 @@ export! {
         let cap = cap.min(u32::MAX as usize);
         let mut used = 0usize;
         let mut got = 0usize;
-        let taken = with_iter(it, |pos, index, _| {
-            pos.next_batch(index, max as usize, |t| {
+        let taken = with_iter(it, |pos, index, v, _| {
+            pos.next_batch(index, v, max as usize, |t: TuplePtr| {
                 let data = t.data();
                 if data.len() > cap - used {
                     return match got {
@@ -245,7 +259,7 @@ export! {
 
 export! {
     Hot fn jb_iter_rewind(it: *mut jb_iter, k: u32) {
-        with_iter(it, |pos, _, _| pos.rewind(k as usize))
+        with_iter(it, |pos, _, _, _| pos.rewind(k as usize))
     }
 }
 

@@ -1,9 +1,11 @@
 //! Helpers for tests that drive the engine through its Rust API.
 #![allow(dead_code)]
 
-use jitbox::engine::iter::{IterPos, IterType};
+use jitbox::engine::iter::{IterPos, IterType, Vis};
 use jitbox::engine::key::{FieldType, KeyPart};
+use jitbox::engine::mvcc::TxnId;
 use jitbox::engine::space::FormatField;
+use jitbox::engine::tuple::TuplePtr;
 use jitbox::engine::value::{self, Value};
 use jitbox::engine::{Engine, Options, SpaceId};
 
@@ -77,23 +79,58 @@ pub fn owned(data: &[u8]) -> Vec<Owned> {
         .collect()
 }
 
-/// Every tuple an iterator returns, decoded.
+/// Every tuple an iterator returns, decoded (as an autocommit reader sees them).
 pub fn scan(e: &Engine, id: SpaceId, index: usize, ty: IterType, key: &[Value]) -> Vec<Vec<Owned>> {
+    scan_in(e, None, id, index, ty, key)
+}
+
+/// Every tuple an iterator returns in transaction `txn` (None: autocommit), decoded.
+pub fn scan_in(
+    e: &Engine,
+    txn: Option<TxnId>,
+    id: SpaceId,
+    index: usize,
+    ty: IterType,
+    key: &[Value],
+) -> Vec<Vec<Owned>> {
     let sp = e.space(id).unwrap();
+    let mvcc = e.mvcc();
+    let view = mvcc.view(txn).unwrap();
+    let v = Vis {
+        view: &view,
+        mvcc: &mvcc,
+    };
     let mut pos = IterPos::new(ty, key, e.quota()).unwrap();
     let mut out = vec![];
-    while let Some(t) = pos.next(&sp.indexes[index]) {
+    while let Some(t) = pos.next(&sp.indexes[index], v) {
         out.push(owned(t.data()));
     }
     out
 }
 
+/// The tuple with this primary key that an autocommit reader sees.
+pub fn get(e: &Engine, id: SpaceId, key: &[Value]) -> Option<TuplePtr> {
+    get_in(e, None, id, key)
+}
+
+pub fn get_in(e: &Engine, txn: Option<TxnId>, id: SpaceId, key: &[Value]) -> Option<TuplePtr> {
+    let mvcc = e.mvcc();
+    let view = mvcc.view(txn).unwrap();
+    e.space(id).unwrap().indexes[0].find_visible(key, &view, &mvcc)
+}
+
 /// How many tuples an iterator would return, counted without iterating.
 pub fn count(e: &Engine, id: SpaceId, index: usize, ty: IterType, key: &[Value]) -> usize {
     let sp = e.space(id).unwrap();
-    IterPos::new(ty, key, e.quota())
-        .unwrap()
-        .count(&sp.indexes[index])
+    let mvcc = e.mvcc();
+    let view = mvcc.view(None).unwrap();
+    IterPos::new(ty, key, e.quota()).unwrap().count(
+        &sp.indexes[index],
+        Vis {
+            view: &view,
+            mvcc: &mvcc,
+        },
+    )
 }
 
 /// The whole observable state: every index's contents in order, and the memory charged.

@@ -1,0 +1,476 @@
+//! Multi-version concurrency control: snapshot isolation, first committer wins.
+//!
+//! Versions of a row coexist in every index until no reader can see the old ones; readers skip
+//! the versions they must not see. Most tuples carry no version information at all: a tuple
+//! without a *story* (a bit in its header) is committed and live for every reader, so reads
+//! of clean data cost one bit test. A story exists only for a tuple written by an open
+//! transaction, or deleted or created while an older read view exists; stories live in a side
+//! table charged to the quota, and garbage collection — bounded steps run by writes and
+//! commits, never by reads — removes versions nobody can see and drops stories nobody needs.
+
+use super::SpaceId;
+use super::tuple::TuplePtr;
+use crate::error::{Error, Result};
+use crate::mem::Quota;
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+
+pub type TxnId = u64;
+
+/// When a version came to be: committed at a sequence number, or written by an open
+/// transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stamp {
+    Committed(u64),
+    Pending(TxnId),
+}
+
+#[derive(Debug)]
+pub struct Story {
+    pub created: Stamp,
+    /// Sequence number of the committed deletion, if any.
+    pub deleted: Option<u64>,
+    /// Open transactions that deleted (or replaced) this version; the first to commit wins,
+    /// the others get a conflict at their commit.
+    pub deleters: Vec<TxnId>,
+}
+
+/// What a reader sees: versions committed at or before `snapshot`, plus its own writes.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadView {
+    pub snapshot: u64,
+    pub txn: Option<TxnId>,
+}
+
+/// One change a transaction made, to commit or undo.
+#[derive(Clone, Copy, Debug)]
+pub enum Undo {
+    Created(SpaceId, TuplePtr),
+    Deleted(SpaceId, TuplePtr),
+}
+
+pub struct Txn {
+    pub id: TxnId,
+    pub snapshot: u64,
+    pub log: Vec<Undo>,
+}
+
+pub struct Mvcc {
+    quota: Rc<Quota>,
+    next_txn: TxnId,
+    commit_seq: u64,
+    txns: Vec<Txn>,
+    stories: HashMap<TuplePtr, Story>,
+    /// Versions whose deletion committed, in commit order: removed once no view needs them.
+    pub(crate) dead: VecDeque<(SpaceId, TuplePtr, u64)>,
+    /// Versions whose creation committed, in commit order: their stories go once every view
+    /// sees them.
+    pub(crate) born: VecDeque<(TuplePtr, u64)>,
+    charged: usize,
+}
+
+const STORY_BYTES: usize = size_of::<(TuplePtr, Story)>() + 8;
+const QUEUE_BYTES: usize = 24;
+
+impl Mvcc {
+    pub fn new(quota: Rc<Quota>) -> Mvcc {
+        Mvcc {
+            quota,
+            next_txn: 1,
+            commit_seq: 0,
+            txns: Vec::new(),
+            stories: HashMap::new(),
+            dead: VecDeque::new(),
+            born: VecDeque::new(),
+            charged: 0,
+        }
+    }
+
+    /// No open transaction and no story: every tuple in every index is a committed, live
+    /// version, so writes may change indexes in place.
+    pub fn quiet(&self) -> bool {
+        self.txns.is_empty() && self.stories.is_empty()
+    }
+
+    pub fn commit_seq(&self) -> u64 {
+        self.commit_seq
+    }
+
+    pub fn open_count(&self) -> usize {
+        self.txns.len()
+    }
+
+    pub fn story_count(&self) -> usize {
+        self.stories.len()
+    }
+
+    /// The view of `txn`, or of an autocommit statement (the latest committed state).
+    pub fn view(&self, txn: Option<TxnId>) -> Result<ReadView> {
+        match txn {
+            None => Ok(ReadView {
+                snapshot: self.commit_seq,
+                txn: None,
+            }),
+            Some(id) => Ok(ReadView {
+                snapshot: self.txn(id)?.snapshot,
+                txn: Some(id),
+            }),
+        }
+    }
+
+    /// Whether `view` sees tuple `t`.
+    #[inline]
+    pub fn visible(&self, view: &ReadView, t: TuplePtr) -> bool {
+        !t.has_story() || self.story_visible(view, t)
+    }
+
+    #[inline(never)]
+    fn story_visible(&self, view: &ReadView, t: TuplePtr) -> bool {
+        let Some(s) = self.stories.get(&t) else {
+            return true;
+        };
+        let born = match s.created {
+            Stamp::Committed(c) => c <= view.snapshot,
+            Stamp::Pending(x) => view.txn == Some(x),
+        };
+        born && s.deleted.is_none_or(|d| d > view.snapshot)
+            && !view.txn.is_some_and(|x| s.deleters.contains(&x))
+    }
+
+    pub fn story(&self, t: TuplePtr) -> Option<&Story> {
+        if t.has_story() {
+            self.stories.get(&t)
+        } else {
+            None
+        }
+    }
+
+    // ---- transactions ------------------------------------------------------------------
+
+    pub fn begin(&mut self) -> Result<TxnId> {
+        self.grow(|m| m.txns.try_reserve(1), size_of::<Txn>(), "a transaction")?;
+        let id = self.next_txn;
+        self.next_txn += 1;
+        self.txns.push(Txn {
+            id,
+            snapshot: self.commit_seq,
+            log: Vec::new(),
+        });
+        Ok(id)
+    }
+
+    pub fn txn(&self, id: TxnId) -> Result<&Txn> {
+        self.txns
+            .iter()
+            .find(|t| t.id == id)
+            .ok_or_else(|| gone(id))
+    }
+
+    fn txn_mut(&mut self, id: TxnId) -> Result<&mut Txn> {
+        self.txns
+            .iter_mut()
+            .find(|t| t.id == id)
+            .ok_or_else(|| gone(id))
+    }
+
+    /// Removes a finished transaction, returning its log.
+    pub fn finish(&mut self, id: TxnId) -> Result<Vec<Undo>> {
+        let pos = self
+            .txns
+            .iter()
+            .position(|t| t.id == id)
+            .ok_or_else(|| gone(id))?;
+        let t = self.txns.swap_remove(pos);
+        self.release(t.log.capacity() * size_of::<Undo>() + size_of::<Txn>());
+        Ok(t.log)
+    }
+
+    /// The next commit's sequence number, taken.
+    pub fn next_seq(&mut self) -> u64 {
+        self.commit_seq += 1;
+        self.commit_seq
+    }
+
+    /// The oldest snapshot any open transaction reads from (the latest state when none).
+    pub fn oldest_view(&self) -> u64 {
+        self.txns
+            .iter()
+            .map(|t| t.snapshot)
+            .min()
+            .unwrap_or(self.commit_seq)
+    }
+
+    // ---- reservations: everything a write may need, before it changes anything ---------
+
+    /// Room for `stories` more stories, `log` more log entries of `txn`, one more deleter of
+    /// `deleted` (when given) and `queued` more entries in each GC queue. What it grows stays
+    /// (reusable capacity, charged to the quota).
+    pub fn reserve(
+        &mut self,
+        stories: usize,
+        txn: Option<TxnId>,
+        log: usize,
+        deleted: Option<TuplePtr>,
+        queued: usize,
+    ) -> Result<()> {
+        let free = self.stories.capacity() - self.stories.len();
+        if free < stories {
+            let before = self.stories.capacity();
+            self.stories
+                .try_reserve(stories)
+                .map_err(|_| self.oom("a version record", stories * STORY_BYTES))?;
+            let grown = (self.stories.capacity() - before) * STORY_BYTES;
+            if let Err(e) = self.quota.charge(grown, "a version record") {
+                self.stories.shrink_to(before);
+                return Err(e);
+            }
+            self.charged += grown;
+        }
+        if let Some(id) = txn {
+            let t = self.txn_mut(id)?;
+            if t.log.capacity() - t.log.len() < log {
+                let more = t.log.capacity().max(4).max(log);
+                self.grow(
+                    |m| {
+                        m.txn_mut(id)
+                            .map_or(Ok(()), |t| t.log.try_reserve_exact(more))
+                    },
+                    more * size_of::<Undo>(),
+                    "a transaction log",
+                )?;
+            }
+        }
+        if let (Some(v), Some(_)) = (deleted, txn)
+            && let Some(s) = self.stories.get(&v)
+            && s.deleters.len() == s.deleters.capacity()
+        {
+            let more = s.deleters.capacity().max(1);
+            self.grow(
+                |m| {
+                    m.stories
+                        .get_mut(&v)
+                        .map_or(Ok(()), |s| s.deleters.try_reserve_exact(more))
+                },
+                more * size_of::<TxnId>(),
+                "a version record",
+            )?;
+        }
+        if queued > 0 {
+            let (d, b) = (
+                self.dead.capacity() - self.dead.len(),
+                self.born.capacity() - self.born.len(),
+            );
+            if d < queued {
+                let more = queued.max(self.dead.len());
+                self.grow(
+                    |m| m.dead.try_reserve(more),
+                    more * QUEUE_BYTES,
+                    "the GC queue",
+                )?;
+            }
+            if b < queued {
+                let more = queued.max(self.born.len());
+                self.grow(
+                    |m| m.born.try_reserve(more),
+                    more * QUEUE_BYTES,
+                    "the GC queue",
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Charges `bytes` and runs `alloc`, all or nothing.
+    fn grow<E>(
+        &mut self,
+        alloc: impl FnOnce(&mut Self) -> std::result::Result<(), E>,
+        bytes: usize,
+        what: &str,
+    ) -> Result<()> {
+        self.quota.charge(bytes, what)?;
+        if alloc(self).is_err() {
+            self.quota.release(bytes);
+            return Err(self.oom(what, bytes));
+        }
+        self.charged += bytes;
+        Ok(())
+    }
+
+    fn release(&mut self, bytes: usize) {
+        let bytes = bytes.min(self.charged);
+        self.quota.release(bytes);
+        self.charged -= bytes;
+    }
+
+    fn oom(&self, what: &str, bytes: usize) -> Error {
+        Error::memory(what, bytes, self.quota.used(), self.quota.limit())
+    }
+
+    // ---- changes (after `reserve`; cannot fail) ----------------------------------------
+
+    /// Gives `t` a story (it had none: it was committed long ago and live).
+    fn story_mut(&mut self, t: TuplePtr) -> &mut Story {
+        if !t.has_story() {
+            t.set_story(true);
+        }
+        self.stories.entry(t).or_insert(Story {
+            created: Stamp::Committed(0),
+            deleted: None,
+            deleters: Vec::new(),
+        })
+    }
+
+    /// Records the creation of `t`: pending in `txn`, or committed at `seq`.
+    pub fn created(&mut self, t: TuplePtr, txn: Option<TxnId>, seq: u64, space: SpaceId) {
+        let stamp = match txn {
+            Some(id) => Stamp::Pending(id),
+            None => Stamp::Committed(seq),
+        };
+        self.story_mut(t).created = stamp;
+        match txn {
+            Some(id) => self.log(id, Undo::Created(space, t)),
+            None => self.born.push_back((t, seq)),
+        }
+    }
+
+    /// Records the deletion of `t`: pending in `txn`, or committed at `seq`.
+    pub fn deleted(&mut self, t: TuplePtr, txn: Option<TxnId>, seq: u64, space: SpaceId) {
+        let s = self.story_mut(t);
+        match txn {
+            Some(id) => {
+                s.deleters.push(id);
+                self.log(id, Undo::Deleted(space, t));
+            }
+            None => {
+                s.deleted = Some(seq);
+                self.dead.push_back((space, t, seq));
+            }
+        }
+    }
+
+    fn log(&mut self, id: TxnId, u: Undo) {
+        if let Ok(t) = self.txn_mut(id) {
+            t.log.push(u);
+        }
+    }
+
+    /// Forgets `t`'s story (the tuple leaves the indexes, or is plain again).
+    pub fn drop_story(&mut self, t: TuplePtr) {
+        if t.has_story() {
+            self.stories.remove(&t);
+            t.set_story(false);
+        }
+    }
+
+    /// Whether version `v` was created or deleted by a commit after `snapshot`.
+    pub fn changed_after(&self, v: TuplePtr, snapshot: u64) -> bool {
+        self.story(v).is_some_and(|s| {
+            matches!(s.created, Stamp::Committed(c) if c > snapshot)
+                || s.deleted.is_some_and(|d| d > snapshot)
+        })
+    }
+
+    /// Transaction `id` deletes a version it created itself: the version goes at once, so
+    /// its log forgets it (and its story goes).
+    pub fn forget_created(&mut self, t: TuplePtr, id: TxnId, space: SpaceId) {
+        if let Ok(txn) = self.txn_mut(id)
+            && let Some(pos) = txn
+                .log
+                .iter()
+                .rposition(|u| matches!(*u, Undo::Created(s, x) if s == space && x == t))
+        {
+            txn.log.remove(pos);
+        }
+        self.drop_story(t);
+    }
+
+    /// A transaction's deletion of `t` is undone. A story left with nothing to tell goes
+    /// now if every view sees the version, else it waits in the queue of born versions.
+    pub fn undelete(&mut self, t: TuplePtr, id: TxnId) {
+        let oldest = self.oldest_view();
+        let Some(s) = self.stories.get_mut(&t) else {
+            return;
+        };
+        s.deleters.retain(|&x| x != id);
+        let Stamp::Committed(c) = s.created else {
+            return;
+        };
+        if s.deleted.is_some() || !s.deleters.is_empty() {
+            return;
+        }
+        if c <= oldest {
+            self.drop_story(t);
+        } else {
+            // When the queue cannot grow, the story stays (correct, only retained memory).
+            let more = self.born.len().max(4);
+            let room = self.born.len() < self.born.capacity()
+                || self
+                    .grow(
+                        |m| m.born.try_reserve(more),
+                        more * QUEUE_BYTES,
+                        "the GC queue",
+                    )
+                    .is_ok();
+            if room {
+                self.born.push_back((t, c));
+            }
+        }
+    }
+
+    /// Makes a transaction's changes committed at `seq` (after its conflict check).
+    pub fn commit_changes(&mut self, log: &[Undo], id: TxnId, seq: u64) {
+        for u in log {
+            match *u {
+                Undo::Created(_, t) => {
+                    if let Some(s) = self.stories.get_mut(&t) {
+                        s.created = Stamp::Committed(seq);
+                    }
+                    self.born.push_back((t, seq));
+                }
+                Undo::Deleted(space, t) => {
+                    if let Some(s) = self.stories.get_mut(&t) {
+                        s.deleted = Some(seq);
+                        s.deleters.retain(|&x| x != id);
+                    }
+                    self.dead.push_back((space, t, seq));
+                }
+            }
+        }
+    }
+
+    /// Stories of committed, live versions that every view now sees: dropped, at most
+    /// `budget` of them. Returns how many were looked at.
+    pub fn trim(&mut self, budget: usize) -> usize {
+        let oldest = self.oldest_view();
+        let mut n = 0;
+        while n < budget {
+            let Some(&(t, seq)) = self.born.front() else {
+                break;
+            };
+            if seq > oldest {
+                break;
+            }
+            self.born.pop_front();
+            n += 1;
+            let plain = self.stories.get(&t).is_some_and(|s| {
+                s.created == Stamp::Committed(seq) && s.deleted.is_none() && s.deleters.is_empty()
+            });
+            if plain {
+                self.drop_story(t);
+            }
+        }
+        n
+    }
+}
+
+fn gone(id: TxnId) -> Error {
+    Error::IllegalParams(format!(
+        "transaction {id} is not open (it was committed or rolled back)"
+    ))
+}
+
+impl Drop for Mvcc {
+    fn drop(&mut self) {
+        self.quota.release(self.charged);
+    }
+}

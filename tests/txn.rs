@@ -1,0 +1,348 @@
+//! Transactions and MVCC through the Rust API: snapshot isolation (no dirty read, no
+//! non-repeatable read, no lost update), first committer wins, rollback, garbage collection
+//! of old versions, and a randomized test of interleaved transactions against a model.
+
+mod common;
+
+use common::native::*;
+use jitbox::engine::iter::IterType;
+use jitbox::engine::value::Value;
+use jitbox::engine::{Engine, SpaceId};
+use jitbox::error::Error;
+use std::collections::BTreeMap;
+
+fn v_of(e: &Engine, txn: Option<u64>, id: SpaceId, k: u64) -> Option<i64> {
+    get_in(e, txn, id, &[Value::Uint(k)]).map(|t| match t.field(2) {
+        Value::Uint(u) => u as i64,
+        Value::Int(i) => i,
+        other => panic!("unexpected {other:?}"),
+    })
+}
+
+fn setup() -> (Engine, SpaceId) {
+    let mut e = engine(64 << 20);
+    let id = test_space(&mut e);
+    for i in 1..=3 {
+        e.space_mut(id)
+            .unwrap()
+            .insert(&row(i, "n", i as i64 * 10))
+            .unwrap();
+    }
+    (e, id)
+}
+
+#[test]
+fn a_transaction_reads_its_snapshot_and_its_own_writes() {
+    let (mut e, id) = setup();
+    let t1 = e.begin().unwrap();
+    // Committed after t1 began: invisible to t1, visible to everyone else.
+    e.space_mut(id).unwrap().replace(&row(1, "n", 11)).unwrap();
+    e.space_mut(id).unwrap().insert(&row(4, "n", 40)).unwrap();
+    assert_eq!(v_of(&e, Some(t1), id, 1), Some(10), "repeatable read");
+    assert_eq!(v_of(&e, Some(t1), id, 4), None);
+    assert_eq!(v_of(&e, None, id, 1), Some(11));
+    // t1's own writes: visible to t1 only until it commits.
+    e.space_mut(id)
+        .unwrap()
+        .replace_in(Some(t1), &row(2, "m", 21))
+        .unwrap();
+    e.space_mut(id)
+        .unwrap()
+        .delete_in(Some(t1), &[Value::Uint(3)])
+        .unwrap();
+    assert_eq!(v_of(&e, Some(t1), id, 2), Some(21));
+    assert_eq!(v_of(&e, Some(t1), id, 3), None);
+    assert_eq!(v_of(&e, None, id, 2), Some(20), "no dirty read");
+    assert_eq!(v_of(&e, None, id, 3), Some(30), "no dirty read");
+    // Iterators see the same: t1's snapshot plus its writes, in index order.
+    let ids = |rows: Vec<Vec<Owned>>| rows.into_iter().map(|r| r[0].clone()).collect::<Vec<_>>();
+    assert_eq!(
+        ids(scan_in(&e, Some(t1), id, 0, IterType::All, &[])),
+        vec![Owned::Uint(1), Owned::Uint(2)]
+    );
+    assert_eq!(
+        ids(scan_in(
+            &e,
+            Some(t1),
+            id,
+            1,
+            IterType::Eq,
+            &[Value::Str(b"m")]
+        )),
+        vec![Owned::Uint(2)]
+    );
+    assert_eq!(
+        scan_in(&e, None, id, 1, IterType::Eq, &[Value::Str(b"m")]).len(),
+        0
+    );
+    e.commit(t1).unwrap();
+    assert_eq!(v_of(&e, None, id, 2), Some(21));
+    assert_eq!(v_of(&e, None, id, 3), None);
+    assert_eq!(
+        ids(scan(&e, id, 0, IterType::All, &[])),
+        vec![Owned::Uint(1), Owned::Uint(2), Owned::Uint(4)]
+    );
+}
+
+#[test]
+fn first_committer_wins_and_the_loser_leaves_nothing() {
+    let (mut e, id) = setup();
+    // Lost update: both read 10 and write 10 + 1.
+    let (t1, t2) = (e.begin().unwrap(), e.begin().unwrap());
+    for t in [t1, t2] {
+        let v = v_of(&e, Some(t), id, 1).unwrap();
+        e.space_mut(id)
+            .unwrap()
+            .replace_in(Some(t), &row(1, "n", v + 1))
+            .unwrap();
+    }
+    e.commit(t1).unwrap();
+    assert!(matches!(e.commit(t2), Err(Error::Conflict(m)) if m.contains("[1]")));
+    assert_eq!(v_of(&e, None, id, 1), Some(11), "no lost update");
+    assert!(e.commit(t2).is_err(), "the loser is gone");
+    // Insert-insert of one new key.
+    let (t3, t4) = (e.begin().unwrap(), e.begin().unwrap());
+    e.space_mut(id)
+        .unwrap()
+        .insert_in(Some(t3), &row(9, "a", 1))
+        .unwrap();
+    e.space_mut(id)
+        .unwrap()
+        .insert_in(Some(t4), &row(9, "b", 2))
+        .unwrap();
+    e.commit(t4).unwrap();
+    assert!(matches!(e.commit(t3), Err(Error::Conflict(_))));
+    assert_eq!(v_of(&e, None, id, 9), Some(2));
+    // A write to a key committed after the snapshot fails at once.
+    let t5 = e.begin().unwrap();
+    e.space_mut(id).unwrap().replace(&row(2, "n", 22)).unwrap();
+    assert!(matches!(
+        e.space_mut(id)
+            .unwrap()
+            .replace_in(Some(t5), &row(2, "n", 23)),
+        Err(Error::Conflict(_))
+    ));
+    e.rollback(t5).unwrap();
+    ensure_collected(&mut e, id, 4);
+}
+
+#[test]
+fn rollback_restores_every_index_and_collection_frees_every_version() {
+    let (mut e, id) = setup();
+    let before = scan_all(&e, id);
+    let t = e.begin().unwrap();
+    let sp = e.space_mut(id).unwrap();
+    sp.insert_in(Some(t), &row(7, "x", 70)).unwrap();
+    sp.replace_in(Some(t), &row(7, "y", 71)).unwrap(); // its own insert, replaced
+    sp.replace_in(Some(t), &row(1, "z", 12)).unwrap();
+    sp.delete_in(Some(t), &[Value::Uint(2)]).unwrap();
+    assert!(matches!(
+        sp.insert_in(Some(t), &row(3, "q", 0)),
+        Err(Error::TupleFound(_))
+    ));
+    e.rollback(t).unwrap();
+    assert_eq!(scan_all(&e, id), before);
+    ensure_collected(&mut e, id, 3);
+    // Versions kept for an old reader go once it ends.
+    let reader = e.begin().unwrap();
+    for i in 0..100 {
+        e.space_mut(id).unwrap().replace(&row(1, "n", i)).unwrap();
+    }
+    assert_eq!(v_of(&e, Some(reader), id, 1), Some(10));
+    assert!(
+        e.space(id).unwrap().indexes[0].len() > 100,
+        "old versions kept for the reader"
+    );
+    e.commit(reader).unwrap();
+    ensure_collected(&mut e, id, 3);
+    assert_eq!(v_of(&e, None, id, 1), Some(99));
+}
+
+#[test]
+fn ddl_waits_for_open_transactions() {
+    let (mut e, id) = setup();
+    let t = e.begin().unwrap();
+    e.space_mut(id)
+        .unwrap()
+        .replace_in(Some(t), &row(1, "n", 1))
+        .unwrap();
+    let part = part(2, jitbox::engine::key::FieldType::Integer);
+    assert!(
+        matches!(e.create_index(id, "by_v", vec![part], false), Err(Error::Busy(m)) if m.contains("1 transaction"))
+    );
+    assert!(matches!(e.drop_space(id), Err(Error::Busy(_))));
+    e.commit(t).unwrap();
+    e.create_index(id, "by_v", vec![part], false).unwrap();
+    assert_eq!(scan(&e, id, 2, IterType::All, &[]).len(), 3);
+}
+
+fn scan_all(e: &Engine, id: SpaceId) -> Vec<Vec<Vec<Owned>>> {
+    (0..e.space(id).unwrap().indexes.len())
+        .map(|i| scan(e, id, i, IterType::All, &[]))
+        .collect()
+}
+
+/// With no transaction open, garbage collection leaves exactly the live rows and no story.
+fn ensure_collected(e: &mut Engine, id: SpaceId, rows: usize) {
+    assert_eq!(e.mvcc().open_count(), 0);
+    while e.collect(usize::MAX) > 0 {}
+    assert_eq!(e.mvcc().story_count(), 0, "stories left");
+    for idx in &e.space(id).unwrap().indexes {
+        assert_eq!(idx.len(), rows, "entries of index '{}'", idx.name);
+        idx.check().unwrap();
+    }
+}
+
+#[test]
+fn interleaved_transactions_match_a_model() {
+    let mut e = engine(256 << 20);
+    let id = test_space(&mut e);
+    // The committed state, and when each key was last written by a commit (a step number).
+    let mut committed: BTreeMap<u64, i64> = BTreeMap::new();
+    let mut written: BTreeMap<u64, i64> = BTreeMap::new();
+    struct Open {
+        id: u64,
+        began: i64,
+        snap: BTreeMap<u64, i64>,
+        writes: BTreeMap<u64, Option<i64>>,
+    }
+    impl Open {
+        fn get(&self, k: u64) -> Option<i64> {
+            match self.writes.get(&k) {
+                Some(w) => *w,
+                None => self.snap.get(&k).copied(),
+            }
+        }
+    }
+    let mut open: Vec<Open> = vec![];
+    let mut x: u64 = 0x9E3779B97F4A7C15;
+    let (mut conflicts, mut commits) = (0, 0);
+    for step in 0..20_000i64 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let k = x % 40;
+        let pick = (x >> 8) as usize;
+        let changed_since = |written: &BTreeMap<u64, i64>, k: &u64, began: i64| {
+            written.get(k).is_some_and(|&w| w >= began)
+        };
+        match (x >> 16) % 10 {
+            0 if open.len() < 5 => {
+                let t = e.begin().unwrap();
+                open.push(Open {
+                    id: t,
+                    began: step,
+                    snap: committed.clone(),
+                    writes: BTreeMap::new(),
+                });
+            }
+            1 | 2 if !open.is_empty() => {
+                let o = open.remove(pick % open.len());
+                let lost = o.writes.keys().any(|k| changed_since(&written, k, o.began));
+                match e.commit(o.id) {
+                    Ok(()) => {
+                        assert!(!lost, "commit of {} should conflict", o.id);
+                        commits += 1;
+                        for (k, v) in o.writes {
+                            written.insert(k, step);
+                            match v {
+                                Some(v) => committed.insert(k, v),
+                                None => committed.remove(&k),
+                            };
+                        }
+                    }
+                    Err(Error::Conflict(_)) => {
+                        assert!(lost, "unexpected conflict for {}", o.id);
+                        conflicts += 1;
+                    }
+                    Err(other) => panic!("commit: {other:?}"),
+                }
+            }
+            3 if !open.is_empty() => {
+                let o = open.remove(pick % open.len());
+                e.rollback(o.id).unwrap();
+            }
+            _ => {
+                // A write, in an open transaction or autocommit.
+                let which =
+                    (!open.is_empty() && !pick.is_multiple_of(3)).then(|| pick % open.len());
+                let txn = which.map(|w| open[w].id);
+                let seen = match which {
+                    Some(w) => open[w].get(k),
+                    None => committed.get(&k).copied(),
+                };
+                let delete = x.is_multiple_of(3);
+                let sp = e.space_mut(id).unwrap();
+                let r = if delete {
+                    sp.delete_in(txn, &[Value::Uint(k)]).map(|_| None)
+                } else {
+                    sp.replace_in(txn, &row(k, "n", step)).map(|_| Some(step))
+                };
+                // Deleting what the writer does not see writes nothing.
+                let writes = !(delete && seen.is_none());
+                match (r, which) {
+                    (Ok(v), None) => {
+                        if writes {
+                            written.insert(k, step);
+                            match v {
+                                Some(v) => committed.insert(k, v),
+                                None => committed.remove(&k),
+                            };
+                        }
+                    }
+                    (Ok(v), Some(w)) => {
+                        if writes {
+                            open[w].writes.insert(k, v);
+                        }
+                    }
+                    (Err(Error::Conflict(_)), Some(w)) => {
+                        assert!(
+                            changed_since(&written, &k, open[w].began),
+                            "write conflict on {k}"
+                        );
+                        let o = open.remove(w);
+                        e.rollback(o.id).unwrap();
+                    }
+                    (r, _) => panic!("write: {r:?}"),
+                }
+            }
+        }
+        // Every reader sees exactly its model.
+        if step % 50 == 0 {
+            let rows = |e: &Engine, txn| {
+                scan_in(e, txn, id, 0, IterType::All, &[])
+                    .into_iter()
+                    .map(|r| match (&r[0], &r[2]) {
+                        (Owned::Uint(k), Owned::Uint(v)) => (*k, *v as i64),
+                        (Owned::Uint(k), Owned::Int(v)) => (*k, *v),
+                        other => panic!("{other:?}"),
+                    })
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(
+                rows(&e, None),
+                committed.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>()
+            );
+            for o in &open {
+                let want: Vec<(u64, i64)> =
+                    (0..40).filter_map(|k| o.get(k).map(|v| (k, v))).collect();
+                assert_eq!(rows(&e, Some(o.id)), want, "txn {}", o.id);
+                assert_eq!(v_of(&e, Some(o.id), id, k), o.get(k));
+                assert_eq!(
+                    scan_in(&e, Some(o.id), id, 1, IterType::Eq, &[Value::Str(b"n")]).len(),
+                    want.len(),
+                    "secondary index in txn {}",
+                    o.id
+                );
+            }
+        }
+    }
+    assert!(
+        conflicts > 0 && commits > conflicts,
+        "{commits} commits, {conflicts} conflicts"
+    );
+    for o in open.drain(..) {
+        e.rollback(o.id).unwrap();
+    }
+    ensure_collected(&mut e, id, committed.len());
+}
