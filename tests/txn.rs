@@ -159,6 +159,35 @@ fn rollback_restores_every_index_and_collection_frees_every_version() {
 }
 
 #[test]
+fn writes_collect_old_versions_in_bounded_steps() {
+    let (mut e, id) = setup();
+    let reader = e.begin().unwrap();
+    for i in 0..1000 {
+        e.space_mut(id)
+            .unwrap()
+            .replace(&row(1 + i % 3, "n", i as i64))
+            .unwrap();
+        e.after_write();
+    }
+    // Nothing collectable while the reader may look.
+    assert!(e.space(id).unwrap().indexes[0].len() > 1000);
+    e.commit(reader).unwrap();
+    let after_commit = e.space(id).unwrap().indexes[0].len();
+    assert!(after_commit < 1003, "the commit ran a step");
+    assert!(after_commit > 3, "but a bounded one");
+    // Each later write runs another step, until the space is plain again.
+    let mut writes = 0;
+    while e.mvcc().story_count() > 0 {
+        e.space_mut(id).unwrap().replace(&row(1, "n", 5)).unwrap();
+        e.after_write();
+        writes += 1;
+        assert!(writes < 100, "garbage collection does not advance");
+    }
+    assert_eq!(e.space(id).unwrap().indexes[0].len(), 3);
+    assert!(e.mvcc().quiet());
+}
+
+#[test]
 fn ddl_waits_for_open_transactions() {
     let (mut e, id) = setup();
     let t = e.begin().unwrap();

@@ -130,6 +130,18 @@ impl Engine {
         n + self.mvcc_mut().trim(budget.saturating_sub(n))
     }
 
+    /// After a write: a garbage-collection step when there is anything to collect (a check
+    /// of two queue lengths otherwise).
+    pub fn after_write(&mut self) {
+        let pending = {
+            let m = self.mvcc();
+            !m.dead.is_empty() || !m.born.is_empty()
+        };
+        if pending {
+            self.collect(GC_STEP);
+        }
+    }
+
     /// DDL changes whole indexes, which versions of open transactions cannot follow: it
     /// waits until none is open, and first collects every old version.
     pub fn ready_for_ddl(&mut self, what: &str) -> Result<()> {

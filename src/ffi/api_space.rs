@@ -258,6 +258,7 @@ unsafe fn write(
             })
         };
         eng.note_result(&r);
+        eng.after_write();
         // SAFETY: header contract on buf/cap/len.
         unsafe {
             match r? {
