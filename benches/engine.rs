@@ -120,6 +120,7 @@ fn boundary(c: &mut Criterion) {
             f[0].v.u = i;
             abi::jb_space_insert(
                 s,
+                std::ptr::null_mut(),
                 f.as_ptr(),
                 2,
                 std::ptr::null_mut(),
@@ -145,6 +146,7 @@ fn boundary(c: &mut Criterion) {
                 };
                 black_box(abi::jb_index_get_data(
                     pk,
+                    std::ptr::null_mut(),
                     &key,
                     1,
                     buf.as_mut_ptr(),

@@ -14,7 +14,7 @@ struct jb_tuple_data { uint32_t size; uint8_t data[?]; };
 struct jb_tuple_small { uint32_t size; uint8_t data[28]; };
 ]]
 
-local ABI_VERSION = 1
+local ABI_VERSION = 2
 
 -- Symbols already in the process (a host linked with -rdynamic, the Rust tests), else
 -- JITBOX_LIB, else the first libjitbox.so on package.cpath. One engine copy per process.
@@ -238,6 +238,7 @@ end
 -- Engine, spaces, indexes.
 
 local db_mt, space_mt, index_mt = {}, {}, {}
+local current_tx -- defined with transactions, below
 db_mt.__index = db_mt
 
 local function live(db)
@@ -298,6 +299,8 @@ local function wrap(e, owned)
         _cap = tonumber(st.max_tuple_size),
         _buf = ffi.new('uint8_t[?]', st.max_tuple_size),
         _batches = {},
+        _txs = setmetatable({}, { __mode = 'k' }), -- coroutine -> open transaction
+        _ntx = 0,
     }, db_mt)
     db.space = setmetatable({ _db = db }, space_list_mt)
     return db
@@ -477,7 +480,7 @@ end
 local function write(fn, space, t)
     local db = space._db
     local n = fill(t)
-    local rc = fn(space._s, fields_buf, n, db._buf, db._cap, out_len)
+    local rc = fn(space._s, current_tx(db), fields_buf, n, db._buf, db._cap, out_len)
     if rc ~= 0 then raise(rc) end
     local len = out_len[0]
     if len == 0 then return nil end
@@ -517,7 +520,7 @@ end
 function index_methods:get(key)
     local db = self._db
     local n = fill_key(key)
-    local rc = C.jb_index_get_data(self._i, fields_buf, n, db._buf, db._cap, out_len)
+    local rc = C.jb_index_get_data(self._i, current_tx(db), fields_buf, n, db._buf, db._cap, out_len)
     if rc ~= 0 then raise(rc) end
     local len = out_len[0]
     if len == 0 then return nil end
@@ -601,7 +604,8 @@ end
 
 local function open_iter(index, key, opts)
     local n = fill(key)
-    local rc = C.jb_index_iter(index._i, iter_type(opts, key), fields_buf, n, ffi.cast('jb_iter**', out_ptr))
+    local rc = C.jb_index_iter(index._i, current_tx(index._db), iter_type(opts, key), fields_buf, n,
+        ffi.cast('jb_iter**', out_ptr))
     if rc ~= 0 then raise(rc) end
     local it = ffi.gc(ffi.cast('jb_iter*', out_ptr[0]), iter_finalizer)
     rc = C.jb_iter_changes(it, changes_out)
@@ -642,7 +646,7 @@ end
 
 function index_methods:count(key, opts)
     local n = fill(key)
-    local rc = C.jb_index_count(self._i, iter_type(opts, key), fields_buf, n, out_u64)
+    local rc = C.jb_index_count(self._i, current_tx(self._db), iter_type(opts, key), fields_buf, n, out_u64)
     if rc ~= 0 then raise(rc) end
     return tonumber(out_u64[0])
 end
@@ -655,6 +659,96 @@ function index_methods:drop()
     if rc ~= 0 then raise(rc) end
     rawset(self.space.index, self.name, nil)
     rawset(self.space, '_pk', nil)
+end
+
+------------------------------------------------------------------------------------------
+-- Transactions: a transaction belongs to the coroutine that began it, as a Tarantool
+-- transaction belongs to its fiber; operations in that coroutine join it, others autocommit.
+
+local MAIN = {} -- the main coroutine's key (coroutine.running() gives nil there)
+local corunning = coroutine.running
+local E_MEMORY = C.JB_E_MEMORY
+
+-- The transaction handle of the running coroutine, or nil. One table check when no
+-- transaction is open anywhere, so autocommit hot paths stay as they were.
+function current_tx(db)
+    if db._ntx == 0 then return nil end
+    local tx = db._txs[corunning() or MAIN]
+    return tx and tx._h
+end
+
+local function txn_finalizer(h) C.jb_txn_rollback(h) end -- a no-op once it ended
+
+local tx_mt = {}
+tx_mt.__index = tx_mt
+
+local function own(tx, what)
+    if tx._h == nil then
+        illegal(('%s: the transaction has already ended'):format(what))
+    end
+    if (corunning() or MAIN) ~= tx._co then
+        illegal(('%s: the transaction belongs to another coroutine; end it there'):format(what))
+    end
+end
+
+local function forget(tx)
+    local db = tx._db
+    ffi.gc(tx._h, nil)
+    tx._h = nil
+    db._txs[tx._co] = nil
+    db._ntx = db._ntx - 1
+end
+
+function tx_mt:commit()
+    own(self, 'commit')
+    local rc = C.jb_txn_commit(self._h)
+    if rc ~= E_MEMORY then forget(self) end -- MEMORY leaves it open: retry or roll back
+    if rc ~= 0 then raise(rc) end
+end
+
+function tx_mt:rollback()
+    own(self, 'rollback')
+    local rc = C.jb_txn_rollback(self._h)
+    forget(self)
+    if rc ~= 0 then raise(rc) end
+end
+
+-- db:begin() -> tx: binds a new transaction to the running coroutine.
+function db_mt:begin()
+    local e = live(self)
+    local co = corunning() or MAIN
+    if self._txs[co] then
+        illegal('begin: this coroutine already has an open transaction; commit or roll it back first')
+    end
+    local out = ffi.new('jb_txn*[1]')
+    local rc = C.jb_txn_begin(e, out)
+    if rc ~= 0 then raise(rc) end
+    local tx = setmetatable({ _db = self, _co = co, _h = ffi.gc(out[0], txn_finalizer) }, tx_mt)
+    self._txs[co] = tx
+    self._ntx = self._ntx + 1
+    return tx
+end
+
+local function running_tx(db, what)
+    local tx = db._txs[corunning() or MAIN]
+    if not tx then illegal(('%s: no transaction is open in this coroutine'):format(what)) end
+    return tx
+end
+
+function db_mt:commit() running_tx(self, 'commit'):commit() end
+function db_mt:rollback() running_tx(self, 'rollback'):rollback() end
+
+-- db:txn(fn, ...): runs fn in a new transaction; commits when it returns, rolls back (and
+-- re-raises) when it raises. Returns fn's results.
+function db_mt:txn(fn, ...)
+    local tx = self:begin()
+    local res = { pcall(fn, ...) }
+    if not res[1] then
+        if tx._h ~= nil then tx:rollback() end
+        error(res[2], 0)
+    end
+    if tx._h ~= nil then tx:commit() end
+    return unpack(res, 2, table.maxn(res))
 end
 
 ------------------------------------------------------------------------------------------
@@ -673,9 +767,10 @@ M.errinj = {
     end,
 }
 
--- SAFE entries never run inside a trace.
+-- SAFE entries never run inside a trace; neither does transaction bookkeeping (it looks the
+-- running coroutine up, which LuaJIT does not compile).
 for _, f in ipairs({ M.open, M.attach, db_mt.close, db_mt.create_space, space_methods.create_index,
-    space_methods.drop, index_methods.drop }) do
+    space_methods.drop, index_methods.drop, db_mt.begin, db_mt.txn, tx_mt.commit, tx_mt.rollback }) do
     jit.off(f)
 end
 

@@ -68,12 +68,12 @@ fn open(limit: u64) -> Db {
 
 fn insert(db: &Db, id: u64, name: &[u8]) -> i32 {
     let f = [uint(id), string(name)];
-    unsafe { jb_space_insert(db.s, f.as_ptr(), 2, null_mut(), 0, null_mut()) }
+    unsafe { jb_space_insert(db.s, null_mut(), f.as_ptr(), 2, null_mut(), 0, null_mut()) }
 }
 
 fn get(db: &Db, id: u64) -> *mut jb_tuple {
     let mut t = null_mut();
-    unsafe { assert_eq!(jb_index_get(db.pk, &uint(id), 1, &mut t), JB_OK) };
+    unsafe { assert_eq!(jb_index_get(db.pk, null_mut(), &uint(id), 1, &mut t), JB_OK) };
     t
 }
 
@@ -87,7 +87,10 @@ fn stat(e: *mut jb_engine) -> jb_stat {
 fn null_handles_and_out_pointers_are_refused() {
     unsafe {
         let mut t = null_mut();
-        assert_eq!(jb_index_get(null_mut(), null(), 0, &mut t), JB_E_BAD_HANDLE);
+        assert_eq!(
+            jb_index_get(null_mut(), null_mut(), null(), 0, &mut t),
+            JB_E_BAD_HANDLE
+        );
         assert!(last_error().contains("NULL handle"), "{}", last_error());
         assert_eq!(
             jb_engine_stat(null_mut(), &mut jb_stat::default()),
@@ -97,7 +100,7 @@ fn null_handles_and_out_pointers_are_refused() {
         let db = open(0);
         assert_eq!(jb_space_len(db.s, null_mut()), JB_E_ILLEGAL_PARAMS);
         assert_eq!(
-            jb_space_insert(db.s, null(), 3, null_mut(), 0, null_mut()),
+            jb_space_insert(db.s, null_mut(), null(), 3, null_mut(), 0, null_mut()),
             JB_E_ILLEGAL_PARAMS
         );
         // _free functions take NULL
@@ -152,7 +155,10 @@ fn double_unref_and_double_free_are_harmless() {
         assert_eq!(f.type_, JB_FT_STRING);
         assert_eq!(jb_tuple_unref(t2), JB_OK);
         let mut it = null_mut();
-        assert_eq!(jb_index_iter(db.pk, JB_ITER_ALL, null(), 0, &mut it), JB_OK);
+        assert_eq!(
+            jb_index_iter(db.pk, null_mut(), JB_ITER_ALL, null(), 0, &mut it),
+            JB_OK
+        );
         assert_eq!(jb_iter_free(it), JB_OK);
         assert_eq!(jb_iter_free(it), JB_E_BAD_HANDLE);
         assert_eq!(jb_engine_close(db.e), JB_OK);
@@ -168,7 +174,10 @@ fn use_after_close_is_an_error_and_tuples_outlive_the_engine() {
         assert_eq!(insert(&db, 2, b"b"), JB_OK);
         let t = get(&db, 1);
         let mut it = null_mut();
-        assert_eq!(jb_index_iter(db.pk, JB_ITER_ALL, null(), 0, &mut it), JB_OK);
+        assert_eq!(
+            jb_index_iter(db.pk, null_mut(), JB_ITER_ALL, null(), 0, &mut it),
+            JB_OK
+        );
         assert_eq!(jb_engine_close(db.e), JB_OK);
         assert_eq!(jb_space_len(db.s, &mut 0), JB_E_CLOSED);
         assert!(last_error().contains("closed"), "{}", last_error());
@@ -194,12 +203,18 @@ fn handles_of_a_dropped_space_are_stale() {
         let db = open(0);
         assert_eq!(insert(&db, 1, b"a"), JB_OK);
         let mut it = null_mut();
-        assert_eq!(jb_index_iter(db.pk, JB_ITER_ALL, null(), 0, &mut it), JB_OK);
+        assert_eq!(
+            jb_index_iter(db.pk, null_mut(), JB_ITER_ALL, null(), 0, &mut it),
+            JB_OK
+        );
         assert_eq!(jb_space_drop(db.s), JB_OK);
         assert_eq!(jb_space_len(db.s, &mut 0), JB_E_BAD_HANDLE);
         assert!(last_error().contains("dropped"), "{}", last_error());
         let mut t = null_mut();
-        assert_eq!(jb_index_get(db.pk, &uint(1), 1, &mut t), JB_E_BAD_HANDLE);
+        assert_eq!(
+            jb_index_get(db.pk, null_mut(), &uint(1), 1, &mut t),
+            JB_E_BAD_HANDLE
+        );
         assert_eq!(jb_iter_next(it, &mut t), JB_E_BAD_HANDLE);
         assert!(last_error().contains("dropped"), "{}", last_error());
         assert_eq!(jb_iter_free(it), JB_OK);
@@ -369,12 +384,23 @@ fn small_buffers_get_buffer_too_small_and_nothing_moves() {
         let mut buf = [0u8; 4];
         let mut len = 0usize;
         assert_eq!(
-            jb_index_get_data(db.pk, &uint(1), 1, buf.as_mut_ptr(), 4, &mut len),
+            jb_index_get_data(
+                db.pk,
+                null_mut(),
+                &uint(1),
+                1,
+                buf.as_mut_ptr(),
+                4,
+                &mut len
+            ),
             JB_E_BUFFER_TOO_SMALL
         );
         assert_eq!(len, 1 + 1 + 1 + 18);
         let mut it = null_mut();
-        assert_eq!(jb_index_iter(db.pk, JB_ITER_ALL, null(), 0, &mut it), JB_OK);
+        assert_eq!(
+            jb_index_iter(db.pk, null_mut(), JB_ITER_ALL, null(), 0, &mut it),
+            JB_OK
+        );
         assert_eq!(
             jb_iter_next_data(it, buf.as_mut_ptr(), 4, &mut len),
             JB_E_BUFFER_TOO_SMALL
@@ -428,7 +454,7 @@ fn bad_field_types_and_arity_are_clear_errors() {
         };
         let f = [uint(1), bogus];
         assert_eq!(
-            jb_space_insert(db.s, f.as_ptr(), 2, null_mut(), 0, null_mut()),
+            jb_space_insert(db.s, null_mut(), f.as_ptr(), 2, null_mut(), 0, null_mut()),
             JB_E_FIELD_TYPE
         );
         assert!(
@@ -438,7 +464,7 @@ fn bad_field_types_and_arity_are_clear_errors() {
         );
         let f = [string(b"x"), string(b"y")];
         assert_eq!(
-            jb_space_insert(db.s, f.as_ptr(), 2, null_mut(), 0, null_mut()),
+            jb_space_insert(db.s, null_mut(), f.as_ptr(), 2, null_mut(), 0, null_mut()),
             JB_E_FIELD_TYPE
         );
         assert!(
@@ -449,7 +475,7 @@ fn bad_field_types_and_arity_are_clear_errors() {
         let mut t = null_mut();
         let key = [uint(1), uint(2)];
         assert_eq!(
-            jb_index_get(db.pk, key.as_ptr(), 2, &mut t),
+            jb_index_get(db.pk, null_mut(), key.as_ptr(), 2, &mut t),
             JB_E_ILLEGAL_PARAMS
         );
         assert!(
@@ -459,7 +485,7 @@ fn bad_field_types_and_arity_are_clear_errors() {
         );
         let mut it = null_mut();
         assert_eq!(
-            jb_index_iter(db.pk, 42, null(), 0, &mut it),
+            jb_index_iter(db.pk, null_mut(), 42, null(), 0, &mut it),
             JB_E_ILLEGAL_PARAMS
         );
         let mut by_name = null_mut();
@@ -468,7 +494,7 @@ fn bad_field_types_and_arity_are_clear_errors() {
             JB_OK
         );
         assert_eq!(
-            jb_index_get(by_name, &string(b"x"), 1, &mut t),
+            jb_index_get(by_name, null_mut(), &string(b"x"), 1, &mut t),
             JB_E_ILLEGAL_PARAMS
         );
         assert!(last_error().contains("not unique"), "{}", last_error());
@@ -536,7 +562,10 @@ fn handles_do_not_leak() {
             assert_eq!(insert(&db, i, b"n"), JB_OK);
         }
         let mut it = null_mut();
-        assert_eq!(jb_index_iter(db.pk, JB_ITER_GE, null(), 0, &mut it), JB_OK);
+        assert_eq!(
+            jb_index_iter(db.pk, null_mut(), JB_ITER_GE, null(), 0, &mut it),
+            JB_OK
+        );
         let mut batch = [null_mut(); 64];
         let mut n = 0;
         assert_eq!(

@@ -18,3 +18,8 @@ fn lua_errors() {
 fn lua_jit() {
     common::run_lua_file("jit.lua");
 }
+
+#[test]
+fn lua_txn() {
+    common::run_lua_file("txn.lua");
+}

@@ -32,7 +32,7 @@ int main(int argc, char **argv) {
     def.parts = &part; def.part_count = 1; def.unique = 1;
     TRY(jb_index_create(sp, "pk", 2, &def, &pk));
     t[0] = u(1); t[1] = s("inserted by C");
-    TRY(jb_space_insert(sp, t, 2, NULL, 0, NULL));
+    TRY(jb_space_insert(sp, NULL, t, 2, NULL, 0, NULL));
 
     L = luaL_newstate();
     luaL_openlibs(L);
@@ -44,7 +44,7 @@ int main(int argc, char **argv) {
     }
     /* The Lua script inserted id 2; C reads it back. */
     key = u(2);
-    TRY(jb_index_get(pk, &key, 1, &tu));
+    TRY(jb_index_get(pk, NULL, &key, 1, &tu));
     if (tu == NULL) { fprintf(stderr, "C does not see the tuple Lua inserted\n"); return 1; }
     TRY(jb_tuple_field(tu, 1, &f));
     printf("C sees: [2, %.*s]\n", (int)f.len, f.v.s);

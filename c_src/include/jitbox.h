@@ -95,6 +95,7 @@ typedef struct jb_space jb_space;
 typedef struct jb_index jb_index;
 typedef struct jb_iter jb_iter;
 typedef struct jb_tuple jb_tuple;
+typedef struct jb_txn jb_txn;
 
 /* One tuple field or key part. Strings are borrowed: v.s must stay valid for the call. */
 typedef union jb_value {
@@ -223,6 +224,22 @@ int jb_space_index_at(jb_space *s, uint32_t pos, jb_index **out);
    space's tuples go with it). Consumes i. */
 int jb_index_drop(jb_index *i);
 
+/* Transactions. Every data function takes a jb_txn *tx: NULL runs the call as its own
+   autocommit statement; a transaction makes it part of tx, which sees the data as of its
+   begin (snapshot isolation) plus its own writes. A transaction belongs to its engine. */
+
+/* HOT. Begins a transaction. Caller owns *out: end it with jb_txn_commit or jb_txn_rollback. */
+int jb_txn_begin(jb_engine *e, jb_txn **out);
+
+/* HOT. Commits tx and ends it (its handle becomes invalid either way). JB_E_CONFLICT when
+   another transaction committed a change to a key tx changed, after tx began (first committer
+   wins): tx is then rolled back. JB_E_MEMORY leaves tx open (retry or roll back). Consumes tx
+   unless JB_E_MEMORY. */
+int jb_txn_commit(jb_txn *tx);
+
+/* HOT. Undoes every change of tx and ends it. Accepts NULL. Consumes tx. */
+int jb_txn_rollback(jb_txn *tx);
+
 /* HOT writes. Borrow fields (and the strings they point to) for the call. insert fails with
    JB_E_TUPLE_FOUND on a duplicate key in any unique index; replace overwrites the tuple with the
    same primary key; delete takes a primary key. The result (the new tuple for insert/replace,
@@ -230,30 +247,33 @@ int jb_index_drop(jb_index *i);
    not NULL: *len gets its size, 0 when delete found nothing. If it is larger than cap, the write
    still happens, nothing is copied and *len says the size needed; a cap of the engine's
    max_tuple_size always suffices. Borrows buf; len may be NULL when buf is NULL. */
-int jb_space_insert(jb_space *s, const jb_field *fields, uint32_t count, uint8_t *buf,
-                    size_t cap, size_t *len);
-int jb_space_replace(jb_space *s, const jb_field *fields, uint32_t count, uint8_t *buf,
-                     size_t cap, size_t *len);
-int jb_space_delete(jb_space *s, const jb_field *key, uint32_t count, uint8_t *buf,
+int jb_space_insert(jb_space *s, jb_txn *tx, const jb_field *fields, uint32_t count,
+                    uint8_t *buf, size_t cap, size_t *len);
+int jb_space_replace(jb_space *s, jb_txn *tx, const jb_field *fields, uint32_t count,
+                     uint8_t *buf, size_t cap, size_t *len);
+int jb_space_delete(jb_space *s, jb_txn *tx, const jb_field *key, uint32_t count, uint8_t *buf,
                     size_t cap, size_t *len);
 
 /* HOT. Gets by a full key of a unique index. Borrows key. Writes NULL to *out when absent;
    otherwise the caller owns *out (release with jb_tuple_unref). */
-int jb_index_get(jb_index *i, const jb_field *key, uint32_t count, jb_tuple **out);
+int jb_index_get(jb_index *i, jb_txn *tx, const jb_field *key, uint32_t count,
+                 jb_tuple **out);
 
 /* HOT. Same as jb_index_get but copies the tuple data (a MessagePack array) into buf and writes
    its size to *len (0 when absent). JB_E_BUFFER_TOO_SMALL when it does not fit: *len then says
    the size needed. Borrows key and buf. */
-int jb_index_get_data(jb_index *i, const jb_field *key, uint32_t count, uint8_t *buf,
-                      size_t cap, size_t *len);
+int jb_index_get_data(jb_index *i, jb_txn *tx, const jb_field *key, uint32_t count,
+                      uint8_t *buf, size_t cap, size_t *len);
 
 /* HOT. Counts tuples an iterator of this type and key would return. Borrows key. */
-int jb_index_count(jb_index *i, uint32_t type, const jb_field *key, uint32_t count,
-                   uint64_t *out);
+int jb_index_count(jb_index *i, jb_txn *tx, uint32_t type, const jb_field *key,
+                   uint32_t count, uint64_t *out);
 
 /* HOT. Opens an iterator (it copies the key). Caller owns *out: free with jb_iter_free. It stays
-   valid while the space changes: it continues after the last tuple it returned. */
-int jb_index_iter(jb_index *i, uint32_t type, const jb_field *key, uint32_t count,
+   valid while the space changes: it continues after the last tuple it returned. In a
+   transaction it reads that transaction's view, and fails with JB_E_ILLEGAL_PARAMS once the
+   transaction has ended; without one, each step reads the latest committed data. */
+int jb_index_iter(jb_index *i, jb_txn *tx, uint32_t type, const jb_field *key, uint32_t count,
                   jb_iter **out);
 
 /* HOT. Next tuple, or NULL in *out at the end. Caller owns a non-NULL *out (jb_tuple_unref). */
@@ -316,7 +336,7 @@ int jb_tuple_data(jb_tuple *t, uint8_t *buf, size_t cap, size_t *len);
 
 /* JITBOX_CDEF_END */
 
-#define JITBOX_ABI_VERSION 1u
+#define JITBOX_ABI_VERSION 2u
 
 #ifdef __cplusplus
 }

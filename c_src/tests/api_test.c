@@ -49,14 +49,14 @@ static void test_crud(void) {
     uint64_t n = 0;
     uint32_t count = 0;
     t[0] = u(1); t[1] = s("ann");
-    CHECK(jb_space_insert(sp, t, 2, buf, sizeof buf, &len) == JB_OK);
+    CHECK(jb_space_insert(sp, NULL, t, 2, buf, sizeof buf, &len) == JB_OK);
     CHECK(len > 0 && buf[0] == 0x92);
-    CHECK(jb_space_insert(sp, t, 2, NULL, 0, NULL) == JB_E_TUPLE_FOUND);
+    CHECK(jb_space_insert(sp, NULL, t, 2, NULL, 0, NULL) == JB_E_TUPLE_FOUND);
     CHECK(strstr(jb_last_error(), "duplicate key [1]") != NULL);
     t[0] = u(2); t[1] = s("bob");
-    CHECK(jb_space_replace(sp, t, 2, NULL, 0, NULL) == JB_OK);
+    CHECK(jb_space_replace(sp, NULL, t, 2, NULL, 0, NULL) == JB_OK);
     key = u(2);
-    CHECK(jb_index_get(pk, &key, 1, &tu) == JB_OK && tu != NULL);
+    CHECK(jb_index_get(pk, NULL, &key, 1, &tu) == JB_OK && tu != NULL);
     CHECK(jb_tuple_field_count(tu, &count) == JB_OK && count == 2);
     CHECK(jb_tuple_field(tu, 1, &f) == JB_OK && f.type == JB_FT_STRING && f.len == 3 && memcmp(f.v.s, "bob", 3) == 0);
     CHECK(jb_tuple_field(tu, 9, &f) == JB_OK && f.type == JB_FT_NIL);
@@ -65,11 +65,11 @@ static void test_crud(void) {
     CHECK(jb_tuple_unref(tu) == JB_E_BAD_HANDLE); /* double free: an error, not a crash */
     CHECK(jb_tuple_unref(tu2) == JB_OK);
     key = u(3);
-    CHECK(jb_index_get(pk, &key, 1, &tu) == JB_OK && tu == NULL);
+    CHECK(jb_index_get(pk, NULL, &key, 1, &tu) == JB_OK && tu == NULL);
     CHECK(jb_space_len(sp, &n) == JB_OK && n == 2);
     key = u(1);
-    CHECK(jb_space_delete(sp, &key, 1, buf, sizeof buf, &len) == JB_OK && len > 0);
-    CHECK(jb_space_delete(sp, &key, 1, buf, sizeof buf, &len) == JB_OK && len == 0);
+    CHECK(jb_space_delete(sp, NULL, &key, 1, buf, sizeof buf, &len) == JB_OK && len > 0);
+    CHECK(jb_space_delete(sp, NULL, &key, 1, buf, sizeof buf, &len) == JB_OK && len == 0);
     CHECK(jb_space_len(sp, &n) == JB_OK && n == 1);
 }
 
@@ -84,17 +84,17 @@ static void test_iterators(void) {
     for (i = 10; i < 30; i++) {
         sprintf(name, "n%d", i % 3);
         t[0] = u((uint64_t)i); t[1] = s(name);
-        CHECK(jb_space_insert(sp, t, 2, NULL, 0, NULL) == JB_OK);
+        CHECK(jb_space_insert(sp, NULL, t, 2, NULL, 0, NULL) == JB_OK);
     }
     key = s("n1");
-    CHECK(jb_index_count(by_name, JB_ITER_EQ, &key, 1, &count) == JB_OK && count == 7);
-    CHECK(jb_index_iter(by_name, JB_ITER_EQ, &key, 1, &it) == JB_OK);
+    CHECK(jb_index_count(by_name, NULL, JB_ITER_EQ, &key, 1, &count) == JB_OK && count == 7);
+    CHECK(jb_index_iter(by_name, NULL, JB_ITER_EQ, &key, 1, &it) == JB_OK);
     while (jb_iter_next(it, &tu) == JB_OK && tu != NULL) { seen++; jb_tuple_unref(tu); }
     CHECK(seen == 7);
     CHECK(jb_iter_free(it) == JB_OK);
     CHECK(jb_iter_free(it) == JB_E_BAD_HANDLE);
     key = u(25);
-    CHECK(jb_index_iter(pk, JB_ITER_LT, &key, 1, &it) == JB_OK);
+    CHECK(jb_index_iter(pk, NULL, JB_ITER_LT, &key, 1, &it) == JB_OK);
     CHECK(jb_iter_next_batch(it, batch, 8, &got) == JB_OK && got == 8);
     for (i = 0; i < (int)got; i++) {
         jb_field f;
@@ -102,7 +102,7 @@ static void test_iterators(void) {
         jb_tuple_unref(batch[i]);
     }
     CHECK(jb_iter_free(it) == JB_OK);
-    CHECK(jb_index_iter(pk, 99, NULL, 0, &it) == JB_E_ILLEGAL_PARAMS);
+    CHECK(jb_index_iter(pk, NULL, 99, NULL, 0, &it) == JB_E_ILLEGAL_PARAMS);
 }
 
 /* Batches of tuple data: offsets, a buffer too small, rewinding, the change counter. */
@@ -114,7 +114,7 @@ static void test_data_batches(void) {
     const uint64_t *changes = NULL;
     uint64_t before;
     jb_field f;
-    CHECK(jb_index_iter(pk, JB_ITER_GE, &key, 1, &it) == JB_OK);
+    CHECK(jb_index_iter(pk, NULL, JB_ITER_GE, &key, 1, &it) == JB_OK);
     CHECK(jb_iter_changes(it, &changes) == JB_OK && changes != NULL);
     CHECK(jb_iter_changes(it, NULL) == JB_E_ILLEGAL_PARAMS);
     CHECK(jb_iter_next_data_batch(it, buf, 2, ends, 8, &got) == JB_E_BUFFER_TOO_SMALL);
@@ -128,7 +128,7 @@ static void test_data_batches(void) {
     /* Only two of the four were used when the data changed: continue after the second. */
     before = *changes;
     t[0] = u(12); t[1] = s("changed");
-    CHECK(jb_space_replace(sp, t, 2, NULL, 0, NULL) == JB_OK);
+    CHECK(jb_space_replace(sp, NULL, t, 2, NULL, 0, NULL) == JB_OK);
     CHECK(*changes == before + 1);
     CHECK(jb_iter_rewind(it, 2) == JB_OK);
     CHECK(jb_iter_next_data_batch(it, buf, sizeof buf, ends, 8, &got) == JB_OK && got == 8);
@@ -153,20 +153,20 @@ static void test_misuse(void) {
     jb_index_def def;
     jb_field key = u(1), bad;
     uint64_t n = 0;
-    CHECK(jb_index_get(NULL, &key, 1, &tu) == JB_E_BAD_HANDLE);
+    CHECK(jb_index_get(NULL, NULL, &key, 1, &tu) == JB_E_BAD_HANDLE);
     CHECK(jb_space_len(sp, NULL) == JB_E_ILLEGAL_PARAMS);
     CHECK(jb_space_find(e, "nope", 4, &tmp) == JB_E_NO_SUCH_SPACE);
     CHECK(jb_index_find(sp, "nope", 4, &tmp_pk) == JB_E_NO_SUCH_INDEX);
     memset(&bad, 0, sizeof bad); bad.type = 1234;
-    CHECK(jb_space_insert(sp, &bad, 1, NULL, 0, NULL) == JB_E_FIELD_TYPE);
+    CHECK(jb_space_insert(sp, NULL, &bad, 1, NULL, 0, NULL) == JB_E_FIELD_TYPE);
     CHECK(jb_iter_free(NULL) == JB_OK && jb_tuple_unref(NULL) == JB_OK);
     /* a stale iterator after its space was dropped */
     CHECK(jb_space_create(e, "tmp", 3, NULL, 0, &tmp) == JB_OK);
     part.fieldno = 0; part.type = JB_FT_UNSIGNED;
     def.parts = &part; def.part_count = 1; def.unique = 1;
     CHECK(jb_index_create(tmp, "pk", 2, &def, &tmp_pk) == JB_OK);
-    CHECK(jb_space_insert(tmp, &key, 1, NULL, 0, NULL) == JB_OK);
-    CHECK(jb_index_iter(tmp_pk, JB_ITER_ALL, NULL, 0, &it) == JB_OK);
+    CHECK(jb_space_insert(tmp, NULL, &key, 1, NULL, 0, NULL) == JB_OK);
+    CHECK(jb_index_iter(tmp_pk, NULL, JB_ITER_ALL, NULL, 0, &it) == JB_OK);
     CHECK(jb_space_drop(tmp) == JB_OK);
     CHECK(jb_iter_next(it, &tu) == JB_E_BAD_HANDLE);
     CHECK(jb_space_len(tmp, &n) == JB_E_BAD_HANDLE);
@@ -176,15 +176,72 @@ static void test_misuse(void) {
     CHECK(strcmp(jb_strerror(12345), "JB_E_UNKNOWN") == 0);
 }
 
+/* Transactions: snapshot reads, own writes, first committer wins, handle lifetime. */
+static void test_transactions(void) {
+    jb_txn *t1 = NULL, *t2 = NULL;
+    jb_iter *it = NULL;
+    jb_tuple *tu = NULL;
+    jb_field row[2], key = u(500), f;
+    jb_engine *other = NULL;
+    jb_space *osp = NULL;
+    uint64_t n = 0;
+    CHECK(jb_txn_begin(e, &t1) == JB_OK && t1 != NULL);
+    CHECK(jb_txn_begin(NULL, &t2) == JB_E_BAD_HANDLE);
+    row[0] = u(500); row[1] = s("tx");
+    CHECK(jb_space_insert(sp, t1, row, 2, NULL, 0, NULL) == JB_OK);
+    CHECK(jb_index_get(pk, NULL, &key, 1, &tu) == JB_OK && tu == NULL); /* not committed */
+    CHECK(jb_index_get(pk, t1, &key, 1, &tu) == JB_OK && tu != NULL);   /* own write */
+    CHECK(jb_tuple_unref(tu) == JB_OK);
+    CHECK(jb_index_iter(pk, t1, JB_ITER_EQ, &key, 1, &it) == JB_OK);
+    CHECK(jb_txn_commit(t1) == JB_OK);
+    CHECK(jb_txn_commit(t1) == JB_E_BAD_HANDLE);   /* ended: its handle is gone */
+    CHECK(jb_txn_rollback(t1) == JB_E_BAD_HANDLE);
+    CHECK(jb_txn_rollback(NULL) == JB_OK);
+    CHECK(jb_iter_next(it, &tu) == JB_E_ILLEGAL_PARAMS); /* its transaction ended */
+    CHECK(jb_iter_free(it) == JB_OK);
+    CHECK(jb_index_get(pk, NULL, &key, 1, &tu) == JB_OK && tu != NULL);
+    CHECK(jb_tuple_unref(tu) == JB_OK);
+    /* Two writers of one key: the first to commit wins. */
+    CHECK(jb_txn_begin(e, &t1) == JB_OK && jb_txn_begin(e, &t2) == JB_OK);
+    row[1] = s("one");
+    CHECK(jb_space_replace(sp, t1, row, 2, NULL, 0, NULL) == JB_OK);
+    row[1] = s("two");
+    CHECK(jb_space_replace(sp, t2, row, 2, NULL, 0, NULL) == JB_OK);
+    CHECK(jb_txn_commit(t2) == JB_OK);
+    CHECK(jb_txn_commit(t1) == JB_E_CONFLICT);
+    CHECK(strstr(jb_last_error(), "[500]") != NULL);
+    CHECK(jb_index_get(pk, NULL, &key, 1, &tu) == JB_OK && tu != NULL);
+    CHECK(jb_tuple_field(tu, 1, &f) == JB_OK && f.len == 3 && memcmp(f.v.s, "two", 3) == 0);
+    CHECK(jb_tuple_unref(tu) == JB_OK);
+    /* Rollback undoes; a transaction is used only with its own engine's objects. */
+    CHECK(jb_txn_begin(e, &t1) == JB_OK);
+    CHECK(jb_space_delete(sp, t1, &key, 1, NULL, 0, NULL) == JB_OK);
+    CHECK(jb_index_count(pk, t1, JB_ITER_EQ, &key, 1, &n) == JB_OK && n == 0);
+    CHECK(jb_engine_open(NULL, &other) == JB_OK);
+    CHECK(jb_space_create(other, "o", 1, NULL, 0, &osp) == JB_OK);
+    CHECK(jb_space_insert(osp, t1, row, 2, NULL, 0, NULL) == JB_E_BAD_HANDLE);
+    CHECK(strstr(jb_last_error(), "another engine") != NULL);
+    CHECK(jb_space_insert(sp, (jb_txn *)osp, row, 2, NULL, 0, NULL) == JB_E_BAD_HANDLE);
+    CHECK(jb_txn_rollback(t1) == JB_OK);
+    CHECK(jb_index_count(pk, NULL, JB_ITER_EQ, &key, 1, &n) == JB_OK && n == 1);
+    CHECK(jb_engine_close(other) == JB_OK);
+    /* Closing an engine ends its transactions; their handles still roll back quietly. */
+    CHECK(jb_engine_open(NULL, &other) == JB_OK);
+    CHECK(jb_txn_begin(other, &t2) == JB_OK);
+    CHECK(jb_engine_close(other) == JB_OK);
+    CHECK(jb_txn_commit(t2) == JB_E_CLOSED);
+    CHECK(jb_txn_begin(other, &t2) == JB_E_CLOSED);
+}
+
 static void test_close(void) {
     jb_tuple *tu = NULL;
     jb_field key = u(2), f;
     uint64_t n = 0;
-    CHECK(jb_index_get(pk, &key, 1, &tu) == JB_OK && tu != NULL);
+    CHECK(jb_index_get(pk, NULL, &key, 1, &tu) == JB_OK && tu != NULL);
     CHECK(jb_engine_close(e) == JB_OK);
     CHECK(jb_engine_close(e) == JB_OK);           /* twice: fine */
     CHECK(jb_space_len(sp, &n) == JB_E_CLOSED);   /* use after close */
-    CHECK(jb_index_get(pk, &key, 1, &tu) == JB_E_CLOSED);
+    CHECK(jb_index_get(pk, NULL, &key, 1, &tu) == JB_E_CLOSED);
     CHECK(jb_tuple_field(tu, 1, &f) == JB_OK && f.len == 3); /* held tuple outlives the engine */
     CHECK(jb_tuple_unref(tu) == JB_OK);
 }
@@ -196,6 +253,7 @@ int main(void) {
     test_iterators();
     test_data_batches();
     test_misuse();
+    test_transactions();
     test_close();
     printf("c api: %d passed, %d failed\n", passes, failures);
     return failures == 0 ? 0 : 1;

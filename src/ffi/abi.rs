@@ -5,7 +5,7 @@
 #![allow(non_camel_case_types, non_upper_case_globals, dead_code)]
 #![allow(clippy::all)]
 
-pub const JITBOX_ABI_VERSION: u32 = 1;
+pub const JITBOX_ABI_VERSION: u32 = 2;
 pub const JB_OK: jb_status = 0;
 pub const JB_E_MEMORY: jb_status = -1;
 pub const JB_E_TUPLE_FOUND: jb_status = -2;
@@ -73,6 +73,11 @@ pub struct jb_iter {
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct jb_tuple {
+    _unused: [u8; 0],
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct jb_txn {
     _unused: [u8; 0],
 }
 #[repr(C)]
@@ -367,8 +372,18 @@ unsafe extern "C" {
     pub fn jb_index_drop(i: *mut jb_index) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    pub fn jb_txn_begin(e: *mut jb_engine, out: *mut *mut jb_txn) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_txn_commit(tx: *mut jb_txn) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_txn_rollback(tx: *mut jb_txn) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
     pub fn jb_space_insert(
         s: *mut jb_space,
+        tx: *mut jb_txn,
         fields: *const jb_field,
         count: u32,
         buf: *mut u8,
@@ -379,6 +394,7 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn jb_space_replace(
         s: *mut jb_space,
+        tx: *mut jb_txn,
         fields: *const jb_field,
         count: u32,
         buf: *mut u8,
@@ -389,6 +405,7 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn jb_space_delete(
         s: *mut jb_space,
+        tx: *mut jb_txn,
         key: *const jb_field,
         count: u32,
         buf: *mut u8,
@@ -399,6 +416,7 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn jb_index_get(
         i: *mut jb_index,
+        tx: *mut jb_txn,
         key: *const jb_field,
         count: u32,
         out: *mut *mut jb_tuple,
@@ -407,6 +425,7 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn jb_index_get_data(
         i: *mut jb_index,
+        tx: *mut jb_txn,
         key: *const jb_field,
         count: u32,
         buf: *mut u8,
@@ -417,6 +436,7 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn jb_index_count(
         i: *mut jb_index,
+        tx: *mut jb_txn,
         type_: u32,
         key: *const jb_field,
         count: u32,
@@ -426,6 +446,7 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn jb_index_iter(
         i: *mut jb_index,
+        tx: *mut jb_txn,
         type_: u32,
         key: *const jb_field,
         count: u32,

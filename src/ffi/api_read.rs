@@ -2,6 +2,7 @@
 
 use super::abi::*;
 use super::api_space::{find_index, index_of};
+use super::api_txn::txn_in;
 use super::boundary::{enter, export};
 use super::convert::{copy_out, need, put, with_values};
 use super::handles::{self, IterHandle, Obj};
@@ -16,11 +17,13 @@ use std::rc::Rc;
 /// is still entered, so the tuple cannot go away before `f` is done with it.
 unsafe fn get<R>(
     i: *mut jb_index,
+    tx: *mut jb_txn,
     key: *const jb_field,
     count: u32,
     f: impl FnOnce(Option<TuplePtr>, &Rc<crate::mem::Quota>) -> Result<R>,
 ) -> Result<R> {
     let (cell, sid, uid) = index_of(i as u64)?;
+    let txn = txn_in(tx, &cell)?;
     enter(&cell, Entry::Hot, |eng| {
         let (sp, pos) = find_index(eng, sid, uid)?;
         let idx = &sp.indexes[pos];
@@ -36,7 +39,7 @@ unsafe fn get<R>(
                 }
                 idx.def.check_key(k, true, &what)?;
                 let mvcc = eng.mvcc();
-                Ok(idx.find_visible(k, &mvcc.view(None)?, &mvcc))
+                Ok(idx.find_visible(k, &mvcc.view(txn)?, &mvcc))
             })?
         };
         f(found, &cell.quota)
@@ -44,10 +47,10 @@ unsafe fn get<R>(
 }
 
 export! {
-    Hot fn jb_index_get(i: *mut jb_index, key: *const jb_field, count: u32, out: *mut *mut jb_tuple) {
+    Hot fn jb_index_get(i: *mut jb_index, tx: *mut jb_txn, key: *const jb_field, count: u32, out: *mut *mut jb_tuple) {
         need(out, "out")?;
         // SAFETY: forwarded header contract.
-        let h = match unsafe { get(i, key, count, |t, q| Ok(t.map(|t| TupleRef::new(t, q))))? } {
+        let h = match unsafe { get(i, tx, key, count, |t, q| Ok(t.map(|t| TupleRef::new(t, q))))? } {
             Some(t) => handles::insert(Obj::Tuple(t))?,
             None => 0,
         };
@@ -57,11 +60,11 @@ export! {
 }
 
 export! {
-    Hot fn jb_index_get_data(i: *mut jb_index, key: *const jb_field, count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
+    Hot fn jb_index_get_data(i: *mut jb_index, tx: *mut jb_txn, key: *const jb_field, count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
         need(len, "len")?;
         // SAFETY: forwarded header contract; the copy happens while the engine holds the tuple.
         unsafe {
-            get(i, key, count, |t, _| match t {
+            get(i, tx, key, count, |t, _| match t {
                 Some(t) if !copy_out(t.data(), buf, cap, len) => Err(Error::BufferTooSmall { need: t.data().len(), cap }),
                 Some(_) => Ok(()),
                 None => put(len, 0, "len"),
@@ -71,9 +74,16 @@ export! {
 }
 
 /// Builds an iterator position after checking type and key against the index.
-unsafe fn open(i: *mut jb_index, ty: u32, key: *const jb_field, count: u32) -> Result<IterHandle> {
+unsafe fn open(
+    i: *mut jb_index,
+    tx: *mut jb_txn,
+    ty: u32,
+    key: *const jb_field,
+    count: u32,
+) -> Result<IterHandle> {
     let ty = IterType::from_code(ty)?;
     let (cell, sid, uid) = index_of(i as u64)?;
+    let txn = txn_in(tx, &cell)?;
     let pos = enter(&cell, Entry::Hot, |eng| {
         let (sp, pos) = find_index(eng, sid, uid)?;
         let idx = &sp.indexes[pos];
@@ -91,19 +101,20 @@ unsafe fn open(i: *mut jb_index, ty: u32, key: *const jb_field, count: u32) -> R
         cell,
         space: sid,
         index_uid: uid,
+        txn,
         pos,
     })
 }
 
 export! {
-    Hot fn jb_index_count(i: *mut jb_index, ty: u32, key: *const jb_field, count: u32, out: *mut u64) {
+    Hot fn jb_index_count(i: *mut jb_index, tx: *mut jb_txn, ty: u32, key: *const jb_field, count: u32, out: *mut u64) {
         need(out, "out")?;
         // SAFETY: forwarded header contract.
-        let it = unsafe { open(i, ty, key, count)? };
+        let it = unsafe { open(i, tx, ty, key, count)? };
         let n = enter(&it.cell, Entry::Hot, |eng| {
             let (sp, pos) = find_index(eng, it.space, it.index_uid)?;
             let mvcc = eng.mvcc();
-            let view = mvcc.view(None)?;
+            let view = mvcc.view(it.txn)?;
             Ok(it.pos.count(&sp.indexes[pos], Vis { view: &view, mvcc: &mvcc }) as u64)
         })?;
         // SAFETY: checked non-null above.
@@ -112,10 +123,10 @@ export! {
 }
 
 export! {
-    Hot fn jb_index_iter(i: *mut jb_index, ty: u32, key: *const jb_field, count: u32, out: *mut *mut jb_iter) {
+    Hot fn jb_index_iter(i: *mut jb_index, tx: *mut jb_txn, ty: u32, key: *const jb_field, count: u32, out: *mut *mut jb_iter) {
         need(out, "out")?;
         // SAFETY: forwarded header contract.
-        let it = unsafe { open(i, ty, key, count)? };
+        let it = unsafe { open(i, tx, ty, key, count)? };
         let h = handles::insert(Obj::Iter(Rc::new(RefCell::new(it))))?;
         // SAFETY: checked non-null above.
         unsafe { put(out, h as *mut jb_iter, "out") }
@@ -142,7 +153,9 @@ fn with_iter<R>(
         })?;
         // Iterators outside a transaction see the latest committed state at each step.
         let mvcc = eng.mvcc();
-        let view = mvcc.view(None)?;
+        let view = mvcc.view(h.txn).map_err(|_| {
+            Error::IllegalParams("the iterator's transaction has ended; free the iterator".into())
+        })?;
         f(
             &mut h.pos,
             &sp.indexes[pos],

@@ -1,10 +1,12 @@
 //! Exported: spaces and indexes (create, find, drop) and the write operations.
 
 use super::abi::*;
+use super::api_txn::txn_in;
 use super::boundary::{enter, export};
 use super::convert::{copy_out, name, need, put, with_values};
 use super::handles::{self, EngineCell, Gone, Obj};
 use crate::engine::key::{FieldType, KeyPart};
+use crate::engine::mvcc::TxnId;
 use crate::engine::space::{FormatField, Space};
 use crate::engine::tuple::TupleRef;
 use crate::engine::value::Value;
@@ -220,6 +222,7 @@ export! {
         let (cell, sid, uid) = index_of(i as u64)?;
         let index = enter(&cell, Entry::Safe, |eng| {
             let (_, pos) = find_index(eng, sid, uid)?;
+            eng.ready_for_ddl("drop an index")?;
             eng.space_mut(sid)?.drop_index(pos)
         })?;
         let _ = handles::remove(index.handle, Gone::Dropped);
@@ -237,24 +240,26 @@ struct ResultBuf {
 /// Runs a write and copies its result tuple out.
 unsafe fn write(
     s: *mut jb_space,
+    tx: *mut jb_txn,
     fields: *const jb_field,
     count: u32,
     out: ResultBuf,
     what: &str,
-    op: impl FnOnce(&mut Space, &[Value], &Rc<Quota>) -> Result<Option<TupleRef>>,
+    op: impl FnOnce(&mut Space, Option<TxnId>, &[Value], &Rc<Quota>) -> Result<Option<TupleRef>>,
 ) -> Result<()> {
     let ResultBuf { buf, cap, len } = out;
     if !buf.is_null() {
         need(len, "len")?;
     }
     let (cell, id) = space_of(s as u64)?;
+    let txn = txn_in(tx, &cell)?;
     enter(&cell, Entry::Hot, |eng| {
         eng.check_writable()?;
         let quota = eng.quota().clone();
         // SAFETY: header contract on fields.
         let r = unsafe {
             with_values(fields, count, what, |vals| {
-                op(eng.space_mut(id)?, vals, &quota)
+                op(eng.space_mut(id)?, txn, vals, &quota)
             })
         };
         eng.note_result(&r);
@@ -274,25 +279,25 @@ unsafe fn write(
 }
 
 export! {
-    Hot fn jb_space_insert(s: *mut jb_space, fields: *const jb_field, count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
+    Hot fn jb_space_insert(s: *mut jb_space, tx: *mut jb_txn, fields: *const jb_field, count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
         let out = ResultBuf { buf, cap, len };
         // SAFETY: forwarded header contract.
-        unsafe { write(s, fields, count, out, "tuple", |sp, v, q| Ok(Some(TupleRef::new(sp.insert(v)?, q)))) }
+        unsafe { write(s, tx, fields, count, out, "tuple", |sp, t, v, q| Ok(Some(TupleRef::new(sp.insert_in(t, v)?, q)))) }
     }
 }
 
 export! {
-    Hot fn jb_space_replace(s: *mut jb_space, fields: *const jb_field, count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
+    Hot fn jb_space_replace(s: *mut jb_space, tx: *mut jb_txn, fields: *const jb_field, count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
         let out = ResultBuf { buf, cap, len };
         // SAFETY: forwarded header contract. The replaced tuple's reference drops here.
-        unsafe { write(s, fields, count, out, "tuple", |sp, v, q| Ok(Some(TupleRef::new(sp.replace(v)?.0, q)))) }
+        unsafe { write(s, tx, fields, count, out, "tuple", |sp, t, v, q| Ok(Some(TupleRef::new(sp.replace_in(t, v)?.0, q)))) }
     }
 }
 
 export! {
-    Hot fn jb_space_delete(s: *mut jb_space, key: *const jb_field, count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
+    Hot fn jb_space_delete(s: *mut jb_space, tx: *mut jb_txn, key: *const jb_field, count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
         let out = ResultBuf { buf, cap, len };
         // SAFETY: forwarded header contract.
-        unsafe { write(s, key, count, out, "key", |sp, v, _| sp.delete(v)) }
+        unsafe { write(s, tx, key, count, out, "key", |sp, t, v, _| sp.delete_in(t, v)) }
     }
 }

@@ -3,6 +3,7 @@
 //! freed, forged or wrong-kind handle is found out by the check, never dereferenced.
 
 use crate::engine::iter::IterPos;
+use crate::engine::mvcc::TxnId;
 use crate::engine::tuple::TupleRef;
 use crate::engine::{Changes, Engine, SpaceId};
 use crate::error::{Error, Result};
@@ -31,6 +32,8 @@ pub struct IterHandle {
     pub cell: Rc<EngineCell>,
     pub space: SpaceId,
     pub index_uid: u64,
+    /// The transaction it reads in; None: the latest committed data at each step.
+    pub txn: Option<TxnId>,
     pub pos: IterPos,
 }
 
@@ -40,6 +43,7 @@ pub enum Obj {
     Index(Rc<EngineCell>, SpaceId, u64),
     Iter(Rc<RefCell<IterHandle>>),
     Tuple(TupleRef),
+    Txn(Rc<EngineCell>, TxnId),
 }
 
 impl Obj {
@@ -50,6 +54,7 @@ impl Obj {
             Obj::Index(..) => "index",
             Obj::Iter(_) => "iterator",
             Obj::Tuple(_) => "tuple",
+            Obj::Txn(..) => "transaction",
         }
     }
 }

@@ -10,6 +10,7 @@ mod api_engine;
 mod api_read;
 mod api_space;
 mod api_tuple;
+mod api_txn;
 
 /// Addresses of every exported function. Referencing this from a binary makes sure the
 /// linker keeps them all, so that a LuaJIT inside that binary finds them through `ffi.C`.
@@ -41,6 +42,9 @@ pub fn exported() -> Vec<usize> {
         api_read::jb_index_get_data as *const () as usize,
         api_read::jb_index_count as *const () as usize,
         api_read::jb_index_iter as *const () as usize,
+        api_txn::jb_txn_begin as *const () as usize,
+        api_txn::jb_txn_commit as *const () as usize,
+        api_txn::jb_txn_rollback as *const () as usize,
         api_read::jb_iter_next as *const () as usize,
         api_read::jb_iter_next_data as *const () as usize,
         api_read::jb_iter_next_batch as *const () as usize,

@@ -1,0 +1,86 @@
+-- Transactions from Lua: bound to coroutines, snapshot isolation, first committer wins,
+-- db:txn, misuse with clear errors.
+package.loaded.harness = nil
+local H = require('harness')
+local jitbox = require('jitbox')
+local test, eq, expect_error = H.test, H.eq, H.expect_error
+
+local function fresh()
+    local db, s = H.fresh(jitbox)
+    for i = 1, 3 do s:insert{i, 'n', i * 10} end
+    return db, s
+end
+
+test('a transaction sees its snapshot and its own writes; others see it after commit', function()
+    local db, s = fresh()
+    local tx = db:begin()
+    s:replace{1, 'n', 11}
+    s:insert{4, 'm', 40}
+    s:delete{3}
+    eq(s:get{1}[3], 11); eq(s:get{4}[3], 40); eq(s:get{3}, nil)
+    eq(#s:select(), 3); eq(s:count(), 3); eq(#s.index.by_name:select{'m'}, 1)
+    -- Another coroutine autocommits: it sees none of it, and its write is not seen here.
+    coroutine.wrap(function()
+        eq(s:get{1}[3], 10, 'no dirty read'); eq(s:get{4}, nil); eq(s:get{3}[3], 30)
+        s:replace{2, 'n', 21}
+    end)()
+    eq(s:get{2}[3], 20, 'repeatable read')
+    tx:commit()
+    eq(s:get{1}[3], 11); eq(s:get{2}[3], 21); eq(s:get{3}, nil); eq(s:len(), 3)
+    db:close()
+end)
+
+test('first committer wins; the loser gets CONFLICT and leaves nothing', function()
+    local db, s = fresh()
+    local function add_one(k)
+        return coroutine.create(function()
+            db:begin()
+            local v = s:get{k}[3]
+            coroutine.yield()
+            s:replace{k, 'n', v + 1}
+            db:commit()
+        end)
+    end
+    local a, b = add_one(1), add_one(1)
+    assert(coroutine.resume(a)); assert(coroutine.resume(b))
+    assert(coroutine.resume(a)) -- a commits 11
+    local ok, err = coroutine.resume(b)
+    assert(not ok and err.code == 'CONFLICT', 'expected CONFLICT, got ' .. tostring(err))
+    eq(s:get{1}[3], 11, 'no lost update')
+    db:close()
+end)
+
+test('db:txn commits on return and rolls back on error', function()
+    local db, s = fresh()
+    eq(db:txn(function(x) s:replace{1, 'n', x}; return 'done', 2 end, 5), 'done')
+    eq(s:get{1}[3], 5)
+    local ok, err = pcall(db.txn, db, function() s:replace{1, 'n', 6}; error('boom') end)
+    assert(not ok and tostring(err):find('boom'))
+    eq(s:get{1}[3], 5, 'rolled back')
+    -- A duplicate inside the function: TUPLE_FOUND, and the transaction's writes are gone.
+    expect_error('TUPLE_FOUND', nil, db.txn, db, function() s:insert{9, 'n', 9}; s:insert{1, 'n', 0} end)
+    eq(s:get{9}, nil)
+    db:close()
+end)
+
+test('misuse gives clear errors', function()
+    local db, s = fresh()
+    local tx = db:begin()
+    expect_error('ILLEGAL_PARAMS', 'already has an open transaction', db.begin, db)
+    coroutine.wrap(function()
+        expect_error('ILLEGAL_PARAMS', 'another coroutine', tx.commit, tx)
+        expect_error('ILLEGAL_PARAMS', 'no transaction is open', db.commit, db)
+    end)()
+    expect_error('BUSY', 'transaction', s.create_index, s, 'by_v', { parts = {{3, 'integer'}} })
+    tx:rollback()
+    expect_error('ILLEGAL_PARAMS', 'already ended', tx.commit, tx)
+    expect_error('ILLEGAL_PARAMS', 'no transaction is open', db.rollback, db)
+    s:create_index('by_v', { parts = {{3, 'integer'}} })
+    -- A transaction left open by a finished coroutine is rolled back when collected.
+    coroutine.wrap(function() db:begin(); s:replace{1, 'n', 99} end)()
+    collectgarbage(); collectgarbage()
+    eq(s:get{1}[3], 10)
+    db:close()
+end)
+
+H.done('txn.lua')
