@@ -375,3 +375,115 @@ fn interleaved_transactions_match_a_model() {
     }
     ensure_collected(&mut e, id, committed.len());
 }
+
+/// Runs `op` under every possible injected allocation failure. A failure must be `MEMORY`
+/// and change nothing: not the raw contents of any index (no half-applied entry), not what
+/// any of `views` sees. Memory may differ only by capacity kept for reuse.
+fn sweep(
+    e: &mut Engine,
+    id: SpaceId,
+    views: &[Option<u64>],
+    what: &str,
+    mut op: impl FnMut(&mut Engine) -> jitbox::error::Result<()>,
+) {
+    use jitbox::mem::errinj;
+    let seen = |e: &Engine| -> Vec<Vec<Vec<Owned>>> {
+        views
+            .iter()
+            .map(|v| scan_in(e, *v, id, 0, IterType::All, &[]))
+            .collect()
+    };
+    for n in 0.. {
+        let (raw, _) = fingerprint(e);
+        let before = seen(e);
+        errinj::set("ALLOC_FAIL_AFTER", n).unwrap();
+        let r = op(e);
+        errinj::set("ALLOC_FAIL_AFTER", -1).unwrap();
+        match r {
+            Err(Error::Memory(_)) => {
+                assert_eq!(
+                    fingerprint(e).0,
+                    raw,
+                    "{what}: failure at allocation {n} changed an index"
+                );
+                assert_eq!(
+                    seen(e),
+                    before,
+                    "{what}: failure at allocation {n} changed a view"
+                );
+            }
+            Err(other) => panic!("{what}: allocation {n} failed with {other:?}, not MEMORY"),
+            Ok(()) => return,
+        }
+    }
+}
+
+#[test]
+fn transactions_fail_cleanly_at_every_allocation() {
+    let mut e = engine(256 << 20);
+    let id = test_space(&mut e);
+    e.create_index(
+        id,
+        "uniq_v",
+        vec![part(2, jitbox::engine::key::FieldType::Integer)],
+        true,
+    )
+    .unwrap();
+    for k in 0..200u64 {
+        e.space_mut(id)
+            .unwrap()
+            .insert(&row(k, "n", k as i64))
+            .unwrap();
+    }
+    let quota = e.quota().clone();
+    let mut reader = e.begin().unwrap(); // keeps old versions alive across rounds
+    for round in 0..40u64 {
+        let mut t = None;
+        sweep(&mut e, id, &[None], "begin", |e| {
+            t = Some(e.begin()?);
+            Ok(())
+        });
+        let t = t.unwrap();
+        let views = [None, Some(t), Some(reader)];
+        for j in 0..4u64 {
+            let k = (round * 7 + j * 13) % 230; // some keys beyond 200: inserts
+            let name = format!("r{round}");
+            sweep(&mut e, id, &views, "replace in a transaction", |e| {
+                e.space_mut(id)?
+                    .replace_in(Some(t), &row(k, &name, k as i64))
+                    .map(drop)
+            });
+            let d = (round * 11 + j * 5 + 3) % 200;
+            sweep(&mut e, id, &views, "delete in a transaction", |e| {
+                e.space_mut(id)?
+                    .delete_in(Some(t), &[Value::Uint(d)])
+                    .map(drop)
+            });
+            let a = 230 + (round * 4 + j) % 40; // autocommit, other keys, while t is open
+            sweep(&mut e, id, &views, "autocommit replace", |e| {
+                e.space_mut(id)?
+                    .replace(&row(a, "auto", a as i64))
+                    .map(drop)
+            });
+        }
+        if round % 3 == 0 {
+            e.rollback(t).unwrap();
+        } else {
+            sweep(&mut e, id, &[None, Some(reader)], "commit", |e| e.commit(t));
+        }
+        if round % 10 == 9 {
+            e.commit(reader).unwrap();
+            reader = e.begin().unwrap();
+        }
+    }
+    e.rollback(reader).unwrap();
+    while e.collect(usize::MAX) > 0 {}
+    assert_eq!(e.mvcc().story_count(), 0);
+    let pk_len = e.space(id).unwrap().indexes[0].len();
+    for idx in &e.space(id).unwrap().indexes {
+        idx.check().unwrap();
+        assert_eq!(idx.len(), pk_len, "index '{}'", idx.name);
+    }
+    drop(e);
+    assert_eq!(quota.used(), 0, "memory accounting leaked");
+}
