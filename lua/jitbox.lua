@@ -355,7 +355,7 @@ function db_mt:stat()
     local res = {}
     for _, k in ipairs({ 'memory_used', 'memory_limit', 'max_tuple_size', 'space_count', 'tuple_count',
         'hot_calls', 'safe_calls', 'reentry_refused', 'callbacks_deferred', 'callbacks_run',
-        'callbacks_pending', 'callbacks_dropped' }) do
+        'callbacks_pending', 'callbacks_dropped', 'txn_open', 'versions', 'gc_pending' }) do
         res[k] = tonumber(st[k])
     end
     return res

@@ -109,7 +109,7 @@ typedef struct jb_stat {
     uint64_t memory_limit;
     uint64_t max_tuple_size;   /* a result buffer of this size fits any tuple */
     uint64_t space_count;
-    uint64_t tuple_count;      /* tuples in all primary indexes */
+    uint64_t tuple_count;      /* entries of all primary indexes (old versions included) */
     uint64_t hot_calls;        /* HOT entries into this engine */
     uint64_t safe_calls;       /* SAFE entries into this engine */
     uint64_t reentry_refused;  /* calls refused with JB_E_REENTRY */
@@ -117,6 +117,9 @@ typedef struct jb_stat {
     uint64_t callbacks_run;        /* callbacks invoked (immediately or from the queue) */
     uint64_t callbacks_pending;    /* queued callbacks not yet run */
     uint64_t callbacks_dropped;    /* queued callbacks dropped because memory_limit was reached */
+    uint64_t txn_open;         /* transactions begun and not yet ended */
+    uint64_t versions;         /* tuples with version records (open writes, kept old versions) */
+    uint64_t gc_pending;       /* versions and records waiting for garbage collection */
 } jb_stat;
 
 /* A log sink. msg is borrowed for the duration of the call (not NUL-terminated: use len). */

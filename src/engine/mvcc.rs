@@ -104,6 +104,11 @@ impl Mvcc {
         self.stories.len()
     }
 
+    /// Entries waiting in the garbage collector's queues.
+    pub fn gc_pending(&self) -> usize {
+        self.dead.len() + self.born.len()
+    }
+
     /// The view of `txn`, or of an autocommit statement (the latest committed state).
     pub fn view(&self, txn: Option<TxnId>) -> Result<ReadView> {
         match txn {

@@ -236,10 +236,13 @@ pub struct jb_stat {
     pub callbacks_run: u64,
     pub callbacks_pending: u64,
     pub callbacks_dropped: u64,
+    pub txn_open: u64,
+    pub versions: u64,
+    pub gc_pending: u64,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of jb_stat"][::std::mem::size_of::<jb_stat>() - 96usize];
+    ["Size of jb_stat"][::std::mem::size_of::<jb_stat>() - 120usize];
     ["Alignment of jb_stat"][::std::mem::align_of::<jb_stat>() - 8usize];
     ["Offset of field: jb_stat::memory_used"]
         [::std::mem::offset_of!(jb_stat, memory_used) - 0usize];
@@ -263,6 +266,10 @@ const _: () = {
         [::std::mem::offset_of!(jb_stat, callbacks_pending) - 80usize];
     ["Offset of field: jb_stat::callbacks_dropped"]
         [::std::mem::offset_of!(jb_stat, callbacks_dropped) - 88usize];
+    ["Offset of field: jb_stat::txn_open"][::std::mem::offset_of!(jb_stat, txn_open) - 96usize];
+    ["Offset of field: jb_stat::versions"][::std::mem::offset_of!(jb_stat, versions) - 104usize];
+    ["Offset of field: jb_stat::gc_pending"]
+        [::std::mem::offset_of!(jb_stat, gc_pending) - 112usize];
 };
 pub type jb_log_fn = ::std::option::Option<
     unsafe extern "C" fn(

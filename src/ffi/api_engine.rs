@@ -184,6 +184,9 @@ export! {
                 callbacks_run: s.callbacks_run,
                 callbacks_pending: eng.pending() as u64,
                 callbacks_dropped: s.callbacks_dropped,
+                txn_open: eng.mvcc().open_count() as u64,
+                versions: eng.mvcc().story_count() as u64,
+                gc_pending: eng.mvcc().gc_pending() as u64,
             })
         })?;
         // SAFETY: checked non-null above.

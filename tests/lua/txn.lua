@@ -25,8 +25,12 @@ test('a transaction sees its snapshot and its own writes; others see it after co
         s:replace{2, 'n', 21}
     end)()
     eq(s:get{2}[3], 20, 'repeatable read')
+    local st = db:stat()
+    eq(st.txn_open, 1); assert(st.versions >= 4, 'versions ' .. st.versions)
     tx:commit()
     eq(s:get{1}[3], 11); eq(s:get{2}[3], 21); eq(s:get{3}, nil); eq(s:len(), 3)
+    st = db:stat()
+    eq(st.txn_open, 0); eq(st.versions, 0, 'collected after commit'); eq(st.gc_pending, 0)
     db:close()
 end)
 
