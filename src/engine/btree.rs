@@ -297,6 +297,22 @@ impl<E: Copy + Hinted> BTree<E> {
         (node, search(&leaf.items[..leaf.len as usize], hint, below))
     }
 
+    /// Descends to the entry equal to the sought one (by `cmp`), recording the path and
+    /// moving the finger there; None when there is no such entry.
+    fn descend_to(
+        &self,
+        cmp: &impl Fn(&E) -> Ordering,
+        hint: Option<u64>,
+        path: &mut Path,
+    ) -> Option<(u32, usize)> {
+        let below = |x: &E| cmp(x) == Ordering::Less;
+        let inner_below = |x: &E| cmp(x) != Ordering::Greater;
+        let (leaf, pos) = self.descend(hint, &inner_below, &below, path);
+        self.finger.set(leaf);
+        let l = &self.leaves[leaf as usize];
+        (pos < l.len as usize && cmp(&l.items[pos]) == Ordering::Equal).then_some((leaf, pos))
+    }
+
     fn cursor_at(&self, leaf: u32, pos: usize) -> Cursor {
         if pos < self.leaves[leaf as usize].len as usize {
             Cursor {
@@ -383,18 +399,8 @@ impl<E: Copy + Hinted> BTree<E> {
             }
         }
         let mut path = [(0, 0); MAX_HEIGHT];
-        let below = |x: &E| cmp(x) == Ordering::Less;
-        let (leaf_id, pos) = self.descend(
-            hint,
-            &|x: &E| cmp(x) != Ordering::Greater,
-            &below,
-            &mut path,
-        );
-        self.finger.set(leaf_id);
+        let (leaf_id, pos) = self.descend_to(&cmp, hint, &mut path)?;
         let leaf = &mut self.leaves[leaf_id as usize];
-        if pos >= leaf.len as usize || cmp(&leaf.items[pos]) != Ordering::Equal {
-            return None;
-        }
         let old = std::mem::replace(&mut leaf.items[pos], new);
         if pos == 0 {
             // A leaf's first entry may be a separator above: that copy must stay live too.
@@ -810,19 +816,9 @@ impl<E: Copy + Hinted> BTree<E> {
             }
         }
         let mut path = [(0, 0); MAX_HEIGHT];
-        let below = |x: &E| cmp(x) == Ordering::Less;
-        let (leaf_id, pos) = self.descend(
-            hint,
-            &|x: &E| cmp(x) != Ordering::Greater,
-            &below,
-            &mut path,
-        );
-        self.finger.set(leaf_id);
+        let (leaf_id, pos) = self.descend_to(&cmp, hint, &mut path)?;
         let leaf = &mut self.leaves[leaf_id as usize];
         let len = leaf.len as usize;
-        if pos >= len || cmp(&leaf.items[pos]) != Ordering::Equal {
-            return None;
-        }
         let removed = leaf.items[pos];
         leaf.items.copy_within(pos + 1..len, pos);
         leaf.len -= 1;
