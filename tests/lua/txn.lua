@@ -87,4 +87,24 @@ test('misuse gives clear errors', function()
     db:close()
 end)
 
+test('reads never collect garbage; writes and commits do, in bounded steps', function()
+    local db, s = fresh()
+    local reader = coroutine.create(function() db:begin(); coroutine.yield(); db:commit() end)
+    assert(coroutine.resume(reader)) -- an old read view stays open
+    for i = 1, 300 do s:replace{1 + i % 3, 'n', i} end
+    assert(db:stat().versions > 300, 'old versions kept for the reader')
+    assert(coroutine.resume(reader)) -- its commit runs one bounded step
+    local pending = db:stat().gc_pending
+    assert(pending > 0, 'a bounded step leaves work')
+    for _ = 1, 1000 do local _ = s:get{2} end
+    for _ in s:pairs() do end
+    eq(s:count(), 3); eq(#s.index.by_name:select{'n'}, 3)
+    eq(db:stat().gc_pending, pending, 'reads collected garbage')
+    s:replace{1, 'n', 0}
+    assert(db:stat().gc_pending < pending, 'a write runs a step')
+    for _ = 1, 20 do s:replace{1, 'n', 0} end
+    eq(db:stat().gc_pending, 0); eq(db:stat().versions, 0)
+    db:close()
+end)
+
 H.done('txn.lua')
