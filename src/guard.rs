@@ -40,6 +40,17 @@ impl CallbackKind {
 thread_local! {
     /// Callbacks currently running on this thread that were invoked under a HOT entry.
     static CALLBACKS_UNDER_HOT: Cell<u32> = const { Cell::new(0) };
+    /// Calls refused because their engine was busy, on this thread (a caller that invoked a
+    /// callback compares it before and after to learn that the callback tried to re-enter).
+    static REENTRY_REFUSALS: Cell<u64> = const { Cell::new(0) };
+}
+
+pub fn note_reentry_refused() {
+    REENTRY_REFUSALS.set(REENTRY_REFUSALS.get() + 1);
+}
+
+pub fn reentry_refusals() -> u64 {
+    REENTRY_REFUSALS.get()
 }
 
 /// True inside a callback that some engine invoked during a HOT entry.

@@ -214,7 +214,7 @@ fn scan_all(e: &Engine, id: SpaceId) -> Vec<Vec<Vec<Owned>>> {
 /// With no transaction open, garbage collection leaves exactly the live rows and no story.
 fn ensure_collected(e: &mut Engine, id: SpaceId, rows: usize) {
     assert_eq!(e.mvcc().open_count(), 0);
-    while e.collect(usize::MAX) > 0 {}
+    while e.collect(usize::MAX, true) > 0 {}
     assert_eq!(e.mvcc().story_count(), 0, "stories left");
     for idx in &e.space(id).unwrap().indexes {
         assert_eq!(idx.len(), rows, "entries of index '{}'", idx.name);
@@ -477,7 +477,7 @@ fn transactions_fail_cleanly_at_every_allocation() {
         }
     }
     e.rollback(reader).unwrap();
-    while e.collect(usize::MAX) > 0 {}
+    while e.collect(usize::MAX, true) > 0 {}
     assert_eq!(e.mvcc().story_count(), 0);
     let pk_len = e.space(id).unwrap().indexes[0].len();
     for idx in &e.space(id).unwrap().indexes {

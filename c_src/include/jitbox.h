@@ -152,10 +152,34 @@ typedef struct jb_stat {
     uint64_t txn_open;         /* transactions begun and not yet ended */
     uint64_t versions;         /* tuples with version records (open writes, kept old versions) */
     uint64_t gc_pending;       /* versions and records waiting for garbage collection */
+    uint64_t callbacks_refused;    /* JB_CB_LUA callbacks a HOT entry needed now: JB_E_REENTRY */
 } jb_stat;
 
 /* A log sink. msg is borrowed for the duration of the call (not NUL-terminated: use len). */
 typedef void (*jb_log_fn)(void *ctx, int level, const char *msg, size_t len);
+
+/* A functional index's key function. It is called with the data of one tuple (a MessagePack
+   array, borrowed for the call) and reports the tuple's key with jb_key_sink_push — exactly one
+   key, or for a multikey index any number (equal keys count once) — then returns 0. On failure
+   it returns non-zero, after jb_key_sink_fail to say why. It must not call into the engine
+   (such calls get JB_E_REENTRY). The sink is valid only during the call. */
+typedef struct jb_key_sink jb_key_sink;
+typedef int (*jb_key_fn)(void *ctx, const uint8_t *data, size_t size, jb_key_sink *sink);
+
+typedef struct jb_func_def {
+    jb_key_fn fn;
+    void *ctx;          /* borrowed: must stay valid while the index exists */
+    uint32_t kind;      /* enum jb_callback_kind: JB_CB_LUA if fn may enter a Lua VM */
+    uint32_t multikey;  /* 0 or 1 */
+} jb_func_def;
+
+/* The keys of a new tuple for the functional indexes of its space, computed by the caller. */
+typedef struct jb_keys {
+    const jb_field *parts;   /* every key's parts: key after key, functional index after index */
+    const uint32_t *counts;  /* keys per functional index, in the space's index order */
+    uint32_t part_count;     /* jb_field entries in parts */
+    uint32_t index_count;    /* entries in counts: the space's number of functional indexes */
+} jb_keys;
 
 /* ABI version of this header; a Lua module or host compares it with its own. Any thread. */
 uint32_t jb_abi_version(void);
@@ -191,11 +215,19 @@ int jb_engine_stat(jb_engine *e, jb_stat *out);
    jb_engine_run_deferred). Borrows ctx: it must stay valid while registered. */
 int jb_engine_set_logger(jb_engine *e, jb_log_fn fn, void *ctx, uint32_t kind);
 
-/* SAFE. Runs up to max (0 = all) queued callbacks; writes how many ran to *ran (may be NULL). */
+/* SAFE. Runs up to max (0 = all) queued callbacks: log messages, and the removal of old
+   versions' functional-index entries that need a JB_CB_LUA key function (queued by garbage
+   collection or by writes during HOT entries; until then those versions stay pinned and are
+   skipped by readers). Writes how many ran to *ran (may be NULL). */
 int jb_engine_run_deferred(jb_engine *e, uint32_t max, uint32_t *ran);
 
 /* HOT. Number of queued callbacks, for a cheap check before calling jb_engine_run_deferred. */
 int jb_engine_pending(jb_engine *e, uint32_t *out);
+
+/* HOT. Writes to *out a pointer to the number of queued callbacks (what jb_engine_pending
+   returns), kept current by the engine: a check after writes costs one load. Engine-owned;
+   readable until the engine is closed. */
+int jb_engine_pending_counter(jb_engine *e, const uint64_t **out);
 
 /* SAFE. Creates a space. Borrows name and format (format may be NULL with format_count 0).
    *out is engine-owned. */
@@ -215,6 +247,24 @@ int jb_space_len(jb_space *s, uint64_t *out);
    A secondary index is built over existing tuples. Borrows name and def. *out engine-owned. */
 int jb_index_create(jb_space *s, const char *name, size_t name_len, const jb_index_def *def,
                     jb_index **out);
+
+/* SAFE. Creates a functional index: its keys are computed by func->fn from each tuple, and
+   def->parts describe the key (parts[k].fieldno must be k). It is built over existing tuples by
+   calling func->fn (JB_E_ILLEGAL_PARAMS if it fails or returns a bad key; nothing is created).
+   Writes to the space must then bring the new tuple's keys (jb_space_insert_keyed), unless
+   func->kind is JB_CB_NATIVE: then the engine calls fn itself. Removing an old version's
+   entries calls fn again: at once for JB_CB_NATIVE, from jb_engine_run_deferred for JB_CB_LUA.
+   Borrows name, def and func (fn and ctx must stay valid while the index exists). *out is
+   engine-owned. */
+int jb_index_create_func(jb_space *s, const char *name, size_t name_len,
+                         const jb_index_def *def, const jb_func_def *func, jb_index **out);
+
+/* Only inside a jb_key_fn: reports one key of count parts (borrowed for the call). Wrong
+   arity or types give JB_E_FIELD_TYPE/JB_E_ILLEGAL_PARAMS and fail the key function's call. */
+int jb_key_sink_push(jb_key_sink *sink, const jb_field *parts, uint32_t count);
+
+/* Only inside a jb_key_fn: says why it failed (borrows msg; len bytes). */
+int jb_key_sink_fail(jb_key_sink *sink, const char *msg, size_t len);
 
 /* HOT. Looks an index up by name. Borrows name. *out is engine-owned. */
 int jb_index_find(jb_space *s, const char *name, size_t name_len, jb_index **out);
@@ -256,6 +306,15 @@ int jb_space_replace(jb_space *s, jb_txn *tx, const jb_field *fields, uint32_t c
                      uint8_t *buf, size_t cap, size_t *len);
 int jb_space_delete(jb_space *s, jb_txn *tx, const jb_field *key, uint32_t count, uint8_t *buf,
                     size_t cap, size_t *len);
+
+/* HOT. insert and replace for a space with functional indexes, with the new tuple's keys
+   computed by the caller (keys, borrowed; it must hold the space's functional indexes in
+   order). The plain functions work on such a space only when every key function is
+   JB_CB_NATIVE; with a JB_CB_LUA one they give JB_E_REENTRY (a HOT entry cannot run it). */
+int jb_space_insert_keyed(jb_space *s, jb_txn *tx, const jb_field *fields, uint32_t count,
+                          const jb_keys *keys, uint8_t *buf, size_t cap, size_t *len);
+int jb_space_replace_keyed(jb_space *s, jb_txn *tx, const jb_field *fields, uint32_t count,
+                           const jb_keys *keys, uint8_t *buf, size_t cap, size_t *len);
 
 /* HOT. Gets by a full key of a unique index. Borrows key. Writes NULL to *out when absent;
    otherwise the caller owns *out (release with jb_tuple_unref). */
@@ -339,7 +398,7 @@ int jb_tuple_data(jb_tuple *t, uint8_t *buf, size_t cap, size_t *len);
 
 /* JITBOX_CDEF_END */
 
-#define JITBOX_ABI_VERSION 2u
+#define JITBOX_ABI_VERSION 3u
 
 #ifdef __cplusplus
 }

@@ -151,6 +151,11 @@ impl<E: Copy + Hinted> BTree<E> {
 
     /// Reserves the blocks the next `insert` may need: one leaf and one inner block per level.
     pub fn reserve_insert(&mut self) -> Result<Reservation> {
+        self.reserve_inserts(1)
+    }
+
+    /// Reserves the blocks the next `n` inserts may need (each may also add a level).
+    pub fn reserve_inserts(&mut self, n: usize) -> Result<Reservation> {
         let mark = Reservation {
             leaves: self.leaves.len(),
             inners: self.inners.len(),
@@ -164,9 +169,14 @@ impl<E: Copy + Hinted> BTree<E> {
             ],
             charged: self.charged,
         };
-        let need_inners = self.height;
+        // n inserts far fewer than a block holds add at most one level between them.
+        let need_inners = if n == 1 {
+            self.height
+        } else {
+            n * (self.height + 1)
+        };
         let result = self
-            .reserve_leaves(1)
+            .reserve_leaves(n)
             .and_then(|_| self.reserve_inners(need_inners));
         match result {
             Ok(()) => Ok(mark),

@@ -1,6 +1,7 @@
 //! An ordered index: a B+ tree of tuple pointers ordered by its key definition.
 
 use super::btree::{BTree, Cursor, Hinted, Reservation};
+use super::func::{self, KeyFn};
 use super::iter::IterType;
 use super::key::KeyDef;
 use super::mvcc::{Mvcc, ReadView};
@@ -165,7 +166,10 @@ pub struct Index {
     pub uid: u64,
     pub unique: bool,
     pub def: KeyDef,
+    /// The key function of a functional index, whose entries are rows (see `func`).
+    pub func: Option<KeyFn>,
     tree: Tree,
+    quota: Rc<Quota>,
     /// The last reservation, for `unreserve`.
     reserved: Option<Reservation>,
     /// The C handle naming this index (freed when the index goes).
@@ -175,19 +179,35 @@ pub struct Index {
 impl Index {
     pub fn new(name: String, uid: u64, unique: bool, def: KeyDef, quota: Rc<Quota>) -> Index {
         let tree = if def.cmp_parts.len() == 1 {
-            Tree::Narrow(BTree::new(quota, Narrow::make(0, 0, TuplePtr::dangling())))
+            Tree::Narrow(BTree::new(quota.clone(), Narrow::make(0, 0, TuplePtr::dangling())))
         } else {
-            Tree::Wide(BTree::new(quota, Wide::make(0, 0, TuplePtr::dangling())))
+            Tree::Wide(BTree::new(quota.clone(), Wide::make(0, 0, TuplePtr::dangling())))
         };
         Index {
             name,
             uid,
             unique,
             def,
+            func: None,
             tree,
+            quota,
             reserved: None,
             handle: 0,
         }
+    }
+
+    /// The version an entry stands for: the entry itself, or a functional index row's tuple.
+    #[inline]
+    pub fn data(&self, entry: TuplePtr) -> TuplePtr {
+        if self.func.is_some() {
+            func::row_tuple(entry)
+        } else {
+            entry
+        }
+    }
+
+    pub fn is_functional(&self) -> bool {
+        self.func.is_some()
     }
 
     fn key_hints(&self, key: &[Value]) -> (u64, u64) {
@@ -211,7 +231,12 @@ impl Index {
     /// Reserves blocks for one insert; `unreserve` gives them back if the write goes no
     /// further (the index remembers the reservation, so writers keep no list of marks).
     pub fn reserve_insert(&mut self) -> Result<()> {
-        self.reserved = Some(with_tree!(&mut self.tree, t => t.reserve_insert())?);
+        self.reserve_inserts(1)
+    }
+
+    /// Reserves blocks for `n` inserts (the rows of a multikey index), all or none.
+    pub fn reserve_inserts(&mut self, n: usize) -> Result<()> {
+        self.reserved = Some(with_tree!(&mut self.tree, t => t.reserve_inserts(n))?);
         Ok(())
     }
 
@@ -238,8 +263,9 @@ impl Index {
                 if cmp_key(def, e, key, hints) != Ordering::Equal {
                     return false;
                 }
-                if mvcc.visible(view, e.tuple()) {
-                    found = Some(e.tuple());
+                let t = self.data(e.tuple());
+                if mvcc.visible(view, t) {
+                    found = Some(t);
                     return false;
                 }
                 true
@@ -248,7 +274,8 @@ impl Index {
         })
     }
 
-    /// The first version with `t`'s key (by the user parts) for which `f` holds.
+    /// The first version with `t`'s key (by the user parts) for which `f` holds. In a
+    /// functional index `t` is a row, and `f` is given versions.
     pub fn find_version(
         &self,
         t: TuplePtr,
@@ -268,8 +295,9 @@ impl Index {
                 if cmp_entries(def, x, &e, n) != Ordering::Equal {
                     return false;
                 }
-                if f(x.tuple()) {
-                    found = Some(x.tuple());
+                let v = self.data(x.tuple());
+                if f(v) {
+                    found = Some(v);
                     return false;
                 }
                 true
@@ -284,14 +312,51 @@ impl Index {
         self.def.cmp_parts.len() == 1 && self.def.exact(0, h)
     }
 
-    /// Inserts `t` (after `reserve_insert`); returns the equal tuple if there is one.
+    /// Inserts `t` (after `reserve_insert`); returns the equal tuple if there is one. In a
+    /// functional index `t` is a row, and an equal row (a repeated key) is refused.
     pub fn insert(&mut self, t: TuplePtr) -> std::result::Result<(), TuplePtr> {
         let n = self.def.cmp_parts.len();
         let def = &self.def;
+        let rows = self.func.is_some();
         with_tree!(&mut self.tree, tr => {
             let e = entry(def, t);
-            tr.insert(e, |a, b| cmp_versions(def, a, b, n)).map_err(|x| x.tuple())
+            let r = if rows {
+                tr.insert(e, |a, b| cmp_entries(def, a, b, n))
+            } else {
+                tr.insert(e, |a, b| cmp_versions(def, a, b, n))
+            };
+            r.map_err(|x| x.tuple())
         })
+    }
+
+    /// Removes the row equal to `probe` (same key, same version) from a functional index;
+    /// returns it (the caller gets the index's reference).
+    pub fn remove_row(&mut self, probe: TuplePtr) -> Option<TuplePtr> {
+        let n = self.def.cmp_parts.len();
+        let def = &self.def;
+        with_tree!(&mut self.tree, tr => {
+            let e = entry_in(tr, def, probe);
+            tr.remove(|x| cmp_entries(def, x, &e, n), Some(e.hint())).map(|x| x.tuple())
+        })
+    }
+
+    /// Removes every row of version `t` from a functional index by looking at all of them:
+    /// the way out when `t`'s keys cannot be had. Returns the rows (the caller releases them).
+    pub fn remove_rows_of(&mut self, t: TuplePtr, mut release: impl FnMut(TuplePtr)) {
+        loop {
+            let mut found = None;
+            let _ = self.try_for_each(|row| {
+                if func::row_tuple(row) == t {
+                    found = Some(row);
+                    return Err(());
+                }
+                Ok(())
+            });
+            let Some(row) = found else { return };
+            if let Some(r) = self.remove_row(row) {
+                release(r);
+            }
+        }
     }
 
     /// Puts `new` in the place of `old` when both have the same key here (nothing moves, so
@@ -350,6 +415,7 @@ impl Index {
 
     // ---- positioning, for iterators ----------------------------------------------------
 
+    /// The entry at `c`: a tuple, or in a functional index a row (see `data`).
     pub fn tuple_at(&self, c: Cursor) -> Option<TuplePtr> {
         with_tree!(&self.tree, t => t.get(c).map(|e| e.tuple()))
     }
@@ -394,5 +460,18 @@ impl Index {
     /// Whether `t` matches the (partial) key, for EQ/REQ iterators.
     pub fn matches(&self, t: TuplePtr, key: &[Value]) -> bool {
         self.def.cmp_key_from(t, key, 0) == Ordering::Equal
+    }
+}
+
+impl Drop for Index {
+    fn drop(&mut self) {
+        // A functional index owns its rows; other indexes borrow the space's tuples.
+        if self.func.is_some() {
+            let quota = self.quota.clone();
+            let _ = self.try_for_each(|row| {
+                row.decref(&quota);
+                Ok::<(), ()>(())
+            });
+        }
     }
 }

@@ -69,8 +69,10 @@ pub struct IterPos {
     ty: IterType,
     key: Vec<u8>, // the search key as a MessagePack array
     key_parts: usize,
-    /// The tuples returned by the last call, in order, each holding a reference.
+    /// The entries returned by the last call, in order, each holding a reference (in a
+    /// functional index rows, each also holding a reference to its version).
     held: Vec<TuplePtr>,
+    rows: bool,
     cursor: Cursor,
     version: u64,
     started: bool,
@@ -90,6 +92,7 @@ impl IterPos {
             key: Vec::new(),
             key_parts: key.len(),
             held: Vec::new(),
+            rows: false,
             cursor: Cursor::END,
             version: 0,
             started: false,
@@ -140,8 +143,21 @@ impl IterPos {
 
     fn release_held(&mut self, from: usize) {
         for t in self.held.drain(from..) {
+            if self.rows {
+                super::func::row_tuple(t).decref(&self.quota);
+            }
             t.decref(&self.quota);
         }
+    }
+
+    /// Holds entry `t` of `index` (room was reserved).
+    fn hold(&mut self, index: &Index, t: TuplePtr) {
+        self.rows = index.is_functional();
+        if self.rows {
+            index.data(t).incref();
+        }
+        t.incref();
+        self.held.push(t);
     }
 
     /// The search key's values (they borrow the iterator's copy of the key).
@@ -169,7 +185,9 @@ impl IterPos {
                 .tuple_at(cursor)
                 .filter(|t| !self.ty.filters() || key.is_empty() || index.matches(*t, key));
             match t {
-                Some(t) if !v.mvcc.visible(v.view, t) => cursor = index.step(cursor, rev),
+                Some(t) if !v.mvcc.visible(v.view, index.data(t)) => {
+                    cursor = index.step(cursor, rev)
+                }
                 t => return (cursor, t),
             }
         }
@@ -180,8 +198,7 @@ impl IterPos {
     fn advance(&mut self, index: &Index, cursor: Cursor, t: Option<TuplePtr>) {
         match t {
             Some(t) => {
-                t.incref();
-                self.held.push(t);
+                self.hold(index, t);
                 self.started = true;
                 self.resume = false;
                 self.cursor = cursor;
@@ -212,7 +229,7 @@ impl IterPos {
             return deliver(None);
         }
         let (cursor, t) = self.with_key(|key| self.peek(index, key, v));
-        let r = deliver(t)?;
+        let r = deliver(t.map(|t| index.data(t)))?;
         // The previous result is released only now: `peek` may have resumed after it.
         self.release_held(0);
         self.advance(index, cursor, t);
@@ -248,10 +265,10 @@ impl IterPos {
                 if taken > 0 && filter && !index.matches(t, key) {
                     return false; // past the key: the next call finds the end
                 }
-                if !v.mvcc.visible(v.view, t) {
+                if !v.mvcc.visible(v.view, index.data(t)) {
                     return true;
                 }
-                match deliver(t) {
+                match deliver(index.data(t)) {
                     Ok(true) => {}
                     Ok(false) => return false,
                     Err(e) => {
@@ -266,13 +283,12 @@ impl IterPos {
                     self.release_held(0);
                     previous_released = true;
                 }
-                t.incref();
-                self.held.push(t);
+                self.hold(index, t);
                 self.cursor = at;
                 taken += 1;
                 taken < max
             });
-            debug_assert!(taken == 0 || first == self.held[0]);
+            debug_assert!(taken == 0 || index.data(first) == index.data(self.held[0]));
             if taken > 0 {
                 self.started = true;
                 self.resume = false;
@@ -289,7 +305,7 @@ impl IterPos {
     /// How many tuples a fresh iterator would return: the index size for an empty key, else
     /// one walk over the matching entries (no references taken, nothing copied).
     pub fn count(&self, index: &Index, v: Vis) -> usize {
-        if self.key_parts == 0 && v.mvcc.quiet() {
+        if self.key_parts == 0 && v.mvcc.quiet() && !index.is_functional() {
             return index.len();
         }
         let mut vals = [Value::Nil; MAX_PARTS];
@@ -304,7 +320,7 @@ impl IterPos {
             if filter && !key.is_empty() && !index.matches(t, key) {
                 return false;
             }
-            n += usize::from(v.mvcc.visible(v.view, t));
+            n += usize::from(v.mvcc.visible(v.view, index.data(t)));
             true
         });
         n

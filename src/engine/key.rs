@@ -103,6 +103,24 @@ impl KeyDef {
         KeyDef { parts, cmp_parts }
     }
 
+    /// The key definition of a functional index, over its rows (see `func`): field 0 holds
+    /// the tuple's address, fields 1..=k the key the function returned, then (non-unique
+    /// indexes) copies of the tuple's primary key. Rows order by key, primary key, address.
+    pub fn functional(types: &[FieldType], unique: bool, primary: &KeyDef) -> KeyDef {
+        let at = |i: usize, ty| KeyPart {
+            fieldno: i as u32,
+            ty,
+        };
+        let parts: Vec<KeyPart> = types.iter().enumerate().map(|(i, &t)| at(i + 1, t)).collect();
+        let mut cmp_parts = parts.clone();
+        if !unique {
+            let k = parts.len();
+            cmp_parts.extend(primary.parts.iter().enumerate().map(|(i, p)| at(k + 1 + i, p.ty)));
+        }
+        cmp_parts.push(at(0, FieldType::Unsigned));
+        KeyDef { parts, cmp_parts }
+    }
+
     /// Orders two tuples by `cmp_parts[from..to]`.
     pub fn cmp_tuples_range(&self, a: TuplePtr, b: TuplePtr, from: usize, to: usize) -> Ordering {
         if a == b {

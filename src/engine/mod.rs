@@ -2,6 +2,7 @@
 //! queue. Single-threaded: the C boundary makes sure only the owning thread gets here.
 
 pub mod btree;
+pub mod func;
 pub mod index;
 pub mod iter;
 pub mod key;
@@ -56,6 +57,15 @@ pub struct Stats {
     pub callbacks_deferred: u64,
     pub callbacks_run: u64,
     pub callbacks_dropped: u64,
+    pub callbacks_refused: u64,
+}
+
+/// Counters C and Lua read through a pointer, without a call.
+#[derive(Debug, Default)]
+#[repr(C)]
+pub struct Counters {
+    /// Queued callbacks (log messages and buried versions): `jb_engine_pending`.
+    pub pending: Cell<u64>,
 }
 
 /// A log sink: a C function and its context, with the kind that says where it may run.
@@ -84,6 +94,7 @@ pub struct Engine {
     by_name: HashMap<String, u32>,
     next_uid: u64,
     pub stats: Stats,
+    pub counters: Rc<Counters>,
     pub poisoned: Option<String>,
     /// HOT entries into this engine now on the stack (see `guard`).
     pub hot_depth: u32,
@@ -119,6 +130,7 @@ impl Engine {
             by_name: HashMap::new(),
             next_uid: 1,
             stats: Stats::default(),
+            counters: Rc::default(),
             poisoned: None,
             hot_depth: 0,
             logger: None,
@@ -259,6 +271,33 @@ impl Engine {
         Ok((pos, uid))
     }
 
+    /// Creates a functional index (see `func`); returns its position and uid.
+    pub fn create_func_index(
+        &mut self,
+        id: SpaceId,
+        name: &str,
+        types: Vec<key::FieldType>,
+        unique: bool,
+        kf: func::KeyFn,
+    ) -> Result<(usize, u64)> {
+        check_name(name, "index")?;
+        if types.is_empty() || types.len() > key::MAX_PARTS {
+            return Err(Error::IllegalParams(format!(
+                "index '{name}' needs 1 to {} parts, got {}",
+                key::MAX_PARTS,
+                types.len()
+            )));
+        }
+        self.space(id)?;
+        self.ready_for_ddl("create an index")?;
+        let uid = self.uid();
+        let space = self.space_mut(id)?;
+        let pos = space.add_func_index(name.to_owned(), uid, types, unique, kf)?;
+        let sname = space.name.clone();
+        self.log(2, &format!("created functional index '{name}' of space '{sname}'"));
+        Ok((pos, uid))
+    }
+
     /// Reports a refused write (for the once-per-episode memory warning). The warning is
     /// delivered even when the quota is exhausted: it has its own slot, not a queue entry.
     pub fn note_result<T>(&mut self, r: &Result<T>) {
@@ -286,6 +325,7 @@ impl Engine {
                     self.call_logger(logger, 1, &msg);
                 }
             }
+            Err(Error::Reentry(_)) => self.stats.callbacks_refused += 1,
             Ok(_) if self.memory_warned => self.memory_warned = false,
             _ => {}
         }
@@ -299,8 +339,14 @@ impl Engine {
         self.logger = logger;
     }
 
+    /// Queued callbacks: log messages and buried versions.
     pub fn pending(&self) -> usize {
-        self.deferred.len() + self.memory_warning.is_some() as usize
+        self.deferred.len() + self.memory_warning.is_some() as usize + self.mvcc().buried_count()
+    }
+
+    /// Brings the pending counter up to date (after anything that queues or runs callbacks).
+    pub fn refresh_pending(&self) {
+        self.counters.pending.set(self.pending() as u64);
     }
 
     /// Delivers a message: at once when the logger may run here, else queued for a SAFE entry.
@@ -324,6 +370,7 @@ impl Engine {
             }
             self.deferred.push_back((level, text, size));
             self.stats.callbacks_deferred += 1;
+            self.refresh_pending();
             return;
         }
         self.stats.callbacks_run += 1;
@@ -339,8 +386,15 @@ impl Engine {
         guard::invoke_callback(self.hot_depth > 0, || call_logger(logger, level, msg))
     }
 
-    /// Runs up to `max` queued callbacks (0 = all). Only from SAFE entries.
+    /// Runs up to `max` queued callbacks (0 = all): log messages, then the key functions of
+    /// buried versions. Only from SAFE entries.
     pub fn run_deferred(&mut self, max: usize) -> usize {
+        let max = if max == 0 { usize::MAX } else { max };
+        let ran = self.run_deferred_logs(max);
+        ran + self.unbury(max - ran)
+    }
+
+    fn run_deferred_logs(&mut self, max: usize) -> usize {
         let mut ran = 0;
         if let Some(msg) = self.memory_warning.take() {
             if let Some(logger) = self.logger {
@@ -349,7 +403,7 @@ impl Engine {
             }
             ran += 1;
         }
-        while max == 0 || ran < max {
+        while ran < max {
             let Some((level, msg, size)) = self.deferred.pop_front() else {
                 break;
             };

@@ -47,6 +47,9 @@ pub struct ReadView {
 pub enum Undo {
     Created(SpaceId, TuplePtr),
     Deleted(SpaceId, TuplePtr),
+    /// A row the transaction added to the functional index at this position (logged so that
+    /// undoing it and checking it at commit need no key function).
+    Row(SpaceId, u32, TuplePtr),
 }
 
 pub struct Txn {
@@ -66,6 +69,12 @@ pub struct Mvcc {
     /// Versions whose creation committed, in commit order: their stories go once every view
     /// sees them.
     pub(crate) born: VecDeque<(TuplePtr, u64)>,
+    /// Versions out of every index but functional ones whose key function could not run
+    /// where they were removed (a HOT entry): pinned (this queue holds a reference), with a
+    /// story no view sees, until a SAFE entry removes their rows.
+    pub(crate) buried: VecDeque<(SpaceId, TuplePtr)>,
+    /// Versions ever buried (each is one deferred key-function callback).
+    pub buried_total: u64,
     charged: usize,
 }
 
@@ -82,14 +91,17 @@ impl Mvcc {
             stories: HashMap::new(),
             dead: VecDeque::new(),
             born: VecDeque::new(),
+            buried: VecDeque::new(),
+            buried_total: 0,
             charged: 0,
         }
     }
 
-    /// No open transaction and no story: every tuple in every index is a committed, live
-    /// version, so writes may change indexes in place.
+    /// No open transaction and no story but those of buried versions: every tuple in every
+    /// index is a committed, live version (or buried, which no reader sees), so writes may
+    /// change indexes in place.
     pub fn quiet(&self) -> bool {
-        self.txns.is_empty() && self.stories.is_empty()
+        self.txns.is_empty() && self.stories.len() == self.buried.len()
     }
 
     pub fn commit_seq(&self) -> u64 {
@@ -102,6 +114,11 @@ impl Mvcc {
 
     pub fn story_count(&self) -> usize {
         self.stories.len()
+    }
+
+    /// Buried versions waiting for `Engine::unbury`.
+    pub fn buried_count(&self) -> usize {
+        self.buried.len()
     }
 
     /// Entries waiting in the garbage collector's queues.
@@ -285,6 +302,37 @@ impl Mvcc {
         Ok(())
     }
 
+    /// Room to bury one more version (its story and its queue entry).
+    pub fn reserve_bury(&mut self) -> Result<()> {
+        self.reserve(1, None, 0, None, 0)?;
+        if self.buried.len() == self.buried.capacity() {
+            let more = self.buried.len().max(4);
+            self.grow(
+                |m| m.buried.try_reserve(more),
+                more * QUEUE_BYTES,
+                "the deferred key-function queue",
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Buries version `t` of `space` (after `reserve_bury`), taking over a reference to it.
+    pub fn bury(&mut self, t: TuplePtr, space: SpaceId) {
+        let s = self.story_mut(t);
+        s.deleted = Some(0);
+        s.deleters.clear();
+        self.buried.push_back((space, t));
+        self.buried_total += 1;
+    }
+
+    /// The next buried version, out of the queue with its story gone; the caller owns the
+    /// queue's reference.
+    pub fn unbury(&mut self) -> Option<(SpaceId, TuplePtr)> {
+        let (space, t) = self.buried.pop_front()?;
+        self.drop_story(t);
+        Some((space, t))
+    }
+
     /// Charges `bytes` and runs `alloc`, all or nothing.
     fn grow<E>(
         &mut self,
@@ -353,6 +401,11 @@ impl Mvcc {
         }
     }
 
+    /// Logs a change of `id` (after `reserve`).
+    pub fn log_undo(&mut self, id: TxnId, u: Undo) {
+        self.log(id, u)
+    }
+
     fn log(&mut self, id: TxnId, u: Undo) {
         if let Ok(t) = self.txn_mut(id) {
             t.log.push(u);
@@ -376,15 +429,29 @@ impl Mvcc {
     }
 
     /// Transaction `id` deletes a version it created itself: the version goes at once, so
-    /// its log forgets it (and its story goes).
-    pub fn forget_created(&mut self, t: TuplePtr, id: TxnId, space: SpaceId) {
-        if let Ok(txn) = self.txn_mut(id)
-            && let Some(pos) = txn
+    /// its log forgets it and its functional-index rows (handed to `row`), and its story goes.
+    pub fn forget_created(
+        &mut self,
+        t: TuplePtr,
+        id: TxnId,
+        space: SpaceId,
+        mut row: impl FnMut(u32, TuplePtr),
+    ) {
+        if let Ok(txn) = self.txn_mut(id) {
+            if let Some(pos) = txn
                 .log
                 .iter()
                 .rposition(|u| matches!(*u, Undo::Created(s, x) if s == space && x == t))
-        {
-            txn.log.remove(pos);
+            {
+                txn.log.remove(pos);
+            }
+            txn.log.retain(|u| match *u {
+                Undo::Row(s, pos, r) if s == space && super::func::row_tuple(r) == t => {
+                    row(pos, r);
+                    false
+                }
+                _ => true,
+            });
         }
         self.drop_story(t);
     }
@@ -439,6 +506,7 @@ impl Mvcc {
                     }
                     self.dead.push_back((space, t, seq));
                 }
+                Undo::Row(..) => {}
             }
         }
     }
@@ -476,6 +544,9 @@ fn gone(id: TxnId) -> Error {
 
 impl Drop for Mvcc {
     fn drop(&mut self) {
+        for (_, t) in self.buried.drain(..) {
+            t.decref(&self.quota);
+        }
         self.quota.release(self.charged);
     }
 }

@@ -182,3 +182,11 @@ impl TuplePtr {
         TuplePtr(NonNull::dangling())
     }
 }
+
+impl TuplePtr {
+    /// The tuple at `addr`, as recorded by `addr()` (functional-index rows store it). The
+    /// type invariant still applies: dereference it only while a reference is held.
+    pub(crate) fn from_addr(addr: usize) -> TuplePtr {
+        TuplePtr(NonNull::new(addr as *mut u8).expect("a recorded tuple address is not null"))
+    }
+}

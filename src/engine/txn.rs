@@ -2,8 +2,10 @@
 //! rollback, and the garbage collection of versions that writes and commits run in bounded
 //! steps. The version bookkeeping itself is in `mvcc`; the write path in `space`.
 
+use super::func;
 use super::mvcc::{Mvcc, ReadView, Stamp, TxnId, Undo};
-use super::{Engine, bump};
+use super::tuple::TuplePtr;
+use super::{Engine, SpaceId, bump};
 use crate::error::{Error, Result};
 use std::cell::{Ref, RefMut};
 
@@ -46,7 +48,7 @@ impl Engine {
         mvcc.commit_changes(&log, id, seq);
         drop(mvcc);
         bump(&self.changes);
-        self.collect(GC_STEP);
+        self.collect(GC_STEP, false);
         Ok(())
     }
 
@@ -63,9 +65,26 @@ impl Engine {
                         return Err(sp.conflict(&sp.indexes[0], v));
                     }
                 }
+                Undo::Row(sid, pos, row) => {
+                    let sp = self.space(sid)?;
+                    let idx = &sp.indexes[pos as usize];
+                    let n = func::row_tuple(row);
+                    let rival = idx.unique
+                        && idx
+                            .find_version(row, |v| {
+                                v != n
+                                    && mvcc.story(v).is_some_and(|s| {
+                                        matches!(s.created, Stamp::Committed(c) if c > txn.snapshot)
+                                    })
+                            })
+                            .is_some();
+                    if rival {
+                        return Err(sp.conflict(idx, row));
+                    }
+                }
                 Undo::Created(sid, n) => {
                     let sp = self.space(sid)?;
-                    for idx in sp.indexes.iter().filter(|i| i.unique) {
+                    for idx in sp.indexes.iter().filter(|i| i.unique && !i.is_functional()) {
                         let rival = idx.find_version(n, |v| {
                             v != n
                                 && mvcc.story(v).is_some_and(|s| {
@@ -85,49 +104,86 @@ impl Engine {
     /// Undoes every change of `id`, newest first. Never fails for an open transaction.
     pub fn rollback(&mut self, id: TxnId) -> Result<()> {
         let log = self.mvcc_mut().finish(id)?;
-        for u in log.iter().rev() {
-            match *u {
-                Undo::Created(sid, t) => {
-                    self.mvcc_mut().drop_story(t);
-                    if let Ok(sp) = self.space_mut(sid) {
-                        sp.remove_version(t);
+        for &u in log.iter().rev() {
+            match u {
+                Undo::Created(sid, t) | Undo::Row(sid, _, t) => {
+                    if matches!(u, Undo::Created(..)) {
+                        self.mvcc_mut().drop_story(t);
                     }
-                    t.decref(&self.quota);
+                    match self.space_mut(sid) {
+                        Ok(sp) => sp.undo(u),
+                        Err(_) => t.decref(&self.quota),
+                    }
                 }
                 Undo::Deleted(_, t) => self.mvcc_mut().undelete(t, id),
             }
         }
         bump(&self.changes);
-        self.collect(GC_STEP);
+        self.collect(GC_STEP, false);
         Ok(())
     }
 
     /// One bounded garbage-collection step: versions whose deletion every view sees leave
-    /// the indexes and are freed; stories every view no longer needs are dropped. Returns
-    /// how much it looked at.
-    pub fn collect(&mut self, budget: usize) -> usize {
+    /// the indexes and are freed; stories every view no longer needs are dropped. A version
+    /// with rows in an index whose Lua key function may not run now (`lua_ok` false: a HOT
+    /// entry) is buried instead, for `run_deferred`; when that cannot be reserved, the step
+    /// ends there (memory stays retained, nothing breaks). Returns how much it looked at.
+    pub fn collect(&mut self, budget: usize, lua_ok: bool) -> usize {
         let mut n = 0;
         while n < budget {
-            let next = {
-                let mut mvcc = self.mvcc_mut();
-                let oldest = mvcc.oldest_view();
-                match mvcc.dead.front() {
-                    Some(&(sid, t, seq)) if seq <= oldest => {
-                        mvcc.dead.pop_front();
-                        mvcc.drop_story(t);
-                        Some((sid, t))
-                    }
-                    _ => None,
-                }
+            let Some((sid, t)) = self.next_dead(lua_ok) else {
+                break;
             };
-            let Some((sid, t)) = next else { break };
+            n += 1;
+            let Ok(sp) = self.space_mut(sid) else {
+                t.decref(&self.quota);
+                continue;
+            };
+            sp.remove_plain(t);
+            if sp.forget_rows(t, lua_ok, !lua_ok) {
+                self.mvcc_mut().bury(t, sid);
+            } else {
+                t.decref(&self.quota);
+            }
+        }
+        self.refresh_pending();
+        n + self.mvcc_mut().trim(budget.saturating_sub(n))
+    }
+
+    /// The oldest version whose deletion every view sees, out of the queue with its story
+    /// gone (and, when it will have to be buried, room reserved for that).
+    fn next_dead(&mut self, lua_ok: bool) -> Option<(SpaceId, TuplePtr)> {
+        let (sid, t, seq) = *self.mvcc().dead.front()?;
+        if seq > self.mvcc().oldest_view() {
+            return None;
+        }
+        let bury = !lua_ok && self.space(sid).is_ok_and(|s| s.lua_key_functions() > 0);
+        let mut mvcc = self.mvcc_mut();
+        if bury && mvcc.reserve_bury().is_err() {
+            return None;
+        }
+        mvcc.dead.pop_front();
+        mvcc.drop_story(t);
+        Some((sid, t))
+    }
+
+    /// Removes the rows of up to `max` buried versions with their key functions (only where
+    /// Lua may run: a SAFE entry), releasing the versions. Returns how many it finished.
+    pub fn unbury(&mut self, max: usize) -> usize {
+        let mut n = 0;
+        while n < max {
+            let Some((sid, t)) = self.mvcc_mut().unbury() else {
+                break;
+            };
             n += 1;
             if let Ok(sp) = self.space_mut(sid) {
-                sp.remove_version(t);
+                sp.forget_rows(t, true, false);
+                self.stats.callbacks_run += 1;
             }
             t.decref(&self.quota);
         }
-        n + self.mvcc_mut().trim(budget.saturating_sub(n))
+        self.refresh_pending();
+        n
     }
 
     /// After a write: a garbage-collection step when there is anything to collect (a check
@@ -138,7 +194,9 @@ impl Engine {
             !m.dead.is_empty() || !m.born.is_empty()
         };
         if pending {
-            self.collect(GC_STEP);
+            self.collect(GC_STEP, false);
+        } else {
+            self.refresh_pending();
         }
     }
 
@@ -152,7 +210,8 @@ impl Engine {
                  first"
             )));
         }
-        while self.collect(usize::MAX) > 0 {}
+        while self.collect(usize::MAX, true) > 0 {}
+        self.unbury(usize::MAX);
         Ok(())
     }
 }

@@ -5,7 +5,7 @@
 #![allow(non_camel_case_types, non_upper_case_globals, dead_code)]
 #![allow(clippy::all)]
 
-pub const JITBOX_ABI_VERSION: u32 = 2;
+pub const JITBOX_ABI_VERSION: u32 = 3;
 pub const JB_OK: jb_status = 0;
 pub const JB_E_MEMORY: jb_status = -1;
 pub const JB_E_TUPLE_FOUND: jb_status = -2;
@@ -239,10 +239,11 @@ pub struct jb_stat {
     pub txn_open: u64,
     pub versions: u64,
     pub gc_pending: u64,
+    pub callbacks_refused: u64,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of jb_stat"][::std::mem::size_of::<jb_stat>() - 120usize];
+    ["Size of jb_stat"][::std::mem::size_of::<jb_stat>() - 128usize];
     ["Alignment of jb_stat"][::std::mem::align_of::<jb_stat>() - 8usize];
     ["Offset of field: jb_stat::memory_used"]
         [::std::mem::offset_of!(jb_stat, memory_used) - 0usize];
@@ -270,6 +271,8 @@ const _: () = {
     ["Offset of field: jb_stat::versions"][::std::mem::offset_of!(jb_stat, versions) - 104usize];
     ["Offset of field: jb_stat::gc_pending"]
         [::std::mem::offset_of!(jb_stat, gc_pending) - 112usize];
+    ["Offset of field: jb_stat::callbacks_refused"]
+        [::std::mem::offset_of!(jb_stat, callbacks_refused) - 120usize];
 };
 pub type jb_log_fn = ::std::option::Option<
     unsafe extern "C" fn(
@@ -279,6 +282,73 @@ pub type jb_log_fn = ::std::option::Option<
         len: usize,
     ),
 >;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct jb_key_sink {
+    _unused: [u8; 0],
+}
+pub type jb_key_fn = ::std::option::Option<
+    unsafe extern "C" fn(
+        ctx: *mut ::std::os::raw::c_void,
+        data: *const u8,
+        size: usize,
+        sink: *mut jb_key_sink,
+    ) -> ::std::os::raw::c_int,
+>;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct jb_func_def {
+    pub fn_: jb_key_fn,
+    pub ctx: *mut ::std::os::raw::c_void,
+    pub kind: u32,
+    pub multikey: u32,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of jb_func_def"][::std::mem::size_of::<jb_func_def>() - 24usize];
+    ["Alignment of jb_func_def"][::std::mem::align_of::<jb_func_def>() - 8usize];
+    ["Offset of field: jb_func_def::fn_"][::std::mem::offset_of!(jb_func_def, fn_) - 0usize];
+    ["Offset of field: jb_func_def::ctx"][::std::mem::offset_of!(jb_func_def, ctx) - 8usize];
+    ["Offset of field: jb_func_def::kind"][::std::mem::offset_of!(jb_func_def, kind) - 16usize];
+    ["Offset of field: jb_func_def::multikey"]
+        [::std::mem::offset_of!(jb_func_def, multikey) - 20usize];
+};
+impl Default for jb_func_def {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct jb_keys {
+    pub parts: *const jb_field,
+    pub counts: *const u32,
+    pub part_count: u32,
+    pub index_count: u32,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of jb_keys"][::std::mem::size_of::<jb_keys>() - 24usize];
+    ["Alignment of jb_keys"][::std::mem::align_of::<jb_keys>() - 8usize];
+    ["Offset of field: jb_keys::parts"][::std::mem::offset_of!(jb_keys, parts) - 0usize];
+    ["Offset of field: jb_keys::counts"][::std::mem::offset_of!(jb_keys, counts) - 8usize];
+    ["Offset of field: jb_keys::part_count"][::std::mem::offset_of!(jb_keys, part_count) - 16usize];
+    ["Offset of field: jb_keys::index_count"]
+        [::std::mem::offset_of!(jb_keys, index_count) - 20usize];
+};
+impl Default for jb_keys {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
 unsafe extern "C" {
     pub fn jb_abi_version() -> u32;
 }
@@ -328,6 +398,12 @@ unsafe extern "C" {
     pub fn jb_engine_pending(e: *mut jb_engine, out: *mut u32) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    pub fn jb_engine_pending_counter(
+        e: *mut jb_engine,
+        out: *mut *const u64,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
     pub fn jb_space_create(
         e: *mut jb_engine,
         name: *const ::std::os::raw::c_char,
@@ -358,6 +434,30 @@ unsafe extern "C" {
         name_len: usize,
         def: *const jb_index_def,
         out: *mut *mut jb_index,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_index_create_func(
+        s: *mut jb_space,
+        name: *const ::std::os::raw::c_char,
+        name_len: usize,
+        def: *const jb_index_def,
+        func: *const jb_func_def,
+        out: *mut *mut jb_index,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_key_sink_push(
+        sink: *mut jb_key_sink,
+        parts: *const jb_field,
+        count: u32,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_key_sink_fail(
+        sink: *mut jb_key_sink,
+        msg: *const ::std::os::raw::c_char,
+        len: usize,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
@@ -415,6 +515,30 @@ unsafe extern "C" {
         tx: *mut jb_txn,
         key: *const jb_field,
         count: u32,
+        buf: *mut u8,
+        cap: usize,
+        len: *mut usize,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_space_insert_keyed(
+        s: *mut jb_space,
+        tx: *mut jb_txn,
+        fields: *const jb_field,
+        count: u32,
+        keys: *const jb_keys,
+        buf: *mut u8,
+        cap: usize,
+        len: *mut usize,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_space_replace_keyed(
+        s: *mut jb_space,
+        tx: *mut jb_txn,
+        fields: *const jb_field,
+        count: u32,
+        keys: *const jb_keys,
         buf: *mut u8,
         cap: usize,
         len: *mut usize,

@@ -180,13 +180,14 @@ export! {
                 hot_calls: s.hot_calls,
                 safe_calls: s.safe_calls,
                 reentry_refused: cell.reentry_refused.get(),
-                callbacks_deferred: s.callbacks_deferred,
+                callbacks_deferred: s.callbacks_deferred + eng.mvcc().buried_total,
                 callbacks_run: s.callbacks_run,
                 callbacks_pending: eng.pending() as u64,
                 callbacks_dropped: s.callbacks_dropped,
                 txn_open: eng.mvcc().open_count() as u64,
                 versions: eng.mvcc().story_count() as u64,
                 gc_pending: eng.mvcc().gc_pending() as u64,
+                callbacks_refused: s.callbacks_refused,
             })
         })?;
         // SAFETY: checked non-null above.
@@ -216,6 +217,16 @@ export! {
             unsafe { ran.write(n as u32) };
         }
         Ok(())
+    }
+}
+
+export! {
+    Hot fn jb_engine_pending_counter(e: *mut jb_engine, out: *mut *const u64) {
+        need(out, "out")?;
+        let cell = cell_of(e as u64)?;
+        let p = enter(&cell, Entry::Hot, |eng| Ok(eng.counters.pending.as_ptr() as *const u64))?;
+        // SAFETY: checked non-null above. The counter lives in an Rc the engine holds.
+        unsafe { put(out, p, "out") }
     }
 }
 

@@ -137,51 +137,63 @@ export! {
         }
         // SAFETY: non-null def points to a jb_index_def (header contract).
         let def = unsafe { &*def };
-        if def.unique > 1 {
-            return Err(Error::IllegalParams(format!("index '{iname}': unique must be 0 or 1")));
-        }
-        if def.parts.is_null() || def.part_count == 0 || def.part_count as usize > crate::engine::key::MAX_PARTS {
-            return Err(Error::IllegalParams(format!(
-                "index '{iname}' needs 1 to {} parts", crate::engine::key::MAX_PARTS)));
-        }
-        let mut parts = Vec::new();
-        for i in 0..def.part_count as usize {
-            // SAFETY: parts points to part_count entries (header contract).
-            let p = unsafe { &*def.parts.add(i) };
-            let ty = FieldType::from_code(p.type_, false).ok_or_else(|| {
-                Error::FieldType(format!("index '{iname}' part {} has type code {}, which cannot be indexed", i + 1, p.type_))
-            })?;
-            if p.fieldno > 65535 {
-                return Err(Error::IllegalParams(format!("index '{iname}' part {}: field number {} is too large", i + 1, p.fieldno)));
-            }
-            parts.push(KeyPart { fieldno: p.fieldno, ty });
-        }
+        let parts = parse_parts(def, iname)?;
         let (cell, id) = space_of(s as u64)?;
         let (_, uid) = enter(&cell, Entry::Safe, |eng| eng.create_index(id, iname, parts, def.unique == 1))?;
-        let remove_index = |eng: &mut Engine| {
-            let sp = eng.space_mut(id)?;
-            if let Some(p) = sp.indexes.iter().position(|i| i.uid == uid) {
-                sp.drop_index(p).map(drop)?;
-            }
-            Ok(())
-        };
-        let h = match handles::insert(Obj::Index(cell.clone(), id, uid)) {
-            Ok(h) => h,
-            Err(err) => {
-                let _ = enter(&cell, Entry::Safe, remove_index);
-                return Err(err);
-            }
-        };
-        enter(&cell, Entry::Safe, |eng| {
-            let sp = eng.space_mut(id)?;
-            if let Some(i) = sp.indexes.iter_mut().find(|i| i.uid == uid) {
-                i.handle = h;
-            }
-            Ok(())
-        })?;
+        let h = register_index(&cell, id, uid)?;
         // SAFETY: checked non-null above.
         unsafe { put(out, h as *mut jb_index, "out") }
     }
+}
+
+/// The parts of an index definition, checked.
+pub(crate) fn parse_parts(def: &jb_index_def, iname: &str) -> Result<Vec<KeyPart>> {
+    if def.unique > 1 {
+        return Err(Error::IllegalParams(format!("index '{iname}': unique must be 0 or 1")));
+    }
+    if def.parts.is_null() || def.part_count == 0 || def.part_count as usize > crate::engine::key::MAX_PARTS {
+        return Err(Error::IllegalParams(format!(
+            "index '{iname}' needs 1 to {} parts", crate::engine::key::MAX_PARTS)));
+    }
+    let mut parts = Vec::new();
+    for i in 0..def.part_count as usize {
+        // SAFETY: parts points to part_count entries (header contract).
+        let p = unsafe { &*def.parts.add(i) };
+        let ty = FieldType::from_code(p.type_, false).ok_or_else(|| {
+            Error::FieldType(format!("index '{iname}' part {} has type code {}, which cannot be indexed", i + 1, p.type_))
+        })?;
+        if p.fieldno > 65535 {
+            return Err(Error::IllegalParams(format!("index '{iname}' part {}: field number {} is too large", i + 1, p.fieldno)));
+        }
+        parts.push(KeyPart { fieldno: p.fieldno, ty });
+    }
+    Ok(parts)
+}
+
+/// Hands out a handle for a new index; when that fails, the index goes again.
+pub(crate) fn register_index(cell: &Rc<EngineCell>, id: SpaceId, uid: u64) -> Result<u64> {
+    let remove_index = |eng: &mut Engine| {
+        let sp = eng.space_mut(id)?;
+        if let Some(p) = sp.indexes.iter().position(|i| i.uid == uid) {
+            sp.drop_index(p).map(drop)?;
+        }
+        Ok(())
+    };
+    let h = match handles::insert(Obj::Index(cell.clone(), id, uid)) {
+        Ok(h) => h,
+        Err(err) => {
+            let _ = enter(cell, Entry::Safe, remove_index);
+            return Err(err);
+        }
+    };
+    enter(cell, Entry::Safe, |eng| {
+        let sp = eng.space_mut(id)?;
+        if let Some(i) = sp.indexes.iter_mut().find(|i| i.uid == uid) {
+            i.handle = h;
+        }
+        Ok(())
+    })?;
+    Ok(h)
 }
 
 export! {
@@ -231,14 +243,14 @@ export! {
 }
 
 /// Where a write copies its result: the caller's buffer (may be NULL), its size, the length.
-struct ResultBuf {
-    buf: *mut u8,
-    cap: usize,
-    len: *mut usize,
+pub(crate) struct ResultBuf {
+    pub buf: *mut u8,
+    pub cap: usize,
+    pub len: *mut usize,
 }
 
 /// Runs a write and copies its result tuple out.
-unsafe fn write(
+pub(crate) unsafe fn write(
     s: *mut jb_space,
     tx: *mut jb_txn,
     fields: *const jb_field,

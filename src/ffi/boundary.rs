@@ -107,6 +107,7 @@ pub fn enter<R>(
     let leave;
     let Ok(mut slot) = cell.engine.try_borrow_mut() else {
         cell.reentry_refused.set(cell.reentry_refused.get() + 1);
+        crate::guard::note_reentry_refused();
         return Err(reentry());
     };
     let engine = slot.as_mut().ok_or_else(closed)?;

@@ -7,6 +7,7 @@ pub mod convert;
 pub mod handles;
 
 mod api_engine;
+mod api_func;
 mod api_read;
 mod api_space;
 mod api_tuple;
@@ -27,6 +28,12 @@ pub fn exported() -> Vec<usize> {
         api_engine::jb_engine_set_logger as *const () as usize,
         api_engine::jb_engine_run_deferred as *const () as usize,
         api_engine::jb_engine_pending as *const () as usize,
+        api_engine::jb_engine_pending_counter as *const () as usize,
+        api_func::jb_index_create_func as *const () as usize,
+        api_func::jb_key_sink_push as *const () as usize,
+        api_func::jb_key_sink_fail as *const () as usize,
+        api_func::jb_space_insert_keyed as *const () as usize,
+        api_func::jb_space_replace_keyed as *const () as usize,
         api_space::jb_space_create as *const () as usize,
         api_space::jb_space_find as *const () as usize,
         api_space::jb_space_drop as *const () as usize,

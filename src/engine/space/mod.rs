@@ -3,9 +3,14 @@
 //! every index, and only then applies — the applying part cannot fail, so a failure at any
 //! earlier point leaves the space, its indexes and the quota exactly as they were.
 
+mod functional;
+
+pub use functional::GivenKeys;
+use functional::RowScratch;
+
 use super::index::Index;
 use super::key::{FieldType, KeyDef, KeyPart};
-use super::mvcc::{Mvcc, ReadView, Stamp, TxnId};
+use super::mvcc::{Mvcc, ReadView, Stamp, TxnId, Undo};
 use super::tuple::{TuplePtr, TupleRef};
 use super::value::Value;
 use super::{Changes, SpaceId, bump};
@@ -33,10 +38,15 @@ pub struct Space {
     /// This space's id in its engine (version records name the space they belong to).
     id: SpaceId,
     max_tuple_size: usize,
+    /// How many of the indexes are functional, and how many of those have a Lua key function.
+    nfunc: usize,
+    nlua: usize,
+    /// The rows of the write in progress (reused: no allocation per write).
+    scratch: RowScratch,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
     Insert,
     Replace,
 }
@@ -63,6 +73,9 @@ impl Space {
             mvcc: shared.mvcc,
             id,
             max_tuple_size: shared.max_tuple_size,
+            nfunc: 0,
+            nlua: 0,
+            scratch: RowScratch::default(),
         }
     }
 
@@ -72,6 +85,11 @@ impl Space {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// How many indexes have a Lua key function (their rows wait for SAFE entries to go).
+    pub fn lua_key_functions(&self) -> usize {
+        self.nlua
     }
 
     pub fn index_pos(&self, name: &str) -> Option<usize> {
@@ -108,7 +126,7 @@ impl Space {
                 )));
             }
         }
-        for idx in &self.indexes {
+        for idx in self.indexes.iter().filter(|i| !i.is_functional()) {
             for p in &idx.def.parts {
                 let v = fields
                     .get(p.fieldno as usize)
@@ -145,7 +163,7 @@ impl Space {
 
     /// Inserts in transaction `txn`, or as an autocommit statement when `None`.
     pub fn insert_in(&mut self, txn: Option<TxnId>, fields: &[Value]) -> Result<TuplePtr> {
-        self.write(txn, fields, Mode::Insert).map(|(t, _)| t)
+        self.write(txn, fields, Mode::Insert, None).map(|(t, _)| t)
     }
 
     pub fn replace_in(
@@ -153,23 +171,31 @@ impl Space {
         txn: Option<TxnId>,
         fields: &[Value],
     ) -> Result<(TuplePtr, Option<TupleRef>)> {
-        self.write(txn, fields, Mode::Replace)
+        self.write(txn, fields, Mode::Replace, None)
     }
 
-    fn write(
+    /// Inserts or replaces; `keys` are the new tuple's functional-index keys when the caller
+    /// computed them (required for Lua key functions, which a write may not run).
+    pub fn write(
         &mut self,
         txn: Option<TxnId>,
         fields: &[Value],
         mode: Mode,
+        keys: Option<&GivenKeys>,
     ) -> Result<(TuplePtr, Option<TupleRef>)> {
         self.primary()?;
         self.check_tuple(fields)?;
         let new = TuplePtr::new(fields, &self.quota, self.max_tuple_size)?;
+        if let Err(e) = self.new_rows(new, keys) {
+            new.decref(&self.quota);
+            return Err(e);
+        }
         let rc = self.mvcc.clone();
         let mut mvcc = rc.borrow_mut();
         let (old, quiet) = match self.prepare(&mut mvcc, txn, new, mode) {
             Ok(ok) => ok,
             Err(e) => {
+                self.release_rows();
                 new.decref(&self.quota);
                 return Err(e);
             }
@@ -178,7 +204,14 @@ impl Space {
         bump(&self.changes);
         if quiet {
             // Nobody can see another version: change the indexes in place.
-            for idx in &mut self.indexes {
+            let mut f = 0;
+            for i in 0..self.indexes.len() {
+                if self.indexes[i].is_functional() {
+                    self.insert_rows(i, f, &mut mvcc, None);
+                    f += 1;
+                    continue;
+                }
+                let idx = &mut self.indexes[i];
                 // A replace that keeps an index's key (always so in the primary one)
                 // overwrites the entry; otherwise the old entry goes and the new one comes.
                 if let Some(old) = old {
@@ -190,14 +223,31 @@ impl Space {
                 let inserted = idx.insert(new);
                 assert!(inserted.is_ok(), "unique keys were checked before applying");
             }
-            return Ok((new, old.map(|t| TupleRef::adopt(t, &self.quota))));
+            self.scratch.clear();
+            let old = old.map(|t| {
+                let r = TupleRef::new(t, &self.quota);
+                self.forget_rows_or_bury(t, &mut mvcc);
+                r
+            });
+            return Ok((new, old));
         }
         let seq = if txn.is_none() { mvcc.next_seq() } else { 0 };
-        for idx in &mut self.indexes {
-            let inserted = idx.insert(new);
+        for i in 0..self.indexes.len() {
+            if self.indexes[i].is_functional() {
+                continue;
+            }
+            let inserted = self.indexes[i].insert(new);
             assert!(inserted.is_ok(), "versions are distinct entries");
         }
         mvcc.created(new, txn, seq, self.id);
+        let mut f = 0;
+        for i in 0..self.indexes.len() {
+            if self.indexes[i].is_functional() {
+                self.insert_rows(i, f, &mut mvcc, txn);
+                f += 1;
+            }
+        }
+        self.scratch.clear();
         let old = old.map(|o| self.supersede(&mut mvcc, o, txn, seq));
         Ok((new, old))
     }
@@ -213,14 +263,22 @@ impl Space {
     ) -> Result<(Option<TuplePtr>, bool)> {
         let view = mvcc.view(txn)?;
         let old = self.check_unique(new, mode, &view, mvcc)?;
+        self.check_unique_rows(old, &view, mvcc)?;
         let quiet = txn.is_none() && mvcc.quiet();
         self.reserve_all()?;
-        if !quiet {
-            let stories = 1 + old.map_or(0, |o| usize::from(!o.has_story()));
-            if let Err(e) = mvcc.reserve(stories, txn, 2, old, 2) {
-                self.indexes.iter_mut().rev().for_each(Index::unreserve);
-                return Err(e);
+        let reserved = if quiet {
+            match old {
+                Some(_) if self.nlua > 0 => mvcc.reserve_bury(),
+                _ => Ok(()),
             }
+        } else {
+            let stories = 1 + old.map_or(0, |o| usize::from(!o.has_story()));
+            let log = 2 + txn.map_or(0, |_| self.scratch.rows.len());
+            mvcc.reserve(stories, txn, log, old, 2)
+        };
+        if let Err(e) = reserved {
+            self.indexes.iter_mut().rev().for_each(Index::unreserve);
+            return Err(e);
         }
         Ok((old, quiet))
     }
@@ -240,19 +298,42 @@ impl Space {
                 .is_some_and(|s| s.created == Stamp::Pending(id))
         });
         if own {
-            mvcc.forget_created(old, txn.expect("own implies a transaction"), self.id);
-            self.remove_version(old);
+            let id = txn.expect("own implies a transaction");
+            let indexes = &mut self.indexes;
+            let quota = &self.quota;
+            mvcc.forget_created(old, id, self.id, |pos, row| {
+                if let Some(r) = indexes[pos as usize].remove_row(row) {
+                    r.decref(quota);
+                }
+            });
+            self.remove_plain(old);
             return TupleRef::adopt(old, &self.quota);
         }
         mvcc.deleted(old, txn, seq, self.id);
         TupleRef::new(old, &self.quota)
     }
 
-    /// Takes version `t` out of every index (rollback, garbage collection). The caller gets
-    /// the indexes' reference.
-    pub fn remove_version(&mut self, t: TuplePtr) {
-        for idx in &mut self.indexes {
+    /// Takes version `t` out of every index but the functional ones (whose rows go by key,
+    /// see `functional`). The caller gets the indexes' reference.
+    pub fn remove_plain(&mut self, t: TuplePtr) {
+        for idx in self.indexes.iter_mut().filter(|i| !i.is_functional()) {
             idx.remove(t);
+        }
+    }
+
+    /// Undoes one logged change of a transaction to this space.
+    pub fn undo(&mut self, u: Undo) {
+        match u {
+            Undo::Created(_, t) => {
+                self.remove_plain(t);
+                t.decref(&self.quota);
+            }
+            Undo::Row(_, pos, row) => {
+                if let Some(r) = self.indexes[pos as usize].remove_row(row) {
+                    r.decref(&self.quota);
+                }
+            }
+            Undo::Deleted(..) => {}
         }
     }
 
@@ -273,7 +354,7 @@ impl Space {
         if let (Some(_), Mode::Insert) = (old, mode) {
             return Err(self.duplicate(pk, new));
         }
-        for idx in self.indexes.iter().skip(1).filter(|i| i.unique) {
+        for idx in self.indexes.iter().skip(1).filter(|i| i.unique && !i.is_functional()) {
             if view.txn.is_some() {
                 self.check_fresh(idx, new, view, mvcc)?;
             }
@@ -304,6 +385,7 @@ impl Space {
         ))
     }
 
+    /// The key of entry `t` of `idx` (a tuple, or a functional index's row), for messages.
     fn key_text(&self, idx: &Index, t: TuplePtr) -> String {
         let key: Vec<String> = idx
             .def
@@ -323,10 +405,18 @@ impl Space {
         ))
     }
 
-    /// Reserves blocks for one insert in every index, all or none.
+    /// Reserves blocks for one insert in every index (a row per key in functional ones),
+    /// all or none.
     fn reserve_all(&mut self) -> Result<()> {
+        let mut f = 0;
         for i in 0..self.indexes.len() {
-            if let Err(e) = self.indexes[i].reserve_insert() {
+            let n = if self.indexes[i].is_functional() {
+                f += 1;
+                self.scratch.count(f - 1)
+            } else {
+                1
+            };
+            if let Err(e) = self.indexes[i].reserve_inserts(n) {
                 self.indexes[..i]
                     .iter_mut()
                     .rev()
@@ -353,9 +443,15 @@ impl Space {
             self.check_fresh(pk, old, &view, &mvcc)?;
         }
         if txn.is_none() && mvcc.quiet() {
+            if self.nlua > 0 {
+                mvcc.reserve_bury()?;
+            }
             bump(&self.changes);
-            self.remove_version(old);
-            return Ok(Some(TupleRef::adopt(old, &self.quota)));
+            self.remove_plain(old);
+            let r = TupleRef::adopt(old, &self.quota);
+            old.incref();
+            self.forget_rows_or_bury(old, &mut mvcc);
+            return Ok(Some(r));
         }
         mvcc.reserve(usize::from(!old.has_story()), txn, 1, Some(old), 1)?;
         bump(&self.changes);
@@ -371,18 +467,7 @@ impl Space {
         parts: Vec<KeyPart>,
         unique: bool,
     ) -> Result<usize> {
-        if self.index_pos(&name).is_some() {
-            return Err(Error::Exists(format!(
-                "index '{name}' already exists in space '{}'",
-                self.name
-            )));
-        }
-        if self.indexes.is_empty() && !unique {
-            return Err(Error::IllegalParams(format!(
-                "the first index of space '{}' is its primary key and must be unique",
-                self.name
-            )));
-        }
+        self.check_new_index(&name, unique)?;
         for (i, p) in parts.iter().enumerate() {
             if let Some(f) = self.format.get(p.fieldno as usize) {
                 let compatible = f.ty == p.ty
@@ -442,6 +527,22 @@ impl Space {
         Ok(self.indexes.len() - 1)
     }
 
+    fn check_new_index(&self, name: &str, unique: bool) -> Result<()> {
+        if self.index_pos(name).is_some() {
+            return Err(Error::Exists(format!(
+                "index '{name}' already exists in space '{}'",
+                self.name
+            )));
+        }
+        if self.indexes.is_empty() && !unique {
+            return Err(Error::IllegalParams(format!(
+                "the first index of space '{}' is its primary key and must be unique",
+                self.name
+            )));
+        }
+        Ok(())
+    }
+
     /// Removes an index. The primary one goes only when it is the last, taking the tuples.
     pub fn drop_index(&mut self, pos: usize) -> Result<Index> {
         if pos == 0 && self.indexes.len() > 1 {
@@ -452,6 +553,10 @@ impl Space {
         }
         bump(&self.changes);
         let index = self.indexes.remove(pos);
+        if let Some(kf) = index.func {
+            self.nfunc -= 1;
+            self.nlua -= usize::from(kf.kind == crate::guard::CallbackKind::Lua);
+        }
         if pos == 0 {
             release_all(&index, &self.quota);
         }
@@ -469,6 +574,7 @@ fn release_all(pk: &Index, quota: &Quota) {
 
 impl Drop for Space {
     fn drop(&mut self) {
+        self.scratch.free(&self.quota);
         // Secondary indexes first: they only point at tuples the primary one holds.
         self.indexes.truncate(1);
         if let Some(pk) = self.indexes.pop() {

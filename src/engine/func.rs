@@ -1,0 +1,224 @@
+//! Functional indexes: keys computed from a tuple by a registered key function.
+//!
+//! Keys are not stored with the tuple. A functional index stores *rows*: small engine tuples
+//! `[tuple address, key parts..., primary key copy (non-unique)]`, one per key of each version,
+//! owned by the index (one reference each). The index orders rows by key, primary key and
+//! address, so finding a version's rows again needs its keys — the key function once more.
+//! That is why removing an old version's entries may have to wait for a point where the key
+//! function may run (see `guard`): until then the version stays pinned and readers skip it.
+
+use super::key::KeyDef;
+use super::tuple::TuplePtr;
+use super::value::{self, Value};
+use crate::error::{Error, Result};
+use crate::ffi::abi;
+use crate::guard::{self, CallbackKind};
+use crate::mem::{self, Quota};
+use std::ffi::c_void;
+
+/// `jb_key_fn`: (ctx, tuple data, size, sink) -> 0 or failure.
+pub type RawKeyFn = unsafe extern "C" fn(*mut c_void, *const u8, usize, *mut abi::jb_key_sink) -> i32;
+
+/// A registered key function and where it may run.
+#[derive(Clone, Copy)]
+pub struct KeyFn {
+    pub func: RawKeyFn,
+    pub ctx: *mut c_void,
+    pub kind: CallbackKind,
+    pub multikey: bool,
+}
+
+/// The address of the version a row belongs to.
+#[inline]
+pub fn row_tuple(row: TuplePtr) -> TuplePtr {
+    let data = row.data();
+    let mut pos = 0;
+    let _ = value::decode_array_header(data, &mut pos);
+    match value::decode(data, &mut pos) {
+        Ok(Value::Uint(a)) => TuplePtr::from_addr(a as usize),
+        _ => unreachable!("rows are written by `make_row` only"),
+    }
+}
+
+/// Checks one key against the index's key parts.
+pub fn check_key(def: &KeyDef, key: &[Value], index: &str) -> Result<()> {
+    if key.len() != def.parts.len() {
+        return Err(Error::IllegalParams(format!(
+            "key function of index '{index}' returned a key of {} part(s); the index has {}",
+            key.len(),
+            def.parts.len()
+        )));
+    }
+    for (i, (p, v)) in def.parts.iter().zip(key).enumerate() {
+        if !p.ty.accepts(v) {
+            return Err(Error::FieldType(format!(
+                "key function of index '{index}' returned {} for key part {}, which is {}",
+                v.type_name(),
+                i + 1,
+                p.ty.name()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The row of version `t` for `key` (checked) in a functional index with key definition `def`
+/// (non-unique indexes copy `t`'s primary key, described by `pk`).
+pub fn make_row(
+    t: TuplePtr,
+    key: &[Value],
+    def: &KeyDef,
+    pk: &KeyDef,
+    index: &str,
+    quota: &Quota,
+) -> Result<TuplePtr> {
+    check_key(def, key, index)?;
+    let mut vals = [Value::Nil; 1 + 2 * super::key::MAX_PARTS];
+    vals[0] = Value::Uint(t.addr() as u64);
+    vals[1..=key.len()].copy_from_slice(key);
+    let mut n = 1 + key.len();
+    if def.cmp_parts.len() > def.parts.len() + 1 {
+        for p in &pk.parts {
+            vals[n] = t.field(p.fieldno as usize);
+            n += 1;
+        }
+    }
+    TuplePtr::new(&vals[..n], quota, usize::MAX)
+}
+
+/// Where a key function reports keys: rows for one version of one index, appended to a
+/// caller's vector (`finish` keeps them; dropping the sink unfinished releases them).
+pub struct KeySink<'a> {
+    /// Checked by `jb_key_sink_push`: a sink pointer from C is only trusted with this.
+    pub magic: u64,
+    t: TuplePtr,
+    def: &'a KeyDef,
+    pk: &'a KeyDef,
+    pub index: &'a str,
+    multikey: bool,
+    quota: &'a Quota,
+    rows: &'a mut Vec<TuplePtr>,
+    start: usize,
+    charged: &'a mut usize,
+    pub error: Option<Error>,
+    done: bool,
+}
+
+pub const SINK_MAGIC: u64 = 0x6a62_6b65_7973_696e;
+
+/// What a sink needs to know about its index.
+#[derive(Clone, Copy)]
+pub struct SinkFor<'a> {
+    pub def: &'a KeyDef,
+    pub pk: &'a KeyDef,
+    pub index: &'a str,
+    pub multikey: bool,
+}
+
+impl<'a> KeySink<'a> {
+    pub fn new(
+        t: TuplePtr,
+        of: SinkFor<'a>,
+        quota: &'a Quota,
+        rows: &'a mut Vec<TuplePtr>,
+        charged: &'a mut usize,
+    ) -> KeySink<'a> {
+        let start = rows.len();
+        KeySink {
+            magic: SINK_MAGIC,
+            t,
+            def: of.def,
+            pk: of.pk,
+            index: of.index,
+            multikey: of.multikey,
+            quota,
+            rows,
+            start,
+            charged,
+            error: None,
+            done: false,
+        }
+    }
+
+    /// Adds a key (from the key function, or given by the writer). Equal keys count once.
+    pub fn push(&mut self, key: &[Value]) -> Result<()> {
+        if !self.multikey && self.rows.len() > self.start {
+            return Err(Error::IllegalParams(format!(
+                "key function of index '{}' returned more than one key; create the index \
+                 with multikey to allow that",
+                self.index
+            )));
+        }
+        let row = make_row(self.t, key, self.def, self.pk, self.index, self.quota)?;
+        let n = self.def.parts.len();
+        if self.rows[self.start..]
+            .iter()
+            .any(|r| self.def.cmp_tuples_range(*r, row, 0, n).is_eq())
+        {
+            row.decref(self.quota);
+            return Ok(());
+        }
+        if let Err(e) = mem::try_grow(self.rows, 1, self.quota, self.charged, "keys") {
+            row.decref(self.quota);
+            return Err(e);
+        }
+        self.rows.push(row);
+        Ok(())
+    }
+
+    /// Records a failure (the first one wins).
+    pub fn fail(&mut self, e: Error) {
+        if self.error.is_none() {
+            self.error = Some(e);
+        }
+    }
+
+    /// Keeps the rows, after checking that a one-key index got its key.
+    pub fn finish(mut self) -> Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        if !self.multikey && self.rows.len() == self.start {
+            return Err(Error::IllegalParams(format!(
+                "key function of index '{}' returned no key; it must return one",
+                self.index
+            )));
+        }
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for KeySink<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            for r in self.rows.drain(self.start..) {
+                r.decref(self.quota);
+            }
+        }
+    }
+}
+
+/// Calls `f` for version `t`: its rows, or why not. `under_hot` says whether a HOT entry is
+/// active (the caller has checked that `f` may run at all).
+pub fn call(f: &KeyFn, sink: &mut KeySink, under_hot: bool) {
+    let refused = guard::reentry_refusals();
+    let data = sink.t.data();
+    // SAFETY: the registrant promised that func is callable with ctx while the index exists
+    // (jb_index_create_func's contract); data and sink are valid for the call.
+    let rc = guard::invoke_callback(under_hot, || unsafe {
+        (f.func)(f.ctx, data.as_ptr(), data.len(), sink as *mut KeySink as *mut abi::jb_key_sink)
+    });
+    if guard::reentry_refusals() != refused {
+        sink.error = Some(Error::Reentry(format!(
+            "key function of index '{}' called back into the engine, which is busy computing \
+             keys; a key function must only read the tuple it is given",
+            sink.index
+        )));
+    } else if rc != 0 && sink.error.is_none() {
+        sink.error = Some(Error::IllegalParams(format!(
+            "key function of index '{}' failed (returned {rc})",
+            sink.index
+        )));
+    }
+}

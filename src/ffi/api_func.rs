@@ -1,0 +1,138 @@
+//! Exported: functional indexes — creating one with a key function, the sink a key function
+//! reports keys to, and writes that bring the new tuple's keys along.
+
+use super::abi::*;
+use super::api_space::{ResultBuf, parse_parts, register_index, space_of, write};
+use super::boundary::{enter, export};
+use super::convert::{name, need, put, with_values};
+use crate::engine::func::{KeyFn, KeySink, SINK_MAGIC};
+use crate::engine::space::{GivenKeys, Mode};
+use crate::engine::tuple::TupleRef;
+use crate::error::{Error, Result};
+use crate::guard::{CallbackKind, Entry};
+use std::ffi::c_char;
+
+export! {
+    Safe fn jb_index_create_func(s: *mut jb_space, name_ptr: *const c_char, name_len: usize,
+                                 def: *const jb_index_def, func: *const jb_func_def, out: *mut *mut jb_index) {
+        need(out, "out")?;
+        // SAFETY: header contract on name.
+        let iname = unsafe { name(name_ptr, name_len, "index name")? };
+        if def.is_null() || func.is_null() {
+            return Err(Error::IllegalParams(format!("index '{iname}': def and func must not be NULL")));
+        }
+        // SAFETY: non-null def and func point to their structs (header contract).
+        let (def, func) = unsafe { (&*def, &*func) };
+        let parts = parse_parts(def, iname)?;
+        if let Some(k) = parts.iter().enumerate().position(|(k, p)| p.fieldno as usize != k) {
+            return Err(Error::IllegalParams(format!(
+                "functional index '{iname}' part {} has fieldno {}; the parts of a functional \
+                 index describe the key its function returns, so part k must have fieldno k",
+                k + 1, parts[k].fieldno)));
+        }
+        let kind = CallbackKind::from_code(func.kind).ok_or_else(|| {
+            Error::IllegalParams(format!("index '{iname}': unknown callback kind {}; use JB_CB_NATIVE or JB_CB_LUA", func.kind))
+        })?;
+        let f = func.fn_.ok_or_else(|| Error::IllegalParams(format!("index '{iname}': func->fn is NULL")))?;
+        if func.multikey > 1 {
+            return Err(Error::IllegalParams(format!("index '{iname}': multikey must be 0 or 1")));
+        }
+        let kf = KeyFn { func: f, ctx: func.ctx, kind, multikey: func.multikey == 1 };
+        let types = parts.iter().map(|p| p.ty).collect();
+        let (cell, id) = space_of(s as u64)?;
+        let (_, uid) = enter(&cell, Entry::Safe, |eng| eng.create_func_index(id, iname, types, def.unique == 1, kf))?;
+        let h = register_index(&cell, id, uid)?;
+        // SAFETY: checked non-null above.
+        unsafe { put(out, h as *mut jb_index, "out") }
+    }
+}
+
+/// The sink behind a `jb_key_sink` pointer, if it is one (only valid inside a key function).
+///
+/// # Safety
+/// `sink` must be NULL or the pointer a key function was given, during that call.
+unsafe fn sink_mut<'a>(sink: *mut jb_key_sink) -> Result<&'a mut KeySink<'a>> {
+    let p = sink as *mut KeySink;
+    // SAFETY: the caller's contract: a non-null sink is the live KeySink passed to the key
+    // function; the magic check catches the plainest misuse (a stray pointer to other memory).
+    match unsafe { p.as_mut() } {
+        Some(s) if s.magic == SINK_MAGIC => Ok(s),
+        _ => Err(Error::BadHandle("jb_key_sink: not the sink given to this key function call".into())),
+    }
+}
+
+export! {
+    Free fn jb_key_sink_push(sink: *mut jb_key_sink, parts: *const jb_field, count: u32) {
+        // SAFETY: header contract: only inside the key function call that got the sink.
+        let sink = unsafe { sink_mut(sink)? };
+        // SAFETY: header contract on parts.
+        let r = unsafe { with_values(parts, count, "key", |vals| sink.push(vals)) };
+        if let Err(e) = &r {
+            sink.fail(e.clone());
+        }
+        r
+    }
+}
+
+export! {
+    Free fn jb_key_sink_fail(sink: *mut jb_key_sink, msg: *const c_char, len: usize) {
+        // SAFETY: header contract: only inside the key function call that got the sink.
+        let sink = unsafe { sink_mut(sink)? };
+        let text = if msg.is_null() {
+            "no reason given".into()
+        } else {
+            // SAFETY: msg is len readable bytes (header contract).
+            String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(msg as *const u8, len) }).into_owned()
+        };
+        sink.fail(Error::IllegalParams(format!("key function of index '{}' failed: {text}", sink.index)));
+        Ok(())
+    }
+}
+
+/// Reads the caller's keys and runs a keyed write.
+///
+/// # Safety
+/// The header's contract on every pointer.
+unsafe fn keyed(s: *mut jb_space, tx: *mut jb_txn, fields: *const jb_field, count: u32,
+                keys: *const jb_keys, out: ResultBuf, mode: Mode) -> Result<()> {
+    if keys.is_null() {
+        return Err(Error::IllegalParams("keys is NULL; give the new tuple's keys".into()));
+    }
+    // SAFETY: non-null keys points to a jb_keys (header contract).
+    let k = unsafe { &*keys };
+    if k.counts.is_null() && k.index_count != 0 {
+        return Err(Error::IllegalParams("keys->counts is NULL but index_count is not 0".into()));
+    }
+    let counts: &[u32] = if k.index_count == 0 {
+        &[]
+    } else {
+        // SAFETY: counts holds index_count entries (header contract).
+        unsafe { std::slice::from_raw_parts(k.counts, k.index_count as usize) }
+    };
+    let _ = space_of(s as u64)?;
+    // SAFETY: forwarded header contract (parts and their strings live for the call).
+    unsafe {
+        with_values(k.parts, k.part_count, "keys", |parts| {
+            let given = GivenKeys { parts, counts };
+            write(s, tx, fields, count, out, "tuple", |sp, t, v, q| {
+                Ok(Some(TupleRef::new(sp.write(t, v, mode, Some(&given))?.0, q)))
+            })
+        })
+    }
+}
+
+export! {
+    Hot fn jb_space_insert_keyed(s: *mut jb_space, tx: *mut jb_txn, fields: *const jb_field, count: u32,
+                                 keys: *const jb_keys, buf: *mut u8, cap: usize, len: *mut usize) {
+        // SAFETY: forwarded header contract.
+        unsafe { keyed(s, tx, fields, count, keys, ResultBuf { buf, cap, len }, Mode::Insert) }
+    }
+}
+
+export! {
+    Hot fn jb_space_replace_keyed(s: *mut jb_space, tx: *mut jb_txn, fields: *const jb_field, count: u32,
+                                  keys: *const jb_keys, buf: *mut u8, cap: usize, len: *mut usize) {
+        // SAFETY: forwarded header contract.
+        unsafe { keyed(s, tx, fields, count, keys, ResultBuf { buf, cap, len }, Mode::Replace) }
+    }
+}
