@@ -17,7 +17,8 @@ use crate::mem::{self, Quota};
 use std::ffi::c_void;
 
 /// `jb_key_fn`: (ctx, tuple data, size, sink) -> 0 or failure.
-pub type RawKeyFn = unsafe extern "C" fn(*mut c_void, *const u8, usize, *mut abi::jb_key_sink) -> i32;
+pub type RawKeyFn =
+    unsafe extern "C" fn(*mut c_void, *const u8, usize, *mut abi::jb_key_sink) -> i32;
 
 /// A registered key function and where it may run.
 #[derive(Clone, Copy)]
@@ -207,7 +208,12 @@ pub fn call(f: &KeyFn, sink: &mut KeySink, under_hot: bool) {
     // SAFETY: the registrant promised that func is callable with ctx while the index exists
     // (jb_index_create_func's contract); data and sink are valid for the call.
     let rc = guard::invoke_callback(under_hot, || unsafe {
-        (f.func)(f.ctx, data.as_ptr(), data.len(), sink as *mut KeySink as *mut abi::jb_key_sink)
+        (f.func)(
+            f.ctx,
+            data.as_ptr(),
+            data.len(),
+            sink as *mut KeySink as *mut abi::jb_key_sink,
+        )
     });
     if guard::reentry_refusals() != refused {
         sink.error = Some(Error::Reentry(format!(

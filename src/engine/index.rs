@@ -179,9 +179,15 @@ pub struct Index {
 impl Index {
     pub fn new(name: String, uid: u64, unique: bool, def: KeyDef, quota: Rc<Quota>) -> Index {
         let tree = if def.cmp_parts.len() == 1 {
-            Tree::Narrow(BTree::new(quota.clone(), Narrow::make(0, 0, TuplePtr::dangling())))
+            Tree::Narrow(BTree::new(
+                quota.clone(),
+                Narrow::make(0, 0, TuplePtr::dangling()),
+            ))
         } else {
-            Tree::Wide(BTree::new(quota.clone(), Wide::make(0, 0, TuplePtr::dangling())))
+            Tree::Wide(BTree::new(
+                quota.clone(),
+                Wide::make(0, 0, TuplePtr::dangling()),
+            ))
         };
         Index {
             name,

@@ -111,11 +111,21 @@ impl KeyDef {
             fieldno: i as u32,
             ty,
         };
-        let parts: Vec<KeyPart> = types.iter().enumerate().map(|(i, &t)| at(i + 1, t)).collect();
+        let parts: Vec<KeyPart> = types
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| at(i + 1, t))
+            .collect();
         let mut cmp_parts = parts.clone();
         if !unique {
             let k = parts.len();
-            cmp_parts.extend(primary.parts.iter().enumerate().map(|(i, p)| at(k + 1 + i, p.ty)));
+            cmp_parts.extend(
+                primary
+                    .parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| at(k + 1 + i, p.ty)),
+            );
         }
         cmp_parts.push(at(0, FieldType::Unsigned));
         KeyDef { parts, cmp_parts }

@@ -294,7 +294,10 @@ impl Engine {
         let space = self.space_mut(id)?;
         let pos = space.add_func_index(name.to_owned(), uid, types, unique, kf)?;
         let sname = space.name.clone();
-        self.log(2, &format!("created functional index '{name}' of space '{sname}'"));
+        self.log(
+            2,
+            &format!("created functional index '{name}' of space '{sname}'"),
+        );
         Ok((pos, uid))
     }
 

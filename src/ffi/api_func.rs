@@ -57,7 +57,9 @@ unsafe fn sink_mut<'a>(sink: *mut jb_key_sink) -> Result<&'a mut KeySink<'a>> {
     // function; the magic check catches the plainest misuse (a stray pointer to other memory).
     match unsafe { p.as_mut() } {
         Some(s) if s.magic == SINK_MAGIC => Ok(s),
-        _ => Err(Error::BadHandle("jb_key_sink: not the sink given to this key function call".into())),
+        _ => Err(Error::BadHandle(
+            "jb_key_sink: not the sink given to this key function call".into(),
+        )),
     }
 }
 
@@ -93,15 +95,26 @@ export! {
 ///
 /// # Safety
 /// The header's contract on every pointer.
-unsafe fn keyed(s: *mut jb_space, tx: *mut jb_txn, fields: *const jb_field, count: u32,
-                keys: *const jb_keys, out: ResultBuf, mode: Mode) -> Result<()> {
+unsafe fn keyed(
+    s: *mut jb_space,
+    tx: *mut jb_txn,
+    fields: *const jb_field,
+    count: u32,
+    keys: *const jb_keys,
+    out: ResultBuf,
+    mode: Mode,
+) -> Result<()> {
     if keys.is_null() {
-        return Err(Error::IllegalParams("keys is NULL; give the new tuple's keys".into()));
+        return Err(Error::IllegalParams(
+            "keys is NULL; give the new tuple's keys".into(),
+        ));
     }
     // SAFETY: non-null keys points to a jb_keys (header contract).
     let k = unsafe { &*keys };
     if k.counts.is_null() && k.index_count != 0 {
-        return Err(Error::IllegalParams("keys->counts is NULL but index_count is not 0".into()));
+        return Err(Error::IllegalParams(
+            "keys->counts is NULL but index_count is not 0".into(),
+        ));
     }
     let counts: &[u32] = if k.index_count == 0 {
         &[]
@@ -115,7 +128,10 @@ unsafe fn keyed(s: *mut jb_space, tx: *mut jb_txn, fields: *const jb_field, coun
         with_values(k.parts, k.part_count, "keys", |parts| {
             let given = GivenKeys { parts, counts };
             write(s, tx, fields, count, out, "tuple", |sp, t, v, q| {
-                Ok(Some(TupleRef::new(sp.write(t, v, mode, Some(&given))?.0, q)))
+                Ok(Some(TupleRef::new(
+                    sp.write(t, v, mode, Some(&given))?.0,
+                    q,
+                )))
             })
         })
     }

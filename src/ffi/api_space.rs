@@ -149,23 +149,41 @@ export! {
 /// The parts of an index definition, checked.
 pub(crate) fn parse_parts(def: &jb_index_def, iname: &str) -> Result<Vec<KeyPart>> {
     if def.unique > 1 {
-        return Err(Error::IllegalParams(format!("index '{iname}': unique must be 0 or 1")));
-    }
-    if def.parts.is_null() || def.part_count == 0 || def.part_count as usize > crate::engine::key::MAX_PARTS {
         return Err(Error::IllegalParams(format!(
-            "index '{iname}' needs 1 to {} parts", crate::engine::key::MAX_PARTS)));
+            "index '{iname}': unique must be 0 or 1"
+        )));
+    }
+    if def.parts.is_null()
+        || def.part_count == 0
+        || def.part_count as usize > crate::engine::key::MAX_PARTS
+    {
+        return Err(Error::IllegalParams(format!(
+            "index '{iname}' needs 1 to {} parts",
+            crate::engine::key::MAX_PARTS
+        )));
     }
     let mut parts = Vec::new();
     for i in 0..def.part_count as usize {
         // SAFETY: parts points to part_count entries (header contract).
         let p = unsafe { &*def.parts.add(i) };
         let ty = FieldType::from_code(p.type_, false).ok_or_else(|| {
-            Error::FieldType(format!("index '{iname}' part {} has type code {}, which cannot be indexed", i + 1, p.type_))
+            Error::FieldType(format!(
+                "index '{iname}' part {} has type code {}, which cannot be indexed",
+                i + 1,
+                p.type_
+            ))
         })?;
         if p.fieldno > 65535 {
-            return Err(Error::IllegalParams(format!("index '{iname}' part {}: field number {} is too large", i + 1, p.fieldno)));
+            return Err(Error::IllegalParams(format!(
+                "index '{iname}' part {}: field number {} is too large",
+                i + 1,
+                p.fieldno
+            )));
         }
-        parts.push(KeyPart { fieldno: p.fieldno, ty });
+        parts.push(KeyPart {
+            fieldno: p.fieldno,
+            ty,
+        });
     }
     Ok(parts)
 }

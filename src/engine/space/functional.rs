@@ -189,7 +189,13 @@ impl Space {
 
     /// Puts the scratch rows of the `f`-th functional index (at `pos`) in; a transaction
     /// logs them (after `reserve`).
-    pub(super) fn insert_rows(&mut self, pos: usize, f: usize, mvcc: &mut Mvcc, txn: Option<TxnId>) {
+    pub(super) fn insert_rows(
+        &mut self,
+        pos: usize,
+        f: usize,
+        mvcc: &mut Mvcc,
+        txn: Option<TxnId>,
+    ) {
         for i in self.scratch.range(f) {
             let row = self.scratch.rows[i];
             match self.indexes[pos].insert(row) {

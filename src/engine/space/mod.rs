@@ -354,7 +354,12 @@ impl Space {
         if let (Some(_), Mode::Insert) = (old, mode) {
             return Err(self.duplicate(pk, new));
         }
-        for idx in self.indexes.iter().skip(1).filter(|i| i.unique && !i.is_functional()) {
+        for idx in self
+            .indexes
+            .iter()
+            .skip(1)
+            .filter(|i| i.unique && !i.is_functional())
+        {
             if view.txn.is_some() {
                 self.check_fresh(idx, new, view, mvcc)?;
             }
