@@ -234,6 +234,20 @@ local function make_tuple(buf, len)
     return t
 end
 
+local keys = require('jitbox.keys') { C = C, set_field = set_field, make_tuple = make_tuple, illegal = illegal }
+
+-- Deferred callbacks (log messages, removal of old versions' functional-index entries) run
+-- here, in a SAFE entry: this function is jit.off, so no trace is running when it calls C.
+-- Writes call it once the engine's pending counter reaches DRAIN_AT (one trace exit per
+-- batch, not per write); commits and db:gc() call it whenever anything is pending.
+local DRAIN_AT = 64
+local function drain(db)
+    if db._closed then return end
+    local rc = C.jb_engine_run_deferred(db._e, 0, nil)
+    if rc ~= 0 then raise(rc) end
+end
+jit.off(drain)
+
 ------------------------------------------------------------------------------------------
 -- Engine, spaces, indexes.
 
@@ -301,7 +315,12 @@ local function wrap(e, owned)
         _batches = {},
         _txs = setmetatable({}, { __mode = 'k' }), -- coroutine -> open transaction
         _ntx = 0,
+        _keyfns = {},
     }, db_mt)
+    local pending = ffi.new('const uint64_t*[1]')
+    rc = C.jb_engine_pending_counter(e, pending)
+    if rc ~= 0 then raise(rc) end
+    db._pending = pending[0]
     db.space = setmetatable({ _db = db }, space_list_mt)
     return db
 end
@@ -339,6 +358,7 @@ end
 function db_mt:close()
     if self._closed then return end
     self._closed = true
+    for fe in pairs(self._keyfns) do keys.unregister(fe) end
     if self._owned then
         local e = ffi.gc(self._e, nil)
         local rc = C.jb_engine_close(e)
@@ -355,7 +375,8 @@ function db_mt:stat()
     local res = {}
     for _, k in ipairs({ 'memory_used', 'memory_limit', 'max_tuple_size', 'space_count', 'tuple_count',
         'hot_calls', 'safe_calls', 'reentry_refused', 'callbacks_deferred', 'callbacks_run',
-        'callbacks_pending', 'callbacks_dropped', 'txn_open', 'versions', 'gc_pending' }) do
+        'callbacks_pending', 'callbacks_dropped', 'txn_open', 'versions', 'gc_pending',
+        'callbacks_refused' }) do
         res[k] = tonumber(st[k])
     end
     return res
@@ -439,19 +460,44 @@ function space_methods:create_index(name, opts)
     if opts.type ~= nil and opts.type ~= 'TREE' and opts.type ~= 'tree' then
         illegal(("create_index %s: only TREE indexes exist, not '%s'"):format(name, tostring(opts.type)))
     end
-    if opts.func ~= nil then
-        illegal(("create_index %s: functional indexes are not available in this version"):format(name))
+    local func = opts.func
+    if func ~= nil and type(func) ~= 'function' then
+        illegal(("create_index %s: func must be a function that returns the tuple's key"):format(name))
     end
-    local parts, n = parse_parts(self, name, opts.parts or { { 1, 'unsigned' } })
+    if opts.multikey and not func then
+        illegal(("create_index %s: multikey needs func"):format(name))
+    end
+    local parts, n = parse_parts(func and {} or self, name, opts.parts or { { 1, 'unsigned' } })
     local def = ffi.new('jb_index_def')
     def.parts = parts
     def.part_count = n
     def.unique = (opts.unique == nil or opts.unique) and 1 or 0
     local out = ffi.new('jb_index*[1]')
     live(self._db)
-    local rc = C.jb_index_create(self._s, name, #name, def, out)
+    local rc, fe
+    if func then
+        for k = 0, n - 1 do
+            if parts[k].fieldno ~= k then
+                illegal(("create_index %s: part %d of a functional index is key part %d, not field %d"):format(
+                    name, k + 1, k + 1, parts[k].fieldno + 1))
+            end
+        end
+        local fdef
+        fdef, fe = keys.register(func, name, n, opts.multikey)
+        rc = C.jb_index_create_func(self._s, name, #name, def, fdef, out)
+        if rc ~= 0 then keys.unregister(fe) end
+    else
+        rc = C.jb_index_create(self._s, name, #name, def, out)
+    end
     if rc ~= 0 then raise(rc) end
     local idx = new_index(self, out[0], name)
+    if fe then
+        self._db._keyfns[fe] = true
+        idx._fe = fe
+        local funcs = rawget(self, '_funcs') or {}
+        funcs[#funcs + 1] = fe
+        rawset(self, '_funcs', funcs)
+    end
     rawset(self.index, name, idx)
     return idx
 end
@@ -476,19 +522,29 @@ local function primary(space)
     return pk
 end
 
--- Writes: insert / replace return the new tuple, delete the deleted one (or nil).
-local function write(fn, space, t)
+-- Writes: insert / replace return the new tuple, delete the deleted one (or nil). With
+-- functional indexes, insert and replace compute the new tuple's keys first (`keyed`).
+local function write(fn, space, t, keyed)
     local db = space._db
-    local n = fill(t)
-    local rc = fn(space._s, current_tx(db), fields_buf, n, db._buf, db._cap, out_len)
+    local funcs = space._funcs
+    local rc
+    if funcs and keyed then
+        local k = keys.compute(funcs, t)
+        local n = fill(t)
+        rc = keyed(space._s, current_tx(db), fields_buf, n, k, db._buf, db._cap, out_len)
+    else
+        local n = fill(t)
+        rc = fn(space._s, current_tx(db), fields_buf, n, db._buf, db._cap, out_len)
+    end
     if rc ~= 0 then raise(rc) end
+    if db._pending[0] >= DRAIN_AT then drain(db) end
     local len = out_len[0]
     if len == 0 then return nil end
     return make_tuple(db._buf, len)
 end
 
-function space_methods:insert(t) return write(C.jb_space_insert, self, t) end
-function space_methods:replace(t) return write(C.jb_space_replace, self, t) end
+function space_methods:insert(t) return write(C.jb_space_insert, self, t, C.jb_space_insert_keyed) end
+function space_methods:replace(t) return write(C.jb_space_replace, self, t, C.jb_space_replace_keyed) end
 function space_methods:delete(key) return write(C.jb_space_delete, self, key) end
 
 function space_methods:len()
@@ -657,8 +713,18 @@ function index_methods:drop()
     live(self._db)
     local rc = C.jb_index_drop(self._i)
     if rc ~= 0 then raise(rc) end
-    rawset(self.space.index, self.name, nil)
-    rawset(self.space, '_pk', nil)
+    local space, fe = self.space, self._fe
+    if fe then
+        keys.unregister(fe)
+        self._db._keyfns[fe] = nil
+        local funcs = {}
+        for _, g in ipairs(space._funcs) do
+            if g ~= fe then funcs[#funcs + 1] = g end
+        end
+        rawset(space, '_funcs', #funcs > 0 and funcs or nil)
+    end
+    rawset(space.index, self.name, nil)
+    rawset(space, '_pk', nil)
 end
 
 ------------------------------------------------------------------------------------------
@@ -699,10 +765,12 @@ local function forget(tx)
     db._ntx = db._ntx - 1
 end
 
+-- Commit and rollback are jit.off (below): no trace runs here, so deferred callbacks may.
 function tx_mt:commit()
     own(self, 'commit')
     local rc = C.jb_txn_commit(self._h)
     if rc ~= E_MEMORY then forget(self) end -- MEMORY leaves it open: retry or roll back
+    if self._db._pending[0] > 0 then drain(self._db) end
     if rc ~= 0 then raise(rc) end
 end
 
@@ -710,7 +778,14 @@ function tx_mt:rollback()
     own(self, 'rollback')
     local rc = C.jb_txn_rollback(self._h)
     forget(self)
+    if self._db._pending[0] > 0 then drain(self._db) end
     if rc ~= 0 then raise(rc) end
+end
+
+-- db:gc(): runs every deferred callback now and collects every old version nobody sees.
+function db_mt:gc()
+    live(self)
+    drain(self)
 end
 
 -- db:begin() -> tx: binds a new transaction to the running coroutine.
@@ -770,7 +845,8 @@ M.errinj = {
 -- SAFE entries never run inside a trace; neither does transaction bookkeeping (it looks the
 -- running coroutine up, which LuaJIT does not compile).
 for _, f in ipairs({ M.open, M.attach, db_mt.close, db_mt.create_space, space_methods.create_index,
-    space_methods.drop, index_methods.drop, db_mt.begin, db_mt.txn, tx_mt.commit, tx_mt.rollback }) do
+    space_methods.drop, index_methods.drop, db_mt.begin, db_mt.txn, tx_mt.commit, tx_mt.rollback,
+    db_mt.gc }) do
     jit.off(f)
 end
 

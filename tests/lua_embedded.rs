@@ -23,3 +23,8 @@ fn lua_jit() {
 fn lua_txn() {
     common::run_lua_file("txn.lua");
 }
+
+#[test]
+fn lua_functional_indexes_and_the_guard() {
+    common::run_lua_file("func.lua");
+}

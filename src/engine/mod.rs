@@ -389,12 +389,19 @@ impl Engine {
         guard::invoke_callback(self.hot_depth > 0, || call_logger(logger, level, msg))
     }
 
-    /// Runs up to `max` queued callbacks (0 = all): log messages, then the key functions of
-    /// buried versions. Only from SAFE entries.
+    /// Runs up to `max` queued callbacks (0 = all, and then collects every old version no
+    /// view sees): log messages, then the key functions of buried versions. SAFE entries only.
     pub fn run_deferred(&mut self, max: usize) -> usize {
-        let max = if max == 0 { usize::MAX } else { max };
+        let all = max == 0;
+        let max = if all { usize::MAX } else { max };
         let ran = self.run_deferred_logs(max);
-        ran + self.unbury(max - ran)
+        let ran = ran + self.unbury(max - ran);
+        if all {
+            // Everything pending: also every old version nobody sees, key functions and all.
+            while self.collect(usize::MAX, true) > 0 {}
+            self.refresh_pending();
+        }
+        ran
     }
 
     fn run_deferred_logs(&mut self, max: usize) -> usize {

@@ -1,0 +1,131 @@
+-- jitbox.keys: functional indexes on the Lua side.
+--
+-- Writes compute the new tuple's keys here, in Lua, before the (HOT) FFI write, and pass them
+-- down: no callback on the write path. The engine needs a key function again only to remove
+-- an old version's entries; it calls the one module-wide ffi.cast callback below, declared
+-- JB_CB_LUA, and only from SAFE entries (index builds, jb_engine_run_deferred), never while a
+-- trace may be running.
+
+local ffi = require('ffi')
+
+return function(env)
+    local C, set_field, make_tuple, illegal = env.C, env.set_field, env.make_tuple, env.illegal
+
+    local fns = {} -- ctx id -> { f, name, nparts, multikey }
+    local next_id = 0
+
+    local cap = 64
+    local parts = ffi.new('jb_field[?]', cap)
+    local counts_cap = 8
+    local counts = ffi.new('uint32_t[?]', counts_cap)
+    local desc = ffi.new('jb_keys')
+    -- The key tables of the last write: they hold the strings `parts` points into until the
+    -- FFI call that reads them is over.
+    local anchors = {}
+
+    local function fail(fe, what)
+        illegal(("key function of index '%s' %s"):format(fe.name, what))
+    end
+
+    -- Writes one key (a table of parts) at parts[off...]; returns the next offset.
+    local function put(fe, k, buf, off)
+        if type(k) ~= 'table' then
+            fail(fe, ('returned %s, not a key (a table of %d part(s))'):format(type(k), fe.nparts))
+        end
+        local np = fe.nparts
+        if k[np + 1] ~= nil then
+            fail(fe, ('returned a key of more than %d part(s)'):format(np))
+        end
+        set_field(buf[off], k[1], 1)
+        for i = 2, np do set_field(buf[off + i - 1], k[i], i) end
+        return off + np
+    end
+
+    local function grow(need)
+        if need > cap then
+            cap = need * 2
+            parts = ffi.new('jb_field[?]', cap)
+        end
+    end
+
+    -- The keys of `t` for every functional index of the space (`funcs`, in index order), as
+    -- a jb_keys. Errors of a key function are raised as ILLEGAL_PARAMS; nothing was written.
+    local function compute(funcs, t)
+        local nf = #funcs
+        if nf > counts_cap then
+            counts_cap = nf * 2
+            counts = ffi.new('uint32_t[?]', counts_cap)
+        end
+        local off = 0
+        for j = 1, nf do
+            local fe = funcs[j]
+            local ok, k = pcall(fe.f, t)
+            if not ok then fail(fe, 'failed: ' .. tostring(k)) end
+            anchors[j] = k
+            if fe.multikey then
+                if type(k) ~= 'table' then fail(fe, ('returned %s, not a list of keys'):format(type(k))) end
+                local n = #k
+                grow(off + n * fe.nparts)
+                for i = 1, n do off = put(fe, k[i], parts, off) end
+                counts[j - 1] = n
+            else
+                grow(off + fe.nparts)
+                off = put(fe, k, parts, off)
+                counts[j - 1] = 1
+            end
+        end
+        desc.parts = parts
+        desc.counts = counts
+        desc.part_count = off
+        desc.index_count = nf
+        return desc
+    end
+
+    -- The engine's view of one call: push every key of `k` into the sink.
+    local cb_parts = ffi.new('jb_field[?]', 16)
+    local function push_all(fe, k, sink)
+        local keys = k
+        if not fe.multikey then keys = { k } end
+        if type(keys) ~= 'table' then fail(fe, ('returned %s, not a list of keys'):format(type(keys))) end
+        for i = 1, #keys do
+            put(fe, keys[i], cb_parts, 0)
+            local rc = C.jb_key_sink_push(sink, cb_parts, fe.nparts)
+            if rc ~= 0 then return rc end
+        end
+        return 0
+    end
+
+    local function sink_fail(sink, msg)
+        msg = type(msg) == 'table' and msg.message or tostring(msg)
+        C.jb_key_sink_fail(sink, msg, #msg)
+        return -1
+    end
+
+    -- Never lets a Lua error out into C: every failure becomes a message and -1.
+    local callback = ffi.cast('jb_key_fn', function(ctx, data, size, sink)
+        local fe = fns[tonumber(ffi.cast('uintptr_t', ctx))]
+        if not fe then return sink_fail(sink, 'its Lua function is gone') end
+        local ok, k = pcall(fe.f, make_tuple(data, size))
+        if not ok then return sink_fail(sink, k) end
+        local ok2, rc = pcall(push_all, fe, k, sink)
+        if not ok2 then return sink_fail(sink, rc) end
+        return rc
+    end)
+
+    -- A jb_func_def for key function f of index `name`; keeps f reachable while registered.
+    local function register(f, name, nparts, multikey)
+        next_id = next_id + 1
+        local fe = { f = f, name = name, nparts = nparts, multikey = multikey and true or false, id = next_id }
+        fns[next_id] = fe
+        local def = ffi.new('jb_func_def')
+        def.fn = callback
+        def.ctx = ffi.cast('void*', next_id)
+        def.kind = C.JB_CB_LUA
+        def.multikey = multikey and 1 or 0
+        return def, fe
+    end
+
+    local function unregister(fe) fns[fe.id] = nil end
+
+    return { compute = compute, register = register, unregister = unregister }
+end
