@@ -113,4 +113,24 @@ for i = 1, N do sum = sum + s:get{(i * 7919) % N + 1}[3] end
 report('get_random', now() - t0, N)
 assert(sum == N * (N + 1) * 3 / 2)
 
+-- A functional index {t[3] % 1000}: its build over the N tuples, then replaces with it
+-- present (each one changes the key: the old entry goes, the new one comes).
+local mod1000 = 'function(t) return {t[3] % 1000} end'
+if target == 'tarantool' then
+    box.schema.func.create('mod1000', { body = mod1000, is_deterministic = true, is_sandboxed = true })
+    t0 = now()
+    s:create_index('by_mod', { func = 'mod1000', parts = {{1, 'integer'}}, unique = false })
+    report('func_build', now() - t0, N)
+elseif target == 'jitbox' then
+    t0 = now()
+    s:create_index('by_mod', { func = loadstring('return ' .. mod1000)(), parts = {{1, 'integer'}}, unique = false })
+    report('func_build', now() - t0, N)
+end
+if target ~= 'plain' then
+    t0 = now()
+    for i = 1, N do s:replace{i, 'name' .. (i % 1000), i * 5} end
+    report('func_replace', now() - t0, N)
+    assert(s.index.by_mod:count({ 5 }) == N / 200)
+end
+
 if target == 'tarantool' then os.exit(0) end
