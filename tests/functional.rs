@@ -8,6 +8,7 @@ mod common;
 use common::native::*;
 use jitbox::engine::func::{KeyFn, RawKeyFn, row_tuple};
 use jitbox::engine::iter::IterType;
+const GC_STEP: usize = 64;
 use jitbox::engine::key::FieldType;
 use jitbox::engine::space::{GivenKeys, Mode};
 use jitbox::engine::value::{self, Value};
@@ -422,4 +423,67 @@ fn failing_key_functions_give_clear_errors_and_change_nothing() {
         "{r:?}"
     );
     assert_eq!(fingerprint(&e).0, before);
+}
+
+#[test]
+fn allocation_failures_leave_no_partial_state_and_no_leak() {
+    use jitbox::mem::errinj;
+    let mut e = engine(256 << 20);
+    let id = test_space(&mut e);
+    let kf = keyfn(MOD_1000, CallbackKind::Lua, false);
+    e.create_func_index(id, "by_mod", vec![FieldType::Integer], false, kf)
+        .unwrap();
+    let quota = e.quota().clone();
+    for k in 0..100u64 {
+        replace_keyed(&mut e, None, id, k, k as i64).unwrap();
+    }
+    let mut reader = e.begin().unwrap(); // keeps old versions alive across rounds
+    for round in 0..20u64 {
+        let mut t = None;
+        sweep(&mut e, id, &[None], "begin", |e| {
+            t = Some(e.begin()?);
+            Ok(())
+        });
+        let t = t.unwrap();
+        let views = [None, Some(t), Some(reader)];
+        for j in 0..3u64 {
+            let k = (round * 7 + j * 13) % 120;
+            sweep(&mut e, id, &views, "keyed replace in a transaction", |e| {
+                replace_keyed(e, Some(t), id, k, (round * 100 + j) as i64)
+            });
+            let a = 120 + (round * 3 + j) % 30;
+            sweep(&mut e, id, &views, "autocommit keyed replace", |e| {
+                replace_keyed(e, None, id, a, (round * 1000 + j) as i64)
+            });
+            let d = 120 + (round * 11 + j * 5 + 1) % 30;
+            sweep(&mut e, id, &views, "autocommit delete", |e| {
+                e.space_mut(id)?.delete(&[Value::Uint(d)]).map(drop)
+            });
+        }
+        if round % 3 == 0 {
+            e.rollback(t).unwrap();
+        } else {
+            sweep(&mut e, id, &[None, Some(reader)], "commit", |e| e.commit(t));
+        }
+        if round % 5 == 4 {
+            e.commit(reader).unwrap();
+            reader = e.begin().unwrap();
+        }
+        // Collection and the drain cannot fail: without memory they stop or fall back to a
+        // search row by row, and the index stays exact.
+        for n in 0..8 {
+            errinj::set("ALLOC_FAIL_AFTER", n).unwrap();
+            e.collect(GC_STEP, false);
+            e.run_deferred(4);
+            errinj::set("ALLOC_FAIL_AFTER", -1).unwrap();
+            e.space(id).unwrap().indexes[2].check().unwrap();
+        }
+    }
+    e.rollback(reader).unwrap();
+    e.run_deferred(0);
+    assert_eq!(e.mvcc().story_count(), 0);
+    assert_eq!(e.pending(), 0);
+    check_rows(&e, id, 2);
+    drop(e);
+    assert_eq!(quota.used(), 0, "memory accounting leaked");
 }

@@ -8,6 +8,7 @@ use jitbox::engine::space::FormatField;
 use jitbox::engine::tuple::TuplePtr;
 use jitbox::engine::value::{self, Value};
 use jitbox::engine::{Engine, Options, SpaceId};
+use jitbox::error::Error;
 
 pub fn engine(limit: usize) -> Engine {
     Engine::open(Options {
@@ -151,4 +152,46 @@ pub fn fingerprint(e: &Engine) -> (Vec<Vec<Vec<Vec<Owned>>>>, usize) {
         all.push(per_index);
     }
     (all, e.quota().used())
+}
+
+/// Runs `op` under every possible injected allocation failure. A failure must be `MEMORY`
+/// and change nothing: not the raw contents of any index (no half-applied entry), not what
+/// any of `views` sees. Memory may differ only by capacity kept for reuse.
+pub fn sweep(
+    e: &mut Engine,
+    id: SpaceId,
+    views: &[Option<u64>],
+    what: &str,
+    mut op: impl FnMut(&mut Engine) -> jitbox::error::Result<()>,
+) {
+    use jitbox::mem::errinj;
+    let seen = |e: &Engine| -> Vec<Vec<Vec<Owned>>> {
+        views
+            .iter()
+            .map(|v| scan_in(e, *v, id, 0, IterType::All, &[]))
+            .collect()
+    };
+    for n in 0.. {
+        let (raw, _) = fingerprint(e);
+        let before = seen(e);
+        errinj::set("ALLOC_FAIL_AFTER", n).unwrap();
+        let r = op(e);
+        errinj::set("ALLOC_FAIL_AFTER", -1).unwrap();
+        match r {
+            Err(Error::Memory(_)) => {
+                assert_eq!(
+                    fingerprint(e).0,
+                    raw,
+                    "{what}: failure at allocation {n} changed an index"
+                );
+                assert_eq!(
+                    seen(e),
+                    before,
+                    "{what}: failure at allocation {n} changed a view"
+                );
+            }
+            Err(other) => panic!("{what}: allocation {n} failed with {other:?}, not MEMORY"),
+            Ok(()) => return,
+        }
+    }
 }
