@@ -439,12 +439,7 @@ fn allocation_failures_leave_no_partial_state_and_no_leak() {
     }
     let mut reader = e.begin().unwrap(); // keeps old versions alive across rounds
     for round in 0..20u64 {
-        let mut t = None;
-        sweep(&mut e, id, &[None], "begin", |e| {
-            t = Some(e.begin()?);
-            Ok(())
-        });
-        let t = t.unwrap();
+        let t = swept_begin(&mut e, id);
         let views = [None, Some(t), Some(reader)];
         for j in 0..3u64 {
             let k = (round * 7 + j * 13) % 120;

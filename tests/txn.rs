@@ -396,12 +396,7 @@ fn transactions_fail_cleanly_at_every_allocation() {
     let quota = e.quota().clone();
     let mut reader = e.begin().unwrap(); // keeps old versions alive across rounds
     for round in 0..40u64 {
-        let mut t = None;
-        sweep(&mut e, id, &[None], "begin", |e| {
-            t = Some(e.begin()?);
-            Ok(())
-        });
-        let t = t.unwrap();
+        let t = swept_begin(&mut e, id);
         let views = [None, Some(t), Some(reader)];
         for j in 0..4u64 {
             let k = (round * 7 + j * 13) % 230; // some keys beyond 200: inserts

@@ -253,22 +253,9 @@ impl Engine {
         parts: Vec<KeyPart>,
         unique: bool,
     ) -> Result<(usize, u64)> {
-        check_name(name, "index")?;
-        if parts.is_empty() || parts.len() > key::MAX_PARTS {
-            return Err(Error::IllegalParams(format!(
-                "index '{name}' needs 1 to {} parts, got {}",
-                key::MAX_PARTS,
-                parts.len()
-            )));
-        }
-        self.space(id)?;
-        self.ready_for_ddl("create an index")?;
-        let uid = self.uid();
-        let space = self.space_mut(id)?;
-        let pos = space.add_index(name.to_owned(), uid, parts, unique)?;
-        let sname = space.name.clone();
-        self.log(2, &format!("created index '{name}' of space '{sname}'"));
-        Ok((pos, uid))
+        self.add_index(id, name, parts.len(), "index", |sp, name, uid| {
+            sp.add_index(name, uid, parts, unique)
+        })
     }
 
     /// Creates a functional index (see `func`); returns its position and uid.
@@ -280,24 +267,39 @@ impl Engine {
         unique: bool,
         kf: func::KeyFn,
     ) -> Result<(usize, u64)> {
+        self.add_index(
+            id,
+            name,
+            types.len(),
+            "functional index",
+            |sp, name, uid| sp.add_func_index(name, uid, types, unique, kf),
+        )
+    }
+
+    /// What creating any index takes: a valid name and part count, no open transaction, a
+    /// uid, and `add` on the space.
+    fn add_index(
+        &mut self,
+        id: SpaceId,
+        name: &str,
+        nparts: usize,
+        what: &str,
+        add: impl FnOnce(&mut Space, String, u64) -> Result<usize>,
+    ) -> Result<(usize, u64)> {
         check_name(name, "index")?;
-        if types.is_empty() || types.len() > key::MAX_PARTS {
+        if nparts == 0 || nparts > key::MAX_PARTS {
             return Err(Error::IllegalParams(format!(
-                "index '{name}' needs 1 to {} parts, got {}",
+                "index '{name}' needs 1 to {} parts, got {nparts}",
                 key::MAX_PARTS,
-                types.len()
             )));
         }
         self.space(id)?;
         self.ready_for_ddl("create an index")?;
         let uid = self.uid();
         let space = self.space_mut(id)?;
-        let pos = space.add_func_index(name.to_owned(), uid, types, unique, kf)?;
+        let pos = add(space, name.to_owned(), uid)?;
         let sname = space.name.clone();
-        self.log(
-            2,
-            &format!("created functional index '{name}' of space '{sname}'"),
-        );
+        self.log(2, &format!("created {what} '{name}' of space '{sname}'"));
         Ok((pos, uid))
     }
 

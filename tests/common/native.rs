@@ -195,3 +195,13 @@ pub fn sweep(
         }
     }
 }
+
+/// Begins a transaction under every possible injected allocation failure (see `sweep`).
+pub fn swept_begin(e: &mut Engine, id: SpaceId) -> u64 {
+    let mut t = None;
+    sweep(e, id, &[None], "begin", |e| {
+        t = Some(e.begin()?);
+        Ok(())
+    });
+    t.unwrap()
+}
