@@ -225,6 +225,9 @@ impl Space {
             }
             self.scratch.clear();
             let old = old.map(|t| {
+                if self.nfunc == 0 {
+                    return TupleRef::adopt(t, &self.quota); // the indexes' reference
+                }
                 let r = TupleRef::new(t, &self.quota);
                 self.forget_rows_or_bury(t, &mut mvcc);
                 r
