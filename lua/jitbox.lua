@@ -14,7 +14,7 @@ struct jb_tuple_data { uint32_t size; uint8_t data[?]; };
 struct jb_tuple_small { uint32_t size; uint8_t data[28]; };
 ]]
 
-local ABI_VERSION = 3
+local ABI_VERSION = 4
 
 -- Symbols already in the process (a host linked with -rdynamic, the Rust tests), else
 -- JITBOX_LIB, else the first libjitbox.so on package.cpath. One engine copy per process.
@@ -236,17 +236,39 @@ end
 
 local keys = require('jitbox.keys') { C = C, set_field = set_field, make_tuple = make_tuple, illegal = illegal }
 
--- Deferred callbacks (log messages, removal of old versions' functional-index entries) run
--- here, in a SAFE entry: this function is jit.off, so no trace is running when it calls C.
--- Writes call it once the engine's pending counter reaches DRAIN_AT (one trace exit per
--- batch, not per write); commits and db:gc() call it whenever anything is pending.
+-- Deferred work. Old versions whose functional-index entries need a Lua key function wait
+-- in the engine's queue ("buried") until we drain it: pull-style, with HOT leaf calls — the
+-- engine hands over the oldest version, its keys are computed here, and a second call removes
+-- its entries. No callback from C into Lua, so this runs anywhere, compiled. Whatever else is
+-- queued (log messages; versions of spaces this module does not know) runs in
+-- jb_engine_run_deferred, a SAFE entry, from `run_deferred`: jit.off, so no trace is running
+-- when it calls C. Writes drain once the engine's pending counter reaches DRAIN_AT (one
+-- side exit per batch, not per write); commits and db:gc() whenever anything is pending.
 local DRAIN_AT = 64
-local function drain(db)
-    if db._closed then return end
+local buried_space = ffi.new('uint64_t[1]')
+local buried_data = ffi.new('const uint8_t*[1]')
+local buried_size = ffi.new('size_t[1]')
+
+local function run_deferred(db)
     local rc = C.jb_engine_run_deferred(db._e, 0, nil)
     if rc ~= 0 then raise(rc) end
 end
-jit.off(drain)
+jit.off(run_deferred)
+
+local function drain(db)
+    if db._closed then return end
+    local e = db._e
+    while C.jb_engine_buried_next(e, buried_space, buried_data, buried_size) == 0 do
+        local data = buried_data[0]
+        if data == nil then break end
+        local space = db._func_spaces[tonumber(buried_space[0])]
+        if not space or not space._funcs then break end
+        -- A failing key function forgets by a search of the index (keys NULL).
+        local ok, k = pcall(keys.compute, space._funcs, make_tuple(data, buried_size[0]))
+        if C.jb_engine_buried_forget(e, data, ok and k or nil) ~= 0 then break end
+    end
+    if db._pending[0] > 0 then run_deferred(db) end
+end
 
 ------------------------------------------------------------------------------------------
 -- Engine, spaces, indexes.
@@ -316,6 +338,7 @@ local function wrap(e, owned)
         _txs = setmetatable({}, { __mode = 'k' }), -- coroutine -> open transaction
         _ntx = 0,
         _keyfns = {},
+        _func_spaces = {}, -- space id -> space, for spaces with functional indexes
     }, db_mt)
     local pending = ffi.new('const uint64_t*[1]')
     rc = C.jb_engine_pending_counter(e, pending)
@@ -497,6 +520,10 @@ function space_methods:create_index(name, opts)
         local funcs = rawget(self, '_funcs') or {}
         funcs[#funcs + 1] = fe
         rawset(self, '_funcs', funcs)
+        local id = ffi.new('uint64_t[1]')
+        rc = C.jb_space_id(self._s, id)
+        if rc ~= 0 then raise(rc) end
+        self._db._func_spaces[tonumber(id[0])] = self
     end
     rawset(self.index, name, idx)
     return idx
@@ -575,8 +602,9 @@ end
 
 function index_methods:get(key)
     local db = self._db
+    local tx = current_tx(db)
     local n = fill_key(key)
-    local rc = C.jb_index_get_data(self._i, current_tx(db), fields_buf, n, db._buf, db._cap, out_len)
+    local rc = C.jb_index_get_data(self._i, tx, fields_buf, n, db._buf, db._cap, out_len)
     if rc ~= 0 then raise(rc) end
     local len = out_len[0]
     if len == 0 then return nil end
@@ -765,7 +793,7 @@ local function forget(tx)
     db._ntx = db._ntx - 1
 end
 
--- Commit and rollback are jit.off (below): no trace runs here, so deferred callbacks may.
+-- Commit and rollback drain what their garbage collection buried (see `drain`).
 function tx_mt:commit()
     own(self, 'commit')
     local rc = C.jb_txn_commit(self._h)
@@ -782,10 +810,11 @@ function tx_mt:rollback()
     if rc ~= 0 then raise(rc) end
 end
 
--- db:gc(): runs every deferred callback now and collects every old version nobody sees.
+-- db:gc(): runs all deferred work now and collects every old version nobody sees.
 function db_mt:gc()
     live(self)
     drain(self)
+    run_deferred(self)
 end
 
 -- db:begin() -> tx: binds a new transaction to the running coroutine.

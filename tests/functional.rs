@@ -282,6 +282,62 @@ fn lua_key_functions_never_run_in_writes_old_rows_wait_for_the_drain() {
 }
 
 #[test]
+fn hosts_drain_buried_versions_pull_style_with_keys_they_compute() {
+    let (mut e, id) = setup(CallbackKind::Lua, false);
+    FORBIDDEN.set(true); // the key function is never called: the host computes the keys
+    let none = e.forget_buried([0u8].as_ptr(), None);
+    assert!(
+        matches!(none, Err(Error::IllegalParams(ref m)) if m.contains("nothing")),
+        "{none:?}"
+    );
+    for i in 0..50u64 {
+        replace_keyed(&mut e, None, id, i, i as i64 + 3).unwrap();
+    }
+    e.space_mut(id).unwrap().delete(&[Value::Uint(7)]).unwrap();
+    assert_eq!(e.pending(), 51);
+    let mut n = 0;
+    while let Some((sid, t)) = e.buried_front() {
+        assert_eq!(sid.uid, id.uid);
+        let v = match t.field(2) {
+            Value::Uint(u) => u as i64,
+            Value::Int(i) => i,
+            other => panic!("{other:?}"),
+        };
+        // Misuse first: another version's data, keys of the wrong shape. Nothing changes.
+        let before = fingerprint(&e).0;
+        let other = e.forget_buried(t.data().as_ptr().wrapping_add(1), None);
+        assert!(
+            matches!(other, Err(Error::IllegalParams(ref m)) if m.contains("oldest")),
+            "{other:?}"
+        );
+        let two = [Value::int(1), Value::int(2)];
+        let bad = GivenKeys {
+            parts: &two,
+            counts: &[1],
+        };
+        let shape = e.forget_buried(t.data().as_ptr(), Some(&bad));
+        assert!(
+            matches!(shape, Err(Error::IllegalParams(ref m)) if m.contains("key parts")),
+            "{shape:?}"
+        );
+        assert_eq!((fingerprint(&e).0, e.pending()), (before, 51 - n));
+        // Right keys; every fifth a key the version never had, every seventh none (its key
+        // function failed): those are found by a search of the index.
+        let key = [Value::int(if n % 5 == 4 { v % 1000 + 1 } else { v % 1000 })];
+        let keys = GivenKeys {
+            parts: &key,
+            counts: &[1],
+        };
+        let given = (n % 7 != 6).then_some(&keys);
+        e.forget_buried(t.data().as_ptr(), given).unwrap();
+        n += 1;
+    }
+    assert_eq!((n, e.pending()), (51, 0));
+    FORBIDDEN.set(false);
+    check_rows(&e, id, 2);
+}
+
+#[test]
 fn transactions_log_their_rows_rollback_and_commit_check_need_no_key_function() {
     let mut e = engine(64 << 20);
     let id = test_space(&mut e);

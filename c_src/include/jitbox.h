@@ -266,6 +266,25 @@ int jb_key_sink_push(jb_key_sink *sink, const jb_field *parts, uint32_t count);
 /* Only inside a jb_key_fn: says why it failed (borrows msg; len bytes). */
 int jb_key_sink_fail(jb_key_sink *sink, const char *msg, size_t len);
 
+/* HOT. The pull-style alternative to jb_engine_run_deferred for functional-index entries: a
+   host that can compute keys itself (the Lua module does, in compiled code) drains the queue of
+   buried old versions — versions whose entries wait for a JB_CB_LUA key function — without any
+   callback. jb_engine_buried_next writes the oldest one's space (jb_space_id) to *space_id and
+   its tuple data to *data and *size (engine-owned: valid until it is forgotten or the next SAFE
+   entry; copy it before running code that may enter the engine); *data = NULL when none waits.
+   Borrows e. */
+int jb_engine_buried_next(jb_engine *e, uint64_t *space_id, const uint8_t **data, size_t *size);
+
+/* HOT. Removes the entries of the oldest buried version, data (as jb_engine_buried_next gave it;
+   JB_E_ILLEGAL_PARAMS if the queue moved on), from its space's functional indexes and releases
+   it. keys: its keys, shaped as for jb_space_replace_keyed, or NULL when the key function
+   failed; an index where a key finds no entry is searched entry by entry. Borrows e, data and
+   keys. On an error nothing changed. */
+int jb_engine_buried_forget(jb_engine *e, const uint8_t *data, const jb_keys *keys);
+
+/* HOT. Writes the space's id to *out: unique among the engine's spaces, never reused. */
+int jb_space_id(jb_space *s, uint64_t *out);
+
 /* HOT. Looks an index up by name. Borrows name. *out is engine-owned. */
 int jb_index_find(jb_space *s, const char *name, size_t name_len, jb_index **out);
 
@@ -398,7 +417,7 @@ int jb_tuple_data(jb_tuple *t, uint8_t *buf, size_t cap, size_t *len);
 
 /* JITBOX_CDEF_END */
 
-#define JITBOX_ABI_VERSION 3u
+#define JITBOX_ABI_VERSION 4u
 
 #ifdef __cplusplus
 }

@@ -1,10 +1,11 @@
 -- jitbox.keys: functional indexes on the Lua side.
 --
 -- Writes compute the new tuple's keys here, in Lua, before the (HOT) FFI write, and pass them
--- down: no callback on the write path. The engine needs a key function again only to remove
--- an old version's entries; it calls the one module-wide ffi.cast callback below, declared
--- JB_CB_LUA, and only from SAFE entries (index builds, jb_engine_run_deferred), never while a
--- trace may be running.
+-- down: no callback on the write path. Removing an old version's entries needs its keys again:
+-- the module's drain pulls such versions from the engine and computes them here too (see
+-- `drain` in jitbox.lua). The one module-wide ffi.cast callback below, declared JB_CB_LUA,
+-- serves what must happen inside the engine — index builds and jb_engine_run_deferred, both
+-- SAFE entries — and never runs while a trace may be running.
 
 local ffi = require('ffi')
 

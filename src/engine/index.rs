@@ -346,6 +346,18 @@ impl Index {
         })
     }
 
+    /// Removes the row whose comparison parts (key, primary key copy, address) are `full`
+    /// from a functional index, without building a probe row; returns it (the caller gets
+    /// the index's reference).
+    pub fn remove_row_key(&mut self, full: &[Value]) -> Option<TuplePtr> {
+        debug_assert_eq!(full.len(), self.def.cmp_parts.len());
+        let hints = self.key_hints(full);
+        let def = &self.def;
+        with_tree!(&mut self.tree, tr => {
+            tr.remove(|x| cmp_key(def, x, full, hints), Some(hints.0)).map(|x| x.tuple())
+        })
+    }
+
     /// Removes every row of version `t` from a functional index by looking at all of them:
     /// the way out when `t`'s keys cannot be had. Returns the rows (the caller releases them).
     pub fn remove_rows_of(&mut self, t: TuplePtr, mut release: impl FnMut(TuplePtr)) {

@@ -145,9 +145,10 @@ impl KeyDef {
         Ordering::Equal
     }
 
-    /// Orders a tuple against a (possibly partial) key, from key part `from` on.
+    /// Orders a tuple against a (possibly partial) key, from key part `from` on. A key may
+    /// run on into the comparison parts past the index's own (a functional index's row).
     pub fn cmp_key_from(&self, t: TuplePtr, key: &[Value], from: usize) -> Ordering {
-        for (p, k) in self.parts.iter().zip(key).skip(from) {
+        for (p, k) in self.cmp_parts.iter().zip(key).skip(from) {
             let o = cmp_values(&t.field(p.fieldno as usize), k);
             if o != Ordering::Equal {
                 return o;

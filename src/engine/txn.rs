@@ -4,6 +4,7 @@
 
 use super::func;
 use super::mvcc::{Mvcc, ReadView, Stamp, TxnId, Undo};
+use super::space::GivenKeys;
 use super::tuple::TuplePtr;
 use super::{Engine, SpaceId, bump};
 use crate::error::{Error, Result};
@@ -184,6 +185,42 @@ impl Engine {
         }
         self.refresh_pending();
         n
+    }
+
+    /// The oldest buried version and its space (see `forget_buried`).
+    pub fn buried_front(&self) -> Option<(SpaceId, TuplePtr)> {
+        self.mvcc().buried.front().copied()
+    }
+
+    /// Removes the rows of the oldest buried version — `data`, as `buried_front` gave it —
+    /// with keys its host computed (`None`: its key function failed), and releases it. This
+    /// drains the queue without any callback (pull-style), so HOT entries may do it. On an
+    /// error nothing changed.
+    pub fn forget_buried(&mut self, data: *const u8, keys: Option<&GivenKeys>) -> Result<()> {
+        let Some((sid, t)) = self.buried_front() else {
+            return Err(Error::IllegalParams(
+                "no old version waits for its key function; nothing to forget".into(),
+            ));
+        };
+        if t.data().as_ptr() != data {
+            return Err(Error::IllegalParams(
+                "that is not the oldest buried version (the queue moved on); ask \
+                 jb_engine_buried_next again"
+                    .into(),
+            ));
+        }
+        let space = self.space(sid).ok();
+        if let (Some(sp), Some(k)) = (space, keys) {
+            sp.check_keys_shape(k)?;
+        }
+        self.mvcc_mut().unbury();
+        if let Ok(sp) = self.space_mut(sid) {
+            sp.forget_rows_keyed(t, keys);
+        }
+        self.stats.callbacks_run += 1;
+        t.decref(&self.quota);
+        self.refresh_pending();
+        Ok(())
     }
 
     /// After a write: a garbage-collection step when there is anything to collect (a check

@@ -5,7 +5,7 @@
 #![allow(non_camel_case_types, non_upper_case_globals, dead_code)]
 #![allow(clippy::all)]
 
-pub const JITBOX_ABI_VERSION: u32 = 3;
+pub const JITBOX_ABI_VERSION: u32 = 4;
 pub const JB_OK: jb_status = 0;
 pub const JB_E_MEMORY: jb_status = -1;
 pub const JB_E_TUPLE_FOUND: jb_status = -2;
@@ -459,6 +459,24 @@ unsafe extern "C" {
         msg: *const ::std::os::raw::c_char,
         len: usize,
     ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_engine_buried_next(
+        e: *mut jb_engine,
+        space_id: *mut u64,
+        data: *mut *const u8,
+        size: *mut usize,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_engine_buried_forget(
+        e: *mut jb_engine,
+        data: *const u8,
+        keys: *const jb_keys,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_space_id(s: *mut jb_space, out: *mut u64) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
     pub fn jb_index_find(

@@ -3,7 +3,7 @@
 
 use super::abi::*;
 use super::api_space::{ResultBuf, parse_parts, register_index, space_of, write};
-use super::boundary::{enter, export};
+use super::boundary::{cell_of, enter, export};
 use super::convert::{name, need, put, with_values};
 use crate::engine::func::{KeyFn, KeySink, SINK_MAGIC};
 use crate::engine::space::{GivenKeys, Mode};
@@ -91,6 +91,37 @@ export! {
     }
 }
 
+/// Runs `f` with the caller's keys (`None` for a NULL `keys`).
+///
+/// # Safety
+/// `keys` is NULL or points to a jb_keys whose arrays and strings live for the call.
+unsafe fn with_keys<R>(
+    keys: *const jb_keys,
+    f: impl FnOnce(Option<&GivenKeys>) -> Result<R>,
+) -> Result<R> {
+    // SAFETY: non-null keys points to a jb_keys (the caller's contract).
+    let Some(k) = (unsafe { keys.as_ref() }) else {
+        return f(None);
+    };
+    if k.counts.is_null() && k.index_count != 0 {
+        return Err(Error::IllegalParams(
+            "keys->counts is NULL but index_count is not 0".into(),
+        ));
+    }
+    let counts: &[u32] = if k.index_count == 0 {
+        &[]
+    } else {
+        // SAFETY: counts holds index_count entries (the caller's contract).
+        unsafe { std::slice::from_raw_parts(k.counts, k.index_count as usize) }
+    };
+    // SAFETY: forwarded contract (parts and their strings live for the call).
+    unsafe {
+        with_values(k.parts, k.part_count, "keys", |parts| {
+            f(Some(&GivenKeys { parts, counts }))
+        })
+    }
+}
+
 /// Reads the caller's keys and runs a keyed write.
 ///
 /// # Safety
@@ -109,29 +140,12 @@ unsafe fn keyed(
             "keys is NULL; give the new tuple's keys".into(),
         ));
     }
-    // SAFETY: non-null keys points to a jb_keys (header contract).
-    let k = unsafe { &*keys };
-    if k.counts.is_null() && k.index_count != 0 {
-        return Err(Error::IllegalParams(
-            "keys->counts is NULL but index_count is not 0".into(),
-        ));
-    }
-    let counts: &[u32] = if k.index_count == 0 {
-        &[]
-    } else {
-        // SAFETY: counts holds index_count entries (header contract).
-        unsafe { std::slice::from_raw_parts(k.counts, k.index_count as usize) }
-    };
     let _ = space_of(s as u64)?;
-    // SAFETY: forwarded header contract (parts and their strings live for the call).
+    // SAFETY: forwarded header contract.
     unsafe {
-        with_values(k.parts, k.part_count, "keys", |parts| {
-            let given = GivenKeys { parts, counts };
+        with_keys(keys, |given| {
             write(s, tx, fields, count, out, "tuple", |sp, t, v, q| {
-                Ok(Some(TupleRef::new(
-                    sp.write(t, v, mode, Some(&given))?.0,
-                    q,
-                )))
+                Ok(Some(TupleRef::new(sp.write(t, v, mode, given)?.0, q)))
             })
         })
     }
@@ -150,5 +164,37 @@ export! {
                                   keys: *const jb_keys, buf: *mut u8, cap: usize, len: *mut usize) {
         // SAFETY: forwarded header contract.
         unsafe { keyed(s, tx, fields, count, keys, ResultBuf { buf, cap, len }, Mode::Replace) }
+    }
+}
+
+export! {
+    Hot fn jb_engine_buried_next(e: *mut jb_engine, space_id: *mut u64, data: *mut *const u8, size: *mut usize) {
+        need(space_id, "space_id")?;
+        need(data, "data")?;
+        need(size, "size")?;
+        let cell = cell_of(e as u64)?;
+        let front = enter(&cell, Entry::Hot, |eng| Ok(eng.buried_front()))?;
+        let (uid, bytes) = match front {
+            Some((sid, t)) => (sid.uid, t.data()),
+            None => (0, &[][..]),
+        };
+        let ptr = if bytes.is_empty() { std::ptr::null() } else { bytes.as_ptr() };
+        // SAFETY: checked non-null above.
+        unsafe {
+            put(space_id, uid, "space_id")?;
+            put(size, bytes.len(), "size")?;
+            put(data, ptr, "data")
+        }
+    }
+}
+
+export! {
+    Hot fn jb_engine_buried_forget(e: *mut jb_engine, data: *const u8, keys: *const jb_keys) {
+        if data.is_null() {
+            return Err(Error::IllegalParams("data is NULL; give what jb_engine_buried_next wrote".into()));
+        }
+        let cell = cell_of(e as u64)?;
+        // SAFETY: header contract on keys.
+        unsafe { with_keys(keys, |given| enter(&cell, Entry::Hot, |eng| eng.forget_buried(data, given))) }
     }
 }

@@ -117,6 +117,16 @@ export! {
 }
 
 export! {
+    Hot fn jb_space_id(s: *mut jb_space, out: *mut u64) {
+        need(out, "out")?;
+        let (cell, id) = space_of(s as u64)?;
+        let uid = enter(&cell, Entry::Hot, |eng| Ok(eng.space(id)?.uid))?;
+        // SAFETY: checked non-null above.
+        unsafe { put(out, uid, "out") }
+    }
+}
+
+export! {
     Hot fn jb_space_len(s: *mut jb_space, out: *mut u64) {
         need(out, "out")?;
         let (cell, id) = space_of(s as u64)?;

@@ -6,7 +6,7 @@
 use super::{Mvcc, ReadView, Space};
 use crate::engine::func::{self, KeyFn, KeySink, SinkFor};
 use crate::engine::index::Index;
-use crate::engine::key::{FieldType, KeyDef};
+use crate::engine::key::{FieldType, KeyDef, MAX_PARTS, cmp_values};
 use crate::engine::mvcc::{TxnId, Undo};
 use crate::engine::tuple::TuplePtr;
 use crate::engine::value::Value;
@@ -254,6 +254,83 @@ impl Space {
         }
         self.scratch.rows = probes;
         left
+    }
+
+    /// Checks that `keys` has the shape of keys for this space's functional indexes (as a
+    /// keyed write gives them): a count per index, and exactly the parts those counts need.
+    pub(crate) fn check_keys_shape(&self, keys: &GivenKeys) -> Result<()> {
+        if keys.counts.len() != self.nfunc {
+            return Err(Error::IllegalParams(format!(
+                "keys were given for {} functional index(es); space '{}' has {}",
+                keys.counts.len(),
+                self.name,
+                self.nfunc
+            )));
+        }
+        let need: usize = self
+            .functional()
+            .zip(keys.counts)
+            .map(|(idx, &c)| c as usize * idx.def.parts.len())
+            .sum();
+        if need != keys.parts.len() {
+            return Err(Error::IllegalParams(format!(
+                "{} key parts were given, the keys of space '{}' use {need}",
+                keys.parts.len(),
+                self.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// Removes the rows of `t`, a buried version, from the functional indexes with a Lua key
+    /// function, given its keys (shape checked by `check_keys_shape`; `None`: the key
+    /// function failed). An index where a key finds no row (a key function that answers
+    /// differently now) is searched row by row.
+    pub fn forget_rows_keyed(&mut self, t: TuplePtr, keys: Option<&GivenKeys>) {
+        let quota = &self.quota;
+        let (first, rest) = self.indexes.split_at_mut(1);
+        let pk = &first[0].def;
+        let mut off = 0;
+        for (f, idx) in rest.iter_mut().filter(|i| i.is_functional()).enumerate() {
+            let np = idx.def.parts.len();
+            let given = keys.map(|k| {
+                let n = k.counts[f] as usize * np;
+                off += n;
+                &k.parts[off - n..off]
+            });
+            if idx.func.is_some_and(|kf| kf.kind != CallbackKind::Lua) {
+                continue; // removed at once when the version was buried
+            }
+            let multikey = idx.func.is_some_and(|kf| kf.multikey);
+            let mut found_all = given.is_some_and(|g| multikey || !g.is_empty());
+            if let Some(given) = given {
+                // Every row of `t` ends with the same primary key copy and address.
+                let mut full = [Value::Nil; 2 + 2 * MAX_PARTS];
+                let mut n = np;
+                if idx.def.cmp_parts.len() > np + 1 {
+                    for p in &pk.parts {
+                        full[n] = t.field(p.fieldno as usize);
+                        n += 1;
+                    }
+                }
+                full[n] = Value::Uint(t.addr() as u64);
+                for (i, key) in given.chunks(np).enumerate() {
+                    let same =
+                        |k: &[Value]| k.iter().zip(key).all(|(a, b)| cmp_values(a, b).is_eq());
+                    if given.chunks(np).take(i).any(same) {
+                        continue; // a repeated key has one row
+                    }
+                    full[..np].copy_from_slice(key);
+                    match idx.remove_row_key(&full[..=n]) {
+                        Some(r) => r.decref(quota),
+                        None => found_all = false,
+                    }
+                }
+            }
+            if !found_all {
+                idx.remove_rows_of(t, |r| r.decref(quota));
+            }
+        }
     }
 
     /// Adds a functional index, built over the existing tuples with its key function (all
