@@ -27,6 +27,8 @@ thread_local! {
     static CALLS: Cell<u32> = const { Cell::new(0) };
     /// While set, a key function call fails the test (a read, or a write that must not call).
     static FORBIDDEN: Cell<bool> = const { Cell::new(false) };
+    /// While set, TWO_KEYS answers only its first key (a key function that changed its mind).
+    static FEWER: Cell<bool> = const { Cell::new(false) };
 }
 
 /// What the test key functions do, chosen by their ctx.
@@ -72,7 +74,11 @@ unsafe extern "C" fn key_fn(
         }),
         TWO_KEYS => {
             let r = push(int(v % 1000));
-            if r != 0 { r } else { push(int(v % 7)) }
+            if r != 0 || FEWER.get() {
+                r
+            } else {
+                push(int(v % 7))
+            }
         }
         _ => unreachable!(),
     }
@@ -335,6 +341,82 @@ fn hosts_drain_buried_versions_pull_style_with_keys_they_compute() {
     assert_eq!((n, e.pending()), (51, 0));
     FORBIDDEN.set(false);
     check_rows(&e, id, 2);
+}
+
+/// Every row of the index belongs to a live tuple (dangling ones would be use after free).
+fn rows_of_live_tuples(e: &Engine, id: SpaceId, pos: usize) -> usize {
+    let sp = e.space(id).unwrap();
+    let mut live = std::collections::HashSet::new();
+    sp.indexes[0]
+        .try_for_each(|t| {
+            live.insert(t);
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+    let mut n = 0;
+    sp.indexes[pos]
+        .try_for_each(|r| {
+            assert!(
+                live.contains(&row_tuple(r)),
+                "a row of a version that is gone"
+            );
+            n += 1;
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+    n
+}
+
+#[test]
+fn key_functions_that_answer_fewer_keys_later_leave_no_row_behind() {
+    let mut e = engine(64 << 20);
+    let id = test_space(&mut e);
+    let kf = keyfn(TWO_KEYS, CallbackKind::Lua, true);
+    e.create_func_index(id, "mk", vec![FieldType::Integer], false, kf)
+        .unwrap();
+    let write = |e: &mut Engine, i: u64, v: i64| {
+        let parts = [Value::int(v % 1000), Value::int(v % 7)];
+        let keys = GivenKeys {
+            parts: &parts,
+            counts: &[2],
+        };
+        e.space_mut(id)
+            .unwrap()
+            .write(None, &row(i, "n", v), Mode::Replace, Some(&keys))
+            .unwrap();
+    };
+    for i in 0..20u64 {
+        write(&mut e, i, i as i64 * 10 + 100);
+    }
+    for i in 0..20u64 {
+        write(&mut e, i, i as i64 * 10 + 200);
+    }
+    assert_eq!(e.pending(), 20);
+    FEWER.set(true);
+    // Half pull-style with only the first key, half through the callback (which now
+    // answers one key too): both must notice the version had two rows.
+    for _ in 0..10 {
+        let (_, t) = e.buried_front().unwrap();
+        let v = match t.field(2) {
+            Value::Uint(u) => u as i64,
+            Value::Int(i) => i,
+            other => panic!("{other:?}"),
+        };
+        let one = [Value::int(v % 1000)];
+        let keys = GivenKeys {
+            parts: &one,
+            counts: &[1],
+        };
+        e.forget_buried(t.data().as_ptr(), Some(&keys)).unwrap();
+    }
+    assert_eq!(e.run_deferred(0), 10);
+    FEWER.set(false);
+    assert_eq!(e.pending(), 0);
+    assert_eq!(
+        rows_of_live_tuples(&e, id, 2),
+        40,
+        "two rows per live tuple, no other"
+    );
 }
 
 #[test]

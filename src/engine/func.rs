@@ -1,9 +1,12 @@
 //! Functional indexes: keys computed from a tuple by a registered key function.
 //!
 //! Keys are not stored with the tuple. A functional index stores *rows*: small engine tuples
-//! `[tuple address, key parts..., primary key copy (non-unique)]`, one per key of each version,
-//! owned by the index (one reference each). The index orders rows by key, primary key and
-//! address, so finding a version's rows again needs its keys — the key function once more.
+//! `[tuple address, key parts..., primary key copy (non-unique), row count]`, one per key of
+//! each version, owned by the index (one reference each). The index orders rows by key, primary
+//! key and address, so finding a version's rows again needs its keys — the key function once
+//! more. The row count (how many rows the version has in this index) tells whether the keys
+//! given then found them all: a key function that answers fewer keys than it did makes the
+//! index be searched row by row, never leaves a row pointing to a freed version.
 //! That is why removing an old version's entries may have to wait for a point where the key
 //! function may run (see `guard`): until then the version stays pinned and readers skip it.
 
@@ -74,7 +77,7 @@ pub fn make_row(
     quota: &Quota,
 ) -> Result<TuplePtr> {
     check_key(def, key, index)?;
-    let mut vals = [Value::Nil; 1 + 2 * super::key::MAX_PARTS];
+    let mut vals = [Value::Nil; 2 + 2 * super::key::MAX_PARTS];
     vals[0] = Value::Uint(t.addr() as u64);
     vals[1..=key.len()].copy_from_slice(key);
     let mut n = 1 + key.len();
@@ -84,7 +87,15 @@ pub fn make_row(
             n += 1;
         }
     }
-    TuplePtr::new(&vals[..n], quota, usize::MAX)
+    // The row count, in the four-byte form so that `KeySink::finish` can set it in place.
+    vals[n] = Value::Uint(u64::from(u32::MAX));
+    TuplePtr::new(&vals[..=n], quota, usize::MAX)
+}
+
+/// How many rows the row's version has in its index (see the module comment).
+pub fn row_count(row: TuplePtr) -> u32 {
+    let d = row.data();
+    u32::from_be_bytes(d[d.len() - 4..].try_into().expect("four bytes"))
 }
 
 /// Where a key function reports keys: rows for one version of one index, appended to a
@@ -184,6 +195,10 @@ impl<'a> KeySink<'a> {
                 "key function of index '{}' returned no key; it must return one",
                 self.index
             )));
+        }
+        let count = (self.rows.len() - self.start) as u32;
+        for r in &self.rows[self.start..] {
+            r.patch_tail(count.to_be_bytes()); // made by `push`, shared with nobody yet
         }
         self.done = true;
         Ok(())

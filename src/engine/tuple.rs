@@ -83,6 +83,19 @@ impl TuplePtr {
         }
     }
 
+    /// Overwrites the data's last four bytes. Only for a tuple its maker shares with nobody
+    /// yet (a functional-index row being made, see `func`): tuples are otherwise immutable.
+    pub(crate) fn patch_tail(self, bytes: [u8; 4]) {
+        let data = self.data();
+        assert!(data.len() >= 4, "a tuple too short to patch");
+        // SAFETY: the allocation is live (type invariant) and holds data.len() data bytes
+        // after the header; single-threaded; the caller's contract: nobody else reads it yet.
+        unsafe {
+            let end = self.0.as_ptr().add(HEADER + data.len());
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), end.sub(4), 4);
+        }
+    }
+
     /// Whether the tuple has an MVCC story (see `mvcc`): without one it is a committed,
     /// live version every reader sees, which readers learn from this bit alone.
     #[inline]

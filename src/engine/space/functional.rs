@@ -240,15 +240,12 @@ impl Space {
             }
             let mut sink = KeySink::new(t, of, quota, &mut probes, &mut self.scratch.charged);
             func::call(&kf, &mut sink, under_hot);
-            let mut found_all = sink.finish().is_ok();
+            let mut found = Found::new(sink.finish().is_ok());
             for p in probes.drain(..) {
-                match idx.remove_row(p) {
-                    Some(r) => r.decref(quota),
-                    None => found_all = false,
-                }
+                found.row(idx.remove_row(p), quota);
                 p.decref(quota);
             }
-            if !found_all {
+            if !found.all() {
                 idx.remove_rows_of(t, |r| r.decref(quota));
             }
         }
@@ -301,8 +298,7 @@ impl Space {
             if idx.func.is_some_and(|kf| kf.kind != CallbackKind::Lua) {
                 continue; // removed at once when the version was buried
             }
-            let multikey = idx.func.is_some_and(|kf| kf.multikey);
-            let mut found_all = given.is_some_and(|g| multikey || !g.is_empty());
+            let mut found = Found::new(given.is_some());
             if let Some(given) = given {
                 // Every row of `t` ends with the same primary key copy and address.
                 let mut full = [Value::Nil; 2 + 2 * MAX_PARTS];
@@ -321,13 +317,10 @@ impl Space {
                         continue; // a repeated key has one row
                     }
                     full[..np].copy_from_slice(key);
-                    match idx.remove_row_key(&full[..=n]) {
-                        Some(r) => r.decref(quota),
-                        None => found_all = false,
-                    }
+                    found.row(idx.remove_row_key(&full[..=n]), quota);
                 }
             }
-            if !found_all {
+            if !found.all() {
                 idx.remove_rows_of(t, |r| r.decref(quota));
             }
         }
@@ -401,5 +394,40 @@ impl Space {
         self.nlua += usize::from(kf.kind == CallbackKind::Lua);
         self.indexes.push(index);
         Ok(self.indexes.len() - 1)
+    }
+}
+
+/// Whether the rows a version's keys found were all it had: the keys worked, each found a
+/// row, and as many as the rows say the version has. None found counts as not all (a key
+/// function may answer no keys now and some then).
+struct Found {
+    ok: bool,
+    removed: u32,
+    expected: u32,
+}
+
+impl Found {
+    fn new(keys_ok: bool) -> Found {
+        Found {
+            ok: keys_ok,
+            removed: 0,
+            expected: 0,
+        }
+    }
+
+    /// One key's lookup: the row it removed (released here), if any.
+    fn row(&mut self, r: Option<TuplePtr>, quota: &Quota) {
+        match r {
+            Some(r) => {
+                self.expected = func::row_count(r);
+                self.removed += 1;
+                r.decref(quota);
+            }
+            None => self.ok = false,
+        }
+    }
+
+    fn all(&self) -> bool {
+        self.ok && self.removed > 0 && self.removed == self.expected
     }
 }
