@@ -136,25 +136,35 @@ fn boundary(c: &mut Criterion) {
         g.bench_function("jb_space_len (empty call: guard + handle)", |b| {
             b.iter(|| black_box(abi::jb_space_len(s, &mut n)))
         });
-        g.bench_function("jb_index_get_data", |b| {
-            b.iter(|| {
-                i = (i + 7919) % N;
-                let key = abi::jb_field {
-                    type_: abi::JB_FT_UNSIGNED,
-                    v: abi::jb_value { u: i },
-                    ..Default::default()
-                };
-                black_box(abi::jb_index_get_data(
-                    pk,
-                    std::ptr::null_mut(),
-                    &key,
-                    1,
-                    buf.as_mut_ptr(),
-                    buf.len(),
-                    &mut len,
-                ))
-            })
-        });
+        // The same reads in autocommit and inside a transaction (its read view): the MVCC
+        // overhead of a read.
+        let mut tx = std::ptr::null_mut();
+        abi::jb_txn_begin(e, &mut tx);
+        for (name, t) in [
+            ("jb_index_get_data", std::ptr::null_mut()),
+            ("jb_index_get_data in a transaction", tx),
+        ] {
+            g.bench_function(name, |b| {
+                b.iter(|| {
+                    i = (i + 7919) % N;
+                    let key = abi::jb_field {
+                        type_: abi::JB_FT_UNSIGNED,
+                        v: abi::jb_value { u: i },
+                        ..Default::default()
+                    };
+                    black_box(abi::jb_index_get_data(
+                        pk,
+                        t,
+                        &key,
+                        1,
+                        buf.as_mut_ptr(),
+                        buf.len(),
+                        &mut len,
+                    ))
+                })
+            });
+        }
+        abi::jb_txn_rollback(tx);
         g.finish();
         abi::jb_engine_close(e);
     }
@@ -185,6 +195,13 @@ fn luajit(c: &mut Criterion) {
             for k = 1, n do x = x + s:get{(k * 7919) % 100000 + 1}[3] end
             return clock() - t0
         end
+        -- The same gets with a transaction open in the running coroutine (they join it).
+        function bench_get_in_txn(n)
+            local tx = db:begin()
+            local took = bench_get(n)
+            tx:rollback()
+            return took
+        end
         function bench_pairs(n)
             local t0, c = clock(), 0
             while c < n do
@@ -202,7 +219,12 @@ fn luajit(c: &mut Criterion) {
     .exec()
     .unwrap();
     let mut g = c.benchmark_group("luajit");
-    for name in ["bench_get", "bench_pairs", "bench_replace"] {
+    for name in [
+        "bench_get",
+        "bench_get_in_txn",
+        "bench_pairs",
+        "bench_replace",
+    ] {
         let f: mlua::Function = lua.globals().get(name).unwrap();
         g.bench_function(name.trim_start_matches("bench_"), |b| {
             b.iter_custom(|iters| Duration::from_secs_f64(f.call::<f64>(iters).unwrap()))
