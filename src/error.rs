@@ -35,6 +35,9 @@ pub enum Error {
     Exists(String),
     #[error("{0}")]
     Poisoned(String),
+    /// The write-ahead log could not be written, or what it holds is damaged.
+    #[error("{0}")]
+    WalIo(String),
     #[error("buffer of {cap} bytes is too small: {need} bytes needed")]
     BufferTooSmall { need: usize, cap: usize },
 }
@@ -60,6 +63,7 @@ impl Error {
             Error::Busy(_) => abi::JB_E_BUSY,
             Error::Exists(_) => abi::JB_E_EXISTS,
             Error::Poisoned(_) => abi::JB_E_POISONED,
+            Error::WalIo(_) => abi::JB_E_WAL_IO,
             Error::BufferTooSmall { .. } => abi::JB_E_BUFFER_TOO_SMALL,
         }
     }

@@ -1,0 +1,152 @@
+//! How records sit in a WAL file, and reading them back.
+//!
+//! A file starts with `FILE_MAGIC` (8 bytes). Then records, back to back, each a 24-byte
+//! header and a payload:
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 0..4 | `RECORD_MARKER`, little-endian |
+//! | 4..8 | payload length, little-endian |
+//! | 8..16 | LSN, little-endian; each record's is its predecessor's plus one |
+//! | 16..20 | CRC32C of the payload |
+//! | 20..24 | CRC32C of bytes 0..20 |
+//!
+//! The header has its own checksum so that a damaged length is caught as damage, not taken for
+//! the end of the log. Reading tells two failures apart: a *torn tail* — the last record's
+//! bytes run past the end of the file, or it ends the file with a payload that does not match
+//! its checksum (a write cut short by a crash) — is cut off with a warning; anything else that
+//! does not check out is corruption, an error naming the file and the offset.
+
+use crate::error::{Error, Result};
+
+pub const FILE_MAGIC: &[u8; 8] = b"JBWAL\0\0\x01";
+pub const RECORD_MARKER: u32 = 0x5257_424a; // "JBWR" in file order
+pub const HEADER_LEN: usize = 24;
+/// Larger payloads are refused when written and taken for damage when read.
+pub const MAX_PAYLOAD: usize = 1 << 30;
+
+/// Appends one record to `out` (all or nothing: `out` is unchanged on an error).
+pub fn encode(lsn: u64, payload: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    if payload.len() > MAX_PAYLOAD {
+        return Err(Error::IllegalParams(format!(
+            "a WAL record of {} bytes is larger than the {MAX_PAYLOAD} bytes allowed",
+            payload.len()
+        )));
+    }
+    out.try_reserve(HEADER_LEN + payload.len()).map_err(|_| {
+        Error::Memory(format!(
+            "cannot allocate {} bytes for a WAL record",
+            HEADER_LEN + payload.len()
+        ))
+    })?;
+    let mut h = [0u8; HEADER_LEN];
+    h[0..4].copy_from_slice(&RECORD_MARKER.to_le_bytes());
+    h[4..8].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+    h[8..16].copy_from_slice(&lsn.to_le_bytes());
+    h[16..20].copy_from_slice(&crc32c::crc32c(payload).to_le_bytes());
+    let hc = crc32c::crc32c(&h[..20]);
+    h[20..24].copy_from_slice(&hc.to_le_bytes());
+    out.extend_from_slice(&h);
+    out.extend_from_slice(payload);
+    Ok(())
+}
+
+/// One record read back; `offset` is where its header starts in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record<'a> {
+    pub offset: u64,
+    pub lsn: u64,
+    pub payload: &'a [u8],
+}
+
+/// How a file ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tail {
+    /// After the last whole record.
+    Clean,
+    /// With a torn record at `offset`: the file should be cut there (why: for the warning).
+    Torn { offset: u64, why: String },
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("four bytes"))
+}
+
+/// Reads the records of file `name` (its whole contents in `bytes`), handing each to `f` in
+/// order. Returns how the file ended; corruption, a bad magic, or LSNs that do not follow one
+/// another are errors naming the file and offset (records before it were handed over).
+pub fn read(name: &str, bytes: &[u8], mut f: impl FnMut(Record) -> Result<()>) -> Result<Tail> {
+    let damaged = |offset: usize, what: String| {
+        Error::WalIo(format!(
+            "WAL file {name} is damaged at offset {offset}: {what}; restore it from a copy, or \
+             move it away to start from the data before it"
+        ))
+    };
+    if bytes.len() < FILE_MAGIC.len() {
+        return Ok(Tail::Torn {
+            offset: 0,
+            why: format!("the file holds {} bytes, less than its header", bytes.len()),
+        });
+    }
+    if &bytes[..FILE_MAGIC.len()] != FILE_MAGIC {
+        return Err(damaged(
+            0,
+            "it does not start like a jitbox WAL file (version 1)".into(),
+        ));
+    }
+    let mut pos = FILE_MAGIC.len();
+    let mut prev_lsn: Option<u64> = None;
+    while pos < bytes.len() {
+        let rest = &bytes[pos..];
+        let torn = |why: String| {
+            Ok(Tail::Torn {
+                offset: pos as u64,
+                why,
+            })
+        };
+        if rest.len() < HEADER_LEN {
+            return torn(format!("{} bytes of a record header", rest.len()));
+        }
+        let h = &rest[..HEADER_LEN];
+        if u32_at(h, 20) != crc32c::crc32c(&h[..20]) || u32_at(h, 0) != RECORD_MARKER {
+            return Err(damaged(
+                pos,
+                "a record header does not match its checksum".into(),
+            ));
+        }
+        let len = u32_at(h, 4) as usize;
+        let lsn = u64::from_le_bytes(h[8..16].try_into().expect("eight bytes"));
+        if len > MAX_PAYLOAD {
+            return Err(damaged(pos, format!("a record claims {len} bytes")));
+        }
+        if rest.len() < HEADER_LEN + len {
+            return torn(format!(
+                "a record of {len} bytes with only {} written",
+                rest.len() - HEADER_LEN
+            ));
+        }
+        let payload = &rest[HEADER_LEN..HEADER_LEN + len];
+        if u32_at(h, 16) != crc32c::crc32c(payload) {
+            if rest.len() == HEADER_LEN + len {
+                return torn("the last record's payload does not match its checksum".into());
+            }
+            return Err(damaged(
+                pos,
+                format!("record LSN {lsn} does not match its checksum"),
+            ));
+        }
+        if let Some(p) = prev_lsn
+            && lsn != p + 1
+        {
+            return Err(damaged(pos, format!("LSN {lsn} follows LSN {p}")));
+        }
+        prev_lsn = Some(lsn);
+        f(Record {
+            offset: pos as u64,
+            lsn,
+            payload,
+        })?;
+        pos += HEADER_LEN + len;
+    }
+    Ok(Tail::Clean)
+}
