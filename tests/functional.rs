@@ -132,6 +132,15 @@ fn replace_keyed(
     Ok(())
 }
 
+/// The tuple's third field (`v`), as the key functions read it.
+fn v_of(t: jitbox::engine::tuple::TuplePtr) -> i64 {
+    match t.field(2) {
+        Value::Uint(u) => u as i64,
+        Value::Int(i) => i,
+        other => panic!("{other:?}"),
+    }
+}
+
 /// Each live tuple has exactly one row, holding its key; no other row is left.
 fn check_rows(e: &Engine, id: SpaceId, pos: usize) {
     let sp = e.space(id).unwrap();
@@ -151,11 +160,7 @@ fn check_rows(e: &Engine, id: SpaceId, pos: usize) {
     );
     for r in rows {
         let t = row_tuple(r);
-        let v = match t.field(2) {
-            Value::Uint(u) => u as i64,
-            Value::Int(i) => i,
-            other => panic!("{other:?}"),
-        };
+        let v = v_of(t);
         assert!(
             get(e, id, &[t.field(0)]) == Some(t),
             "a row of a version that is not live"
@@ -304,11 +309,7 @@ fn hosts_drain_buried_versions_pull_style_with_keys_they_compute() {
     let mut n = 0;
     while let Some((sid, t)) = e.buried_front() {
         assert_eq!(sid.uid, id.uid);
-        let v = match t.field(2) {
-            Value::Uint(u) => u as i64,
-            Value::Int(i) => i,
-            other => panic!("{other:?}"),
-        };
+        let v = v_of(t);
         // Misuse first: another version's data, keys of the wrong shape. Nothing changes.
         let before = fingerprint(&e).0;
         let other = e.forget_buried(t.data().as_ptr().wrapping_add(1), None);
@@ -397,11 +398,7 @@ fn key_functions_that_answer_fewer_keys_later_leave_no_row_behind() {
     // answers one key too): both must notice the version had two rows.
     for _ in 0..10 {
         let (_, t) = e.buried_front().unwrap();
-        let v = match t.field(2) {
-            Value::Uint(u) => u as i64,
-            Value::Int(i) => i,
-            other => panic!("{other:?}"),
-        };
+        let v = v_of(t);
         let one = [Value::int(v % 1000)];
         let keys = GivenKeys {
             parts: &one,
