@@ -564,10 +564,11 @@ local function write(fn, space, t, keyed)
         rc = fn(space._s, current_tx(db), fields_buf, n, db._buf, db._cap, out_len)
     end
     if rc ~= 0 then raise(rc) end
-    if db._pending[0] >= DRAIN_AT then drain(db) end
     local len = out_len[0]
-    if len == 0 then return nil end
-    return make_tuple(db._buf, len)
+    local result = len ~= 0 and make_tuple(db._buf, len) or nil
+    -- After taking the result: key functions run by the drain may use the engine (and its buffer).
+    if db._pending[0] >= DRAIN_AT then drain(db) end
+    return result
 end
 
 function space_methods:insert(t) return write(C.jb_space_insert, self, t, C.jb_space_insert_keyed) end

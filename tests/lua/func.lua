@@ -210,6 +210,35 @@ test('the FFI sandwich: no key function call from a HOT entry, exact index after
     db:close()
 end)
 
+-- The module drains buried old versions pull-style: their keys are computed in Lua (in
+-- compiled code) with no callback, and a key function that reads the engine meanwhile
+-- does not disturb the write that triggered the drain.
+test('the drain computes old keys in Lua; key functions may read the engine there', function()
+    local db, s = fresh(0)
+    local other = db:create_space('other')
+    other:create_index('pk')
+    other:insert{1, 'from other'}
+    local reads = 0
+    local by_mod = s:create_index('by_mod', { unique = false, parts = { { 1, 'integer' } }, func = function(t)
+        if other:get{1} then reads = reads + 1 end -- uses the engine's result buffer
+        return { t[3] % 100 }
+    end })
+    jit.opt.start('hotloop=1', 'hotexit=1')
+    for i = 1, 300 do s:replace{i, 'a', i} end
+    for i = 1, 300 do
+        local t = s:replace{i, 'b', i + 1}
+        eq(t[2], 'b', 'the write returns its own tuple'); eq(t[3], i + 1)
+    end
+    jit.opt.start('hotloop=56', 'hotexit=10')
+    assert(reads >= 600 + 256, 'keys of old versions computed in Lua: ' .. reads)
+    local st = db:stat()
+    assert(st.callbacks_pending < 64, 'drained as writes went: ' .. tostring(st.callbacks_pending))
+    db:gc()
+    eq(by_mod:count(), 300)
+    for i = 1, 300 do eq(ids(by_mod:select({ (i + 1) % 100 }, { limit = 1000 })):find('%f[%d]' .. i .. '%f[%D]') ~= nil, true) end
+    db:close()
+end)
+
 -- A raw ffi.cast callback registered as JB_CB_LUA: a HOT entry never invokes it (refused or
 -- deferred); the SAFE entry does.
 test('a JB_CB_LUA ffi.cast callback runs from the SAFE entry only', function()
