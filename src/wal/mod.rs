@@ -1,5 +1,9 @@
 //! The write-ahead log: what reaches disk before a commit is acknowledged, and what recovery
 //! reads back. `record` frames records in a file (LSN, checksums) and tells a torn tail from
-//! corruption.
+//! corruption; `segment` names the files and replays them in order; `ops` is what a record says;
+//! `writer` is the thread that writes and syncs groups of commits.
 
 pub mod record;
+pub mod ops;
+pub mod segment;
+pub mod writer;

@@ -1,0 +1,231 @@
+//! What a WAL record (and a snapshot) says: a list of operations, replayed in order.
+//!
+//! A record's payload is its operations back to back, each a one-byte tag and its fields.
+//! Names are a u16 length and bytes, tuples and keys a u32 length and MessagePack bytes,
+//! field types the ABI's `JB_FT_*` numbers; all integers little-endian. Spaces are named by
+//! name, which replay resolves in the order the operations come.
+
+use crate::engine::key::FieldType;
+use crate::error::{Error, Result};
+use crate::ffi::abi;
+
+const REPLACE: u8 = 1;
+const DELETE: u8 = 2;
+const CREATE_SPACE: u8 = 3;
+const CREATE_INDEX: u8 = 4;
+const DROP_SPACE: u8 = 5;
+const DROP_INDEX: u8 = 6;
+
+/// A field of a space's format, as logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedField<'a> {
+    pub name: &'a str,
+    pub ty: FieldType,
+    pub nullable: bool,
+}
+
+/// An index's definition, as logged. A functional index has `func` (the name its key
+/// function is supplied under on open) and types only (`fieldno` 0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedIndex<'a> {
+    pub space: &'a str,
+    pub name: &'a str,
+    pub unique: bool,
+    pub func: Option<&'a str>,
+    pub multikey: bool,
+    pub parts: Vec<(u32, FieldType)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op<'a> {
+    /// Insert or replace the tuple (MessagePack array) by its primary key.
+    Replace { space: &'a str, tuple: &'a [u8] },
+    /// Delete by primary key (a MessagePack array).
+    Delete { space: &'a str, key: &'a [u8] },
+    CreateSpace {
+        space: &'a str,
+        format: Vec<LoggedField<'a>>,
+    },
+    CreateIndex(LoggedIndex<'a>),
+    DropSpace { space: &'a str },
+    DropIndex { space: &'a str, index: &'a str },
+}
+
+fn type_code(t: FieldType) -> u8 {
+    (match t {
+        FieldType::Boolean => abi::JB_FT_BOOLEAN,
+        FieldType::Unsigned => abi::JB_FT_UNSIGNED,
+        FieldType::Integer => abi::JB_FT_INTEGER,
+        FieldType::Number => abi::JB_FT_NUMBER,
+        FieldType::String => abi::JB_FT_STRING,
+        FieldType::Any => abi::JB_FT_ANY,
+    }) as u8
+}
+
+/// Appends `op` to `out`, all or nothing.
+pub fn encode(op: &Op, out: &mut Vec<u8>) -> Result<()> {
+    let mut w = Vec::new();
+    let grow = |w: &mut Vec<u8>, n: usize| {
+        w.try_reserve(n)
+            .map_err(|_| Error::Memory(format!("cannot allocate {n} bytes for a WAL record")))
+    };
+    let name = |w: &mut Vec<u8>, s: &str| {
+        w.extend_from_slice(&(s.len() as u16).to_le_bytes());
+        w.extend_from_slice(s.as_bytes());
+    };
+    let blob = |w: &mut Vec<u8>, b: &[u8]| {
+        w.extend_from_slice(&(b.len() as u32).to_le_bytes());
+        w.extend_from_slice(b);
+    };
+    match op {
+        Op::Replace { space, tuple } | Op::Delete { space, key: tuple } => {
+            grow(&mut w, 7 + space.len() + tuple.len())?;
+            w.push(if matches!(op, Op::Replace { .. }) { REPLACE } else { DELETE });
+            name(&mut w, space);
+            blob(&mut w, tuple);
+        }
+        Op::CreateSpace { space, format } => {
+            let n = 5 + space.len() + format.iter().map(|f| 4 + f.name.len()).sum::<usize>();
+            grow(&mut w, n)?;
+            w.push(CREATE_SPACE);
+            name(&mut w, space);
+            w.extend_from_slice(&(format.len() as u16).to_le_bytes());
+            for f in format {
+                name(&mut w, f.name);
+                w.push(type_code(f.ty));
+                w.push(f.nullable as u8);
+            }
+        }
+        Op::CreateIndex(ix) => {
+            let func = ix.func.unwrap_or("");
+            let n = 12 + ix.space.len() + ix.name.len() + func.len() + 5 * ix.parts.len();
+            grow(&mut w, n)?;
+            w.push(CREATE_INDEX);
+            name(&mut w, ix.space);
+            name(&mut w, ix.name);
+            w.push(ix.unique as u8 | (ix.func.is_some() as u8) << 1 | (ix.multikey as u8) << 2);
+            name(&mut w, func);
+            w.extend_from_slice(&(ix.parts.len() as u16).to_le_bytes());
+            for &(fieldno, ty) in &ix.parts {
+                w.extend_from_slice(&fieldno.to_le_bytes());
+                w.push(type_code(ty));
+            }
+        }
+        Op::DropSpace { space } => {
+            grow(&mut w, 3 + space.len())?;
+            w.push(DROP_SPACE);
+            name(&mut w, space);
+        }
+        Op::DropIndex { space, index } => {
+            grow(&mut w, 5 + space.len() + index.len())?;
+            w.push(DROP_INDEX);
+            name(&mut w, space);
+            name(&mut w, index);
+        }
+    }
+    out.try_reserve(w.len())
+        .map_err(|_| Error::Memory(format!("cannot allocate {} bytes for a WAL record", w.len())))?;
+    out.extend_from_slice(&w);
+    Ok(())
+}
+
+/// Reads the operations of one payload in order. `what` names the record for errors
+/// (file and offset): a payload that does not parse is damage, never skipped.
+pub fn decode<'a>(what: &str, payload: &'a [u8], mut f: impl FnMut(Op<'a>) -> Result<()>) -> Result<()> {
+    let mut r = Reader { b: payload, pos: 0 };
+    while r.pos < payload.len() {
+        let at = r.pos;
+        let op = r.op().ok_or_else(|| {
+            Error::WalIo(format!(
+                "{what}: operation at payload byte {at} does not parse; the file is damaged"
+            ))
+        })?;
+        f(op)?;
+    }
+    Ok(())
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
+        let s = self.b.get(self.pos..self.pos.checked_add(n)?)?;
+        self.pos += n;
+        Some(s)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        self.bytes(1).map(|b| b[0])
+    }
+    fn u16(&mut self) -> Option<u16> {
+        self.bytes(2).map(|b| u16::from_le_bytes([b[0], b[1]]))
+    }
+    fn u32(&mut self) -> Option<u32> {
+        self.bytes(4).map(|b| u32::from_le_bytes(b.try_into().expect("four bytes")))
+    }
+    fn name(&mut self) -> Option<&'a str> {
+        let n = self.u16()? as usize;
+        std::str::from_utf8(self.bytes(n)?).ok()
+    }
+    fn blob(&mut self) -> Option<&'a [u8]> {
+        let n = self.u32()? as usize;
+        self.bytes(n)
+    }
+    fn ty(&mut self) -> Option<FieldType> {
+        FieldType::from_code(u32::from(self.u8()?), true)
+    }
+    fn op(&mut self) -> Option<Op<'a>> {
+        Some(match self.u8()? {
+            REPLACE => Op::Replace {
+                space: self.name()?,
+                tuple: self.blob()?,
+            },
+            DELETE => Op::Delete {
+                space: self.name()?,
+                key: self.blob()?,
+            },
+            CREATE_SPACE => {
+                let space = self.name()?;
+                let n = self.u16()?;
+                let mut format = Vec::new();
+                for _ in 0..n {
+                    let name = self.name()?;
+                    let ty = self.ty()?;
+                    let nullable = self.u8()? != 0;
+                    format.push(LoggedField { name, ty, nullable });
+                }
+                Op::CreateSpace { space, format }
+            }
+            CREATE_INDEX => {
+                let space = self.name()?;
+                let name = self.name()?;
+                let flags = self.u8()?;
+                let func = self.name()?;
+                let n = self.u16()?;
+                let mut parts = Vec::new();
+                for _ in 0..n {
+                    let fieldno = self.u32()?;
+                    parts.push((fieldno, self.ty()?));
+                }
+                Op::CreateIndex(LoggedIndex {
+                    space,
+                    name,
+                    unique: flags & 1 != 0,
+                    func: (flags & 2 != 0).then_some(func),
+                    multikey: flags & 4 != 0,
+                    parts,
+                })
+            }
+            DROP_SPACE => Op::DropSpace {
+                space: self.name()?,
+            },
+            DROP_INDEX => Op::DropIndex {
+                space: self.name()?,
+                index: self.name()?,
+            },
+            _ => return None,
+        })
+    }
+}
