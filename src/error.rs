@@ -38,6 +38,9 @@ pub enum Error {
     /// The write-ahead log could not be written, or what it holds is damaged.
     #[error("{0}")]
     WalIo(String),
+    /// Rolled back because a transaction it followed failed to reach the WAL.
+    #[error("{0}")]
+    CascadeRollback(String),
     #[error("buffer of {cap} bytes is too small: {need} bytes needed")]
     BufferTooSmall { need: usize, cap: usize },
 }
@@ -64,6 +67,7 @@ impl Error {
             Error::Exists(_) => abi::JB_E_EXISTS,
             Error::Poisoned(_) => abi::JB_E_POISONED,
             Error::WalIo(_) => abi::JB_E_WAL_IO,
+            Error::CascadeRollback(_) => abi::JB_E_CASCADE_ROLLBACK,
             Error::BufferTooSmall { .. } => abi::JB_E_BUFFER_TOO_SMALL,
         }
     }

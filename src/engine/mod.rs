@@ -2,11 +2,13 @@
 //! queue. Single-threaded: the C boundary makes sure only the owning thread gets here.
 
 pub mod btree;
+pub mod durable;
 pub mod func;
 pub mod index;
 pub mod iter;
 pub mod key;
 pub mod mvcc;
+mod recovery;
 pub mod space;
 pub mod tuple;
 mod txn;
@@ -15,6 +17,8 @@ pub mod value;
 use crate::error::{Error, Result};
 use crate::guard::{self, CallbackKind};
 use crate::mem::Quota;
+use crate::wal::ops::{LoggedField, LoggedIndex, Op};
+use index::Index;
 use key::KeyPart;
 use mvcc::Mvcc;
 use space::{FormatField, Shared, Space};
@@ -27,10 +31,30 @@ pub const DEFAULT_MEMORY_LIMIT: usize = 256 << 20;
 pub const DEFAULT_MAX_TUPLE_SIZE: usize = 1 << 20;
 const MAX_NAME: usize = 64;
 
-#[derive(Clone, Copy, Debug)]
+pub const DEFAULT_WAL_QUEUE_MAX_SIZE: usize = 16 << 20;
+
+/// What reaches the disk before a commit is acknowledged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WalMode {
+    /// Nothing: the data lives in memory only (snapshots still work with a `dir`).
+    None,
+    /// Records are written (`write(2)`) before a commit completes: a process crash loses
+    /// nothing acknowledged, a power loss may.
+    Write,
+    /// Records are written and synced (`fdatasync(2)`) before a commit completes.
+    Fsync,
+}
+
+#[derive(Clone, Debug)]
 pub struct Options {
     pub memory_limit: usize,
     pub max_tuple_size: usize,
+    /// Where the WAL (and snapshots) live; `None`: in memory only.
+    pub dir: Option<std::path::PathBuf>,
+    pub wal_mode: WalMode,
+    /// Bytes of records handed to the WAL writer and not yet written; commits beyond wait
+    /// in order (ticket state `queued`).
+    pub wal_queue_max_size: usize,
 }
 
 impl Default for Options {
@@ -38,6 +62,9 @@ impl Default for Options {
         Options {
             memory_limit: DEFAULT_MEMORY_LIMIT,
             max_tuple_size: DEFAULT_MAX_TUPLE_SIZE,
+            dir: None,
+            wal_mode: WalMode::None,
+            wal_queue_max_size: DEFAULT_WAL_QUEUE_MAX_SIZE,
         }
     }
 }
@@ -104,6 +131,14 @@ pub struct Engine {
     memory_warned: bool,
     /// The deferred memory warning (one slot, needs no quota).
     memory_warning: Option<Cow<'static, str>>,
+    /// The WAL, when the engine has a `dir` and a `wal_mode` other than none.
+    wal: Option<durable::Wal>,
+    /// Set while recovery replays the log (whose operations are not logged again).
+    replaying: bool,
+    /// Functional indexes recovery found whose key functions the host has not supplied yet.
+    pub awaiting: Vec<recovery::AwaitingIndex>,
+    /// Warnings of recovery (torn tails cut), logged once a logger is set.
+    pub recovery_warnings: Vec<String>,
 }
 
 impl Engine {
@@ -121,7 +156,7 @@ impl Engine {
             )));
         }
         let quota = Rc::new(Quota::new(options.memory_limit));
-        Ok(Engine {
+        let mut engine = Engine {
             quota: quota.clone(),
             changes: Rc::new(Cell::new(0)),
             mvcc: Rc::new(RefCell::new(Mvcc::new(quota))),
@@ -137,7 +172,13 @@ impl Engine {
             deferred: VecDeque::new(),
             memory_warned: false,
             memory_warning: None,
-        })
+            wal: None,
+            replaying: false,
+            awaiting: Vec::new(),
+            recovery_warnings: Vec::new(),
+        };
+        engine.recover()?;
+        Ok(engine)
     }
 
     pub fn quota(&self) -> &Rc<Quota> {
@@ -148,8 +189,8 @@ impl Engine {
         &self.changes
     }
 
-    pub fn options(&self) -> Options {
-        self.options
+    pub fn options(&self) -> &Options {
+        &self.options
     }
 
     fn uid(&mut self) -> u64 {
@@ -196,6 +237,18 @@ impl Engine {
             mvcc: self.mvcc.clone(),
             max_tuple_size: self.options.max_tuple_size,
         };
+        let logged = Op::CreateSpace {
+            space: name,
+            format: format
+                .iter()
+                .map(|f| LoggedField {
+                    name: &f.name,
+                    ty: f.ty,
+                    nullable: f.nullable,
+                })
+                .collect(),
+        };
+        self.log_ddl(&logged)?;
         let space = Space::new(name.to_owned(), id, format, shared);
         self.spaces[slot] = Some(space);
         self.by_name.insert(name.to_owned(), slot as u32);
@@ -230,6 +283,9 @@ impl Engine {
     pub fn drop_space(&mut self, id: SpaceId) -> Result<Space> {
         self.space(id)?;
         self.ready_for_ddl("drop a space")?;
+        let name = self.space(id)?.name.clone();
+        self.log_ddl(&Op::DropSpace { space: &name })?;
+        self.awaiting.retain(|a| a.space != name);
         let space = self.spaces[id.slot as usize].take().expect("checked above");
         bump(&self.changes);
         self.by_name.remove(&space.name);
@@ -253,9 +309,48 @@ impl Engine {
         parts: Vec<KeyPart>,
         unique: bool,
     ) -> Result<(usize, u64)> {
-        self.add_index(id, name, parts.len(), "index", |sp, name, uid| {
+        let logged = LoggedIndex {
+            space: &self.space(id)?.name.clone(),
+            name,
+            unique,
+            func: None,
+            multikey: false,
+            parts: parts.iter().map(|p| (p.fieldno, p.ty)).collect(),
+        };
+        let r = self.add_index(id, name, parts.len(), "index", |sp, name, uid| {
             sp.add_index(name, uid, parts, unique)
-        })
+        })?;
+        self.log_index(id, &logged, r)
+    }
+
+    /// Logs a created index; when that fails, the index goes again.
+    fn log_index(
+        &mut self,
+        id: SpaceId,
+        ix: &LoggedIndex,
+        r: (usize, u64),
+    ) -> Result<(usize, u64)> {
+        if let Err(e) = self.log_ddl(&Op::CreateIndex(ix.clone())) {
+            let _ = self.space_mut(id)?.drop_index(r.0);
+            return Err(e);
+        }
+        Ok(r)
+    }
+
+    /// Drops index `name` of space `id`, logged.
+    pub fn drop_index(&mut self, id: SpaceId, name: &str) -> Result<Index> {
+        let sp = self.space(id)?;
+        let pos = sp.index_pos(name).ok_or_else(|| {
+            Error::NoSuchIndex(format!("no index named '{name}' in space '{}'", sp.name))
+        })?;
+        self.ready_for_ddl("drop an index")?;
+        let space = self.space(id)?.name.clone();
+        self.space(id)?.check_drop_index(pos)?;
+        self.log_ddl(&Op::DropIndex {
+            space: &space,
+            index: name,
+        })?;
+        self.space_mut(id)?.drop_index(pos)
     }
 
     /// Creates a functional index (see `func`); returns its position and uid.
@@ -267,13 +362,29 @@ impl Engine {
         unique: bool,
         kf: func::KeyFn,
     ) -> Result<(usize, u64)> {
-        self.add_index(
+        let space = self.space(id)?.name.clone();
+        let fname = recovery::func_name(&space, name);
+        let logged = LoggedIndex {
+            space: &space,
+            name,
+            unique,
+            func: Some(&fname),
+            multikey: kf.multikey,
+            parts: types.iter().map(|&t| (0, t)).collect(),
+        };
+        let recovered = self.take_awaiting(&logged)?;
+        let r = self.add_index(
             id,
             name,
             types.len(),
             "functional index",
             |sp, name, uid| sp.add_func_index(name, uid, types, unique, kf),
-        )
+        )?;
+        if recovered {
+            self.awaited(&space, name);
+            return Ok(r);
+        }
+        self.log_index(id, &logged, r)
     }
 
     /// What creating any index takes: a valid name and part count, no open transaction, a

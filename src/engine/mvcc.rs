@@ -75,6 +75,11 @@ pub struct Mvcc {
     pub(crate) buried: VecDeque<(SpaceId, TuplePtr)>,
     /// Versions ever buried (each is one deferred key-function callback).
     pub buried_total: u64,
+    /// GC queue entries owed to prepared transactions (pushed when they are confirmed): every
+    /// reservation of queue room counts them.
+    promised: usize,
+    /// Transactions a cascading rollback ended while open, with the reason their next use gets.
+    aborted: HashMap<TxnId, String>,
     charged: usize,
 }
 
@@ -93,6 +98,8 @@ impl Mvcc {
             born: VecDeque::new(),
             buried: VecDeque::new(),
             buried_total: 0,
+            promised: 0,
+            aborted: HashMap::new(),
             charged: 0,
         }
     }
@@ -185,14 +192,38 @@ impl Mvcc {
         self.txns
             .iter()
             .find(|t| t.id == id)
-            .ok_or_else(|| gone(id))
+            .ok_or_else(|| self.gone(id))
     }
 
     fn txn_mut(&mut self, id: TxnId) -> Result<&mut Txn> {
-        self.txns
-            .iter_mut()
-            .find(|t| t.id == id)
-            .ok_or_else(|| gone(id))
+        let e = self.gone(id);
+        self.txns.iter_mut().find(|t| t.id == id).ok_or(e)
+    }
+
+    /// The error for a transaction that is not open: ended by a cascading rollback, or
+    /// committed or rolled back by its owner.
+    fn gone(&self, id: TxnId) -> Error {
+        match self.aborted.get(&id) {
+            Some(why) => Error::CascadeRollback(format!("transaction {id} was {why}")),
+            None => gone(id),
+        }
+    }
+
+    /// Open transactions: (snapshot, id).
+    pub fn open_txns(&self) -> impl Iterator<Item = (u64, TxnId)> + '_ {
+        self.txns.iter().map(|t| (t.snapshot, t.id))
+    }
+
+    /// Remembers that a cascade rolled `id` back while it was open.
+    pub fn note_aborted(&mut self, id: TxnId, why: &str) {
+        if self.aborted.try_reserve(1).is_ok() {
+            self.aborted.insert(id, why.to_owned());
+        }
+    }
+
+    /// Forgets `id`'s cascade note (its owner has been told); whether there was one.
+    pub fn forget_aborted(&mut self, id: TxnId) -> bool {
+        self.aborted.remove(&id).is_some()
     }
 
     /// Removes a finished transaction, returning its log.
@@ -201,7 +232,7 @@ impl Mvcc {
             .txns
             .iter()
             .position(|t| t.id == id)
-            .ok_or_else(|| gone(id))?;
+            .ok_or_else(|| self.gone(id))?;
         let t = self.txns.swap_remove(pos);
         self.release(t.log.capacity() * size_of::<Undo>() + size_of::<Txn>());
         Ok(t.log)
@@ -278,6 +309,7 @@ impl Mvcc {
             )?;
         }
         if queued > 0 {
+            let queued = queued + self.promised;
             let (d, b) = (
                 self.dead.capacity() - self.dead.len(),
                 self.born.capacity() - self.born.len(),
@@ -456,14 +488,21 @@ impl Mvcc {
         self.drop_story(t);
     }
 
-    /// A transaction's deletion of `t` is undone. A story left with nothing to tell goes
-    /// now if every view sees the version, else it waits in the queue of born versions.
+    /// A transaction's deletion of `t` is undone.
     pub fn undelete(&mut self, t: TuplePtr, id: TxnId) {
+        if let Some(s) = self.stories.get_mut(&t) {
+            s.deleters.retain(|&x| x != id);
+        }
+        self.settle(t);
+    }
+
+    /// A story left with nothing to tell goes now if every view sees the version, else it
+    /// waits in the queue of born versions.
+    fn settle(&mut self, t: TuplePtr) {
         let oldest = self.oldest_view();
-        let Some(s) = self.stories.get_mut(&t) else {
+        let Some(s) = self.stories.get(&t) else {
             return;
         };
-        s.deleters.retain(|&x| x != id);
         let Stamp::Committed(c) = s.created else {
             return;
         };
@@ -491,24 +530,60 @@ impl Mvcc {
 
     /// Makes a transaction's changes committed at `seq` (after its conflict check).
     pub fn commit_changes(&mut self, log: &[Undo], id: TxnId, seq: u64) {
+        self.prepare_changes(log, id, seq);
+        self.promise(log.len());
+        self.confirm_changes(log, seq);
+    }
+
+    /// Makes a transaction's changes visible as committed at `seq`, without letting the
+    /// garbage collector at what they replaced (`confirm_changes` does, once durable).
+    pub fn prepare_changes(&mut self, log: &[Undo], id: TxnId, seq: u64) {
         for u in log {
             match *u {
                 Undo::Created(_, t) => {
                     if let Some(s) = self.stories.get_mut(&t) {
                         s.created = Stamp::Committed(seq);
                     }
-                    self.born.push_back((t, seq));
                 }
-                Undo::Deleted(space, t) => {
+                Undo::Deleted(_, t) => {
                     if let Some(s) = self.stories.get_mut(&t) {
                         s.deleted = Some(seq);
                         s.deleters.retain(|&x| x != id);
                     }
-                    self.dead.push_back((space, t, seq));
                 }
                 Undo::Row(..) => {}
             }
         }
+    }
+
+    /// Queue entries for `n` changes of a prepared transaction, reserved until confirmed.
+    pub fn promise(&mut self, n: usize) {
+        self.promised += n;
+    }
+
+    pub fn unpromise(&mut self, n: usize) {
+        self.promised = self.promised.saturating_sub(n);
+    }
+
+    /// A prepared transaction is durable: what it created and deleted joins the GC queues
+    /// (room was reserved when it was prepared).
+    pub fn confirm_changes(&mut self, log: &[Undo], seq: u64) {
+        for u in log {
+            match *u {
+                Undo::Created(_, t) => self.born.push_back((t, seq)),
+                Undo::Deleted(space, t) => self.dead.push_back((space, t, seq)),
+                Undo::Row(..) => {}
+            }
+        }
+        self.unpromise(log.len());
+    }
+
+    /// A prepared deletion of `t` is undone (its transaction failed to reach the WAL).
+    pub fn unprepare_delete(&mut self, t: TuplePtr) {
+        if let Some(s) = self.stories.get_mut(&t) {
+            s.deleted = None;
+        }
+        self.settle(t);
     }
 
     /// Stories of committed, live versions that every view now sees: dropped, at most

@@ -18,7 +18,7 @@ impl Engine {
         self.mvcc.borrow()
     }
 
-    fn mvcc_mut(&self) -> RefMut<'_, Mvcc> {
+    pub(super) fn mvcc_mut(&self) -> RefMut<'_, Mvcc> {
         self.mvcc.borrow_mut()
     }
 
@@ -33,9 +33,26 @@ impl Engine {
         self.mvcc_mut().begin()
     }
 
-    /// Commits `id`; when another transaction committed a change to a key `id` changed
-    /// since `id` began, rolls `id` back and returns `Conflict`.
+    /// Commits `id` and, with a WAL, waits until it is written; when another transaction
+    /// committed a change to a key `id` changed since `id` began, rolls `id` back and returns
+    /// `Conflict`. A transaction a cascading rollback ended gets `CascadeRollback`.
     pub fn commit(&mut self, id: TxnId) -> Result<()> {
+        let open = self.mvcc().txn(id).map(drop);
+        if let Err(e @ Error::CascadeRollback(_)) = open {
+            self.mvcc_mut().forget_aborted(id);
+            return Err(e);
+        }
+        if !self.wal_enabled() {
+            return self.commit_now(id);
+        }
+        let ticket = self.commit_async(id)?;
+        let r = self.wait_ticket(ticket);
+        self.free_ticket(ticket);
+        r
+    }
+
+    /// Commits `id` in memory, at once (no WAL).
+    pub(super) fn commit_now(&mut self, id: TxnId) -> Result<()> {
         let entries = self.mvcc().txn(id)?.log.len();
         // Room to queue every change for garbage collection, before anything changes.
         self.mvcc_mut().reserve(0, None, 0, None, entries)?;
@@ -55,7 +72,7 @@ impl Engine {
 
     /// First committer wins: a version `id` deleted that someone else's commit deleted, or
     /// a key `id` created that someone else's commit created in a unique index.
-    fn check_conflicts(&self, id: TxnId) -> Result<()> {
+    pub(super) fn check_conflicts(&self, id: TxnId) -> Result<()> {
         let mvcc = self.mvcc();
         let txn = mvcc.txn(id)?;
         for u in &txn.log {
@@ -104,6 +121,9 @@ impl Engine {
 
     /// Undoes every change of `id`, newest first. Never fails for an open transaction.
     pub fn rollback(&mut self, id: TxnId) -> Result<()> {
+        if self.mvcc_mut().forget_aborted(id) {
+            return Ok(()); // a cascade rolled it back already
+        }
         let log = self.mvcc_mut().finish(id)?;
         for &u in log.iter().rev() {
             match u {
@@ -247,6 +267,7 @@ impl Engine {
                  first"
             )));
         }
+        self.flush_wal();
         while self.collect(usize::MAX, true) > 0 {}
         self.unbury(usize::MAX);
         Ok(())

@@ -299,7 +299,8 @@ pub(crate) unsafe fn write(
         // SAFETY: header contract on fields.
         let r = unsafe {
             with_values(fields, count, what, |vals| {
-                op(eng.space_mut(id)?, txn, vals, &quota)
+                eng.check_space_ready(&eng.space(id)?.name)?;
+                eng.statement(txn, |eng, txn| op(eng.space_mut(id)?, txn, vals, &quota))
             })
         };
         eng.note_result(&r);

@@ -11,15 +11,27 @@ static ARMED: AtomicBool = AtomicBool::new(false);
 thread_local! {
     static ALLOC_FAIL_AFTER: Cell<i64> = const { Cell::new(-1) };
     static PANIC_NEXT_CALL: Cell<i64> = const { Cell::new(0) };
+    static WAL_DELAY: Cell<i64> = const { Cell::new(0) };
+    static WAL_WRITE: Cell<i64> = const { Cell::new(0) };
 }
 
-pub const NAMES: &[&str] = &["ALLOC_FAIL_AFTER", "PANIC_NEXT_CALL"];
+/// `WAL_DELAY` 1: the WAL writer holds batches back until it is 0 again. `WAL_WRITE` 1: WAL
+/// writes fail while it is set. Both apply to the engines of the thread that sets them (each
+/// engine passes them to its writer whenever it deals with the WAL).
+pub const NAMES: &[&str] = &[
+    "ALLOC_FAIL_AFTER",
+    "PANIC_NEXT_CALL",
+    "WAL_DELAY",
+    "WAL_WRITE",
+];
 
 pub fn set(name: &str, value: i64) -> Result<()> {
     ARMED.store(true, Ordering::Relaxed);
     match name {
         "ALLOC_FAIL_AFTER" => ALLOC_FAIL_AFTER.set(value.max(-1)),
         "PANIC_NEXT_CALL" => PANIC_NEXT_CALL.set(value),
+        "WAL_DELAY" => WAL_DELAY.set(value),
+        "WAL_WRITE" => WAL_WRITE.set(value),
         _ => return Err(unknown(name)),
     }
     Ok(())
@@ -29,8 +41,18 @@ pub fn get(name: &str) -> Result<i64> {
     match name {
         "ALLOC_FAIL_AFTER" => Ok(ALLOC_FAIL_AFTER.get()),
         "PANIC_NEXT_CALL" => Ok(PANIC_NEXT_CALL.get()),
+        "WAL_DELAY" => Ok(WAL_DELAY.get()),
+        "WAL_WRITE" => Ok(WAL_WRITE.get()),
         _ => Err(unknown(name)),
     }
+}
+
+pub(crate) fn wal_delay() -> bool {
+    ARMED.load(Ordering::Relaxed) && WAL_DELAY.get() != 0
+}
+
+pub(crate) fn wal_write_fails() -> bool {
+    ARMED.load(Ordering::Relaxed) && WAL_WRITE.get() != 0
 }
 
 fn unknown(name: &str) -> Error {

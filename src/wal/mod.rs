@@ -3,7 +3,7 @@
 //! corruption; `segment` names the files and replays them in order; `ops` is what a record says;
 //! `writer` is the thread that writes and syncs groups of commits.
 
-pub mod record;
 pub mod ops;
+pub mod record;
 pub mod segment;
 pub mod writer;

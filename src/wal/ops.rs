@@ -39,16 +39,27 @@ pub struct LoggedIndex<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op<'a> {
     /// Insert or replace the tuple (MessagePack array) by its primary key.
-    Replace { space: &'a str, tuple: &'a [u8] },
+    Replace {
+        space: &'a str,
+        tuple: &'a [u8],
+    },
     /// Delete by primary key (a MessagePack array).
-    Delete { space: &'a str, key: &'a [u8] },
+    Delete {
+        space: &'a str,
+        key: &'a [u8],
+    },
     CreateSpace {
         space: &'a str,
         format: Vec<LoggedField<'a>>,
     },
     CreateIndex(LoggedIndex<'a>),
-    DropSpace { space: &'a str },
-    DropIndex { space: &'a str, index: &'a str },
+    DropSpace {
+        space: &'a str,
+    },
+    DropIndex {
+        space: &'a str,
+        index: &'a str,
+    },
 }
 
 fn type_code(t: FieldType) -> u8 {
@@ -80,7 +91,11 @@ pub fn encode(op: &Op, out: &mut Vec<u8>) -> Result<()> {
     match op {
         Op::Replace { space, tuple } | Op::Delete { space, key: tuple } => {
             grow(&mut w, 7 + space.len() + tuple.len())?;
-            w.push(if matches!(op, Op::Replace { .. }) { REPLACE } else { DELETE });
+            w.push(if matches!(op, Op::Replace { .. }) {
+                REPLACE
+            } else {
+                DELETE
+            });
             name(&mut w, space);
             blob(&mut w, tuple);
         }
@@ -123,15 +138,23 @@ pub fn encode(op: &Op, out: &mut Vec<u8>) -> Result<()> {
             name(&mut w, index);
         }
     }
-    out.try_reserve(w.len())
-        .map_err(|_| Error::Memory(format!("cannot allocate {} bytes for a WAL record", w.len())))?;
+    out.try_reserve(w.len()).map_err(|_| {
+        Error::Memory(format!(
+            "cannot allocate {} bytes for a WAL record",
+            w.len()
+        ))
+    })?;
     out.extend_from_slice(&w);
     Ok(())
 }
 
 /// Reads the operations of one payload in order. `what` names the record for errors
 /// (file and offset): a payload that does not parse is damage, never skipped.
-pub fn decode<'a>(what: &str, payload: &'a [u8], mut f: impl FnMut(Op<'a>) -> Result<()>) -> Result<()> {
+pub fn decode<'a>(
+    what: &str,
+    payload: &'a [u8],
+    mut f: impl FnMut(Op<'a>) -> Result<()>,
+) -> Result<()> {
     let mut r = Reader { b: payload, pos: 0 };
     while r.pos < payload.len() {
         let at = r.pos;
@@ -163,7 +186,8 @@ impl<'a> Reader<'a> {
         self.bytes(2).map(|b| u16::from_le_bytes([b[0], b[1]]))
     }
     fn u32(&mut self) -> Option<u32> {
-        self.bytes(4).map(|b| u32::from_le_bytes(b.try_into().expect("four bytes")))
+        self.bytes(4)
+            .map(|b| u32::from_le_bytes(b.try_into().expect("four bytes")))
     }
     fn name(&mut self) -> Option<&'a str> {
         let n = self.u16()? as usize;

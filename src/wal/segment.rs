@@ -32,10 +32,11 @@ pub fn list(dir: &Path, ext: &str) -> Result<Vec<(u64, PathBuf)>> {
         let Some(stem) = name.strip_suffix(ext).and_then(|s| s.strip_suffix('.')) else {
             continue;
         };
-        if stem.len() == 20 && stem.bytes().all(|b| b.is_ascii_digit()) {
-            if let Ok(lsn) = stem.parse::<u64>() {
-                out.push((lsn, entry.path()));
-            }
+        if stem.len() == 20
+            && stem.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(lsn) = stem.parse::<u64>()
+        {
+            out.push((lsn, entry.path()));
         }
     }
     out.sort();

@@ -204,7 +204,9 @@ impl Writer {
 
     /// Error injection, copied from the engine thread's settings.
     pub fn inject(&self, delay: bool, fail_writes: bool) {
-        self.shared.fail_writes.store(fail_writes, Ordering::Relaxed);
+        self.shared
+            .fail_writes
+            .store(fail_writes, Ordering::Relaxed);
         if self.shared.delay.swap(delay, Ordering::Relaxed) != delay {
             let _inbox = lock(&self.shared.inbox);
             self.shared.work.notify_one();
@@ -297,7 +299,10 @@ impl Worker {
         let result = if live.is_empty() {
             Ok(())
         } else if self.state() == WriterState::Broken {
-            Err("the WAL is unusable since a failed write could not be undone; reopen the engine".into())
+            Err(
+                "the WAL is unusable since a failed write could not be undone; reopen the engine"
+                    .into(),
+            )
         } else {
             if self.set(WriterState::Writing) {
                 self.write(&live)
@@ -343,13 +348,17 @@ impl Worker {
             return Err("write to the WAL failed (injected by WAL_WRITE)".into());
         }
         if self.file.is_none() {
-            let (f, p) = segment::create(&self.dir, live[0].first_lsn).map_err(|e| e.to_string())?;
+            let (f, p) =
+                segment::create(&self.dir, live[0].first_lsn).map_err(|e| e.to_string())?;
             self.file = Some((f, p));
             self.good_len = super::record::FILE_MAGIC.len() as u64;
         }
         let (f, path) = self.file.as_mut().expect("opened above");
         let mut all = Vec::new();
-        if all.try_reserve(live.iter().map(|b| b.bytes.len()).sum()).is_err() {
+        if all
+            .try_reserve(live.iter().map(|b| b.bytes.len()).sum())
+            .is_err()
+        {
             return Err("cannot allocate the WAL write buffer".into());
         }
         for b in live {

@@ -12,7 +12,7 @@ use super::index::Index;
 use super::key::{FieldType, KeyDef, KeyPart};
 use super::mvcc::{Mvcc, ReadView, Stamp, TxnId, Undo};
 use super::tuple::{TuplePtr, TupleRef};
-use super::value::Value;
+use super::value::{self, Value};
 use super::{Changes, SpaceId, bump};
 use crate::error::{Error, Result};
 use crate::mem::Quota;
@@ -94,6 +94,27 @@ impl Space {
 
     pub fn index_pos(&self, name: &str) -> Option<usize> {
         self.indexes.iter().position(|i| i.name == name)
+    }
+
+    /// The primary key of version `t`, as a MessagePack array (for the WAL).
+    pub fn primary_key_of(&self, t: TuplePtr) -> Result<Vec<u8>> {
+        let pk = self.primary()?;
+        let vals: Vec<Value> = pk
+            .def
+            .parts
+            .iter()
+            .map(|p| t.field(p.fieldno as usize))
+            .collect();
+        let n = value::array_header_len(vals.len())
+            + vals.iter().map(Value::encoded_len).sum::<usize>();
+        let mut out = Vec::new();
+        out.try_reserve_exact(n)
+            .map_err(|_| Error::Memory(format!("cannot allocate {n} bytes for a WAL record")))?;
+        value::encode_array_header(vals.len(), &mut out);
+        for v in &vals {
+            v.encode(&mut out);
+        }
+        Ok(out)
     }
 
     fn primary(&self) -> Result<&Index> {
@@ -553,12 +574,28 @@ impl Space {
 
     /// Removes an index. The primary one goes only when it is the last, taking the tuples.
     pub fn drop_index(&mut self, pos: usize) -> Result<Index> {
+        self.check_drop_index(pos)?;
+        self.drop_index_unchecked(pos)
+    }
+
+    /// Whether the index at `pos` may be dropped now.
+    pub fn check_drop_index(&self, pos: usize) -> Result<()> {
         if pos == 0 && self.indexes.len() > 1 {
             return Err(Error::IllegalParams(format!(
                 "cannot drop primary index '{}' of space '{}' while it has secondary indexes; drop those first",
                 self.indexes[0].name, self.name
             )));
         }
+        if pos >= self.indexes.len() {
+            return Err(Error::NoSuchIndex(format!(
+                "space '{}' has no index at position {pos}",
+                self.name
+            )));
+        }
+        Ok(())
+    }
+
+    fn drop_index_unchecked(&mut self, pos: usize) -> Result<Index> {
         bump(&self.changes);
         let index = self.indexes.remove(pos);
         if let Some(kf) = index.func {

@@ -1,0 +1,499 @@
+//! Commits that wait for the WAL: prepared transactions in one global order, tickets, and
+//! the cascading rollback after a failed write.
+//!
+//! A commit *prepares* a transaction: its conflict check passes, it takes a sequence number,
+//! its changes become visible to later transactions (as committed data), and its record (one
+//! LSN) joins the queue. Its garbage — the versions it replaced — is not collectable yet: if
+//! the write fails, the transaction is undone, which needs them. Records go to the writer in
+//! LSN order while the bytes in flight stay under `wal_queue_max_size`; the rest wait in order
+//! (ticket state `queued`). Outcomes come back through the writer's queue and are applied here,
+//! on the engine's thread, when the engine is next entered.
+//!
+//! A failed write rolls back, strictly newest first: open transactions that could have read
+//! prepared data, then every transaction prepared after the failed group (`CASCADE_ROLLBACK`),
+//! then the failed group (`WAL_IO`). The data ends as if none of them had happened, and the
+//! writer — told by a new epoch — accepts writes again.
+
+use super::mvcc::{TxnId, Undo};
+use super::{Engine, bump};
+use crate::error::{Error, Result};
+use crate::mem::errinj;
+use crate::wal::ops::{self, Op};
+use crate::wal::record;
+use crate::wal::writer::{Batch, Done, Outcome, Writer};
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+pub type TicketId = u64;
+
+/// Where a commit is. `Queued` and `Waiting` are prepared: visible, not yet durable.
+#[derive(Clone, Debug)]
+pub enum TicketState {
+    /// Waiting for room in the WAL queue.
+    Queued,
+    /// Handed to the writer.
+    Waiting,
+    Committed,
+    RolledBack(Error),
+}
+
+impl TicketState {
+    pub fn name(&self) -> &'static str {
+        match self {
+            TicketState::Queued => "queued",
+            TicketState::Waiting => "waiting",
+            TicketState::Committed => "committed",
+            TicketState::RolledBack(_) => "rolled_back",
+        }
+    }
+}
+
+/// A prepared transaction (or DDL statement, with an empty log).
+struct Prepared {
+    ticket: TicketId,
+    seq: u64,
+    lsn: u64,
+    log: Vec<Undo>,
+    /// The framed record until it is handed to the writer.
+    bytes: Vec<u8>,
+    len: usize,
+    submitted: bool,
+}
+
+/// Bytes charged per prepared transaction besides its record.
+const PREPARED_BYTES: usize = 96;
+
+pub struct Wal {
+    pub writer: Writer,
+    queue_max: usize,
+    in_flight: usize,
+    pub next_lsn: u64,
+    epoch: u64,
+    prepared: VecDeque<Prepared>,
+    tickets: HashMap<TicketId, TicketState>,
+    next_ticket: TicketId,
+    pub stats: WalStats,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WalStats {
+    pub committed: u64,
+    pub rolled_back: u64,
+    pub failed_writes: u64,
+}
+
+impl Wal {
+    pub fn new(writer: Writer, queue_max: usize, next_lsn: u64) -> Wal {
+        Wal {
+            writer,
+            queue_max,
+            in_flight: 0,
+            next_lsn,
+            epoch: 1,
+            prepared: VecDeque::new(),
+            tickets: HashMap::new(),
+            next_ticket: 1,
+            stats: WalStats::default(),
+        }
+    }
+
+    pub fn prepared_count(&self) -> usize {
+        self.prepared.len()
+    }
+
+    fn set(&mut self, t: TicketId, s: TicketState) {
+        if let Some(slot) = self.tickets.get_mut(&t) {
+            *slot = s;
+        }
+    }
+
+    /// Hands queued records to the writer, in order, while the queue has room (one record
+    /// always goes when nothing is in flight, however large).
+    fn pump(&mut self) {
+        self.writer
+            .inject(errinj::wal_delay(), errinj::wal_write_fails());
+        let epoch = self.epoch;
+        for i in 0..self.prepared.len() {
+            let p = &mut self.prepared[i];
+            if p.submitted {
+                continue;
+            }
+            if self.in_flight > 0 && self.in_flight + p.len > self.queue_max {
+                break;
+            }
+            let b = Batch {
+                epoch,
+                first_lsn: p.lsn,
+                last_lsn: p.lsn,
+                bytes: std::mem::take(&mut p.bytes),
+            };
+            match self.writer.submit(b) {
+                Ok(()) => {
+                    p.submitted = true;
+                    self.in_flight += p.len;
+                    let t = p.ticket;
+                    self.set(t, TicketState::Waiting);
+                }
+                Err(_) => break, // stays queued; the next pump retries
+            }
+        }
+    }
+}
+
+impl Engine {
+    pub fn wal_enabled(&self) -> bool {
+        self.wal.is_some()
+    }
+
+    /// Runs `write` as one statement: in `txn`, or as an autocommit statement — which with a
+    /// WAL is a transaction of its own that waits for its record.
+    pub fn statement<T>(
+        &mut self,
+        txn: Option<TxnId>,
+        write: impl FnOnce(&mut Engine, Option<TxnId>) -> Result<T>,
+    ) -> Result<T> {
+        if txn.is_some() || self.wal.is_none() {
+            return write(self, txn);
+        }
+        let id = self.begin()?;
+        let r = write(self, Some(id)).and_then(|v| self.commit(id).map(|_| v));
+        if r.is_err() {
+            // Still open only if nothing was decided (a write error, or no memory to commit).
+            let _ = self.rollback(id);
+        }
+        r
+    }
+
+    /// Prepares `id` and queues its record; returns its ticket. Nothing changes on an error
+    /// other than a conflict (which rolls the transaction back, as a synchronous commit does).
+    pub fn commit_async(&mut self, id: TxnId) -> Result<TicketId> {
+        if self.wal.is_none() {
+            // Without a WAL a commit is as durable as it will ever be at once: ticket 0.
+            self.commit_now(id)?;
+            return Ok(0);
+        }
+        let entries = self.mvcc().txn(id)?.log.len();
+        self.mvcc_mut().reserve(0, None, 0, None, entries)?;
+        let payload = self.redo(id)?;
+        let ticket = self.queue_record(&payload, |eng| {
+            if let Err(e) = eng.check_conflicts(id) {
+                eng.rollback(id)?;
+                return Err(e);
+            }
+            let mut mvcc = eng.mvcc_mut();
+            let seq = mvcc.next_seq();
+            let log = mvcc.finish(id)?;
+            mvcc.prepare_changes(&log, id, seq);
+            mvcc.promise(log.len());
+            Ok((seq, log))
+        })?;
+        bump(&self.changes);
+        Ok(ticket)
+    }
+
+    /// Frames `payload` as the next record and queues it with what `prepare` makes visible.
+    /// Everything fallible happens before `prepare` runs.
+    fn queue_record(
+        &mut self,
+        payload: &[u8],
+        prepare: impl FnOnce(&mut Engine) -> Result<(u64, Vec<Undo>)>,
+    ) -> Result<TicketId> {
+        self.poll_wal();
+        let wal = self.wal.as_mut().expect("checked by the callers");
+        let mut bytes = Vec::new();
+        record::encode(wal.next_lsn, payload, &mut bytes)?;
+        let len = bytes.len();
+        let charge = len + PREPARED_BYTES;
+        self.quota.charge(charge, "a WAL record")?;
+        let room = wal.prepared.try_reserve(1).is_ok() && wal.tickets.try_reserve(1).is_ok();
+        if !room {
+            self.quota.release(charge);
+            return Err(Error::memory("a WAL record", charge, 0, 0));
+        }
+        let (seq, log) = match prepare(self) {
+            Ok(x) => x,
+            Err(e) => {
+                self.quota.release(charge);
+                return Err(e);
+            }
+        };
+        let wal = self.wal.as_mut().expect("checked by the callers");
+        let ticket = wal.next_ticket;
+        wal.next_ticket += 1;
+        wal.prepared.push_back(Prepared {
+            ticket,
+            seq,
+            lsn: wal.next_lsn,
+            log,
+            bytes,
+            len,
+            submitted: false,
+        });
+        wal.next_lsn += 1;
+        wal.tickets.insert(ticket, TicketState::Queued);
+        wal.pump();
+        Ok(ticket)
+    }
+
+    /// The record of transaction `id`: deletions first (by primary key), then the versions
+    /// it created — its net effect, which is what replay must reproduce.
+    fn redo(&self, id: TxnId) -> Result<Vec<u8>> {
+        let mvcc = self.mvcc();
+        let log = &mvcc.txn(id)?.log;
+        let mut out = Vec::new();
+        for pass in [0, 1] {
+            for u in log {
+                match (*u, pass) {
+                    (Undo::Deleted(sid, t), 0) => {
+                        let sp = self.space(sid)?;
+                        let key = sp.primary_key_of(t)?;
+                        ops::encode(
+                            &Op::Delete {
+                                space: &sp.name,
+                                key: &key,
+                            },
+                            &mut out,
+                        )?;
+                    }
+                    (Undo::Created(sid, t), 1) => {
+                        let sp = self.space(sid)?;
+                        let op = Op::Replace {
+                            space: &sp.name,
+                            tuple: t.data(),
+                        };
+                        ops::encode(&op, &mut out)?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Logs a DDL statement that has just been applied and waits for it; the caller undoes
+    /// the statement on an error. DDL waits for every commit before it, so only it can fail.
+    pub fn log_ddl(&mut self, op: &Op) -> Result<()> {
+        if self.wal.is_none() || self.replaying {
+            return Ok(());
+        }
+        self.flush_wal();
+        let mut payload = Vec::new();
+        ops::encode(op, &mut payload)?;
+        let ticket = self.queue_record(&payload, |_| Ok((0, Vec::new())))?;
+        let r = self.wait_ticket(ticket);
+        self.free_ticket(ticket);
+        r
+    }
+
+    /// Applies the outcomes the writer has sent (cheap when there are none).
+    pub fn poll_wal(&mut self) {
+        let Some(wal) = self.wal.as_mut() else { return };
+        if !wal.writer.has_done() {
+            if wal.prepared.iter().any(|p| !p.submitted) {
+                wal.pump();
+            }
+            return;
+        }
+        let done = wal.writer.take_done();
+        let mut confirmed = false;
+        let mut failed: Option<(u64, u64, String)> = None;
+        for d in done {
+            let Done {
+                epoch,
+                first_lsn,
+                last_lsn,
+                bytes,
+                outcome,
+            } = d;
+            let wal = self.wal.as_mut().expect("checked above");
+            if epoch != wal.epoch {
+                continue; // cancelled after a failure already rolled back
+            }
+            wal.in_flight = wal.in_flight.saturating_sub(bytes);
+            match outcome {
+                Outcome::Written => {
+                    self.confirm(last_lsn);
+                    confirmed = true;
+                }
+                Outcome::Failed(why) => {
+                    let f = failed.get_or_insert((first_lsn, last_lsn, why));
+                    f.1 = last_lsn;
+                }
+                Outcome::Cancelled => {}
+            }
+        }
+        if let Some((first, last, why)) = failed {
+            self.cascade(first, last, &why);
+        }
+        if let Some(wal) = self.wal.as_mut() {
+            wal.pump();
+        }
+        if confirmed {
+            // What the confirmed transactions replaced may go now (a bounded step, as after
+            // a commit without a WAL).
+            self.collect(super::txn::GC_STEP, false);
+        }
+    }
+
+    /// The oldest prepared transaction is durable: its garbage may go now.
+    fn confirm(&mut self, lsn: u64) {
+        let wal = self.wal.as_mut().expect("only with a WAL");
+        let Some(p) = wal.prepared.front() else {
+            return;
+        };
+        if p.lsn != lsn {
+            // Outcomes come in LSN order; anything else is a bug to report, not to act on.
+            self.poisoned = Some(format!(
+                "the WAL confirmed LSN {lsn} while LSN {} was the oldest in flight",
+                p.lsn
+            ));
+            return;
+        }
+        let p = wal.prepared.pop_front().expect("checked above");
+        wal.set(p.ticket, TicketState::Committed);
+        wal.stats.committed += 1;
+        self.quota.release(p.len + PREPARED_BYTES);
+        let mut mvcc = self.mvcc_mut();
+        mvcc.confirm_changes(&p.log, p.seq);
+    }
+
+    /// Rolls back everything prepared from LSN `first` on, newest first (see the module doc).
+    fn cascade(&mut self, first: u64, last: u64, why: &str) {
+        let Some(wal) = self.wal.as_mut() else { return };
+        wal.stats.failed_writes += 1;
+        let Some(first_seq) = wal.prepared.iter().find(|p| p.lsn >= first).map(|p| p.seq) else {
+            return;
+        };
+        // Open transactions that began after the failed group was prepared saw its data.
+        let mut open: Vec<(u64, TxnId)> = self
+            .mvcc()
+            .open_txns()
+            .filter(|&(snapshot, _)| snapshot >= first_seq && first_seq > 0)
+            .collect();
+        open.sort_unstable_by(|a, b| b.cmp(a));
+        let reason = format!(
+            "rolled back because a transaction it may depend on failed to reach the WAL \
+             (LSN {first}: {why}); retry it"
+        );
+        for (_, id) in open {
+            let _ = self.rollback(id);
+            self.mvcc_mut().note_aborted(id, &reason);
+        }
+        loop {
+            let wal = self.wal.as_mut().expect("checked above");
+            if wal.prepared.back().is_none_or(|p| p.lsn < first) {
+                break;
+            }
+            let p = wal.prepared.pop_back().expect("checked above");
+            let err = if p.lsn <= last {
+                Error::WalIo(format!("the commit could not be written: {why}"))
+            } else {
+                Error::CascadeRollback(format!(
+                    "rolled back because an earlier commit failed to reach the WAL (LSN {first}: {why})"
+                ))
+            };
+            wal.set(p.ticket, TicketState::RolledBack(err));
+            wal.stats.rolled_back += 1;
+            self.quota.release(p.len + PREPARED_BYTES);
+            self.undo_prepared(&p.log);
+        }
+        let wal = self.wal.as_mut().expect("checked above");
+        wal.next_lsn = first;
+        wal.epoch += 1;
+        wal.in_flight = 0;
+        bump(&self.changes);
+    }
+
+    /// Undoes a prepared transaction's changes, newest first.
+    fn undo_prepared(&mut self, log: &[Undo]) {
+        self.mvcc_mut().unpromise(log.len());
+        for &u in log.iter().rev() {
+            match u {
+                Undo::Created(sid, t) | Undo::Row(sid, _, t) => {
+                    if matches!(u, Undo::Created(..)) {
+                        self.mvcc_mut().drop_story(t);
+                    }
+                    match self.space_mut(sid) {
+                        Ok(sp) => sp.undo(u),
+                        Err(_) => t.decref(&self.quota),
+                    }
+                }
+                Undo::Deleted(_, t) => self.mvcc_mut().unprepare_delete(t),
+            }
+        }
+    }
+
+    /// The state of `ticket` (after applying what the writer sent).
+    pub fn ticket_state(&mut self, ticket: TicketId) -> Result<TicketState> {
+        if ticket == 0 {
+            return Ok(TicketState::Committed);
+        }
+        self.poll_wal();
+        self.wal
+            .as_ref()
+            .and_then(|w| w.tickets.get(&ticket).cloned())
+            .ok_or_else(|| Error::BadHandle(format!("ticket {ticket} is not known to this engine")))
+    }
+
+    /// Blocks until `ticket` is committed or rolled back.
+    pub fn wait_ticket(&mut self, ticket: TicketId) -> Result<()> {
+        loop {
+            match self.ticket_state(ticket)? {
+                TicketState::Committed => return Ok(()),
+                TicketState::RolledBack(e) => return Err(e),
+                TicketState::Queued | TicketState::Waiting => {}
+            }
+            if let Some(w) = self.wal.as_ref() {
+                w.writer.wait_done(Duration::from_millis(20));
+            }
+        }
+    }
+
+    pub fn free_ticket(&mut self, ticket: TicketId) {
+        if let Some(w) = self.wal.as_mut() {
+            w.tickets.remove(&ticket);
+        }
+    }
+
+    /// Waits until every prepared transaction is committed or rolled back.
+    pub fn flush_wal(&mut self) {
+        loop {
+            self.poll_wal();
+            let Some(w) = self.wal.as_ref() else { return };
+            if w.prepared.is_empty() {
+                return;
+            }
+            w.writer.wait_done(Duration::from_millis(20));
+        }
+    }
+
+    /// Closing: open transactions roll back, commits in flight complete (or fail); the
+    /// writer stops. Returns what happened, for the log.
+    pub fn shut_down_wal(&mut self) -> Option<String> {
+        let open: Vec<TxnId> = self.mvcc().open_txns().map(|(_, id)| id).collect();
+        for &id in &open {
+            let _ = self.rollback(id);
+        }
+        let before = self.wal.as_ref()?.stats;
+        let in_flight = self.wal.as_ref()?.prepared.len();
+        self.flush_wal();
+        let wal = self.wal.as_mut()?;
+        wal.writer.stop();
+        let after = wal.stats;
+        Some(format!(
+            "closed: {} open transaction(s) rolled back, {in_flight} commit(s) in flight \
+             finished ({} committed, {} rolled back)",
+            open.len(),
+            after.committed - before.committed,
+            after.rolled_back - before.rolled_back
+        ))
+    }
+}
+
+impl Drop for Wal {
+    fn drop(&mut self) {
+        // An engine dropped without `shut_down_wal` (a Rust owner): what was handed to the
+        // writer is written before the thread is joined; nothing is left running.
+        self.writer.stop();
+    }
+}

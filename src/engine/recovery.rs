@@ -1,0 +1,203 @@
+//! Opening an engine on a directory: replay the WAL, then start the writer.
+//!
+//! Replay applies each record's operations in LSN order, as autocommit statements that are
+//! not logged again. A functional index cannot be rebuilt here — its key function lives in
+//! the host — so its definition waits in `awaiting` until the host supplies the function
+//! (`jb_index_create_func` with the same name and definition, which the Lua module does from
+//! `jitbox.open{functions = ...}`); until then writes to its space are refused.
+
+use super::key::{FieldType, KeyPart};
+use super::space::FormatField;
+use super::{Engine, WalMode};
+use crate::engine::value::{self, Value};
+use crate::error::{Error, Result};
+use crate::wal::ops::{self, LoggedIndex, Op};
+use crate::wal::segment;
+use crate::wal::writer::{SyncMode, Writer};
+
+/// A recovered functional index waiting for its key function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwaitingIndex {
+    pub space: String,
+    pub name: String,
+    pub types: Vec<FieldType>,
+    pub unique: bool,
+    pub multikey: bool,
+}
+
+impl AwaitingIndex {
+    /// The name the host supplies the key function under: `space.index`.
+    pub fn func_name(&self) -> String {
+        format!("{}.{}", self.space, self.name)
+    }
+}
+
+/// The name a functional index's key function is logged (and re-supplied) under.
+pub fn func_name(space: &str, index: &str) -> String {
+    format!("{space}.{index}")
+}
+
+impl Engine {
+    /// Replays the WAL in `options.dir` (if any) and starts the writer.
+    pub(super) fn recover(&mut self) -> Result<()> {
+        let Some(dir) = self.options.dir.clone() else {
+            if self.options.wal_mode != WalMode::None {
+                return Err(Error::IllegalParams(
+                    "wal_mode 'write' and 'fsync' need a dir to write the log to".into(),
+                ));
+            }
+            return Ok(());
+        };
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| segment::io_error("create the directory", &dir, e))?;
+        self.replaying = true;
+        let replayed = segment::replay(&dir, 0, |r| {
+            let lsn = r.lsn;
+            ops::decode(&format!("WAL record {lsn}"), r.payload, |op| {
+                self.apply(&op).map_err(|e| {
+                    Error::WalIo(format!("WAL record {lsn} cannot be replayed ({e}); the log does not match its own history"))
+                })
+            })
+        });
+        self.replaying = false;
+        let replayed = replayed?;
+        self.recovery_warnings = replayed.warnings;
+        let mode = match self.options.wal_mode {
+            WalMode::None => return Ok(()),
+            WalMode::Write => SyncMode::Write,
+            WalMode::Fsync => SyncMode::Fsync,
+        };
+        let writer = Writer::start(&dir, mode)?;
+        self.wal = Some(super::durable::Wal::new(
+            writer,
+            self.options.wal_queue_max_size,
+            replayed.last_lsn + 1,
+        ));
+        Ok(())
+    }
+
+    /// Applies one logged operation.
+    fn apply(&mut self, op: &Op) -> Result<()> {
+        match op {
+            Op::Replace { space, tuple } => {
+                let id = self.find_space(space)?;
+                let vals = decode_array(tuple)?;
+                self.space_mut(id)?.replace(&vals).map(drop)
+            }
+            Op::Delete { space, key } => {
+                let id = self.find_space(space)?;
+                let vals = decode_array(key)?;
+                self.space_mut(id)?.delete(&vals).map(drop)
+            }
+            Op::CreateSpace { space, format } => {
+                let format = format
+                    .iter()
+                    .map(|f| FormatField {
+                        name: f.name.to_owned(),
+                        ty: f.ty,
+                        nullable: f.nullable,
+                    })
+                    .collect();
+                self.create_space(space, format).map(drop)
+            }
+            Op::CreateIndex(ix) if ix.func.is_some() => {
+                self.find_space(ix.space)?;
+                self.awaiting.push(AwaitingIndex {
+                    space: ix.space.to_owned(),
+                    name: ix.name.to_owned(),
+                    types: ix.parts.iter().map(|p| p.1).collect(),
+                    unique: ix.unique,
+                    multikey: ix.multikey,
+                });
+                Ok(())
+            }
+            Op::CreateIndex(ix) => {
+                let id = self.find_space(ix.space)?;
+                let parts = ix
+                    .parts
+                    .iter()
+                    .map(|&(fieldno, ty)| KeyPart { fieldno, ty })
+                    .collect();
+                self.create_index(id, ix.name, parts, ix.unique).map(drop)
+            }
+            Op::DropSpace { space } => {
+                let id = self.find_space(space)?;
+                self.awaiting.retain(|a| a.space != *space);
+                self.drop_space(id).map(drop)
+            }
+            Op::DropIndex { space, index } => {
+                let before = self.awaiting.len();
+                self.awaiting
+                    .retain(|a| !(a.space == *space && a.name == *index));
+                if self.awaiting.len() < before {
+                    return Ok(());
+                }
+                let id = self.find_space(space)?;
+                self.drop_index(id, index).map(drop)
+            }
+        }
+    }
+
+    /// Refuses writes to a space whose recovered functional index has no key function yet.
+    pub fn check_space_ready(&self, space: &str) -> Result<()> {
+        match self.awaiting.iter().find(|a| a.space == space) {
+            None => Ok(()),
+            Some(a) => Err(Error::IllegalParams(format!(
+                "space '{space}' cannot be written until the key function of its functional \
+                 index '{}' is supplied: pass it as '{}' in jitbox.open{{functions = ...}} (or \
+                 create the index again with jb_index_create_func)",
+                a.name,
+                a.func_name()
+            ))),
+        }
+    }
+
+    /// When a functional index being created was recovered and awaits its key function: checks
+    /// the definition matches the logged one and returns true (it is logged already).
+    pub(super) fn take_awaiting(&mut self, ix: &LoggedIndex) -> Result<bool> {
+        let Some(pos) = self
+            .awaiting
+            .iter()
+            .position(|a| a.space == ix.space && a.name == ix.name)
+        else {
+            return Ok(false);
+        };
+        let a = &self.awaiting[pos];
+        let types: Vec<FieldType> = ix.parts.iter().map(|p| p.1).collect();
+        if a.types != types || a.unique != ix.unique || a.multikey != ix.multikey {
+            return Err(Error::IllegalParams(format!(
+                "functional index '{}' of space '{}' was created with parts ({}), unique = {}, \
+                 multikey = {}; supply its key function with the same definition",
+                a.name,
+                a.space,
+                a.types
+                    .iter()
+                    .map(|t| t.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                a.unique,
+                a.multikey
+            )));
+        }
+        Ok(true)
+    }
+
+    /// Forgets an awaiting index once it is built.
+    pub(super) fn awaited(&mut self, space: &str, index: &str) {
+        self.awaiting
+            .retain(|a| !(a.space == space && a.name == index));
+    }
+}
+
+/// The values of a MessagePack array (a tuple or a key).
+fn decode_array(data: &[u8]) -> Result<Vec<Value<'_>>> {
+    let mut pos = 0;
+    let n = value::decode_array_header(data, &mut pos)?;
+    let mut out = Vec::new();
+    out.try_reserve_exact(n)
+        .map_err(|_| Error::Memory(format!("cannot allocate {n} values for replay")))?;
+    for _ in 0..n {
+        out.push(value::decode(data, &mut pos)?);
+    }
+    Ok(out)
+}
