@@ -14,7 +14,7 @@ struct jb_tuple_data { uint32_t size; uint8_t data[?]; };
 struct jb_tuple_small { uint32_t size; uint8_t data[28]; };
 ]]
 
-local ABI_VERSION = 4
+local ABI_VERSION = 5
 
 -- Symbols already in the process (a host linked with -rdynamic, the Rust tests), else
 -- JITBOX_LIB, else the first libjitbox.so on package.cpath. One engine copy per process.
@@ -78,9 +78,14 @@ local error_mt = {
     __tostring = function(e) return e.code .. ': ' .. e.message end,
 }
 
-local function raise(rc)
+-- The error object of status rc (message: this thread's last error).
+local function error_of(rc)
     local name = ffi.string(C.jb_strerror(rc)):gsub('^JB_E_', '')
-    error(setmetatable({ code = name, rc = tonumber(rc), message = ffi.string(C.jb_last_error()) }, error_mt), 3)
+    return setmetatable({ code = name, rc = tonumber(rc), message = ffi.string(C.jb_last_error()) }, error_mt)
+end
+
+local function raise(rc)
+    error(error_of(rc), 3)
 end
 M.error_mt = error_mt
 
@@ -352,24 +357,69 @@ local function engine_finalizer(e)
     C.jb_engine_close(e) -- idempotent; the closure keeps the library loaded until it ran
 end
 
--- jitbox.open{memory_limit = bytes, max_tuple_size = bytes}
+local OPEN_OPTIONS = { memory_limit = true, max_tuple_size = true, dir = true, wal_mode = true,
+    wal_queue_max_size = true, functions = true }
+local WAL_MODES = { none = C.JB_WAL_NONE, write = C.JB_WAL_WRITE, fsync = C.JB_WAL_FSYNC }
+local type_names = {}
+for name, code in pairs(type_codes) do type_names[tonumber(code)] = name end
+
+-- Rebuilds the functional indexes recovery found, with the key functions the application
+-- supplies under '<space>.<index>'; a missing one is an error naming it.
+local function restore_functional(db, functions)
+    local a = ffi.new('jb_awaiting_index')
+    while true do
+        local rc = C.jb_engine_awaiting(db._e, 0, a)
+        if rc == C.JB_E_NO_SUCH_INDEX then return end
+        if rc ~= 0 then raise(rc) end
+        local sname, iname = ffi.string(a.space, a.space_len), ffi.string(a.index, a.index_len)
+        local fname = sname .. '.' .. iname
+        local f = functions[fname]
+        if type(f) ~= 'function' then
+            illegal(("jitbox.open: functional index '%s' of space '%s' needs its key function; pass "
+                .. "functions = {['%s'] = function(tuple) ... end}"):format(iname, sname, fname))
+        end
+        local parts = {}
+        for k = 1, a.part_count do parts[k] = { k, type_names[tonumber(a.part_types[k - 1])] } end
+        db.space[sname]:create_index(iname, { func = f, parts = parts, unique = a.unique == 1,
+            multikey = a.multikey == 1 })
+    end
+end
+
+-- jitbox.open{memory_limit = bytes, max_tuple_size = bytes, dir = path,
+--             wal_mode = 'none' | 'write' | 'fsync', wal_queue_max_size = bytes,
+--             functions = {['space.index'] = key_function, ...}}
 function M.open(opts)
     opts = opts or {}
     for k in pairs(opts) do
-        if k ~= 'memory_limit' and k ~= 'max_tuple_size' and k ~= 'dir' and k ~= 'wal_mode' then
+        if not OPEN_OPTIONS[k] then
             illegal(("unknown option '%s' for jitbox.open"):format(tostring(k)))
         end
     end
-    if opts.dir ~= nil or (opts.wal_mode ~= nil and opts.wal_mode ~= 'none') then
-        illegal("persistence (dir, wal_mode) is not available in this version; use wal_mode = 'none'")
+    local mode = WAL_MODES[opts.wal_mode or 'none']
+    if not mode then
+        illegal(("jitbox.open: wal_mode must be 'none', 'write' or 'fsync', not '%s'"):format(tostring(opts.wal_mode)))
     end
+    local dir = opts.dir
+    if dir ~= nil and type(dir) ~= 'string' then illegal('jitbox.open: dir must be a string (a directory path)') end
+    local functions = opts.functions or {}
+    if type(functions) ~= 'table' then illegal("jitbox.open: functions must be a table {['space.index'] = function}") end
     local o = ffi.new('jb_engine_opts')
     o.memory_limit = opts.memory_limit or 0
     o.max_tuple_size = opts.max_tuple_size or 0
+    o.dir = dir
+    o.dir_len = dir and #dir or 0
+    o.wal_mode = mode
+    o.wal_queue_max_size = opts.wal_queue_max_size or 0
     local out = ffi.new('jb_engine*[1]')
     local rc = C.jb_engine_open(o, out)
     if rc ~= 0 then raise(rc) end
-    return wrap(ffi.gc(out[0], engine_finalizer), true)
+    local db = wrap(ffi.gc(out[0], engine_finalizer), true)
+    local ok, err = pcall(restore_functional, db, functions)
+    if not ok then
+        db:close()
+        error(err, 2)
+    end
+    return db
 end
 
 -- Wraps an engine opened by a C host (a jb_engine* as cdata or light userdata). The host
@@ -399,7 +449,8 @@ function db_mt:stat()
     for _, k in ipairs({ 'memory_used', 'memory_limit', 'max_tuple_size', 'space_count', 'tuple_count',
         'hot_calls', 'safe_calls', 'reentry_refused', 'callbacks_deferred', 'callbacks_run',
         'callbacks_pending', 'callbacks_dropped', 'txn_open', 'versions', 'gc_pending',
-        'callbacks_refused' }) do
+        'callbacks_refused', 'wal_prepared', 'wal_committed', 'wal_rolled_back', 'wal_failed_writes',
+        'wal_next_lsn' }) do
         res[k] = tonumber(st[k])
     end
     return res
@@ -803,6 +854,40 @@ function tx_mt:commit()
     if rc ~= 0 then raise(rc) end
 end
 
+-- tx:commit_async() -> ticket: the transaction is prepared (visible to later ones) and its
+-- record queued; ticket:state() and ticket:wait() say when it is durable.
+local ticket_mt = {}
+ticket_mt.__index = ticket_mt
+local ticket_states = { [tonumber(C.JB_TICKET_QUEUED)] = 'queued', [tonumber(C.JB_TICKET_WAITING)] = 'waiting',
+    [tonumber(C.JB_TICKET_COMMITTED)] = 'committed', [tonumber(C.JB_TICKET_ROLLED_BACK)] = 'rolled_back' }
+local function ticket_finalizer(h) C.jb_ticket_free(h) end
+local state_out = ffi.new('uint32_t[1]')
+
+function tx_mt:commit_async()
+    own(self, 'commit_async')
+    local out = ffi.new('jb_ticket*[1]')
+    local rc = C.jb_txn_commit_async(self._h, out)
+    if rc ~= E_MEMORY then forget(self) end
+    if self._db._pending[0] > 0 then drain(self._db) end
+    if rc ~= 0 then raise(rc) end
+    return setmetatable({ _h = ffi.gc(out[0], ticket_finalizer), _db = self._db }, ticket_mt)
+end
+
+-- 'queued', 'waiting', 'committed' or 'rolled_back'.
+function ticket_mt:state()
+    local rc = C.jb_ticket_state(self._h, state_out)
+    if rc ~= 0 then raise(rc) end
+    return ticket_states[tonumber(state_out[0])]
+end
+
+-- true once durable; false, err when rolled back (err.code 'WAL_IO' or 'CASCADE_ROLLBACK').
+function ticket_mt:wait()
+    local rc = C.jb_ticket_wait(self._h)
+    if self._db._pending[0] > 0 then drain(self._db) end
+    if rc ~= 0 then return false, error_of(rc) end
+    return true
+end
+
 function tx_mt:rollback()
     own(self, 'rollback')
     local rc = C.jb_txn_rollback(self._h)
@@ -841,6 +926,7 @@ local function running_tx(db, what)
 end
 
 function db_mt:commit() running_tx(self, 'commit'):commit() end
+function db_mt:commit_async() return running_tx(self, 'commit_async'):commit_async() end
 function db_mt:rollback() running_tx(self, 'rollback'):rollback() end
 
 -- db:txn(fn, ...): runs fn in a new transaction; commits when it returns, rolls back (and
@@ -876,7 +962,7 @@ M.errinj = {
 -- running coroutine up, which LuaJIT does not compile).
 for _, f in ipairs({ M.open, M.attach, db_mt.close, db_mt.create_space, space_methods.create_index,
     space_methods.drop, index_methods.drop, db_mt.begin, db_mt.txn, tx_mt.commit, tx_mt.rollback,
-    db_mt.gc }) do
+    tx_mt.commit_async, db_mt.gc }) do
     jit.off(f)
 end
 

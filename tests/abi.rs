@@ -132,7 +132,10 @@ fn lua_sizes_and_offsets_equal_rust() {
          assert(ffi.sizeof('jb_index_def') == {}, 'index def')\n\
          assert(ffi.offsetof('jb_index_def', 'unique') == {}, 'def.unique')\n\
          assert(ffi.sizeof('jb_stat') == {}, 'stat size')\n\
-         assert(ffi.offsetof('jb_stat', 'callbacks_dropped') == {}, 'stat.callbacks_dropped')\n",
+         assert(ffi.offsetof('jb_stat', 'callbacks_dropped') == {}, 'stat.callbacks_dropped')\n\
+         assert(ffi.offsetof('jb_engine_opts', 'wal_queue_max_size') == {}, 'opts.wal_queue_max_size')\n\
+         assert(ffi.sizeof('jb_awaiting_index') == {}, 'awaiting size')\n\
+         assert(ffi.offsetof('jb_awaiting_index', 'part_types') == {}, 'awaiting.part_types')\n",
         size_of::<jb_field>(),
         offset_of!(jb_field, len),
         offset_of!(jb_field, v),
@@ -144,6 +147,9 @@ fn lua_sizes_and_offsets_equal_rust() {
         offset_of!(jb_index_def, unique),
         size_of::<jb_stat>(),
         offset_of!(jb_stat, callbacks_dropped),
+        offset_of!(jb_engine_opts, wal_queue_max_size),
+        size_of::<jb_awaiting_index>(),
+        offset_of!(jb_awaiting_index, part_types),
     );
     lua.load(&script).exec().unwrap();
 }

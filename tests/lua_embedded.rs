@@ -28,3 +28,8 @@ fn lua_txn() {
 fn lua_functional_indexes_and_the_guard() {
     common::run_lua_file("func.lua");
 }
+
+#[test]
+fn lua_wal() {
+    common::run_lua_file("wal.lua");
+}

@@ -89,6 +89,21 @@ enum jb_callback_kind {
 
 enum jb_log_level { JB_LOG_ERROR = 0, JB_LOG_WARN = 1, JB_LOG_INFO = 2 };
 
+/* What reaches the disk before a commit completes. */
+enum jb_wal_mode {
+    JB_WAL_NONE = 0,   /* nothing: data in memory only */
+    JB_WAL_WRITE = 1,  /* write(2) per group of commits: survives a process crash */
+    JB_WAL_FSYNC = 2   /* write(2) and fdatasync(2) per group: survives a power loss */
+};
+
+/* Where an asynchronous commit is (jb_ticket_state). */
+enum jb_ticket_state {
+    JB_TICKET_QUEUED = 1,      /* prepared (visible), waiting for room in the WAL queue */
+    JB_TICKET_WAITING = 2,     /* prepared, handed to the WAL writer */
+    JB_TICKET_COMMITTED = 3,   /* durable as wal_mode says */
+    JB_TICKET_ROLLED_BACK = 4  /* undone; jb_ticket_wait says why */
+};
+
 /* Opaque handles. */
 typedef struct jb_engine jb_engine;
 typedef struct jb_space jb_space;
@@ -96,6 +111,7 @@ typedef struct jb_index jb_index;
 typedef struct jb_iter jb_iter;
 typedef struct jb_tuple jb_tuple;
 typedef struct jb_txn jb_txn;
+typedef struct jb_ticket jb_ticket;
 
 /* One tuple field or key part. Strings are borrowed: v.s must stay valid for the call. */
 typedef union jb_value {
@@ -115,6 +131,11 @@ typedef struct jb_engine_opts {
     uint64_t memory_limit;    /* bytes charged for all engine memory; 0 = 256 MiB */
     uint32_t max_tuple_size;  /* bytes of one encoded tuple; 0 = 1 MiB */
     uint32_t reserved;        /* must be 0 */
+    const char *dir;          /* borrowed; NULL = no directory (in memory only). Opening
+                                 replays the WAL found there */
+    uint32_t dir_len;
+    uint32_t wal_mode;        /* enum jb_wal_mode; WRITE and FSYNC need dir */
+    uint64_t wal_queue_max_size;  /* bytes handed to the WAL writer at a time; 0 = 16 MiB */
 } jb_engine_opts;
 
 typedef struct jb_format_field {
@@ -153,7 +174,24 @@ typedef struct jb_stat {
     uint64_t versions;         /* tuples with version records (open writes, kept old versions) */
     uint64_t gc_pending;       /* versions and records waiting for garbage collection */
     uint64_t callbacks_refused;    /* JB_CB_LUA callbacks a HOT entry needed now: JB_E_REENTRY */
+    uint64_t wal_prepared;     /* commits prepared and not yet written (queued or waiting) */
+    uint64_t wal_committed;    /* commits written to the WAL since open */
+    uint64_t wal_rolled_back;  /* commits rolled back because a WAL write failed */
+    uint64_t wal_failed_writes;    /* WAL writes that failed */
+    uint64_t wal_next_lsn;     /* LSN the next record gets */
 } jb_stat;
+
+/* A recovered functional index that waits for its key function (jb_engine_awaiting). */
+typedef struct jb_awaiting_index {
+    const char *space;         /* engine-owned until the next DDL; not NUL-terminated */
+    uint32_t space_len;
+    uint32_t part_count;
+    const char *index;         /* engine-owned until the next DDL; not NUL-terminated */
+    uint32_t index_len;
+    uint32_t unique;           /* 0 or 1 */
+    uint32_t multikey;         /* 0 or 1 */
+    uint32_t part_types[16];   /* enum jb_field_type of each key part */
+} jb_awaiting_index;
 
 /* A log sink. msg is borrowed for the duration of the call (not NUL-terminated: use len). */
 typedef void (*jb_log_fn)(void *ctx, int level, const char *msg, size_t len);
@@ -193,7 +231,9 @@ const char *jb_last_error(void);
 
 /* Error injection (tests): "ALLOC_FAIL_AFTER" = n lets n more charged allocations succeed on
    this thread and fails the next one (-1: off); "PANIC_NEXT_CALL" = 1 makes the next boundary
-   call on this thread panic inside (to test JB_E_PANIC). Borrows name. Any thread. */
+   call on this thread panic inside (to test JB_E_PANIC); "WAL_DELAY" = 1 holds the WAL writer
+   of this thread's engines back until it is 0 again; "WAL_WRITE" = 1 makes their WAL writes
+   fail while set. Borrows name. Any thread. */
 int jb_errinj_set(const char *name, int64_t value);
 int jb_errinj_get(const char *name, int64_t *out);
 
@@ -309,8 +349,40 @@ int jb_txn_begin(jb_engine *e, jb_txn **out);
    unless JB_E_MEMORY. */
 int jb_txn_commit(jb_txn *tx);
 
-/* HOT. Undoes every change of tx and ends it. Accepts NULL. Consumes tx. */
+/* HOT. Undoes every change of tx and ends it. Accepts NULL. Consumes tx. A transaction that a
+   failed WAL write rolled back already (JB_E_CASCADE_ROLLBACK from its next call) ends quietly. */
 int jb_txn_rollback(jb_txn *tx);
+
+/* HOT. Commits tx without waiting for the WAL: tx is prepared (its changes are visible to
+   later transactions) and its record queued; *out says when it is durable. JB_E_CONFLICT as
+   jb_txn_commit (tx rolled back, no ticket). Consumes tx unless JB_E_MEMORY. Caller owns *out:
+   free it with jb_ticket_free (freeing does not cancel the commit). Without a WAL the ticket is
+   committed at once. */
+int jb_txn_commit_async(jb_txn *tx, jb_ticket **out);
+
+/* HOT. Writes the ticket's enum jb_ticket_state to *out, after applying what the WAL writer
+   has finished. Borrows t. */
+int jb_ticket_state(jb_ticket *t, uint32_t *out);
+
+/* HOT. Blocks until the ticket's commit is durable (JB_OK) or rolled back: JB_E_WAL_IO when
+   its own write failed, JB_E_CASCADE_ROLLBACK when an earlier commit's did (every commit
+   prepared after a failed one is rolled back, newest first, before it). Borrows t. With the
+   error injection WAL_DELAY set on this thread it waits until that is cleared elsewhere:
+   use jb_ticket_state to poll instead. */
+int jb_ticket_wait(jb_ticket *t);
+
+/* Frees a ticket. Accepts NULL and a ticket of a closed engine. Consumes t. */
+int jb_ticket_free(jb_ticket *t);
+
+/* HOT. Applies what the WAL writer has finished (commits confirmed, failures rolled back).
+   Every call that commits or reads a ticket does this too; call it from an idle loop. */
+int jb_engine_poll(jb_engine *e);
+
+/* HOT. The i-th (0-based) recovered functional index still waiting for its key function,
+   written to *out; JB_E_NO_SUCH_INDEX past the end. Writes to its space are refused until
+   jb_index_create_func creates it again with the same name and definition (the key function
+   is the host's to supply: its name for the host is "<space>.<index>"). Borrows e. */
+int jb_engine_awaiting(jb_engine *e, uint32_t i, jb_awaiting_index *out);
 
 /* HOT writes. Borrow fields (and the strings they point to) for the call. insert fails with
    JB_E_TUPLE_FOUND on a duplicate key in any unique index; replace overwrites the tuple with the
@@ -417,7 +489,7 @@ int jb_tuple_data(jb_tuple *t, uint8_t *buf, size_t cap, size_t *len);
 
 /* JITBOX_CDEF_END */
 
-#define JITBOX_ABI_VERSION 4u
+#define JITBOX_ABI_VERSION 5u
 
 #ifdef __cplusplus
 }

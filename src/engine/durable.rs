@@ -145,6 +145,14 @@ impl Engine {
         self.wal.is_some()
     }
 
+    /// The WAL's counters, prepared commits and next LSN (zeros without a WAL).
+    pub fn wal_stats(&self) -> (WalStats, usize, u64) {
+        match &self.wal {
+            Some(w) => (w.stats, w.prepared.len(), w.next_lsn),
+            None => (WalStats::default(), 0, 0),
+        }
+    }
+
     /// Runs `write` as one statement: in `txn`, or as an autocommit statement — which with a
     /// WAL is a transaction of its own that waits for its record.
     pub fn statement<T>(

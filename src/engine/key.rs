@@ -32,6 +32,18 @@ impl FieldType {
         })
     }
 
+    /// The ABI's `JB_FT_*` number of this type.
+    pub fn code(self) -> u32 {
+        match self {
+            FieldType::Boolean => abi::JB_FT_BOOLEAN,
+            FieldType::Unsigned => abi::JB_FT_UNSIGNED,
+            FieldType::Integer => abi::JB_FT_INTEGER,
+            FieldType::Number => abi::JB_FT_NUMBER,
+            FieldType::String => abi::JB_FT_STRING,
+            FieldType::Any => abi::JB_FT_ANY,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             FieldType::Boolean => "boolean",

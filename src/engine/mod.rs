@@ -451,8 +451,14 @@ impl Engine {
         self.spaces().map(|s| s.len() as u64).sum()
     }
 
+    /// Sets the log sink; recovery's warnings (torn tails cut) go to the first one set.
     pub fn set_logger(&mut self, logger: Option<Logger>) {
         self.logger = logger;
+        if logger.is_some() {
+            for w in std::mem::take(&mut self.recovery_warnings) {
+                self.log(1, &w);
+            }
+        }
     }
 
     /// Queued callbacks: log messages and buried versions.

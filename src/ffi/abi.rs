@@ -5,7 +5,7 @@
 #![allow(non_camel_case_types, non_upper_case_globals, dead_code)]
 #![allow(clippy::all)]
 
-pub const JITBOX_ABI_VERSION: u32 = 4;
+pub const JITBOX_ABI_VERSION: u32 = 5;
 pub const JB_OK: jb_status = 0;
 pub const JB_E_MEMORY: jb_status = -1;
 pub const JB_E_TUPLE_FOUND: jb_status = -2;
@@ -50,6 +50,15 @@ pub const JB_LOG_ERROR: jb_log_level = 0;
 pub const JB_LOG_WARN: jb_log_level = 1;
 pub const JB_LOG_INFO: jb_log_level = 2;
 pub type jb_log_level = ::std::os::raw::c_uint;
+pub const JB_WAL_NONE: jb_wal_mode = 0;
+pub const JB_WAL_WRITE: jb_wal_mode = 1;
+pub const JB_WAL_FSYNC: jb_wal_mode = 2;
+pub type jb_wal_mode = ::std::os::raw::c_uint;
+pub const JB_TICKET_QUEUED: jb_ticket_state = 1;
+pub const JB_TICKET_WAITING: jb_ticket_state = 2;
+pub const JB_TICKET_COMMITTED: jb_ticket_state = 3;
+pub const JB_TICKET_ROLLED_BACK: jb_ticket_state = 4;
+pub type jb_ticket_state = ::std::os::raw::c_uint;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct jb_engine {
@@ -78,6 +87,11 @@ pub struct jb_tuple {
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct jb_txn {
+    _unused: [u8; 0],
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct jb_ticket {
     _unused: [u8; 0],
 }
 #[repr(C)]
@@ -131,15 +145,19 @@ impl Default for jb_field {
     }
 }
 #[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
+#[derive(Debug, Copy, Clone)]
 pub struct jb_engine_opts {
     pub memory_limit: u64,
     pub max_tuple_size: u32,
     pub reserved: u32,
+    pub dir: *const ::std::os::raw::c_char,
+    pub dir_len: u32,
+    pub wal_mode: u32,
+    pub wal_queue_max_size: u64,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of jb_engine_opts"][::std::mem::size_of::<jb_engine_opts>() - 16usize];
+    ["Size of jb_engine_opts"][::std::mem::size_of::<jb_engine_opts>() - 40usize];
     ["Alignment of jb_engine_opts"][::std::mem::align_of::<jb_engine_opts>() - 8usize];
     ["Offset of field: jb_engine_opts::memory_limit"]
         [::std::mem::offset_of!(jb_engine_opts, memory_limit) - 0usize];
@@ -147,7 +165,23 @@ const _: () = {
         [::std::mem::offset_of!(jb_engine_opts, max_tuple_size) - 8usize];
     ["Offset of field: jb_engine_opts::reserved"]
         [::std::mem::offset_of!(jb_engine_opts, reserved) - 12usize];
+    ["Offset of field: jb_engine_opts::dir"][::std::mem::offset_of!(jb_engine_opts, dir) - 16usize];
+    ["Offset of field: jb_engine_opts::dir_len"]
+        [::std::mem::offset_of!(jb_engine_opts, dir_len) - 24usize];
+    ["Offset of field: jb_engine_opts::wal_mode"]
+        [::std::mem::offset_of!(jb_engine_opts, wal_mode) - 28usize];
+    ["Offset of field: jb_engine_opts::wal_queue_max_size"]
+        [::std::mem::offset_of!(jb_engine_opts, wal_queue_max_size) - 32usize];
 };
+impl Default for jb_engine_opts {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct jb_format_field {
@@ -240,10 +274,15 @@ pub struct jb_stat {
     pub versions: u64,
     pub gc_pending: u64,
     pub callbacks_refused: u64,
+    pub wal_prepared: u64,
+    pub wal_committed: u64,
+    pub wal_rolled_back: u64,
+    pub wal_failed_writes: u64,
+    pub wal_next_lsn: u64,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of jb_stat"][::std::mem::size_of::<jb_stat>() - 128usize];
+    ["Size of jb_stat"][::std::mem::size_of::<jb_stat>() - 168usize];
     ["Alignment of jb_stat"][::std::mem::align_of::<jb_stat>() - 8usize];
     ["Offset of field: jb_stat::memory_used"]
         [::std::mem::offset_of!(jb_stat, memory_used) - 0usize];
@@ -273,7 +312,59 @@ const _: () = {
         [::std::mem::offset_of!(jb_stat, gc_pending) - 112usize];
     ["Offset of field: jb_stat::callbacks_refused"]
         [::std::mem::offset_of!(jb_stat, callbacks_refused) - 120usize];
+    ["Offset of field: jb_stat::wal_prepared"]
+        [::std::mem::offset_of!(jb_stat, wal_prepared) - 128usize];
+    ["Offset of field: jb_stat::wal_committed"]
+        [::std::mem::offset_of!(jb_stat, wal_committed) - 136usize];
+    ["Offset of field: jb_stat::wal_rolled_back"]
+        [::std::mem::offset_of!(jb_stat, wal_rolled_back) - 144usize];
+    ["Offset of field: jb_stat::wal_failed_writes"]
+        [::std::mem::offset_of!(jb_stat, wal_failed_writes) - 152usize];
+    ["Offset of field: jb_stat::wal_next_lsn"]
+        [::std::mem::offset_of!(jb_stat, wal_next_lsn) - 160usize];
 };
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct jb_awaiting_index {
+    pub space: *const ::std::os::raw::c_char,
+    pub space_len: u32,
+    pub part_count: u32,
+    pub index: *const ::std::os::raw::c_char,
+    pub index_len: u32,
+    pub unique: u32,
+    pub multikey: u32,
+    pub part_types: [u32; 16usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of jb_awaiting_index"][::std::mem::size_of::<jb_awaiting_index>() - 104usize];
+    ["Alignment of jb_awaiting_index"][::std::mem::align_of::<jb_awaiting_index>() - 8usize];
+    ["Offset of field: jb_awaiting_index::space"]
+        [::std::mem::offset_of!(jb_awaiting_index, space) - 0usize];
+    ["Offset of field: jb_awaiting_index::space_len"]
+        [::std::mem::offset_of!(jb_awaiting_index, space_len) - 8usize];
+    ["Offset of field: jb_awaiting_index::part_count"]
+        [::std::mem::offset_of!(jb_awaiting_index, part_count) - 12usize];
+    ["Offset of field: jb_awaiting_index::index"]
+        [::std::mem::offset_of!(jb_awaiting_index, index) - 16usize];
+    ["Offset of field: jb_awaiting_index::index_len"]
+        [::std::mem::offset_of!(jb_awaiting_index, index_len) - 24usize];
+    ["Offset of field: jb_awaiting_index::unique"]
+        [::std::mem::offset_of!(jb_awaiting_index, unique) - 28usize];
+    ["Offset of field: jb_awaiting_index::multikey"]
+        [::std::mem::offset_of!(jb_awaiting_index, multikey) - 32usize];
+    ["Offset of field: jb_awaiting_index::part_types"]
+        [::std::mem::offset_of!(jb_awaiting_index, part_types) - 36usize];
+};
+impl Default for jb_awaiting_index {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
 pub type jb_log_fn = ::std::option::Option<
     unsafe extern "C" fn(
         ctx: *mut ::std::os::raw::c_void,
@@ -504,6 +595,28 @@ unsafe extern "C" {
 }
 unsafe extern "C" {
     pub fn jb_txn_rollback(tx: *mut jb_txn) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_txn_commit_async(tx: *mut jb_txn, out: *mut *mut jb_ticket) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_ticket_state(t: *mut jb_ticket, out: *mut u32) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_ticket_wait(t: *mut jb_ticket) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_ticket_free(t: *mut jb_ticket) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_engine_poll(e: *mut jb_engine) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_engine_awaiting(
+        e: *mut jb_engine,
+        i: u32,
+        out: *mut jb_awaiting_index,
+    ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
     pub fn jb_space_insert(

@@ -4,7 +4,7 @@ use super::abi::*;
 use super::boundary::{self, cell_of, enter, export};
 use super::convert::{need, put};
 use super::handles::{self, EngineCell, Gone, Obj};
-use crate::engine::{Engine, Logger, Options};
+use crate::engine::{Engine, Logger, Options, WalMode};
 use crate::error::{Error, code_name};
 use crate::guard::{CallbackKind, Entry};
 use crate::mem::errinj;
@@ -116,6 +116,22 @@ export! {
             if opts.max_tuple_size != 0 {
                 o.max_tuple_size = opts.max_tuple_size as usize;
             }
+            if !opts.dir.is_null() {
+                // SAFETY: header contract: dir points to dir_len readable bytes.
+                let dir = unsafe { std::slice::from_raw_parts(opts.dir as *const u8, opts.dir_len as usize) };
+                let dir = std::str::from_utf8(dir).map_err(|_| Error::IllegalParams("jb_engine_opts.dir is not UTF-8".into()))?;
+                o.dir = Some(dir.into());
+            }
+            o.wal_mode = match opts.wal_mode {
+                JB_WAL_NONE => WalMode::None,
+                JB_WAL_WRITE => WalMode::Write,
+                JB_WAL_FSYNC => WalMode::Fsync,
+                other => return Err(Error::IllegalParams(format!(
+                    "jb_engine_opts.wal_mode {other} is unknown; use JB_WAL_NONE, JB_WAL_WRITE or JB_WAL_FSYNC"))),
+            };
+            if opts.wal_queue_max_size != 0 {
+                o.wal_queue_max_size = usize::try_from(opts.wal_queue_max_size).unwrap_or(usize::MAX);
+            }
         }
         let engine = Engine::open(o)?;
         let cell = Rc::new(EngineCell {
@@ -127,9 +143,28 @@ export! {
         });
         let h = handles::insert(Obj::Engine(cell.clone()))?;
         cell.handle.set(h);
+        if let Err(err) = register_recovered(&cell) {
+            // SAFETY: h is the engine handle made above; closing it is the one cleanup path.
+            let _ = unsafe { jb_engine_close(h as *mut jb_engine) };
+            return Err(err);
+        }
         // SAFETY: checked non-null above.
         unsafe { put(out, h as *mut jb_engine, "out") }
     }
+}
+
+/// Hands out handles for the spaces and indexes recovery created.
+fn register_recovered(cell: &Rc<EngineCell>) -> crate::error::Result<()> {
+    let mut slot = cell.engine.borrow_mut();
+    let eng = slot.as_mut().expect("just opened");
+    for sp in eng.spaces_mut() {
+        sp.handle = handles::insert(Obj::Space(cell.clone(), sp.id))?;
+        let id = sp.id;
+        for ix in sp.indexes.iter_mut() {
+            ix.handle = handles::insert(Obj::Index(cell.clone(), id, ix.uid))?;
+        }
+    }
+    Ok(())
 }
 
 export! {
@@ -152,7 +187,11 @@ export! {
             slot.take()
         };
         handles::remove(e as u64, Gone::Closed)?;
-        if let Some(engine) = engine {
+        if let Some(mut engine) = engine {
+            // Open transactions roll back, commits in flight finish, the writer is joined.
+            if let Some(what) = engine.shut_down_wal() {
+                engine.log(JB_LOG_INFO as i32, &what);
+            }
             for s in engine.spaces() {
                 for i in &s.indexes {
                     let _ = handles::remove(i.handle, Gone::Closed);
@@ -170,7 +209,9 @@ export! {
         need(out, "out")?;
         let cell = cell_of(e as u64)?;
         let st = enter(&cell, Entry::Hot, |eng| {
+            eng.poll_wal();
             let s = eng.stats;
+            let (w, prepared, next_lsn) = eng.wal_stats();
             Ok(jb_stat {
                 memory_used: eng.quota().used() as u64,
                 memory_limit: eng.quota().limit() as u64,
@@ -188,6 +229,11 @@ export! {
                 versions: eng.mvcc().story_count() as u64,
                 gc_pending: eng.mvcc().gc_pending() as u64,
                 callbacks_refused: s.callbacks_refused,
+                wal_prepared: prepared as u64,
+                wal_committed: w.committed,
+                wal_rolled_back: w.rolled_back,
+                wal_failed_writes: w.failed_writes,
+                wal_next_lsn: next_lsn,
             })
         })?;
         // SAFETY: checked non-null above.

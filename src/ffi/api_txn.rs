@@ -24,7 +24,7 @@ pub(crate) fn txn_in(tx: *mut jb_txn, cell: &Rc<EngineCell>) -> Result<Option<Tx
     Ok(Some(id))
 }
 
-fn txn_of(tx: *mut jb_txn) -> Result<(Rc<EngineCell>, TxnId)> {
+pub(crate) fn txn_of(tx: *mut jb_txn) -> Result<(Rc<EngineCell>, TxnId)> {
     handles::with(tx as u64, |o| match o {
         Obj::Txn(c, id) => Ok((c.clone(), *id)),
         other => Err(handles::wrong_kind(other, "a transaction")),

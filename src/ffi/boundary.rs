@@ -61,7 +61,11 @@ pub fn call(_kind: Entry, name: &str, body: impl FnOnce() -> Result<()>) -> i32 
 /// The engine cell behind an engine, space, index or iterator handle.
 pub fn cell_of(h: u64) -> Result<Rc<EngineCell>> {
     handles::with(h, |o| match o {
-        Obj::Engine(c) | Obj::Space(c, _) | Obj::Index(c, ..) | Obj::Txn(c, _) => Ok(c.clone()),
+        Obj::Engine(c)
+        | Obj::Space(c, _)
+        | Obj::Index(c, ..)
+        | Obj::Txn(c, _)
+        | Obj::Ticket(c, _) => Ok(c.clone()),
         Obj::Iter(it) => Ok(it.try_borrow().map_err(|_| reentry())?.cell.clone()),
         Obj::Tuple(_) => Err(handles::wrong_kind(o, "an engine object")),
     })

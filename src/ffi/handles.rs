@@ -44,6 +44,7 @@ pub enum Obj {
     Iter(Rc<RefCell<IterHandle>>),
     Tuple(TupleRef),
     Txn(Rc<EngineCell>, TxnId),
+    Ticket(Rc<EngineCell>, crate::engine::durable::TicketId),
 }
 
 impl Obj {
@@ -55,6 +56,7 @@ impl Obj {
             Obj::Iter(_) => "iterator",
             Obj::Tuple(_) => "tuple",
             Obj::Txn(..) => "transaction",
+            Obj::Ticket(..) => "ticket",
         }
     }
 }

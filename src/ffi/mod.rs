@@ -10,6 +10,7 @@ mod api_engine;
 mod api_func;
 mod api_read;
 mod api_space;
+mod api_ticket;
 mod api_tuple;
 mod api_txn;
 
@@ -55,6 +56,12 @@ pub fn exported() -> Vec<usize> {
         api_txn::jb_txn_begin as *const () as usize,
         api_txn::jb_txn_commit as *const () as usize,
         api_txn::jb_txn_rollback as *const () as usize,
+        api_ticket::jb_txn_commit_async as *const () as usize,
+        api_ticket::jb_ticket_state as *const () as usize,
+        api_ticket::jb_ticket_wait as *const () as usize,
+        api_ticket::jb_ticket_free as *const () as usize,
+        api_ticket::jb_engine_poll as *const () as usize,
+        api_ticket::jb_engine_awaiting as *const () as usize,
         api_read::jb_iter_next as *const () as usize,
         api_read::jb_iter_next_data as *const () as usize,
         api_read::jb_iter_next_batch as *const () as usize,

@@ -7,7 +7,6 @@
 
 use crate::engine::key::FieldType;
 use crate::error::{Error, Result};
-use crate::ffi::abi;
 
 const REPLACE: u8 = 1;
 const DELETE: u8 = 2;
@@ -63,14 +62,7 @@ pub enum Op<'a> {
 }
 
 fn type_code(t: FieldType) -> u8 {
-    (match t {
-        FieldType::Boolean => abi::JB_FT_BOOLEAN,
-        FieldType::Unsigned => abi::JB_FT_UNSIGNED,
-        FieldType::Integer => abi::JB_FT_INTEGER,
-        FieldType::Number => abi::JB_FT_NUMBER,
-        FieldType::String => abi::JB_FT_STRING,
-        FieldType::Any => abi::JB_FT_ANY,
-    }) as u8
+    t.code() as u8
 }
 
 /// Appends `op` to `out`, all or nothing.

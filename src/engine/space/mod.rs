@@ -36,7 +36,7 @@ pub struct Space {
     changes: Changes,
     mvcc: Rc<RefCell<Mvcc>>,
     /// This space's id in its engine (version records name the space they belong to).
-    id: SpaceId,
+    pub(crate) id: SpaceId,
     max_tuple_size: usize,
     /// How many of the indexes are functional, and how many of those have a Lua key function.
     nfunc: usize,

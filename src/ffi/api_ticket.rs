@@ -1,0 +1,130 @@
+//! Exported: asynchronous commits and their tickets, and applying the WAL writer's outcomes.
+
+use super::abi::*;
+use super::api_txn::txn_of;
+use super::boundary::{cell_of, enter, export};
+use super::convert::{need, put};
+use super::handles::{self, EngineCell, Gone, Obj};
+use crate::engine::durable::{TicketId, TicketState};
+use crate::error::{Error, Result};
+use crate::guard::Entry;
+use std::rc::Rc;
+
+fn ticket_of(t: *mut jb_ticket) -> Result<(Rc<EngineCell>, TicketId)> {
+    handles::with(t as u64, |o| match o {
+        Obj::Ticket(c, id) => Ok((c.clone(), *id)),
+        other => Err(handles::wrong_kind(other, "a ticket")),
+    })
+}
+
+export! {
+    Hot fn jb_txn_commit_async(tx: *mut jb_txn, out: *mut *mut jb_ticket) {
+        need(out, "out")?;
+        let (cell, id) = txn_of(tx)?;
+        // The handle is made first, so that a failure to make it changes nothing.
+        let h = handles::insert(Obj::Ticket(cell.clone(), 0))?;
+        let r = enter(&cell, Entry::Hot, |eng| eng.commit_async(id));
+        match r {
+            Ok(ticket) => {
+                let _ = handles::with(h, |o| {
+                    *o = Obj::Ticket(cell.clone(), ticket);
+                    Ok(())
+                });
+                let _ = handles::remove(tx as u64, Gone::Freed);
+                // SAFETY: checked non-null above.
+                unsafe { put(out, h as *mut jb_ticket, "out") }
+            }
+            Err(e) => {
+                let _ = handles::remove(h, Gone::Freed);
+                if !matches!(e, Error::Memory(_)) {
+                    let _ = handles::remove(tx as u64, Gone::Freed);
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+export! {
+    Hot fn jb_ticket_state(t: *mut jb_ticket, out: *mut u32) {
+        need(out, "out")?;
+        let (cell, id) = ticket_of(t)?;
+        let st = enter(&cell, Entry::Hot, |eng| eng.ticket_state(id))?;
+        let code = match st {
+            TicketState::Queued => JB_TICKET_QUEUED,
+            TicketState::Waiting => JB_TICKET_WAITING,
+            TicketState::Committed => JB_TICKET_COMMITTED,
+            TicketState::RolledBack(_) => JB_TICKET_ROLLED_BACK,
+        };
+        // SAFETY: checked non-null above.
+        unsafe { put(out, code, "out") }
+    }
+}
+
+export! {
+    Hot fn jb_ticket_wait(t: *mut jb_ticket) {
+        let (cell, id) = ticket_of(t)?;
+        enter(&cell, Entry::Hot, |eng| eng.wait_ticket(id))
+    }
+}
+
+export! {
+    Hot fn jb_ticket_free(t: *mut jb_ticket) {
+        if t.is_null() {
+            return Ok(());
+        }
+        let (cell, id) = match ticket_of(t) {
+            Ok(x) => x,
+            Err(Error::Closed(_)) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        handles::remove(t as u64, Gone::Freed)?;
+        // A closed engine has no tickets left to forget.
+        let _ = enter(&cell, Entry::Hot, |eng| {
+            eng.free_ticket(id);
+            Ok(())
+        });
+        Ok(())
+    }
+}
+
+export! {
+    Hot fn jb_engine_poll(e: *mut jb_engine) {
+        let cell = cell_of(e as u64)?;
+        enter(&cell, Entry::Hot, |eng| {
+            eng.poll_wal();
+            Ok(())
+        })
+    }
+}
+
+export! {
+    Hot fn jb_engine_awaiting(e: *mut jb_engine, i: u32, out: *mut jb_awaiting_index) {
+        need(out, "out")?;
+        let cell = cell_of(e as u64)?;
+        let a = enter(&cell, Entry::Hot, |eng| {
+            let a = eng.awaiting.get(i as usize).ok_or_else(|| {
+                Error::NoSuchIndex(format!(
+                    "{} recovered functional index(es) await their key functions; none at {i}",
+                    eng.awaiting.len()
+                ))
+            })?;
+            let mut types = [0u32; 16];
+            for (k, t) in a.types.iter().enumerate().take(16) {
+                types[k] = t.code();
+            }
+            Ok(jb_awaiting_index {
+                space: a.space.as_ptr() as *const std::ffi::c_char,
+                space_len: a.space.len() as u32,
+                part_count: a.types.len() as u32,
+                index: a.name.as_ptr() as *const std::ffi::c_char,
+                index_len: a.name.len() as u32,
+                unique: a.unique as u32,
+                multikey: a.multikey as u32,
+                part_types: types,
+            })
+        })?;
+        // SAFETY: checked non-null above.
+        unsafe { put(out, a, "out") }
+    }
+}
