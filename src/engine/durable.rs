@@ -6,7 +6,9 @@
 //! LSN) joins the queue. Its garbage — the versions it replaced — is not collectable yet: if
 //! the write fails, the transaction is undone, which needs them. Records go to the writer in
 //! LSN order while the bytes in flight stay under `wal_queue_max_size`; the rest wait in order
-//! (ticket state `queued`). Outcomes come back through the writer's queue and are applied here,
+//! (ticket state `queued`). While the writer is busy with a group, new records wait here too
+//! and go to it together, as one batch, once it is done: that is what makes groups large
+//! without a timer. Outcomes come back through the writer's queue and are applied here,
 //! on the engine's thread, when the engine is next entered.
 //!
 //! A failed write rolls back, strictly newest first: open transactions that could have read
@@ -54,10 +56,8 @@ struct Prepared {
     seq: u64,
     lsn: u64,
     log: Vec<Undo>,
-    /// The framed record until it is handed to the writer.
-    bytes: Vec<u8>,
+    /// Length of its framed record.
     len: usize,
-    submitted: bool,
 }
 
 /// Bytes charged per prepared transaction besides its record.
@@ -69,7 +69,13 @@ pub struct Wal {
     in_flight: usize,
     pub next_lsn: u64,
     epoch: u64,
+    /// Oldest first; the first `submitted` were handed to the writer.
     prepared: VecDeque<Prepared>,
+    submitted: usize,
+    /// Set when the writer refused records (it stopped): from this LSN on they fail.
+    writer_gone: Option<u64>,
+    /// The framed records of the prepared transactions not handed over yet, in order.
+    outbox: Vec<u8>,
     tickets: HashMap<TicketId, TicketState>,
     next_ticket: TicketId,
     pub stats: WalStats,
@@ -91,6 +97,9 @@ impl Wal {
             next_lsn,
             epoch: 1,
             prepared: VecDeque::new(),
+            submitted: 0,
+            writer_gone: None,
+            outbox: Vec::new(),
             tickets: HashMap::new(),
             next_ticket: 1,
             stats: WalStats::default(),
@@ -107,35 +116,55 @@ impl Wal {
         }
     }
 
-    /// Hands queued records to the writer, in order, while the queue has room (one record
-    /// always goes when nothing is in flight, however large).
+    /// Hands queued records to the writer as one batch, in order, while the queue has room
+    /// (one record always goes when nothing is in flight, however large). While the writer
+    /// is busy with what is in flight, they wait: it takes them all at once when done.
     fn pump(&mut self) {
         self.writer
             .inject(errinj::wal_delay(), errinj::wal_write_fails());
-        let epoch = self.epoch;
-        for i in 0..self.prepared.len() {
-            let p = &mut self.prepared[i];
-            if p.submitted {
-                continue;
-            }
-            if self.in_flight > 0 && self.in_flight + p.len > self.queue_max {
+        if self.submitted == self.prepared.len() || (self.in_flight > 0 && self.writer.busy()) {
+            return;
+        }
+        let (mut n, mut bytes) = (0, 0);
+        for p in self.prepared.range(self.submitted..) {
+            if (self.in_flight > 0 || n > 0) && self.in_flight + bytes + p.len > self.queue_max {
                 break;
             }
-            let b = Batch {
-                epoch,
-                first_lsn: p.lsn,
-                last_lsn: p.lsn,
-                bytes: std::mem::take(&mut p.bytes),
-            };
-            match self.writer.submit(b) {
-                Ok(()) => {
-                    p.submitted = true;
-                    self.in_flight += p.len;
-                    let t = p.ticket;
-                    self.set(t, TicketState::Waiting);
-                }
-                Err(_) => break, // stays queued; the next pump retries
+            n += 1;
+            bytes += p.len;
+        }
+        if n == 0 {
+            return;
+        }
+        let rest = if bytes == self.outbox.len() {
+            Vec::new()
+        } else {
+            let mut rest = Vec::new();
+            if rest.try_reserve_exact(self.outbox.len() - bytes).is_err() {
+                return; // stays queued; the next pump retries
             }
+            rest.extend_from_slice(&self.outbox[bytes..]);
+            self.outbox.truncate(bytes);
+            rest
+        };
+        let first = &self.prepared[self.submitted];
+        let b = Batch {
+            epoch: self.epoch,
+            first_lsn: first.lsn,
+            last_lsn: self.prepared[self.submitted + n - 1].lsn,
+            bytes: std::mem::replace(&mut self.outbox, rest),
+        };
+        // A writer that stopped (on an internal error) takes nothing: the records fail.
+        let first_lsn = b.first_lsn;
+        if self.writer.submit(b).is_err() {
+            self.writer_gone = Some(first_lsn);
+        } else {
+            for i in self.submitted..self.submitted + n {
+                let t = self.prepared[i].ticket;
+                self.set(t, TicketState::Waiting);
+            }
+            self.submitted += n;
+            self.in_flight += bytes;
         }
     }
 }
@@ -208,20 +237,23 @@ impl Engine {
     ) -> Result<TicketId> {
         self.poll_wal();
         let wal = self.wal.as_mut().expect("checked by the callers");
-        let mut bytes = Vec::new();
-        record::encode(wal.next_lsn, payload, &mut bytes)?;
-        let len = bytes.len();
+        let before = wal.outbox.len();
+        record::encode(wal.next_lsn, payload, &mut wal.outbox)?;
+        let len = wal.outbox.len() - before;
         let charge = len + PREPARED_BYTES;
-        self.quota.charge(charge, "a WAL record")?;
         let room = wal.prepared.try_reserve(1).is_ok() && wal.tickets.try_reserve(1).is_ok();
-        if !room {
-            self.quota.release(charge);
-            return Err(Error::memory("a WAL record", charge, 0, 0));
-        }
-        let (seq, log) = match prepare(self) {
+        let charged = if room {
+            self.quota.charge(charge, "a WAL record")
+        } else {
+            Err(Error::memory("a WAL record", charge, 0, 0))
+        };
+        let prepared =
+            charged.and_then(|_| prepare(self).inspect_err(|_| self.quota.release(charge)));
+        let (seq, log) = match prepared {
             Ok(x) => x,
             Err(e) => {
-                self.quota.release(charge);
+                let wal = self.wal.as_mut().expect("checked by the callers");
+                wal.outbox.truncate(before);
                 return Err(e);
             }
         };
@@ -233,9 +265,7 @@ impl Engine {
             seq,
             lsn: wal.next_lsn,
             log,
-            bytes,
             len,
-            submitted: false,
         });
         wal.next_lsn += 1;
         wal.tickets.insert(ticket, TicketState::Queued);
@@ -296,10 +326,13 @@ impl Engine {
     /// Applies the outcomes the writer has sent (cheap when there are none).
     pub fn poll_wal(&mut self) {
         let Some(wal) = self.wal.as_mut() else { return };
+        if let Some(first) = wal.writer_gone.take() {
+            let last = wal.prepared.back().map_or(first, |p| p.lsn);
+            self.cascade(first, last, "the WAL writer has stopped; reopen the engine");
+            return;
+        }
         if !wal.writer.has_done() {
-            if wal.prepared.iter().any(|p| !p.submitted) {
-                wal.pump();
-            }
+            wal.pump();
             return;
         }
         let done = wal.writer.take_done();
@@ -320,7 +353,7 @@ impl Engine {
             wal.in_flight = wal.in_flight.saturating_sub(bytes);
             match outcome {
                 Outcome::Written => {
-                    self.confirm(last_lsn);
+                    self.confirm(first_lsn, last_lsn);
                     confirmed = true;
                 }
                 Outcome::Failed(why) => {
@@ -343,26 +376,27 @@ impl Engine {
         }
     }
 
-    /// The oldest prepared transaction is durable: its garbage may go now.
-    fn confirm(&mut self, lsn: u64) {
+    /// The oldest prepared transactions, LSNs `first..=last`, are durable: their garbage may
+    /// go now.
+    fn confirm(&mut self, first: u64, last: u64) {
         let wal = self.wal.as_mut().expect("only with a WAL");
-        let Some(p) = wal.prepared.front() else {
-            return;
-        };
-        if p.lsn != lsn {
+        if wal.prepared.front().is_none_or(|p| p.lsn != first) {
             // Outcomes come in LSN order; anything else is a bug to report, not to act on.
             self.poisoned = Some(format!(
-                "the WAL confirmed LSN {lsn} while LSN {} was the oldest in flight",
-                p.lsn
+                "the WAL confirmed LSN {first} while LSN {:?} was the oldest in flight",
+                wal.prepared.front().map(|p| p.lsn)
             ));
             return;
         }
-        let p = wal.prepared.pop_front().expect("checked above");
-        wal.set(p.ticket, TicketState::Committed);
-        wal.stats.committed += 1;
-        self.quota.release(p.len + PREPARED_BYTES);
-        let mut mvcc = self.mvcc_mut();
-        mvcc.confirm_changes(&p.log, p.seq);
+        while let Some(p) = wal.prepared.front().filter(|p| p.lsn <= last) {
+            let ticket = p.ticket;
+            let p = wal.prepared.pop_front().expect("checked above");
+            wal.submitted = wal.submitted.saturating_sub(1);
+            wal.set(ticket, TicketState::Committed);
+            wal.stats.committed += 1;
+            self.quota.release(p.len + PREPARED_BYTES);
+            self.mvcc.borrow_mut().confirm_changes(&p.log, p.seq);
+        }
     }
 
     /// Rolls back everything prepared from LSN `first` on, newest first (see the module doc).
@@ -409,6 +443,8 @@ impl Engine {
         wal.next_lsn = first;
         wal.epoch += 1;
         wal.in_flight = 0;
+        wal.submitted = wal.prepared.len();
+        wal.outbox.clear();
         bump(&self.changes);
     }
 

@@ -101,6 +101,8 @@ impl WriterState {
 struct Inbox {
     batches: VecDeque<Batch>,
     stop: bool,
+    /// The writer waits for work: only then does a submit pay for a wake-up.
+    idle: bool,
 }
 
 struct Shared {
@@ -110,6 +112,10 @@ struct Shared {
     finished: Condvar,
     /// Outcomes waiting in `done`: the engine's cheap check before it takes the lock.
     done_count: AtomicU64,
+    /// The engine waits in `wait_done`: only then does finishing a group pay for a wake-up.
+    engine_waiting: AtomicBool,
+    /// The writer has taken a group and not finished it.
+    busy: AtomicBool,
     state: Mutex<WriterState>,
     delay: AtomicBool,
     fail_writes: AtomicBool,
@@ -135,6 +141,8 @@ impl Writer {
             done: Mutex::new(VecDeque::new()),
             finished: Condvar::new(),
             done_count: AtomicU64::new(0),
+            engine_waiting: AtomicBool::new(false),
+            busy: AtomicBool::new(false),
             state: Mutex::new(WriterState::Idle),
             delay: AtomicBool::new(false),
             fail_writes: AtomicBool::new(false),
@@ -153,6 +161,7 @@ impl Writer {
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run()));
                 if r.is_err() {
                     worker.set(WriterState::Broken);
+                    lock(&worker.shared.inbox).stop = true; // later submits are refused
                     worker.cancel_all("the WAL writer stopped on an internal error");
                 }
             })
@@ -174,7 +183,10 @@ impl Writer {
             .try_reserve(1)
             .map_err(|_| Error::Memory("cannot queue a WAL batch".into()))?;
         inbox.batches.push_back(b);
-        self.shared.work.notify_one();
+        if inbox.idle {
+            inbox.idle = false;
+            self.shared.work.notify_one();
+        }
         Ok(())
     }
 
@@ -194,12 +206,19 @@ impl Writer {
     pub fn wait_done(&self, timeout: Duration) {
         let done = lock(&self.shared.done);
         if done.is_empty() {
+            self.shared.engine_waiting.store(true, Ordering::SeqCst);
             let _ = self.shared.finished.wait_timeout(done, timeout);
+            self.shared.engine_waiting.store(false, Ordering::SeqCst);
         }
     }
 
     pub fn state(&self) -> WriterState {
         *lock(&self.shared.state)
+    }
+
+    /// Whether the writer is writing a group now (what is submitted meanwhile waits for it).
+    pub fn busy(&self) -> bool {
+        self.shared.busy.load(Ordering::Acquire)
     }
 
     /// Error injection, copied from the engine thread's settings.
@@ -208,9 +227,14 @@ impl Writer {
             .fail_writes
             .store(fail_writes, Ordering::Relaxed);
         if self.shared.delay.swap(delay, Ordering::Relaxed) != delay {
-            let _inbox = lock(&self.shared.inbox);
-            self.shared.work.notify_one();
+            self.wake();
         }
+    }
+
+    /// Wakes the writer (after `stop` or a change of error injection).
+    fn wake(&self) {
+        let _inbox = lock(&self.shared.inbox);
+        self.shared.work.notify_one();
     }
 
     /// Writes what is queued (ignoring `WAL_DELAY`), stops and joins the thread. Only the
@@ -218,7 +242,7 @@ impl Writer {
     pub fn stop(&mut self) {
         let Some(t) = self.thread.take() else { return };
         lock(&self.shared.inbox).stop = true;
-        self.shared.work.notify_one();
+        self.wake();
         let _ = t.join();
     }
 }
@@ -275,13 +299,16 @@ impl Worker {
                         self.set(WriterState::Stalled);
                     }
                     let timeout = Duration::from_millis(if stalled { 1 } else { 100 });
+                    inbox.idle = true;
                     inbox = self
                         .shared
                         .work
                         .wait_timeout(inbox, timeout)
                         .unwrap_or_else(|p| p.into_inner())
                         .0;
+                    inbox.idle = false;
                 }
+                self.shared.busy.store(true, Ordering::Release);
                 std::mem::take(&mut inbox.batches)
             };
             self.write_group(group);
@@ -392,11 +419,15 @@ impl Worker {
     }
 
     fn finish(&self, out: Vec<Done>) {
+        // Not busy before the outcomes show: whoever sees them may hand over the next group.
+        self.shared.busy.store(false, Ordering::Release);
         let mut done = lock(&self.shared.done);
         let n = out.len() as u64;
         done.extend(out);
         self.shared.done_count.fetch_add(n, Ordering::Release);
-        self.shared.finished.notify_all();
+        if self.shared.engine_waiting.load(Ordering::SeqCst) {
+            self.shared.finished.notify_all();
+        }
     }
 
     /// After a panic on this thread: everything still queued fails.

@@ -1,0 +1,65 @@
+-- Group commit throughput, the same workload on both targets:
+--   tarantool commit.lua tarantool MODE N | luajit commit.lua jitbox MODE N   (MODE: write | fsync)
+-- Tarantool: 100 fibers doing autocommit replaces. jitbox: ONE Lua thread committing
+-- transactions of one replace asynchronously, keeping up to WINDOW tickets in flight.
+-- Prints "target commits_per_s_MODE value".
+local target, mode, N = arg[1] or 'jitbox', arg[2] or 'write', tonumber(arg[3] or 200000)
+local WINDOW = 10000
+local ffi = require('ffi')
+ffi.cdef[[
+struct peer_timespec { long tv_sec; long tv_nsec; };
+int clock_gettime(int clk, struct peer_timespec *ts);
+]]
+local ts = ffi.new('struct peer_timespec')
+local function now()
+    ffi.C.clock_gettime(1, ts)
+    return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
+end
+local dir = os.tmpname()
+os.remove(dir)
+os.execute("mkdir -p '" .. dir .. "'")
+
+local elapsed
+if target == 'tarantool' then
+    local fiber = require('fiber')
+    box.cfg{ wal_mode = mode, work_dir = dir, log_level = 1, memtx_memory = 1024^3 }
+    local s = box.schema.space.create('test')
+    s:create_index('pk', { parts = {{1, 'unsigned'}} })
+    local FIBERS, done = 100, 0
+    local per = math.floor(N / FIBERS)
+    local ch = fiber.channel(FIBERS)
+    local t0 = now()
+    for f = 1, FIBERS do
+        fiber.create(function()
+            for i = 1, per do s:replace{(f - 1) * per + i, 'name', i} end
+            ch:put(true)
+        end)
+    end
+    for _ = 1, FIBERS do ch:get() end
+    elapsed = now() - t0
+    N = per * FIBERS
+else
+    package.path = 'lua/?.lua;' .. package.path
+    local jitbox = require('jitbox')
+    local db = jitbox.open{ dir = dir, wal_mode = mode, memory_limit = 1024^3 }
+    local s = db:create_space('test', {})
+    s:create_index('pk', { parts = {{1, 'unsigned'}} })
+    local tickets = {}
+    local t0 = now()
+    for i = 1, N do
+        local tx = db:begin()
+        s:replace{i, 'name', i}
+        tickets[i] = tx:commit_async()
+        local old = i - WINDOW
+        if old > 0 then
+            assert(tickets[old]:wait())
+            tickets[old] = nil
+        end
+    end
+    for i = math.max(1, N - WINDOW + 1), N do assert(tickets[i]:wait()) end
+    elapsed = now() - t0
+    db:close()
+end
+print(('%s commits_per_s_%s %.0f'):format(target, mode, N / elapsed))
+os.execute("rm -rf '" .. dir .. "'")
+if target == 'tarantool' then os.exit(0) end
