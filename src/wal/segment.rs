@@ -126,6 +126,12 @@ pub fn replay(dir: &Path, after: u64, mut f: impl FnMut(Record) -> Result<()>) -
 }
 
 fn missing(name: &str, last: u64, next: u64) -> Error {
+    if next <= last {
+        return Error::WalIo(format!(
+            "WAL file '{name}' goes back to LSN {next} after {last}: two logs are mixed in one \
+             directory; keep one of them"
+        ));
+    }
     Error::WalIo(format!(
         "WAL records {}..{} are missing before file '{name}' (the log ends at {last} and \
          goes on at {next}); restore the missing file or remove the later ones",
