@@ -158,7 +158,7 @@ mod files {
     use jitbox::wal::ops::{self, LoggedField, LoggedIndex, Op};
     use jitbox::wal::record;
     use jitbox::wal::segment;
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
 
     fn dir(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("jitbox-wal-{}-{name}", std::process::id()));
@@ -168,7 +168,7 @@ mod files {
     }
 
     /// Writes a WAL file with records `lsns` (payload: the LSN's bytes).
-    fn write(d: &PathBuf, lsns: std::ops::RangeInclusive<u64>) -> PathBuf {
+    fn write(d: &Path, lsns: std::ops::RangeInclusive<u64>) -> PathBuf {
         let path = d.join(segment::file_name(*lsns.start(), segment::WAL_EXT));
         let mut bytes = record::FILE_MAGIC.to_vec();
         for l in lsns {
@@ -178,7 +178,7 @@ mod files {
         path
     }
 
-    fn replay(d: &PathBuf, after: u64) -> jitbox::Result<(Vec<u64>, segment::Replayed)> {
+    fn replay(d: &Path, after: u64) -> jitbox::Result<(Vec<u64>, segment::Replayed)> {
         let mut got = vec![];
         let r = segment::replay(d, after, |r| {
             got.push(r.lsn);
