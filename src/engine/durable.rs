@@ -451,20 +451,7 @@ impl Engine {
     /// Undoes a prepared transaction's changes, newest first.
     fn undo_prepared(&mut self, log: &[Undo]) {
         self.mvcc_mut().unpromise(log.len());
-        for &u in log.iter().rev() {
-            match u {
-                Undo::Created(sid, t) | Undo::Row(sid, _, t) => {
-                    if matches!(u, Undo::Created(..)) {
-                        self.mvcc_mut().drop_story(t);
-                    }
-                    match self.space_mut(sid) {
-                        Ok(sp) => sp.undo(u),
-                        Err(_) => t.decref(&self.quota),
-                    }
-                }
-                Undo::Deleted(_, t) => self.mvcc_mut().unprepare_delete(t),
-            }
-        }
+        self.undo_log(log, |m, t| m.unprepare_delete(t));
     }
 
     /// The state of `ticket` (after applying what the writer sent).

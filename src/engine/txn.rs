@@ -125,6 +125,14 @@ impl Engine {
             return Ok(()); // a cascade rolled it back already
         }
         let log = self.mvcc_mut().finish(id)?;
+        self.undo_log(&log, |m, t| m.undelete(t, id));
+        bump(&self.changes);
+        self.collect(GC_STEP, false);
+        Ok(())
+    }
+
+    /// Undoes a log's changes newest first; `undelete` ends one of its deletions.
+    pub(super) fn undo_log(&mut self, log: &[Undo], undelete: impl Fn(&mut Mvcc, TuplePtr)) {
         for &u in log.iter().rev() {
             match u {
                 Undo::Created(sid, t) | Undo::Row(sid, _, t) => {
@@ -136,12 +144,9 @@ impl Engine {
                         Err(_) => t.decref(&self.quota),
                     }
                 }
-                Undo::Deleted(_, t) => self.mvcc_mut().undelete(t, id),
+                Undo::Deleted(_, t) => undelete(&mut self.mvcc_mut(), t),
             }
         }
-        bump(&self.changes);
-        self.collect(GC_STEP, false);
-        Ok(())
     }
 
     /// One bounded garbage-collection step: versions whose deletion every view sees leave
