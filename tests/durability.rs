@@ -148,3 +148,39 @@ fn v_of(e: &Engine, id: SpaceId, k: u64) -> Option<i64> {
         other => panic!("unexpected {other:?}"),
     })
 }
+
+#[test]
+fn commits_through_the_wal_fail_cleanly_at_every_allocation() {
+    let d = dir("sweep");
+    let mut e = open(&d, 1 << 20);
+    let id = test_space(&mut e);
+    for i in 0..20 {
+        put(&mut e, None, id, i, 0);
+    }
+    let tx = e.begin().unwrap();
+    put(&mut e, Some(tx), id, 1, 11);
+    put(&mut e, Some(tx), id, 100, 1);
+    e.space_mut(id)
+        .unwrap()
+        .delete_in(Some(tx), &[Value::Uint(2)])
+        .unwrap();
+    // A failed commit leaves the transaction open and nothing else changed.
+    sweep(&mut e, id, &[None, Some(tx)], "commit", |e| e.commit(tx));
+    // An autocommit statement is a transaction of its own: a failure leaves nothing.
+    sweep(&mut e, id, &[None], "autocommit", |e| {
+        e.statement(None, |e, t| {
+            e.space_mut(id)?.replace_in(t, &row(3, "n", 33)).map(drop)
+        })
+    });
+    let after = contents(&mut e);
+    drop(e);
+    let mut e = open(&d, 1 << 20);
+    assert_eq!(
+        contents(&mut e),
+        after,
+        "the log holds exactly what was committed"
+    );
+    assert_eq!(v_of(&e, id, 1), Some(11));
+    assert_eq!(v_of(&e, id, 2), None);
+    assert_eq!(v_of(&e, id, 3), Some(33));
+}
