@@ -1,7 +1,9 @@
 /* C tests of the jitbox API, built with -std=c99 -Wall -Wextra -Werror against libjitbox.a
    and run by tests/c_api.rs. Covers the normal path and misuse: NULL, double free, use after
-   close, a stale iterator after its space was dropped. */
+   close, a stale iterator after its space was dropped; asynchronous commits and their tickets. */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <jitbox.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -246,6 +248,92 @@ static void test_close(void) {
     CHECK(jb_tuple_unref(tu) == JB_OK);
 }
 
+/* A WAL engine in a fresh directory with space "t" {id} (primary key pk). */
+static jb_engine *open_wal(const char *dir, jb_space **ws, jb_index **wpk) {
+    jb_engine_opts opts;
+    jb_engine *w = NULL;
+    jb_key_part part;
+    jb_index_def def;
+    jb_format_field fmt;
+    memset(&opts, 0, sizeof opts);
+    opts.dir = dir; opts.dir_len = (uint32_t)strlen(dir);
+    opts.wal_mode = JB_WAL_WRITE; opts.wal_queue_max_size = 1; /* one commit in flight */
+    CHECK(jb_engine_open(&opts, &w) == JB_OK);
+    if (jb_space_find(w, "t", 1, ws) != JB_OK) {
+        memset(&fmt, 0, sizeof fmt);
+        fmt.name = "id"; fmt.name_len = 2; fmt.type = JB_FT_UNSIGNED;
+        CHECK(jb_space_create(w, "t", 1, &fmt, 1, ws) == JB_OK);
+        part.fieldno = 0; part.type = JB_FT_UNSIGNED;
+        def.parts = &part; def.part_count = 1; def.unique = 1;
+        CHECK(jb_index_create(*ws, "pk", 2, &def, wpk) == JB_OK);
+    }
+    CHECK(jb_index_find(*ws, "pk", 2, wpk) == JB_OK);
+    return w;
+}
+
+static jb_ticket *insert_async(jb_engine *w, jb_space *ws, uint64_t id) {
+    jb_txn *tx = NULL;
+    jb_ticket *tk = NULL;
+    jb_field f = u(id);
+    CHECK(jb_txn_begin(w, &tx) == JB_OK);
+    CHECK(jb_space_insert(ws, tx, &f, 1, NULL, 0, NULL) == JB_OK);
+    CHECK(jb_txn_commit_async(tx, &tk) == JB_OK);
+    return tk;
+}
+
+static void test_tickets(void) {
+    char dir[] = "/tmp/jitbox-c-XXXXXX";
+    jb_space *ws = NULL;
+    jb_index *wpk = NULL;
+    jb_ticket *tk, *tk2, *tk3;
+    jb_stat st;
+    jb_tuple *tu = NULL;
+    jb_field key;
+    uint32_t state = 0;
+    jb_engine *w;
+    CHECK(mkdtemp(dir) != NULL);
+    w = open_wal(dir, &ws, &wpk);
+    tk = insert_async(w, ws, 1);
+    CHECK(jb_ticket_wait(tk) == JB_OK);
+    CHECK(jb_ticket_state(tk, &state) == JB_OK && state == JB_TICKET_COMMITTED);
+    CHECK(jb_ticket_free(tk) == JB_OK);
+    CHECK(jb_ticket_free(NULL) == JB_OK);
+    /* Two commits behind a stalled writer; then the write fails: newest rolls back first. */
+    CHECK(jb_errinj_set("WAL_DELAY", 1) == JB_OK);
+    tk = insert_async(w, ws, 2);
+    tk2 = insert_async(w, ws, 3);
+    CHECK(jb_ticket_state(tk, &state) == JB_OK && state == JB_TICKET_WAITING);
+    CHECK(jb_ticket_state(tk2, &state) == JB_OK && state == JB_TICKET_QUEUED);
+    CHECK(jb_errinj_set("WAL_WRITE", 1) == JB_OK);
+    CHECK(jb_errinj_set("WAL_DELAY", 0) == JB_OK);
+    CHECK(jb_ticket_wait(tk2) == JB_E_CASCADE_ROLLBACK);
+    CHECK(jb_ticket_wait(tk) == JB_E_WAL_IO);
+    CHECK(jb_ticket_state(tk, &state) == JB_OK && state == JB_TICKET_ROLLED_BACK);
+    CHECK(jb_errinj_set("WAL_WRITE", 0) == JB_OK);
+    CHECK(jb_engine_stat(w, &st) == JB_OK && st.wal_rolled_back == 2 && st.wal_failed_writes == 1);
+    CHECK(jb_ticket_free(tk) == JB_OK && jb_ticket_free(tk2) == JB_OK);
+    CHECK(jb_ticket_state((jb_ticket *)wpk, &state) == JB_E_BAD_HANDLE); /* wrong kind */
+    /* A ticket outlives its engine: reading it says closed, freeing it is fine. */
+    tk3 = insert_async(w, ws, 4);
+    CHECK(jb_engine_close(w) == JB_OK);
+    CHECK(jb_ticket_state(tk3, &state) == JB_E_CLOSED);
+    CHECK(jb_ticket_free(tk3) == JB_OK);
+    /* Reopened: exactly what was committed (closing completed the last commit). */
+    w = open_wal(dir, &ws, &wpk);
+    key = u(1); CHECK(jb_index_get(wpk, NULL, &key, 1, &tu) == JB_OK && tu != NULL);
+    CHECK(jb_tuple_unref(tu) == JB_OK);
+    key = u(2); CHECK(jb_index_get(wpk, NULL, &key, 1, &tu) == JB_OK && tu == NULL);
+    key = u(3); CHECK(jb_index_get(wpk, NULL, &key, 1, &tu) == JB_OK && tu == NULL);
+    key = u(4); CHECK(jb_index_get(wpk, NULL, &key, 1, &tu) == JB_OK && tu != NULL);
+    CHECK(jb_tuple_unref(tu) == JB_OK);
+    CHECK(jb_engine_close(w) == JB_OK);
+    {
+        char cmd[64];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        CHECK(system(cmd) == 0);
+    }
+}
+
 int main(void) {
     CHECK(jb_abi_version() == JITBOX_ABI_VERSION);
     setup();
@@ -255,6 +343,7 @@ int main(void) {
     test_misuse();
     test_transactions();
     test_close();
+    test_tickets();
     printf("c api: %d passed, %d failed\n", passes, failures);
     return failures == 0 ? 0 : 1;
 }
