@@ -83,6 +83,8 @@ fn commits_and_ddl_survive_reopen() {
     let mut e = open(&d, 1 << 20);
     assert_eq!(contents(&mut e), before);
     assert!(e.recovery_warnings.is_empty());
+    drop(e);
+    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
@@ -139,6 +141,8 @@ fn a_failed_write_rolls_back_everything_after_it_newest_first() {
     drop(e);
     let mut e = open(&d, 1);
     assert_eq!(contents(&mut e), after);
+    drop(e);
+    let _ = std::fs::remove_dir_all(&d);
 }
 
 fn v_of(e: &Engine, id: SpaceId, k: u64) -> Option<i64> {
@@ -183,4 +187,6 @@ fn commits_through_the_wal_fail_cleanly_at_every_allocation() {
     assert_eq!(v_of(&e, id, 1), Some(11));
     assert_eq!(v_of(&e, id, 2), None);
     assert_eq!(v_of(&e, id, 3), Some(33));
+    drop(e);
+    let _ = std::fs::remove_dir_all(&d);
 }

@@ -256,6 +256,7 @@ mod files {
         // Records up to a snapshot's LSN are skipped, whole files included.
         let (got, _) = replay(&d, 3).unwrap();
         assert_eq!(got, vec![4, 5]);
+        let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]
