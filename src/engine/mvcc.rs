@@ -196,8 +196,10 @@ impl Mvcc {
     }
 
     fn txn_mut(&mut self, id: TxnId) -> Result<&mut Txn> {
-        let e = self.gone(id);
-        self.txns.iter_mut().find(|t| t.id == id).ok_or(e)
+        match self.txns.iter().position(|t| t.id == id) {
+            Some(i) => Ok(&mut self.txns[i]),
+            None => Err(self.gone(id)),
+        }
     }
 
     /// The error for a transaction that is not open: ended by a cascading rollback, or
