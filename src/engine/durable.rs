@@ -6,9 +6,9 @@
 //! LSN) joins the queue. Its garbage — the versions it replaced — is not collectable yet: if
 //! the write fails, the transaction is undone, which needs them. Records go to the writer in
 //! LSN order while the bytes in flight stay under `wal_queue_max_size`; the rest wait in order
-//! (ticket state `queued`). While the writer is busy with a group, new records wait here too
-//! and go to it together, as one batch, once it is done: that is what makes groups large
-//! without a timer. Outcomes come back through the writer's queue and are applied here,
+//! (ticket state `queued`). Records also wait here while the writer is busy, and until
+//! `GROUP_BYTES` gather or someone waits for the WAL: then they go over together, as one
+//! batch — what makes groups large without a timer. Outcomes come back through the writer's queue and are applied here,
 //! on the engine's thread, when the engine is next entered.
 //!
 //! A failed write rolls back, strictly newest first: open transactions that could have read
@@ -59,6 +59,11 @@ struct Prepared {
     /// Length of its framed record.
     len: usize,
 }
+
+/// A commit hands the writer what waits once this much has gathered; anything that waits
+/// for the WAL (a ticket's state or wait, a synchronous commit, `poll`) hands it over at once.
+/// Fewer, larger groups: one wake-up of the writer per group, not per commit.
+const GROUP_BYTES: usize = 64 << 10;
 
 /// Bytes charged per prepared transaction besides its record.
 const PREPARED_BYTES: usize = 96;
@@ -120,8 +125,6 @@ impl Wal {
     /// (one record always goes when nothing is in flight, however large). While the writer
     /// is busy with what is in flight, they wait: it takes them all at once when done.
     fn pump(&mut self) {
-        self.writer
-            .inject(errinj::wal_delay(), errinj::wal_write_fails());
         if self.submitted == self.prepared.len() || (self.in_flight > 0 && self.writer.busy()) {
             return;
         }
@@ -235,7 +238,7 @@ impl Engine {
         payload: &[u8],
         prepare: impl FnOnce(&mut Engine) -> Result<(u64, Vec<Undo>)>,
     ) -> Result<TicketId> {
-        self.poll_wal();
+        self.apply_outcomes(false);
         let wal = self.wal.as_mut().expect("checked by the callers");
         let before = wal.outbox.len();
         record::encode(wal.next_lsn, payload, &mut wal.outbox)?;
@@ -269,7 +272,9 @@ impl Engine {
         });
         wal.next_lsn += 1;
         wal.tickets.insert(ticket, TicketState::Queued);
-        wal.pump();
+        if wal.outbox.len() >= GROUP_BYTES {
+            wal.pump();
+        }
         Ok(ticket)
     }
 
@@ -323,16 +328,27 @@ impl Engine {
         r
     }
 
-    /// Applies the outcomes the writer has sent (cheap when there are none).
+    /// Applies the outcomes the writer has sent (cheap when there are none) and hands it
+    /// what waits.
     pub fn poll_wal(&mut self) {
+        self.apply_outcomes(true);
+    }
+
+    /// Applies the outcomes the writer has sent; hands it what waits when `pump`.
+    fn apply_outcomes(&mut self, pump: bool) {
         let Some(wal) = self.wal.as_mut() else { return };
+        // This thread's error injection reaches the writer whenever the engine looks at it.
+        wal.writer
+            .inject(errinj::wal_delay(), errinj::wal_write_fails());
         if let Some(first) = wal.writer_gone.take() {
             let last = wal.prepared.back().map_or(first, |p| p.lsn);
             self.cascade(first, last, "the WAL writer has stopped; reopen the engine");
             return;
         }
         if !wal.writer.has_done() {
-            wal.pump();
+            if pump {
+                wal.pump();
+            }
             return;
         }
         let done = wal.writer.take_done();
@@ -366,7 +382,7 @@ impl Engine {
         if let Some((first, last, why)) = failed {
             self.cascade(first, last, &why);
         }
-        if let Some(wal) = self.wal.as_mut() {
+        if let Some(wal) = self.wal.as_mut().filter(|_| pump) {
             wal.pump();
         }
         if confirmed {
@@ -459,11 +475,20 @@ impl Engine {
         if ticket == 0 {
             return Ok(TicketState::Committed);
         }
-        self.poll_wal();
-        self.wal
+        self.apply_outcomes(false);
+        let wal = self.wal.as_mut();
+        let state = wal
             .as_ref()
             .and_then(|w| w.tickets.get(&ticket).cloned())
-            .ok_or_else(|| Error::BadHandle(format!("ticket {ticket} is not known to this engine")))
+            .ok_or_else(|| {
+                Error::BadHandle(format!("ticket {ticket} is not known to this engine"))
+            })?;
+        // Someone waits for this one: what gathered goes to the writer now.
+        if let (TicketState::Queued, Some(w)) = (&state, wal) {
+            w.pump();
+            return Ok(w.tickets.get(&ticket).cloned().unwrap_or(state));
+        }
+        Ok(state)
     }
 
     /// Blocks until `ticket` is committed or rolled back.
