@@ -215,18 +215,7 @@ impl Engine {
         let entries = self.mvcc().txn(id)?.log.len();
         self.mvcc_mut().reserve(0, None, 0, None, entries)?;
         let payload = self.redo(id)?;
-        let ticket = self.queue_record(&payload, |eng| {
-            if let Err(e) = eng.check_conflicts(id) {
-                eng.rollback(id)?;
-                return Err(e);
-            }
-            let mut mvcc = eng.mvcc_mut();
-            let seq = mvcc.next_seq();
-            let log = mvcc.finish(id)?;
-            mvcc.prepare_changes(&log, id, seq);
-            mvcc.promise(log.len());
-            Ok((seq, log))
-        })?;
+        let ticket = self.queue_record(&payload, |eng| eng.prepare_commit(id))?;
         bump(&self.changes);
         Ok(ticket)
     }

@@ -530,13 +530,6 @@ impl Mvcc {
         }
     }
 
-    /// Makes a transaction's changes committed at `seq` (after its conflict check).
-    pub fn commit_changes(&mut self, log: &[Undo], id: TxnId, seq: u64) {
-        self.prepare_changes(log, id, seq);
-        self.promise(log.len());
-        self.confirm_changes(log, seq);
-    }
-
     /// Makes a transaction's changes visible as committed at `seq`, without letting the
     /// garbage collector at what they replaced (`confirm_changes` does, once durable).
     pub fn prepare_changes(&mut self, log: &[Undo], id: TxnId, seq: u64) {

@@ -56,6 +56,17 @@ impl Engine {
         let entries = self.mvcc().txn(id)?.log.len();
         // Room to queue every change for garbage collection, before anything changes.
         self.mvcc_mut().reserve(0, None, 0, None, entries)?;
+        let (seq, log) = self.prepare_commit(id)?;
+        self.mvcc_mut().confirm_changes(&log, seq);
+        bump(&self.changes);
+        self.collect(GC_STEP, false);
+        Ok(())
+    }
+
+    /// The conflict check (the loser is rolled back), then `id`'s changes visible as
+    /// committed at a new sequence number; what they replaced stays out of the collector's
+    /// reach until `confirm_changes` (at once without a WAL, once written with one).
+    pub(super) fn prepare_commit(&mut self, id: TxnId) -> Result<(u64, Vec<Undo>)> {
         if let Err(e) = self.check_conflicts(id) {
             self.rollback(id)?;
             return Err(e);
@@ -63,16 +74,14 @@ impl Engine {
         let mut mvcc = self.mvcc_mut();
         let seq = mvcc.next_seq();
         let log = mvcc.finish(id)?;
-        mvcc.commit_changes(&log, id, seq);
-        drop(mvcc);
-        bump(&self.changes);
-        self.collect(GC_STEP, false);
-        Ok(())
+        mvcc.prepare_changes(&log, id, seq);
+        mvcc.promise(log.len());
+        Ok((seq, log))
     }
 
     /// First committer wins: a version `id` deleted that someone else's commit deleted, or
     /// a key `id` created that someone else's commit created in a unique index.
-    pub(super) fn check_conflicts(&self, id: TxnId) -> Result<()> {
+    fn check_conflicts(&self, id: TxnId) -> Result<()> {
         let mvcc = self.mvcc();
         let txn = mvcc.txn(id)?;
         for u in &txn.log {
