@@ -14,7 +14,7 @@ struct jb_tuple_data { uint32_t size; uint8_t data[?]; };
 struct jb_tuple_small { uint32_t size; uint8_t data[28]; };
 ]]
 
-local ABI_VERSION = 5
+local ABI_VERSION = 6
 
 -- Symbols already in the process (a host linked with -rdynamic, the Rust tests), else
 -- JITBOX_LIB, else the first libjitbox.so on package.cpath. One engine copy per process.
@@ -450,7 +450,7 @@ function db_mt:stat()
         'hot_calls', 'safe_calls', 'reentry_refused', 'callbacks_deferred', 'callbacks_run',
         'callbacks_pending', 'callbacks_dropped', 'txn_open', 'versions', 'gc_pending',
         'callbacks_refused', 'wal_prepared', 'wal_committed', 'wal_rolled_back', 'wal_failed_writes',
-        'wal_next_lsn' }) do
+        'wal_next_lsn', 'snapshots_done', 'snapshots_failed', 'snapshot_lsn', 'snapshot_running' }) do
         res[k] = tonumber(st[k])
     end
     return res
@@ -859,7 +859,9 @@ end
 local ticket_mt = {}
 ticket_mt.__index = ticket_mt
 local ticket_states = { [tonumber(C.JB_TICKET_QUEUED)] = 'queued', [tonumber(C.JB_TICKET_WAITING)] = 'waiting',
-    [tonumber(C.JB_TICKET_COMMITTED)] = 'committed', [tonumber(C.JB_TICKET_ROLLED_BACK)] = 'rolled_back' }
+    [tonumber(C.JB_TICKET_COMMITTED)] = 'committed', [tonumber(C.JB_TICKET_ROLLED_BACK)] = 'rolled_back',
+    [tonumber(C.JB_TICKET_IN_PROGRESS)] = 'in_progress', [tonumber(C.JB_TICKET_DONE)] = 'done',
+    [tonumber(C.JB_TICKET_FAILED)] = 'failed' }
 local function ticket_finalizer(h) C.jb_ticket_free(h) end
 local state_out = ffi.new('uint32_t[1]')
 
@@ -873,14 +875,16 @@ function tx_mt:commit_async()
     return setmetatable({ _h = ffi.gc(out[0], ticket_finalizer), _db = self._db }, ticket_mt)
 end
 
--- 'queued', 'waiting', 'committed' or 'rolled_back'.
+-- A commit's: 'queued', 'waiting', 'committed' or 'rolled_back'; a snapshot's: 'in_progress',
+-- 'done' or 'failed'.
 function ticket_mt:state()
     local rc = C.jb_ticket_state(self._h, state_out)
     if rc ~= 0 then raise(rc) end
     return ticket_states[tonumber(state_out[0])]
 end
 
--- true once durable; false, err when rolled back (err.code 'WAL_IO' or 'CASCADE_ROLLBACK').
+-- true once durable; false, err when rolled back (err.code 'WAL_IO' or 'CASCADE_ROLLBACK'),
+-- or for a snapshot when it failed ('WAL_IO', 'MEMORY').
 function ticket_mt:wait()
     local rc = C.jb_ticket_wait(self._h)
     if self._db._pending[0] > 0 then drain(self._db) end
@@ -894,6 +898,25 @@ function tx_mt:rollback()
     forget(self)
     if self._db._pending[0] > 0 then drain(self._db) end
     if rc ~= 0 then raise(rc) end
+end
+
+-- db:snapshot() writes every space as of now on a background thread and waits for it (true, or
+-- raises); db:snapshot{async = true} returns a ticket instead. A request while one runs joins it.
+function db_mt:snapshot(opts)
+    local e = live(self)
+    if opts ~= nil and type(opts) ~= 'table' then illegal('snapshot: options must be a table') end
+    for k in pairs(opts or {}) do
+        if k ~= 'async' then illegal(("snapshot: unknown option '%s'; known: async"):format(tostring(k))) end
+    end
+    if opts and opts.async then
+        local out = ffi.new('jb_ticket*[1]')
+        local rc = C.jb_engine_snapshot(e, out)
+        if rc ~= 0 then raise(rc) end
+        return setmetatable({ _h = ffi.gc(out[0], ticket_finalizer), _db = self }, ticket_mt)
+    end
+    local rc = C.jb_engine_snapshot(e, nil)
+    if rc ~= 0 then raise(rc) end
+    return true
 end
 
 -- db:gc(): runs all deferred work now and collects every old version nobody sees.
@@ -962,7 +985,7 @@ M.errinj = {
 -- does not compile there (`coroutine.running`) is stitched, which costs far less than
 -- interpreting begin and commit (3.7x on begin + rollback).
 for _, f in ipairs({ M.open, M.attach, db_mt.close, db_mt.create_space, space_methods.create_index,
-    space_methods.drop, index_methods.drop, db_mt.gc }) do
+    space_methods.drop, index_methods.drop, db_mt.gc, db_mt.snapshot }) do
     jit.off(f)
 end
 

@@ -617,3 +617,51 @@ fn allocation_failures_leave_no_partial_state_and_no_leak() {
     drop(e);
     assert_eq!(quota.used(), 0, "memory accounting leaked");
 }
+
+#[test]
+fn a_functional_index_awaiting_its_key_function_survives_a_snapshot() {
+    use jitbox::engine::{Options, WalMode};
+    let d = std::env::temp_dir().join(format!("jitbox-{}-func-snap", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    let open = || {
+        Engine::open(Options {
+            dir: Some(d.clone()),
+            wal_mode: WalMode::Write,
+            ..Options::default()
+        })
+        .unwrap()
+    };
+    {
+        let mut e = open();
+        let id = test_space(&mut e);
+        for i in 0..50u64 {
+            e.statement(None, |e, t| {
+                e.space_mut(id)?
+                    .replace_in(t, &row(i, "n", i as i64 * 100 + 7))
+                    .map(drop)
+            })
+            .unwrap();
+        }
+        let kf = keyfn(MOD_1000, CallbackKind::Native, false);
+        e.create_func_index(id, "by_mod", vec![FieldType::Integer], false, kf)
+            .unwrap();
+    }
+    {
+        // Reopened, the index awaits its key function; a snapshot now still records it.
+        let mut e = open();
+        assert_eq!(e.awaiting.len(), 1);
+        e.snapshot().unwrap();
+    }
+    let mut e = open();
+    assert_eq!(e.awaiting.len(), 1, "the snapshot kept the definition");
+    assert_eq!(e.awaiting[0].func_name(), "test.by_mod");
+    let id = e.find_space("test").unwrap();
+    let kf = keyfn(MOD_1000, CallbackKind::Native, false);
+    e.create_func_index(id, "by_mod", vec![FieldType::Integer], false, kf)
+        .unwrap();
+    assert!(e.awaiting.is_empty());
+    let pos = e.space(id).unwrap().index_pos("by_mod").unwrap();
+    assert_eq!(count(&e, id, pos, IterType::Eq, &[Value::Uint(507)]), 5);
+    drop(e);
+    let _ = std::fs::remove_dir_all(&d);
+}

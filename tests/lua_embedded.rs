@@ -33,3 +33,8 @@ fn lua_functional_indexes_and_the_guard() {
 fn lua_wal() {
     common::run_lua_file("wal.lua");
 }
+
+#[test]
+fn lua_snapshot() {
+    common::run_lua_file("snapshot.lua");
+}

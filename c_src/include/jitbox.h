@@ -96,12 +96,15 @@ enum jb_wal_mode {
     JB_WAL_FSYNC = 2   /* write(2) and fdatasync(2) per group: survives a power loss */
 };
 
-/* Where an asynchronous commit is (jb_ticket_state). */
+/* Where an asynchronous commit (1-4) or a snapshot (5-7) is (jb_ticket_state). */
 enum jb_ticket_state {
     JB_TICKET_QUEUED = 1,      /* prepared (visible), waiting for room in the WAL queue */
     JB_TICKET_WAITING = 2,     /* prepared, handed to the WAL writer */
     JB_TICKET_COMMITTED = 3,   /* durable as wal_mode says */
-    JB_TICKET_ROLLED_BACK = 4  /* undone; jb_ticket_wait says why */
+    JB_TICKET_ROLLED_BACK = 4, /* undone; jb_ticket_wait says why */
+    JB_TICKET_IN_PROGRESS = 5, /* the snapshot is being written */
+    JB_TICKET_DONE = 6,        /* the snapshot file is in place (synced, renamed) */
+    JB_TICKET_FAILED = 7       /* the snapshot failed; jb_ticket_wait says why */
 };
 
 /* Opaque handles. */
@@ -179,6 +182,10 @@ typedef struct jb_stat {
     uint64_t wal_rolled_back;  /* commits rolled back because a WAL write failed */
     uint64_t wal_failed_writes;    /* WAL writes that failed */
     uint64_t wal_next_lsn;     /* LSN the next record gets */
+    uint64_t snapshots_done;   /* snapshots written since open */
+    uint64_t snapshots_failed; /* snapshots that failed since open */
+    uint64_t snapshot_lsn;     /* LSN of the newest snapshot (written or recovered), 0: none */
+    uint64_t snapshot_running; /* 1 while a snapshot is being written */
 } jb_stat;
 
 /* A recovered functional index that waits for its key function (jb_engine_awaiting). */
@@ -361,18 +368,27 @@ int jb_txn_rollback(jb_txn *tx);
 int jb_txn_commit_async(jb_txn *tx, jb_ticket **out);
 
 /* HOT. Writes the ticket's enum jb_ticket_state to *out, after applying what the WAL writer
-   has finished. Borrows t. */
+   (or the snapshot thread) has finished. Borrows t. */
 int jb_ticket_state(jb_ticket *t, uint32_t *out);
 
 /* HOT. Blocks until the ticket's commit is durable (JB_OK) or rolled back: JB_E_WAL_IO when
    its own write failed, JB_E_CASCADE_ROLLBACK when an earlier commit's did (every commit
-   prepared after a failed one is rolled back, newest first, before it). Borrows t. With the
-   error injection WAL_DELAY set on this thread it waits until that is cleared elsewhere:
-   use jb_ticket_state to poll instead. */
+   prepared after a failed one is rolled back, newest first, before it). A snapshot's ticket:
+   JB_OK when it is in place, else why it failed (waiting ends an injected SNAPSHOT_DELAY).
+   Borrows t. With the error injection WAL_DELAY set on this thread a commit's wait lasts until
+   that is cleared elsewhere: use jb_ticket_state to poll instead. */
 int jb_ticket_wait(jb_ticket *t);
 
 /* Frees a ticket. Accepts NULL and a ticket of a closed engine. Consumes t. */
 int jb_ticket_free(jb_ticket *t);
+
+/* HOT. Writes a snapshot of every space as of now (commits in flight reach the WAL first) on a
+   background thread, while writes go on; once it is in place, older snapshots and the WAL files
+   it covers are removed. With out NULL, waits for it: JB_OK, or JB_E_WAL_IO / JB_E_MEMORY when
+   it failed (the engine keeps serving). Else caller owns *out, a ticket (JB_TICKET_IN_PROGRESS,
+   then JB_TICKET_DONE or JB_TICKET_FAILED): free it with jb_ticket_free. A request while one runs
+   joins it (one file, one outcome). JB_E_ILLEGAL_PARAMS without a dir. Borrows e. */
+int jb_engine_snapshot(jb_engine *e, jb_ticket **out);
 
 /* HOT. Applies what the WAL writer has finished (commits confirmed, failures rolled back).
    Every call that commits or reads a ticket does this too; call it from an idle loop. */
@@ -489,7 +505,7 @@ int jb_tuple_data(jb_tuple *t, uint8_t *buf, size_t cap, size_t *len);
 
 /* JITBOX_CDEF_END */
 
-#define JITBOX_ABI_VERSION 5u
+#define JITBOX_ABI_VERSION 6u
 
 #ifdef __cplusplus
 }

@@ -321,6 +321,7 @@ impl Engine {
     /// what waits.
     pub fn poll_wal(&mut self) {
         self.apply_outcomes(true);
+        self.poll_snapshot();
     }
 
     /// Applies the outcomes the writer has sent; hands it what waits when `pump`.

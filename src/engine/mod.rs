@@ -2,6 +2,7 @@
 //! queue. Single-threaded: the C boundary makes sure only the owning thread gets here.
 
 pub mod btree;
+pub mod checkpoint;
 pub mod durable;
 pub mod func;
 pub mod index;
@@ -139,6 +140,8 @@ pub struct Engine {
     pub awaiting: Vec<recovery::AwaitingIndex>,
     /// Warnings of recovery (torn tails cut), logged once a logger is set.
     pub recovery_warnings: Vec<String>,
+    /// Snapshots: the task, its runs and counters.
+    checkpoints: checkpoint::Checkpoints,
 }
 
 impl Engine {
@@ -176,6 +179,7 @@ impl Engine {
             replaying: false,
             awaiting: Vec::new(),
             recovery_warnings: Vec::new(),
+            checkpoints: checkpoint::Checkpoints::default(),
         };
         engine.recover()?;
         Ok(engine)
@@ -549,6 +553,8 @@ impl Engine {
 
 impl Drop for Engine {
     fn drop(&mut self) {
+        // A running snapshot reads pinned tuples: it ends before anything is freed.
+        self.finish_snapshot();
         for (_, _, size) in self.deferred.drain(..) {
             self.quota.release(size);
         }

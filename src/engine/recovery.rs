@@ -1,4 +1,5 @@
-//! Opening an engine on a directory: replay the WAL, then start the writer.
+//! Opening an engine on a directory: load the newest snapshot, replay the WAL after it, then
+//! start the writer.
 //!
 //! Replay applies each record's operations in LSN order, as autocommit statements that are
 //! not logged again. A functional index cannot be rebuilt here — its key function lives in
@@ -12,8 +13,8 @@ use super::{Engine, WalMode};
 use crate::engine::value::{self, Value};
 use crate::error::{Error, Result};
 use crate::wal::ops::{self, LoggedIndex, Op};
-use crate::wal::segment;
 use crate::wal::writer::{SyncMode, Writer};
+use crate::wal::{segment, snapshot};
 
 /// A recovered functional index waiting for its key function.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,7 +39,8 @@ pub fn func_name(space: &str, index: &str) -> String {
 }
 
 impl Engine {
-    /// Replays the WAL in `options.dir` (if any) and starts the writer.
+    /// Loads the newest snapshot and replays the WAL in `options.dir` (if any), then starts
+    /// the writer.
     pub(super) fn recover(&mut self) -> Result<()> {
         let Some(dir) = self.options.dir.clone() else {
             if self.options.wal_mode != WalMode::None {
@@ -51,7 +53,15 @@ impl Engine {
         std::fs::create_dir_all(&dir)
             .map_err(|e| segment::io_error("create the directory", &dir, e))?;
         self.replaying = true;
-        let replayed = segment::replay(&dir, 0, |r| {
+        let from = self.load_snapshot(&dir);
+        let after = match from {
+            Ok(lsn) => lsn,
+            Err(e) => {
+                self.replaying = false;
+                return Err(e);
+            }
+        };
+        let replayed = segment::replay(&dir, after, |r| {
             let lsn = r.lsn;
             ops::decode(&format!("WAL record {lsn}"), r.payload, |op| {
                 self.apply(&op).map_err(|e| {
@@ -62,6 +72,7 @@ impl Engine {
         self.replaying = false;
         let replayed = replayed?;
         self.recovery_warnings = replayed.warnings;
+        self.checkpoints.last_lsn = replayed.last_lsn;
         let mode = match self.options.wal_mode {
             WalMode::None => return Ok(()),
             WalMode::Write => SyncMode::Write,
@@ -74,6 +85,24 @@ impl Engine {
             replayed.last_lsn + 1,
         ));
         Ok(())
+    }
+
+    /// Loads the newest snapshot in `dir`, if any; returns its LSN (0 without one).
+    fn load_snapshot(&mut self, dir: &std::path::Path) -> Result<u64> {
+        let Some((lsn, path)) = snapshot::newest(dir)? else {
+            return Ok(0);
+        };
+        snapshot::load(&path, lsn, |op| {
+            self.apply(&op).map_err(|e| {
+                Error::WalIo(format!(
+                    "snapshot file '{}' cannot be loaded ({e}); it does not match its own \
+                     history",
+                    path.display()
+                ))
+            })
+        })?;
+        self.checkpoints.stats.lsn = lsn;
+        Ok(lsn)
     }
 
     /// Applies one logged operation.

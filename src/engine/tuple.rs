@@ -4,6 +4,7 @@
 use super::value::{self, Value};
 use crate::error::{Error, Result};
 use crate::mem::Quota;
+use crate::wal::snapshot::Pinned;
 use std::ptr::NonNull;
 use std::rc::Rc;
 
@@ -197,6 +198,23 @@ impl TuplePtr {
 }
 
 impl TuplePtr {
+    /// Takes a reference for a thread that only reads the tuple's bytes (a snapshot): it
+    /// gets their address and length, read here, never the header this thread may change.
+    /// `unpin`, on this thread, gives the reference back.
+    pub(crate) fn pin(self) -> Pinned {
+        self.incref();
+        let data = self.data();
+        Pinned {
+            addr: data.as_ptr() as usize,
+            len: data.len() as u32,
+        }
+    }
+
+    /// Drops the reference `pin` took.
+    pub(crate) fn unpin(p: Pinned, quota: &Quota) {
+        TuplePtr::from_addr(p.addr - HEADER).decref(quota)
+    }
+
     /// The tuple at `addr`, as recorded by `addr()` (functional-index rows store it). The
     /// type invariant still applies: dereference it only while a reference is held.
     pub(crate) fn from_addr(addr: usize) -> TuplePtr {

@@ -260,6 +260,7 @@ impl Engine {
     /// After a write: a garbage-collection step when there is anything to collect (a check
     /// of two queue lengths otherwise).
     pub fn after_write(&mut self) {
+        self.poll_snapshot();
         let pending = {
             let m = self.mvcc();
             !m.dead.is_empty() || !m.born.is_empty()

@@ -5,7 +5,7 @@
 #![allow(non_camel_case_types, non_upper_case_globals, dead_code)]
 #![allow(clippy::all)]
 
-pub const JITBOX_ABI_VERSION: u32 = 5;
+pub const JITBOX_ABI_VERSION: u32 = 6;
 pub const JB_OK: jb_status = 0;
 pub const JB_E_MEMORY: jb_status = -1;
 pub const JB_E_TUPLE_FOUND: jb_status = -2;
@@ -58,6 +58,9 @@ pub const JB_TICKET_QUEUED: jb_ticket_state = 1;
 pub const JB_TICKET_WAITING: jb_ticket_state = 2;
 pub const JB_TICKET_COMMITTED: jb_ticket_state = 3;
 pub const JB_TICKET_ROLLED_BACK: jb_ticket_state = 4;
+pub const JB_TICKET_IN_PROGRESS: jb_ticket_state = 5;
+pub const JB_TICKET_DONE: jb_ticket_state = 6;
+pub const JB_TICKET_FAILED: jb_ticket_state = 7;
 pub type jb_ticket_state = ::std::os::raw::c_uint;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
@@ -279,10 +282,14 @@ pub struct jb_stat {
     pub wal_rolled_back: u64,
     pub wal_failed_writes: u64,
     pub wal_next_lsn: u64,
+    pub snapshots_done: u64,
+    pub snapshots_failed: u64,
+    pub snapshot_lsn: u64,
+    pub snapshot_running: u64,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of jb_stat"][::std::mem::size_of::<jb_stat>() - 168usize];
+    ["Size of jb_stat"][::std::mem::size_of::<jb_stat>() - 200usize];
     ["Alignment of jb_stat"][::std::mem::align_of::<jb_stat>() - 8usize];
     ["Offset of field: jb_stat::memory_used"]
         [::std::mem::offset_of!(jb_stat, memory_used) - 0usize];
@@ -322,6 +329,14 @@ const _: () = {
         [::std::mem::offset_of!(jb_stat, wal_failed_writes) - 152usize];
     ["Offset of field: jb_stat::wal_next_lsn"]
         [::std::mem::offset_of!(jb_stat, wal_next_lsn) - 160usize];
+    ["Offset of field: jb_stat::snapshots_done"]
+        [::std::mem::offset_of!(jb_stat, snapshots_done) - 168usize];
+    ["Offset of field: jb_stat::snapshots_failed"]
+        [::std::mem::offset_of!(jb_stat, snapshots_failed) - 176usize];
+    ["Offset of field: jb_stat::snapshot_lsn"]
+        [::std::mem::offset_of!(jb_stat, snapshot_lsn) - 184usize];
+    ["Offset of field: jb_stat::snapshot_running"]
+        [::std::mem::offset_of!(jb_stat, snapshot_running) - 192usize];
 };
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
@@ -607,6 +622,10 @@ unsafe extern "C" {
 }
 unsafe extern "C" {
     pub fn jb_ticket_free(t: *mut jb_ticket) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_engine_snapshot(e: *mut jb_engine, out: *mut *mut jb_ticket)
+    -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
     pub fn jb_engine_poll(e: *mut jb_engine) -> ::std::os::raw::c_int;

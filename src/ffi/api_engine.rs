@@ -188,7 +188,11 @@ export! {
         };
         handles::remove(e as u64, Gone::Closed)?;
         if let Some(mut engine) = engine {
-            // Open transactions roll back, commits in flight finish, the writer is joined.
+            // A running snapshot finishes; open transactions roll back, commits in flight
+            // finish, the writer is joined.
+            if let Some(what) = engine.shut_down_snapshot() {
+                engine.log(JB_LOG_INFO as i32, &what);
+            }
             if let Some(what) = engine.shut_down_wal() {
                 engine.log(JB_LOG_INFO as i32, &what);
             }
@@ -212,6 +216,7 @@ export! {
             eng.poll_wal();
             let s = eng.stats;
             let (w, prepared, next_lsn) = eng.wal_stats();
+            let snap = eng.snapshot_stats();
             Ok(jb_stat {
                 memory_used: eng.quota().used() as u64,
                 memory_limit: eng.quota().limit() as u64,
@@ -234,6 +239,10 @@ export! {
                 wal_rolled_back: w.rolled_back,
                 wal_failed_writes: w.failed_writes,
                 wal_next_lsn: next_lsn,
+                snapshots_done: snap.done,
+                snapshots_failed: snap.failed,
+                snapshot_lsn: snap.lsn,
+                snapshot_running: snap.running as u64,
             })
         })?;
         // SAFETY: checked non-null above.

@@ -1,16 +1,18 @@
-//! Exported: asynchronous commits and their tickets, and applying the WAL writer's outcomes.
+//! Exported: asynchronous commits, snapshots, their tickets, and applying the WAL writer's
+//! outcomes.
 
 use super::abi::*;
 use super::api_txn::txn_of;
 use super::boundary::{cell_of, enter, export};
 use super::convert::{need, put};
-use super::handles::{self, EngineCell, Gone, Obj};
-use crate::engine::durable::{TicketId, TicketState};
+use super::handles::{self, EngineCell, Gone, Obj, Ticket};
+use crate::engine::checkpoint::RunState;
+use crate::engine::durable::TicketState;
 use crate::error::{Error, Result};
 use crate::guard::Entry;
 use std::rc::Rc;
 
-fn ticket_of(t: *mut jb_ticket) -> Result<(Rc<EngineCell>, TicketId)> {
+fn ticket_of(t: *mut jb_ticket) -> Result<(Rc<EngineCell>, Ticket)> {
     handles::with(t as u64, |o| match o {
         Obj::Ticket(c, id) => Ok((c.clone(), *id)),
         other => Err(handles::wrong_kind(other, "a ticket")),
@@ -22,12 +24,12 @@ export! {
         need(out, "out")?;
         let (cell, id) = txn_of(tx)?;
         // The handle is made first, so that a failure to make it changes nothing.
-        let h = handles::insert(Obj::Ticket(cell.clone(), 0))?;
+        let h = handles::insert(Obj::Ticket(cell.clone(), Ticket::Commit(0)))?;
         let r = enter(&cell, Entry::Hot, |eng| eng.commit_async(id));
         match r {
             Ok(ticket) => {
                 let _ = handles::with(h, |o| {
-                    *o = Obj::Ticket(cell.clone(), ticket);
+                    *o = Obj::Ticket(cell.clone(), Ticket::Commit(ticket));
                     Ok(())
                 });
                 let _ = handles::remove(tx as u64, Gone::Freed);
@@ -48,14 +50,22 @@ export! {
 export! {
     Hot fn jb_ticket_state(t: *mut jb_ticket, out: *mut u32) {
         need(out, "out")?;
-        let (cell, id) = ticket_of(t)?;
-        let st = enter(&cell, Entry::Hot, |eng| eng.ticket_state(id))?;
-        let code = match st {
-            TicketState::Queued => JB_TICKET_QUEUED,
-            TicketState::Waiting => JB_TICKET_WAITING,
-            TicketState::Committed => JB_TICKET_COMMITTED,
-            TicketState::RolledBack(_) => JB_TICKET_ROLLED_BACK,
-        };
+        let (cell, ticket) = ticket_of(t)?;
+        let code = enter(&cell, Entry::Hot, |eng| {
+            Ok(match ticket {
+                Ticket::Commit(id) => match eng.ticket_state(id)? {
+                    TicketState::Queued => JB_TICKET_QUEUED,
+                    TicketState::Waiting => JB_TICKET_WAITING,
+                    TicketState::Committed => JB_TICKET_COMMITTED,
+                    TicketState::RolledBack(_) => JB_TICKET_ROLLED_BACK,
+                },
+                Ticket::Snapshot(run) => match eng.snapshot_state(run)? {
+                    RunState::InProgress => JB_TICKET_IN_PROGRESS,
+                    RunState::Done => JB_TICKET_DONE,
+                    RunState::Failed(_) => JB_TICKET_FAILED,
+                },
+            })
+        })?;
         // SAFETY: checked non-null above.
         unsafe { put(out, code, "out") }
     }
@@ -63,8 +73,11 @@ export! {
 
 export! {
     Hot fn jb_ticket_wait(t: *mut jb_ticket) {
-        let (cell, id) = ticket_of(t)?;
-        enter(&cell, Entry::Hot, |eng| eng.wait_ticket(id))
+        let (cell, ticket) = ticket_of(t)?;
+        enter(&cell, Entry::Hot, |eng| match ticket {
+            Ticket::Commit(id) => eng.wait_ticket(id),
+            Ticket::Snapshot(run) => eng.snapshot_wait(run),
+        })
     }
 }
 
@@ -73,7 +86,7 @@ export! {
         if t.is_null() {
             return Ok(());
         }
-        let (cell, id) = match ticket_of(t) {
+        let (cell, ticket) = match ticket_of(t) {
             Ok(x) => x,
             Err(Error::Closed(_)) => return Ok(()),
             Err(e) => return Err(e),
@@ -81,10 +94,38 @@ export! {
         handles::remove(t as u64, Gone::Freed)?;
         // A closed engine has no tickets left to forget.
         let _ = enter(&cell, Entry::Hot, |eng| {
-            eng.free_ticket(id);
+            match ticket {
+                Ticket::Commit(id) => eng.free_ticket(id),
+                Ticket::Snapshot(run) => eng.snapshot_release(run),
+            }
             Ok(())
         });
         Ok(())
+    }
+}
+
+export! {
+    Hot fn jb_engine_snapshot(e: *mut jb_engine, out: *mut *mut jb_ticket) {
+        let cell = cell_of(e as u64)?;
+        if out.is_null() {
+            return enter(&cell, Entry::Hot, |eng| eng.snapshot());
+        }
+        // The handle is made first, so that a failure to make it starts nothing.
+        let h = handles::insert(Obj::Ticket(cell.clone(), Ticket::Snapshot(0)))?;
+        match enter(&cell, Entry::Hot, |eng| eng.snapshot_start()) {
+            Ok(run) => {
+                let _ = handles::with(h, |o| {
+                    *o = Obj::Ticket(cell.clone(), Ticket::Snapshot(run));
+                    Ok(())
+                });
+                // SAFETY: checked non-null above.
+                unsafe { put(out, h as *mut jb_ticket, "out") }
+            }
+            Err(e) => {
+                let _ = handles::remove(h, Gone::Freed);
+                Err(e)
+            }
+        }
     }
 }
 

@@ -44,7 +44,14 @@ pub enum Obj {
     Iter(Rc<RefCell<IterHandle>>),
     Tuple(TupleRef),
     Txn(Rc<EngineCell>, TxnId),
-    Ticket(Rc<EngineCell>, crate::engine::durable::TicketId),
+    Ticket(Rc<EngineCell>, Ticket),
+}
+
+/// What a ticket follows: an asynchronous commit or a snapshot run.
+#[derive(Clone, Copy, Debug)]
+pub enum Ticket {
+    Commit(crate::engine::durable::TicketId),
+    Snapshot(crate::engine::checkpoint::RunId),
 }
 
 impl Obj {

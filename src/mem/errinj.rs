@@ -13,16 +13,22 @@ thread_local! {
     static PANIC_NEXT_CALL: Cell<i64> = const { Cell::new(0) };
     static WAL_DELAY: Cell<i64> = const { Cell::new(0) };
     static WAL_WRITE: Cell<i64> = const { Cell::new(0) };
+    static SNAPSHOT_DELAY: Cell<i64> = const { Cell::new(0) };
+    static SNAPSHOT_IO: Cell<i64> = const { Cell::new(0) };
 }
 
 /// `WAL_DELAY` 1: the WAL writer holds batches back until it is 0 again. `WAL_WRITE` 1: WAL
 /// writes fail while it is set. Both apply to the engines of the thread that sets them (each
-/// engine passes them to its writer whenever it deals with the WAL).
+/// engine passes them to its writer whenever it deals with the WAL). `SNAPSHOT_DELAY` 1: a
+/// snapshot holds before its file is renamed into place; `SNAPSHOT_IO` 1: snapshot writes
+/// fail (passed on the same way).
 pub const NAMES: &[&str] = &[
     "ALLOC_FAIL_AFTER",
     "PANIC_NEXT_CALL",
     "WAL_DELAY",
     "WAL_WRITE",
+    "SNAPSHOT_DELAY",
+    "SNAPSHOT_IO",
 ];
 
 pub fn set(name: &str, value: i64) -> Result<()> {
@@ -32,6 +38,8 @@ pub fn set(name: &str, value: i64) -> Result<()> {
         "PANIC_NEXT_CALL" => PANIC_NEXT_CALL.set(value),
         "WAL_DELAY" => WAL_DELAY.set(value),
         "WAL_WRITE" => WAL_WRITE.set(value),
+        "SNAPSHOT_DELAY" => SNAPSHOT_DELAY.set(value),
+        "SNAPSHOT_IO" => SNAPSHOT_IO.set(value),
         _ => return Err(unknown(name)),
     }
     Ok(())
@@ -43,6 +51,8 @@ pub fn get(name: &str) -> Result<i64> {
         "PANIC_NEXT_CALL" => Ok(PANIC_NEXT_CALL.get()),
         "WAL_DELAY" => Ok(WAL_DELAY.get()),
         "WAL_WRITE" => Ok(WAL_WRITE.get()),
+        "SNAPSHOT_DELAY" => Ok(SNAPSHOT_DELAY.get()),
+        "SNAPSHOT_IO" => Ok(SNAPSHOT_IO.get()),
         _ => Err(unknown(name)),
     }
 }
@@ -53,6 +63,14 @@ pub(crate) fn wal_delay() -> bool {
 
 pub(crate) fn wal_write_fails() -> bool {
     ARMED.load(Ordering::Relaxed) && WAL_WRITE.get() != 0
+}
+
+pub(crate) fn snapshot_delay() -> bool {
+    ARMED.load(Ordering::Relaxed) && SNAPSHOT_DELAY.get() != 0
+}
+
+pub(crate) fn snapshot_io_fails() -> bool {
+    ARMED.load(Ordering::Relaxed) && SNAPSHOT_IO.get() != 0
 }
 
 fn unknown(name: &str) -> Error {

@@ -140,6 +140,16 @@ pub fn encode(op: &Op, out: &mut Vec<u8>) -> Result<()> {
     Ok(())
 }
 
+/// Appends a `Replace` of `tuple` in `space` to `out`; allocates nothing when `out` has room
+/// for `space.len() + tuple.len() + 7` more bytes (the snapshot writer reserves it).
+pub fn put_replace(space: &str, tuple: &[u8], out: &mut Vec<u8>) {
+    out.push(REPLACE);
+    out.extend_from_slice(&(space.len() as u16).to_le_bytes());
+    out.extend_from_slice(space.as_bytes());
+    out.extend_from_slice(&(tuple.len() as u32).to_le_bytes());
+    out.extend_from_slice(tuple);
+}
+
 /// Reads the operations of one payload in order. `what` names the record for errors
 /// (file and offset): a payload that does not parse is damage, never skipped.
 pub fn decode<'a>(

@@ -20,6 +20,24 @@
 use crate::error::{Error, Result};
 
 pub const FILE_MAGIC: &[u8; 8] = b"JBWAL\0\0\x01";
+/// Snapshot files use the same framing after their own magic.
+pub const SNAPSHOT_MAGIC: &[u8; 8] = b"JBSNAP\0\x01";
+
+/// Which kind of file is read: its magic and what errors call it.
+pub struct FileKind {
+    pub magic: &'static [u8; 8],
+    pub what: &'static str,
+}
+
+pub const WAL_FILE: FileKind = FileKind {
+    magic: FILE_MAGIC,
+    what: "WAL file",
+};
+
+pub const SNAPSHOT_FILE: FileKind = FileKind {
+    magic: SNAPSHOT_MAGIC,
+    what: "snapshot file",
+};
 pub const RECORD_MARKER: u32 = 0x5257_424a; // "JBWR" in file order
 pub const HEADER_LEN: usize = 24;
 /// Larger payloads are refused when written and taken for damage when read.
@@ -27,18 +45,26 @@ pub const MAX_PAYLOAD: usize = 1 << 30;
 
 /// Appends one record to `out` (all or nothing: `out` is unchanged on an error).
 pub fn encode(lsn: u64, payload: &[u8], out: &mut Vec<u8>) -> Result<()> {
-    if payload.len() > MAX_PAYLOAD {
-        return Err(Error::IllegalParams(format!(
-            "a WAL record of {} bytes is larger than the {MAX_PAYLOAD} bytes allowed",
-            payload.len()
-        )));
-    }
+    let h = header(lsn, payload)?;
     out.try_reserve(HEADER_LEN + payload.len()).map_err(|_| {
         Error::Memory(format!(
             "cannot allocate {} bytes for a WAL record",
             HEADER_LEN + payload.len()
         ))
     })?;
+    out.extend_from_slice(&h);
+    out.extend_from_slice(payload);
+    Ok(())
+}
+
+/// The header of the record `lsn` with `payload`.
+pub fn header(lsn: u64, payload: &[u8]) -> Result<[u8; HEADER_LEN]> {
+    if payload.len() > MAX_PAYLOAD {
+        return Err(Error::IllegalParams(format!(
+            "a WAL record of {} bytes is larger than the {MAX_PAYLOAD} bytes allowed",
+            payload.len()
+        )));
+    }
     let mut h = [0u8; HEADER_LEN];
     h[0..4].copy_from_slice(&RECORD_MARKER.to_le_bytes());
     h[4..8].copy_from_slice(&(payload.len() as u32).to_le_bytes());
@@ -46,9 +72,7 @@ pub fn encode(lsn: u64, payload: &[u8], out: &mut Vec<u8>) -> Result<()> {
     h[16..20].copy_from_slice(&crc32c::crc32c(payload).to_le_bytes());
     let hc = crc32c::crc32c(&h[..20]);
     h[20..24].copy_from_slice(&hc.to_le_bytes());
-    out.extend_from_slice(&h);
-    out.extend_from_slice(payload);
-    Ok(())
+    Ok(h)
 }
 
 /// One record read back; `offset` is where its header starts in the file.
@@ -75,26 +99,37 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
 /// Reads the records of file `name` (its whole contents in `bytes`), handing each to `f` in
 /// order. Returns how the file ended; corruption, a bad magic, or LSNs that do not follow one
 /// another are errors naming the file and offset (records before it were handed over).
-pub fn read(name: &str, bytes: &[u8], mut f: impl FnMut(Record) -> Result<()>) -> Result<Tail> {
+pub fn read(name: &str, bytes: &[u8], f: impl FnMut(Record) -> Result<()>) -> Result<Tail> {
+    read_kind(&WAL_FILE, name, bytes, f)
+}
+
+/// `read` for a file of any `kind`.
+pub fn read_kind(
+    kind: &FileKind,
+    name: &str,
+    bytes: &[u8],
+    mut f: impl FnMut(Record) -> Result<()>,
+) -> Result<Tail> {
+    let FileKind { magic, what: file } = kind;
     let damaged = |offset: usize, what: String| {
         Error::WalIo(format!(
-            "WAL file {name} is damaged at offset {offset}: {what}; restore it from a copy, or \
+            "{file} {name} is damaged at offset {offset}: {what}; restore it from a copy, or \
              move it away to start from the data before it"
         ))
     };
-    if bytes.len() < FILE_MAGIC.len() {
+    if bytes.len() < magic.len() {
         return Ok(Tail::Torn {
             offset: 0,
             why: format!("the file holds {} bytes, less than its header", bytes.len()),
         });
     }
-    if &bytes[..FILE_MAGIC.len()] != FILE_MAGIC {
+    if &bytes[..magic.len()] != *magic {
         return Err(damaged(
             0,
-            "it does not start like a jitbox WAL file (version 1)".into(),
+            format!("it does not start like a jitbox {file} (version 1)"),
         ));
     }
-    let mut pos = FILE_MAGIC.len();
+    let mut pos = magic.len();
     let mut prev_lsn: Option<u64> = None;
     while pos < bytes.len() {
         let rest = &bytes[pos..];

@@ -103,6 +103,8 @@ struct Inbox {
     stop: bool,
     /// The writer waits for work: only then does a submit pay for a wake-up.
     idle: bool,
+    /// The next batch starts a new file (a snapshot covers everything before it).
+    rotate: bool,
 }
 
 struct Shared {
@@ -154,6 +156,7 @@ impl Writer {
             file: None,
             good_len: 0,
             failed_epoch: None,
+            rotate: false,
         };
         let thread = std::thread::Builder::new()
             .name("jitbox-wal".into())
@@ -188,6 +191,12 @@ impl Writer {
             self.shared.work.notify_one();
         }
         Ok(())
+    }
+
+    /// Makes the next batch start a new file, so that every file before it holds only
+    /// records submitted before this call (which a snapshot then covers).
+    pub fn rotate(&self) {
+        lock(&self.shared.inbox).rotate = true;
     }
 
     /// Whether outcomes wait to be taken (one atomic load).
@@ -261,6 +270,8 @@ struct Worker {
     /// The file's length after its last successful write.
     good_len: u64,
     failed_epoch: Option<u64>,
+    /// Close the current file before the next write.
+    rotate: bool,
 }
 
 impl Worker {
@@ -309,6 +320,7 @@ impl Worker {
                     inbox.idle = false;
                 }
                 self.shared.busy.store(true, Ordering::Release);
+                self.rotate |= std::mem::take(&mut inbox.rotate);
                 std::mem::take(&mut inbox.batches)
             };
             self.write_group(group);
@@ -373,6 +385,9 @@ impl Worker {
     fn write(&mut self, live: &[&Batch]) -> std::result::Result<(), String> {
         if self.shared.fail_writes.load(Ordering::Relaxed) {
             return Err("write to the WAL failed (injected by WAL_WRITE)".into());
+        }
+        if std::mem::take(&mut self.rotate) {
+            self.file = None;
         }
         if self.file.is_none() {
             let (f, p) =
