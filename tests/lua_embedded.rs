@@ -38,3 +38,31 @@ fn lua_wal() {
 fn lua_snapshot() {
     common::run_lua_file("snapshot.lua");
 }
+
+/// tests/lua/shutdown.lua for 50 seeds, each in its own interpreter that is closed with the
+/// objects the script left alive (finalizers in whatever order `lua_close` runs them).
+#[test]
+fn lua_shutdown_with_objects_alive() {
+    let dir = std::env::temp_dir().join(format!("jitbox-{}-shutdown", std::process::id()));
+    let path = common::root().join("tests/lua/shutdown.lua");
+    let src = std::fs::read_to_string(&path).unwrap();
+    for seed in 1..=50 {
+        let lua = common::lua();
+        lua.globals().set("SEED", seed).unwrap();
+        lua.globals().set("DIR", dir.to_str().unwrap()).unwrap();
+        let r = lua
+            .load(&src)
+            .set_name(format!("@{}", path.display()))
+            .exec();
+        if let Err(e) = r {
+            panic!("shutdown.lua, seed {seed}:\n{e}");
+        }
+        drop(lua); // lua_close
+        for name in ["WAL_DELAY", "SNAPSHOT_DELAY"] {
+            jitbox::mem::errinj::set(name, 0).unwrap();
+        }
+    }
+    for k in ["-1", "-2"] {
+        let _ = std::fs::remove_dir_all(format!("{}{k}", dir.display()));
+    }
+}

@@ -84,6 +84,8 @@ pub struct Wal {
     tickets: HashMap<TicketId, TicketState>,
     next_ticket: TicketId,
     pub stats: WalStats,
+    /// Set by `shut_down_wal`: an injected `WAL_DELAY` no longer holds the writer back.
+    closing: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -108,6 +110,7 @@ impl Wal {
             tickets: HashMap::new(),
             next_ticket: 1,
             stats: WalStats::default(),
+            closing: false,
         }
     }
 
@@ -327,9 +330,12 @@ impl Engine {
     /// Applies the outcomes the writer has sent; hands it what waits when `pump`.
     fn apply_outcomes(&mut self, pump: bool) {
         let Some(wal) = self.wal.as_mut() else { return };
-        // This thread's error injection reaches the writer whenever the engine looks at it.
-        wal.writer
-            .inject(errinj::wal_delay(), errinj::wal_write_fails());
+        // This thread's error injection reaches the writer whenever the engine looks at it
+        // (except a delay while closing, which would wait forever).
+        wal.writer.inject(
+            errinj::wal_delay() && !wal.closing,
+            errinj::wal_write_fails(),
+        );
         if let Some(first) = wal.writer_gone.take() {
             let last = wal.prepared.back().map_or(first, |p| p.lsn);
             self.cascade(first, last, "the WAL writer has stopped; reopen the engine");
@@ -513,8 +519,8 @@ impl Engine {
         }
     }
 
-    /// Closing: open transactions roll back, commits in flight complete (or fail); the
-    /// writer stops. Returns what happened, for the log.
+    /// Closing: open transactions roll back, commits in flight complete (or fail; an
+    /// injected `WAL_DELAY` ends); the writer stops. Returns what happened, for the log.
     pub fn shut_down_wal(&mut self) -> Option<String> {
         let open: Vec<TxnId> = self.mvcc().open_txns().map(|(_, id)| id).collect();
         for &id in &open {
@@ -522,6 +528,7 @@ impl Engine {
         }
         let before = self.wal.as_ref()?.stats;
         let in_flight = self.wal.as_ref()?.prepared.len();
+        self.wal.as_mut()?.closing = true;
         self.flush_wal();
         let wal = self.wal.as_mut()?;
         wal.writer.stop();
