@@ -864,15 +864,21 @@ local ticket_states = { [tonumber(C.JB_TICKET_QUEUED)] = 'queued', [tonumber(C.J
     [tonumber(C.JB_TICKET_FAILED)] = 'failed' }
 local function ticket_finalizer(h) C.jb_ticket_free(h) end
 local state_out = ffi.new('uint32_t[1]')
+-- Out-parameters reused by every call (read right after the call; no allocation per commit).
+local ticket_out = ffi.new('jb_ticket*[1]')
+local txn_out = ffi.new('jb_txn*[1]')
 
 function tx_mt:commit_async()
     own(self, 'commit_async')
-    local out = ffi.new('jb_ticket*[1]')
+    local out = ticket_out
     local rc = C.jb_txn_commit_async(self._h, out)
     if rc ~= E_MEMORY then forget(self) end
     if self._db._pending[0] > 0 then drain(self._db) end
     if rc ~= 0 then raise(rc) end
-    return setmetatable({ _h = ffi.gc(out[0], ticket_finalizer), _db = self._db }, ticket_mt)
+    -- Not a tail call: returning from a fast function with side effects to a lower frame
+    -- aborts the trace (NYI), and the caller's loop would run interpreted.
+    local ticket = setmetatable({ _h = ffi.gc(out[0], ticket_finalizer), _db = self._db }, ticket_mt)
+    return ticket
 end
 
 -- A commit's: 'queued', 'waiting', 'committed' or 'rolled_back'; a snapshot's: 'in_progress',
@@ -933,7 +939,7 @@ function db_mt:begin()
     if self._txs[co] then
         illegal('begin: this coroutine already has an open transaction; commit or roll it back first')
     end
-    local out = ffi.new('jb_txn*[1]')
+    local out = txn_out
     local rc = C.jb_txn_begin(e, out)
     if rc ~= 0 then raise(rc) end
     local tx = setmetatable({ _db = self, _co = co, _h = ffi.gc(out[0], txn_finalizer) }, tx_mt)
