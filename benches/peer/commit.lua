@@ -5,16 +5,8 @@
 -- Prints "target commits_per_s_MODE value".
 local target, mode, N = arg[1] or 'jitbox', arg[2] or 'write', tonumber(arg[3] or 200000)
 local WINDOW = 10000
-local ffi = require('ffi')
-ffi.cdef[[
-struct peer_timespec { long tv_sec; long tv_nsec; };
-int clock_gettime(int clk, struct peer_timespec *ts);
-]]
-local ts = ffi.new('struct peer_timespec')
-local function now()
-    ffi.C.clock_gettime(1, ts)
-    return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
-end
+package.path = 'benches/peer/?.lua;' .. package.path
+local now = require('peer_clock')
 local dir = os.tmpname()
 os.remove(dir)
 os.execute("mkdir -p '" .. dir .. "'")

@@ -6,16 +6,8 @@
 --   <runner> recovery.lua TARGET open DIR     -- recover from the snapshot (timed)
 -- (runner: tarantool, or JITBOX_LIB=... luajit). Prints "target phase seconds tuples".
 local target, phase, dir, N = arg[1], arg[2], arg[3], tonumber(arg[4] or 1000000)
-local ffi = require('ffi')
-ffi.cdef[[
-struct peer_timespec { long tv_sec; long tv_nsec; };
-int clock_gettime(int clk, struct peer_timespec *ts);
-]]
-local ts = ffi.new('struct peer_timespec')
-local function now()
-    ffi.C.clock_gettime(1, ts)
-    return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
-end
+package.path = 'benches/peer/?.lua;' .. package.path
+local now = require('peer_clock')
 local function report(what, t, n) print(('%s %s %.3f %d'):format(target, what, t, n)) end
 
 if target == 'tarantool' then

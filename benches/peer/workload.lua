@@ -4,16 +4,8 @@
 -- Prints "target op ns_per_unit" lines; run.sh turns them into a table with ratios.
 local target = arg[1] or 'jitbox'
 local N = tonumber(arg[2] or os.getenv('PEER_N') or 1000000)
-local ffi = require('ffi')
-ffi.cdef[[
-struct peer_timespec { long tv_sec; long tv_nsec; };
-int clock_gettime(int clk, struct peer_timespec *ts);
-]]
-local ts = ffi.new('struct peer_timespec')
-local function now()
-    ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
-    return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
-end
+package.path = 'benches/peer/?.lua;' .. package.path
+local now = require('peer_clock')
 
 local db, s, by_name, begin, commit, memory
 

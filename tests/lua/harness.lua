@@ -38,6 +38,29 @@ function H.fresh(jitbox, opts)
     return db, s
 end
 
+-- A fresh path for an engine directory (not created), and its removal.
+function H.tmpdir()
+    local d = os.tmpname()
+    os.remove(d)
+    return d
+end
+
+function H.rmdir(d) os.execute("rm -rf '" .. d .. "'") end
+
+-- An engine on `dir` with the WAL written (extra options override).
+function H.open_dir(jitbox, dir, extra)
+    local o = { dir = dir, wal_mode = 'write', memory_limit = 64 * 2^20 }
+    for k, v in pairs(extra or {}) do o[k] = v end
+    return jitbox.open(o)
+end
+
+-- Every {id, name, v} tuple of space s in primary key order, as one string.
+function H.dump(s)
+    local r = {}
+    for _, t in s:pairs() do r[#r + 1] = table.concat({ t[1], t[2], t[3] }, ':') end
+    return table.concat(r, ' ')
+end
+
 function H.done(script)
     print(('%s: %d passed, %d failed'):format(script, H.passed, H.failed))
     if H.failed > 0 then

@@ -6,13 +6,7 @@ local H = require('harness')
 local jitbox = require('jitbox')
 local test, eq, expect_error = H.test, H.eq, H.expect_error
 
-local function tmpdir()
-    local d = os.tmpname()
-    os.remove(d)
-    return d
-end
-
-local function rmdir(d) os.execute("rm -rf '" .. d .. "'") end
+local tmpdir, rmdir, dump = H.tmpdir, H.rmdir, H.dump
 
 local function files(dir, ext)
     local n = 0
@@ -27,17 +21,7 @@ end
 local mod7 = function(t) return { t[3] % 7 } end
 local fns = { functions = { ['test.by_mod'] = mod7 } }
 
-local function open(dir, extra)
-    local o = { dir = dir, wal_mode = 'write', memory_limit = 64 * 2^20 }
-    for k, v in pairs(extra or {}) do o[k] = v end
-    return jitbox.open(o)
-end
-
-local function dump(s)
-    local r = {}
-    for _, t in s:pairs() do r[#r + 1] = table.concat({ t[1], t[2], t[3] }, ':') end
-    return table.concat(r, ' ')
-end
+local function open(dir, extra) return H.open_dir(jitbox, dir, extra) end
 
 local function make(db)
     local s = db:create_space('test', { format = {{'id','unsigned'}, {'name','string'}, {'v','integer'}} })

@@ -6,28 +6,11 @@ local H = require('harness')
 local jitbox = require('jitbox')
 local test, eq, expect_error = H.test, H.eq, H.expect_error
 
-local function tmpdir()
-    local d = os.tmpname()
-    os.remove(d)
-    return d
-end
-
-local function rmdir(d) os.execute("rm -rf '" .. d .. "'") end
+local tmpdir, rmdir, dump = H.tmpdir, H.rmdir, H.dump
 
 local mod1000 = function(t) return { t[3] % 1000 } end
 
-local function open(dir, extra)
-    local o = { dir = dir, wal_mode = 'write', memory_limit = 64 * 2^20 }
-    for k, v in pairs(extra or {}) do o[k] = v end
-    return jitbox.open(o)
-end
-
--- Every tuple of the space in primary key order, as one string.
-local function dump(s)
-    local r = {}
-    for _, t in s:pairs() do r[#r + 1] = table.concat({ t[1], t[2], t[3] }, ':') end
-    return table.concat(r, ' ')
-end
+local function open(dir, extra) return H.open_dir(jitbox, dir, extra) end
 
 test('commits survive reopening; functional indexes come back with their key functions', function()
     local dir = tmpdir()
