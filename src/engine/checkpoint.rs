@@ -28,8 +28,9 @@ pub type RunId = u64;
 
 /// The snapshot task's named states; `may_become` says which moves are legal, and any other
 /// is reported as an error, never asserted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum TaskState {
+    #[default]
     Idle,
     /// Taking the read view (engine thread).
     Collecting,
@@ -91,7 +92,7 @@ struct Running {
 
 #[derive(Default)]
 pub struct Checkpoints {
-    state: Option<TaskState>,
+    state: TaskState,
     running: Option<Running>,
     next_run: RunId,
     /// Outcomes by run, with how many requests still hold each.
@@ -103,12 +104,8 @@ pub struct Checkpoints {
 }
 
 impl Checkpoints {
-    fn state(&self) -> TaskState {
-        self.state.unwrap_or(TaskState::Idle)
-    }
-
     fn set(&mut self, to: TaskState) -> Result<()> {
-        let from = self.state();
+        let from = self.state;
         if !from.may_become(to) {
             return Err(Error::Busy(format!(
                 "the snapshot task cannot go from '{}' to '{}'; try again once it is idle",
@@ -116,7 +113,7 @@ impl Checkpoints {
                 to.name()
             )));
         }
-        self.state = Some(to);
+        self.state = to;
         self.stats.running = to != TaskState::Idle;
         Ok(())
     }
