@@ -14,7 +14,7 @@ struct jb_tuple_data { uint32_t size; uint8_t data[?]; };
 struct jb_tuple_small { uint32_t size; uint8_t data[28]; };
 ]]
 
-local ABI_VERSION = 6
+local ABI_VERSION = 7
 
 -- Symbols already in the process (a host linked with -rdynamic, the Rust tests), else
 -- JITBOX_LIB, else the first libjitbox.so on package.cpath. One engine copy per process.
@@ -331,6 +331,14 @@ local space_list_mt = {
     end,
 }
 
+-- Open engines by slot, for commit tickets (weak: a ticket does not keep its engine alive).
+local engines, next_engine = setmetatable({}, { __mode = 'v' }), 0
+local function engine_slot(db)
+    next_engine = next_engine + 1
+    engines[next_engine] = db
+    return next_engine
+end
+
 local function wrap(e, owned)
     local st = ffi.new('jb_stat')
     local rc = C.jb_engine_stat(e, st)
@@ -341,6 +349,7 @@ local function wrap(e, owned)
         _buf = ffi.new('uint8_t[?]', st.max_tuple_size),
         _batches = {},
         _txs = setmetatable({}, { __mode = 'k' }), -- coroutine -> open transaction
+        _guards = setmetatable({}, { __mode = 'k' }), -- coroutine -> its transaction guard
         _ntx = 0,
         _keyfns = {},
         _func_spaces = {}, -- space id -> space, for spaces with functional indexes
@@ -350,6 +359,7 @@ local function wrap(e, owned)
     if rc ~= 0 then raise(rc) end
     db._pending = pending[0]
     db.space = setmetatable({ _db = db }, space_list_mt)
+    db._slot = engine_slot(db)
     return db
 end
 
@@ -823,39 +833,52 @@ function current_tx(db)
     return tx and tx._h
 end
 
-local function txn_finalizer(h) C.jb_txn_rollback(h) end -- a no-op once it ended
+-- A transaction has no finalizer of its own (registering one per transaction cost more than
+-- the transaction). Each coroutine that begins one gets a guard instead, once: a cdata
+-- holding its open transaction's handle, kept by a weak-keyed table. Nothing in the guard or
+-- the transaction refers to the coroutine, so a coroutine dropped with a transaction open is
+-- collected, and its guard's finalizer rolls the transaction back.
+local guard_t = ffi.typeof('jb_txn*[1]')
+local function guard_finalizer(g)
+    local h = g[0]
+    if h ~= nil then C.jb_txn_rollback(h) end -- a closed engine answers CLOSED: nothing to do
+end
 
 local tx_mt = {}
 tx_mt.__index = tx_mt
 
+-- Checks that tx is open and belongs to the running coroutine; returns that coroutine's key.
 local function own(tx, what)
     if tx._h == nil then
         illegal(('%s: the transaction has already ended'):format(what))
     end
-    if (corunning() or MAIN) ~= tx._co then
+    local co = corunning() or MAIN
+    if tx._db._txs[co] ~= tx then
         illegal(('%s: the transaction belongs to another coroutine; end it there'):format(what))
     end
+    return co
 end
 
-local function forget(tx)
+local function forget(tx, co)
     local db = tx._db
-    ffi.gc(tx._h, nil)
+    tx._guard[0] = nil
     tx._h = nil
-    db._txs[tx._co] = nil
+    db._txs[co] = nil
     db._ntx = db._ntx - 1
 end
 
 -- Commit and rollback drain what their garbage collection buried (see `drain`).
 function tx_mt:commit()
-    own(self, 'commit')
+    local co = own(self, 'commit')
     local rc = C.jb_txn_commit(self._h)
-    if rc ~= E_MEMORY then forget(self) end -- MEMORY leaves it open: retry or roll back
+    if rc ~= E_MEMORY then forget(self, co) end -- MEMORY leaves it open: retry or roll back
     if self._db._pending[0] > 0 then drain(self._db) end
     if rc ~= 0 then raise(rc) end
 end
 
--- tx:commit_async() -> ticket: the transaction is prepared (visible to later ones) and its
--- record queued; ticket:state() and ticket:wait() say when it is durable.
+-- Tickets. A snapshot's ticket is a table around a jb_ticket handle (freed by its finalizer).
+-- A commit's ticket is a 16-byte cdata — the commit's number and its engine's slot in
+-- `engines` — with no finalizer and nothing to free: cheap enough to make one per commit.
 local ticket_mt = {}
 ticket_mt.__index = ticket_mt
 local ticket_states = { [tonumber(C.JB_TICKET_QUEUED)] = 'queued', [tonumber(C.JB_TICKET_WAITING)] = 'waiting',
@@ -865,32 +888,60 @@ local ticket_states = { [tonumber(C.JB_TICKET_QUEUED)] = 'queued', [tonumber(C.J
 local function ticket_finalizer(h) C.jb_ticket_free(h) end
 local state_out = ffi.new('uint32_t[1]')
 -- Out-parameters reused by every call (read right after the call; no allocation per commit).
-local ticket_out = ffi.new('jb_ticket*[1]')
 local txn_out = ffi.new('jb_txn*[1]')
+local commit_out = ffi.new('uint64_t[1]')
 
-function tx_mt:commit_async()
-    own(self, 'commit_async')
-    local out = ticket_out
-    local rc = C.jb_txn_commit_async(self._h, out)
-    if rc ~= E_MEMORY then forget(self) end
-    if self._db._pending[0] > 0 then drain(self._db) end
-    if rc ~= 0 then raise(rc) end
-    -- Not a tail call: returning from a fast function with side effects to a lower frame
-    -- aborts the trace (NYI), and the caller's loop would run interpreted.
-    local ticket = setmetatable({ _h = ffi.gc(out[0], ticket_finalizer), _db = self._db }, ticket_mt)
-    return ticket
+ffi.cdef('struct jb_lua_commit { uint64_t n; uint32_t engine; };')
+local commit_mt = {}
+commit_mt.__index = commit_mt
+local commit_t = ffi.metatype('struct jb_lua_commit', commit_mt)
+
+-- The live engine handle of a commit ticket's engine (CLOSED once it was closed or collected).
+local function commit_engine(t)
+    local db = engines[t.engine]
+    if db == nil then
+        error(setmetatable({ code = 'CLOSED', rc = tonumber(C.JB_E_CLOSED),
+            message = 'the engine was closed; open a new one' }, error_mt), 3)
+    end
+    return db
 end
 
--- A commit's: 'queued', 'waiting', 'committed' or 'rolled_back'; a snapshot's: 'in_progress',
--- 'done' or 'failed'.
+-- tx:commit_async() -> ticket: the transaction is prepared (visible to later ones) and its
+-- record queued; ticket:state() and ticket:wait() say when it is durable.
+function tx_mt:commit_async()
+    local co = own(self, 'commit_async')
+    local db = self._db
+    local rc = C.jb_txn_commit_numbered(self._h, commit_out)
+    if rc ~= E_MEMORY then forget(self, co) end
+    if db._pending[0] > 0 then drain(db) end
+    if rc ~= 0 then raise(rc) end
+    return commit_t(commit_out[0], db._slot)
+end
+
+-- 'queued', 'waiting', 'committed' or 'rolled_back'.
+function commit_mt:state()
+    local rc = C.jb_engine_commit_state(commit_engine(self)._e, self.n, state_out)
+    if rc ~= 0 then raise(rc) end
+    return ticket_states[tonumber(state_out[0])]
+end
+
+-- true once durable; false, err when rolled back (err.code 'WAL_IO' or 'CASCADE_ROLLBACK').
+function commit_mt:wait()
+    local db = commit_engine(self)
+    local rc = C.jb_engine_commit_wait(db._e, self.n)
+    if db._pending[0] > 0 then drain(db) end
+    if rc ~= 0 then return false, error_of(rc) end
+    return true
+end
+
+-- A snapshot's: 'in_progress', 'done' or 'failed'.
 function ticket_mt:state()
     local rc = C.jb_ticket_state(self._h, state_out)
     if rc ~= 0 then raise(rc) end
     return ticket_states[tonumber(state_out[0])]
 end
 
--- true once durable; false, err when rolled back (err.code 'WAL_IO' or 'CASCADE_ROLLBACK'),
--- or for a snapshot when it failed ('WAL_IO', 'MEMORY').
+-- true once the snapshot is in place; false, err when it failed ('WAL_IO', 'MEMORY').
 function ticket_mt:wait()
     local rc = C.jb_ticket_wait(self._h)
     if self._db._pending[0] > 0 then drain(self._db) end
@@ -899,9 +950,9 @@ function ticket_mt:wait()
 end
 
 function tx_mt:rollback()
-    own(self, 'rollback')
+    local co = own(self, 'rollback')
     local rc = C.jb_txn_rollback(self._h)
-    forget(self)
+    forget(self, co)
     if self._db._pending[0] > 0 then drain(self._db) end
     if rc ~= 0 then raise(rc) end
 end
@@ -939,10 +990,16 @@ function db_mt:begin()
     if self._txs[co] then
         illegal('begin: this coroutine already has an open transaction; commit or roll it back first')
     end
-    local out = txn_out
-    local rc = C.jb_txn_begin(e, out)
+    local guard = self._guards[co]
+    if guard == nil then
+        guard = ffi.gc(guard_t(), guard_finalizer)
+        self._guards[co] = guard
+    end
+    local rc = C.jb_txn_begin(e, txn_out)
     if rc ~= 0 then raise(rc) end
-    local tx = setmetatable({ _db = self, _co = co, _h = ffi.gc(out[0], txn_finalizer) }, tx_mt)
+    local h = txn_out[0]
+    guard[0] = h
+    local tx = setmetatable({ _db = self, _h = h, _guard = guard }, tx_mt)
     self._txs[co] = tx
     self._ntx = self._ntx + 1
     return tx

@@ -145,6 +145,65 @@ fn a_failed_write_rolls_back_everything_after_it_newest_first() {
     let _ = std::fs::remove_dir_all(&d);
 }
 
+/// Commit numbers keep their outcome after later failures and successes: nothing is stored
+/// per commit, so the state is worked out from where the number stands.
+#[test]
+fn commit_outcomes_stay_known_across_failures() {
+    let d = dir("numbers");
+    let mut e = open(&d, 1);
+    let id = test_space(&mut e);
+    let commit = |e: &mut Engine, k: u64| {
+        let tx = e.begin().unwrap();
+        put(e, Some(tx), id, k, 0);
+        e.commit_async(tx).unwrap()
+    };
+    let fail_next = |e: &mut Engine, keys: &[u64]| -> Vec<u64> {
+        errinj::set("WAL_DELAY", 1).unwrap();
+        let ns: Vec<u64> = keys.iter().map(|&k| commit(e, k)).collect();
+        errinj::set("WAL_WRITE", 1).unwrap();
+        errinj::set("WAL_DELAY", 0).unwrap();
+        let _ = e.wait_ticket(*ns.last().unwrap());
+        errinj::set("WAL_WRITE", 0).unwrap();
+        ns
+    };
+    let first = fail_next(&mut e, &[1, 2, 3]);
+    let ok = commit(&mut e, 4);
+    e.wait_ticket(ok).unwrap();
+    let second = fail_next(&mut e, &[5, 6]);
+    let last = commit(&mut e, 7);
+    e.wait_ticket(last).unwrap();
+    let name = |e: &mut Engine, n: u64| match e.ticket_state(n).unwrap() {
+        TicketState::RolledBack(Error::WalIo(_)) => "wal_io",
+        TicketState::RolledBack(Error::CascadeRollback(_)) => "cascade",
+        TicketState::Committed => "committed",
+        s => panic!("{n}: {s:?}"),
+    };
+    let all: Vec<&str> = [first.clone(), vec![ok], second.clone(), vec![last]]
+        .concat()
+        .into_iter()
+        .map(|n| name(&mut e, n))
+        .collect();
+    assert_eq!(
+        all,
+        [
+            "wal_io",
+            "cascade",
+            "cascade",
+            "committed",
+            "wal_io",
+            "cascade",
+            "committed"
+        ]
+    );
+    assert!(matches!(e.ticket_state(last + 1), Err(Error::BadHandle(_))));
+    assert!(matches!(e.wait_ticket(last + 5), Err(Error::BadHandle(_))));
+    assert!(matches!(e.ticket_state(0), Ok(TicketState::Committed)));
+    let keys: Vec<bool> = (1..=7).map(|k| v_of(&e, id, k).is_some()).collect();
+    assert_eq!(keys, [false, false, false, true, false, false, true]);
+    drop(e);
+    let _ = std::fs::remove_dir_all(&d);
+}
+
 fn v_of(e: &Engine, id: SpaceId, k: u64) -> Option<i64> {
     get(e, id, &[Value::Uint(k)]).map(|t| match t.field(2) {
         Value::Uint(u) => u as i64,

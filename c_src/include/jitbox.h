@@ -382,6 +382,21 @@ int jb_ticket_wait(jb_ticket *t);
 /* Frees a ticket. Accepts NULL and a ticket of a closed engine. Consumes t. */
 int jb_ticket_free(jb_ticket *t);
 
+/* Commit numbers: asynchronous commits without a handle, for hot loops. A commit's number is a
+   plain value — nothing to free — and says the same as a ticket for the engine's lifetime. */
+
+/* HOT. As jb_txn_commit_async, but writes the commit's number to *out instead of a ticket:
+   1, 2, 3 ... in commit order; 0 without a WAL (committed at once). Consumes tx unless
+   JB_E_MEMORY. */
+int jb_txn_commit_numbered(jb_txn *tx, uint64_t *out);
+
+/* HOT. As jb_ticket_state, for commit number n of e. JB_E_BAD_HANDLE for a number e never
+   gave. Borrows e. */
+int jb_engine_commit_state(jb_engine *e, uint64_t n, uint32_t *out);
+
+/* HOT. As jb_ticket_wait, for commit number n of e. Borrows e. */
+int jb_engine_commit_wait(jb_engine *e, uint64_t n);
+
 /* HOT. Writes a snapshot of every space as of now (commits in flight reach the WAL first) on a
    background thread, while writes go on; once it is in place, older snapshots and the WAL files
    it covers are removed. With out NULL, waits for it: JB_OK, or JB_E_WAL_IO / JB_E_MEMORY when
@@ -505,7 +520,7 @@ int jb_tuple_data(jb_tuple *t, uint8_t *buf, size_t cap, size_t *len);
 
 /* JITBOX_CDEF_END */
 
-#define JITBOX_ABI_VERSION 6u
+#define JITBOX_ABI_VERSION 7u
 
 #ifdef __cplusplus
 }

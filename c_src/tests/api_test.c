@@ -281,6 +281,56 @@ static jb_ticket *insert_async(jb_engine *w, jb_space *ws, uint64_t id) {
     return tk;
 }
 
+static uint64_t insert_numbered(jb_engine *w, jb_space *ws, uint64_t id) {
+    jb_txn *tx = NULL;
+    uint64_t n = 0;
+    jb_field f = u(id);
+    CHECK(jb_txn_begin(w, &tx) == JB_OK);
+    CHECK(jb_space_insert(ws, tx, &f, 1, NULL, 0, NULL) == JB_OK);
+    CHECK(jb_txn_commit_numbered(tx, &n) == JB_OK);
+    return n;
+}
+
+/* Commit numbers say what tickets say, with nothing to free. */
+static void test_commit_numbers(void) {
+    char dir[] = "/tmp/jitbox-c-XXXXXX";
+    jb_space *ws = NULL;
+    jb_index *wpk = NULL;
+    uint64_t n1, n2, n3;
+    uint32_t state = 0;
+    jb_engine *w;
+    CHECK(mkdtemp(dir) != NULL);
+    w = open_wal(dir, &ws, &wpk);
+    n1 = insert_numbered(w, ws, 1);
+    CHECK(n1 >= 1);
+    CHECK(jb_engine_commit_wait(w, n1) == JB_OK);
+    CHECK(jb_engine_commit_state(w, n1, &state) == JB_OK && state == JB_TICKET_COMMITTED);
+    CHECK(jb_errinj_set("WAL_DELAY", 1) == JB_OK);
+    n2 = insert_numbered(w, ws, 2);
+    n3 = insert_numbered(w, ws, 3);
+    CHECK(n2 == n1 + 1 && n3 == n2 + 1);
+    CHECK(jb_engine_commit_state(w, n2, &state) == JB_OK && state == JB_TICKET_WAITING);
+    CHECK(jb_engine_commit_state(w, n3, &state) == JB_OK && state == JB_TICKET_QUEUED);
+    CHECK(jb_errinj_set("WAL_WRITE", 1) == JB_OK);
+    CHECK(jb_errinj_set("WAL_DELAY", 0) == JB_OK);
+    CHECK(jb_engine_commit_wait(w, n3) == JB_E_CASCADE_ROLLBACK);
+    CHECK(jb_engine_commit_wait(w, n2) == JB_E_WAL_IO);
+    CHECK(jb_engine_commit_state(w, n2, &state) == JB_OK && state == JB_TICKET_ROLLED_BACK);
+    CHECK(jb_errinj_set("WAL_WRITE", 0) == JB_OK);
+    CHECK(jb_engine_commit_state(w, n1, &state) == JB_OK && state == JB_TICKET_COMMITTED);
+    /* Numbers never given, a NULL out-pointer, a wrong handle: errors, nothing changes. */
+    CHECK(jb_engine_commit_state(w, n3 + 1, &state) == JB_E_BAD_HANDLE);
+    CHECK(jb_engine_commit_wait(w, n3 + 100) == JB_E_BAD_HANDLE);
+    CHECK(jb_engine_commit_state(w, n1, NULL) == JB_E_ILLEGAL_PARAMS);
+    CHECK(jb_engine_close(w) == JB_OK);
+    CHECK(jb_engine_commit_state(w, n1, &state) == JB_E_CLOSED);
+    {
+        char cmd[64];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        CHECK(system(cmd) == 0);
+    }
+}
+
 static void test_tickets(void) {
     char dir[] = "/tmp/jitbox-c-XXXXXX";
     jb_space *ws = NULL;
@@ -344,6 +394,7 @@ int main(void) {
     test_transactions();
     test_close();
     test_tickets();
+    test_commit_numbers();
     printf("c api: %d passed, %d failed\n", passes, failures);
     return failures == 0 ? 0 : 1;
 }

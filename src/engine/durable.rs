@@ -23,9 +23,12 @@ use crate::mem::errinj;
 use crate::wal::ops::{self, Op};
 use crate::wal::record;
 use crate::wal::writer::{Batch, Done, Outcome, Writer};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Duration;
 
+/// A commit's number: 1, 2, 3 … in prepare order (0: a commit made durable at once, without
+/// a WAL). Nothing is kept per number: its state follows from where it stands (see
+/// `ticket_state`), so a number costs nothing to hand out and needs no freeing.
 pub type TicketId = u64;
 
 /// Where a commit is. `Queued` and `Waiting` are prepared: visible, not yet durable.
@@ -81,11 +84,22 @@ pub struct Wal {
     writer_gone: Option<u64>,
     /// The framed records of the prepared transactions not handed over yet, in order.
     outbox: Vec<u8>,
-    tickets: HashMap<TicketId, TicketState>,
+    /// The commits a failed write rolled back: two spans per failure (the failed group, then
+    /// what cascaded), oldest failure first. Always has room for two more (reserved when a
+    /// record is queued), so a rollback never allocates.
+    rolled_back: Vec<RolledBack>,
     next_ticket: TicketId,
     pub stats: WalStats,
     /// Set by `shut_down_wal`: an injected `WAL_DELAY` no longer holds the writer back.
     closing: bool,
+}
+
+/// Commits `first..=last` that one failed write rolled back with `error` — except those an
+/// earlier failure had already rolled back (a span covers them too: see `rolled_back_with`).
+struct RolledBack {
+    first: TicketId,
+    last: TicketId,
+    error: Error,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -107,7 +121,7 @@ impl Wal {
             submitted: 0,
             writer_gone: None,
             outbox: Vec::new(),
-            tickets: HashMap::new(),
+            rolled_back: Vec::new(),
             next_ticket: 1,
             stats: WalStats::default(),
             closing: false,
@@ -118,10 +132,36 @@ impl Wal {
         self.prepared.len()
     }
 
-    fn set(&mut self, t: TicketId, s: TicketState) {
-        if let Some(slot) = self.tickets.get_mut(&t) {
-            *slot = s;
+    /// The error of a rolled-back commit: the first failure whose span holds it (commits
+    /// between a failure's first and last that are not prepared any more were either rolled
+    /// back by an earlier failure or, being older than every prepared one, committed before
+    /// it — and those are below `first`).
+    fn rolled_back_with(&self, t: TicketId) -> Option<&Error> {
+        self.rolled_back
+            .iter()
+            .find(|r| r.first <= t && t <= r.last)
+            .map(|r| &r.error)
+    }
+
+    /// Where commit `t` stands: prepared (queued or handed over), rolled back, or committed.
+    fn state_of(&self, t: TicketId) -> Result<TicketState> {
+        if t == 0 || t >= self.next_ticket {
+            return Err(Error::BadHandle(format!(
+                "commit {t} is not known to this engine (commits are numbered from 1 up to {})",
+                self.next_ticket - 1
+            )));
         }
+        if let Ok(i) = self.prepared.binary_search_by_key(&t, |p| p.ticket) {
+            return Ok(if i < self.submitted {
+                TicketState::Waiting
+            } else {
+                TicketState::Queued
+            });
+        }
+        Ok(match self.rolled_back_with(t) {
+            Some(e) => TicketState::RolledBack(e.clone()),
+            None => TicketState::Committed,
+        })
     }
 
     /// Hands queued records to the writer as one batch, in order, while the queue has room
@@ -165,10 +205,6 @@ impl Wal {
         if self.writer.submit(b).is_err() {
             self.writer_gone = Some(first_lsn);
         } else {
-            for i in self.submitted..self.submitted + n {
-                let t = self.prepared[i].ticket;
-                self.set(t, TicketState::Waiting);
-            }
             self.submitted += n;
             self.in_flight += bytes;
         }
@@ -236,7 +272,7 @@ impl Engine {
         record::encode(wal.next_lsn, payload, &mut wal.outbox)?;
         let len = wal.outbox.len() - before;
         let charge = len + PREPARED_BYTES;
-        let room = wal.prepared.try_reserve(1).is_ok() && wal.tickets.try_reserve(1).is_ok();
+        let room = wal.prepared.try_reserve(1).is_ok() && wal.rolled_back.try_reserve(2).is_ok();
         let charged = if room {
             self.quota.charge(charge, "a WAL record")
         } else {
@@ -263,7 +299,6 @@ impl Engine {
             len,
         });
         wal.next_lsn += 1;
-        wal.tickets.insert(ticket, TicketState::Queued);
         if wal.outbox.len() >= GROUP_BYTES {
             wal.pump();
         }
@@ -315,9 +350,7 @@ impl Engine {
         let mut payload = Vec::new();
         ops::encode(op, &mut payload)?;
         let ticket = self.queue_record(&payload, |_| Ok((0, Vec::new())))?;
-        let r = self.wait_ticket(ticket);
-        self.free_ticket(ticket);
-        r
+        self.wait_ticket(ticket)
     }
 
     /// Applies the outcomes the writer has sent (cheap when there are none) and hands it
@@ -400,11 +433,9 @@ impl Engine {
             ));
             return;
         }
-        while let Some(p) = wal.prepared.front().filter(|p| p.lsn <= last) {
-            let ticket = p.ticket;
+        while wal.prepared.front().is_some_and(|p| p.lsn <= last) {
             let p = wal.prepared.pop_front().expect("checked above");
             wal.submitted = wal.submitted.saturating_sub(1);
-            wal.set(ticket, TicketState::Committed);
             wal.stats.committed += 1;
             self.quota.release(p.len + PREPARED_BYTES);
             self.mvcc.borrow_mut().confirm_changes(&p.log, p.seq);
@@ -433,23 +464,41 @@ impl Engine {
             let _ = self.rollback(id);
             self.mvcc_mut().note_aborted(id, &reason);
         }
+        // The commits rolled back: `lo..=io_hi` failed with the group, the rest cascaded.
+        let (mut lo, mut io_hi) = (TicketId::MAX, None);
         loop {
             let wal = self.wal.as_mut().expect("checked above");
             if wal.prepared.back().is_none_or(|p| p.lsn < first) {
                 break;
             }
             let p = wal.prepared.pop_back().expect("checked above");
-            let err = if p.lsn <= last {
-                Error::WalIo(format!("the commit could not be written: {why}"))
-            } else {
-                Error::CascadeRollback(format!(
-                    "rolled back because an earlier commit failed to reach the WAL (LSN {first}: {why})"
-                ))
-            };
-            wal.set(p.ticket, TicketState::RolledBack(err));
+            lo = p.ticket;
+            if p.lsn <= last {
+                io_hi = io_hi.max(Some(p.ticket));
+            }
             wal.stats.rolled_back += 1;
             self.quota.release(p.len + PREPARED_BYTES);
             self.undo_prepared(&p.log);
+        }
+        let wal = self.wal.as_mut().expect("checked above");
+        let newest = wal.next_ticket - 1;
+        let cascaded_from = io_hi.map_or(lo, |hi| hi + 1);
+        // Room for both was reserved when the newest of these commits was queued.
+        if let Some(hi) = io_hi {
+            wal.rolled_back.push(RolledBack {
+                first: lo,
+                last: hi,
+                error: Error::WalIo(format!("the commit could not be written: {why}")),
+            });
+        }
+        if lo != TicketId::MAX && cascaded_from <= newest {
+            wal.rolled_back.push(RolledBack {
+                first: cascaded_from,
+                last: newest,
+                error: Error::CascadeRollback(format!(
+                    "rolled back because an earlier commit failed to reach the WAL (LSN {first}: {why})"
+                )),
+            });
         }
         let wal = self.wal.as_mut().expect("checked above");
         wal.next_lsn = first;
@@ -466,23 +515,22 @@ impl Engine {
         self.undo_log(log, |m, t| m.unprepare_delete(t));
     }
 
-    /// The state of `ticket` (after applying what the writer sent).
+    /// The state of `ticket` (after applying what the writer sent). Someone waits for a
+    /// queued one: what gathered goes to the writer now.
     pub fn ticket_state(&mut self, ticket: TicketId) -> Result<TicketState> {
         if ticket == 0 {
             return Ok(TicketState::Committed);
         }
         self.apply_outcomes(false);
-        let wal = self.wal.as_mut();
-        let state = wal
-            .as_ref()
-            .and_then(|w| w.tickets.get(&ticket).cloned())
-            .ok_or_else(|| {
-                Error::BadHandle(format!("ticket {ticket} is not known to this engine"))
-            })?;
-        // Someone waits for this one: what gathered goes to the writer now.
-        if let (TicketState::Queued, Some(w)) = (&state, wal) {
-            w.pump();
-            return Ok(w.tickets.get(&ticket).cloned().unwrap_or(state));
+        let wal = self.wal.as_mut().ok_or_else(|| {
+            Error::BadHandle(format!(
+                "commit {ticket} is not known to this engine (it has no WAL)"
+            ))
+        })?;
+        let state = wal.state_of(ticket)?;
+        if let TicketState::Queued = state {
+            wal.pump();
+            return wal.state_of(ticket);
         }
         Ok(state)
     }
@@ -498,12 +546,6 @@ impl Engine {
             if let Some(w) = self.wal.as_ref() {
                 w.writer.wait_done(Duration::from_millis(20));
             }
-        }
-    }
-
-    pub fn free_ticket(&mut self, ticket: TicketId) {
-        if let Some(w) = self.wal.as_mut() {
-            w.tickets.remove(&ticket);
         }
     }
 

@@ -46,9 +46,7 @@ impl Engine {
             return self.commit_now(id);
         }
         let ticket = self.commit_async(id)?;
-        let r = self.wait_ticket(ticket);
-        self.free_ticket(ticket);
-        r
+        self.wait_ticket(ticket)
     }
 
     /// Commits `id` in memory, at once (no WAL).

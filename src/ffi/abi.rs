@@ -5,7 +5,7 @@
 #![allow(non_camel_case_types, non_upper_case_globals, dead_code)]
 #![allow(clippy::all)]
 
-pub const JITBOX_ABI_VERSION: u32 = 6;
+pub const JITBOX_ABI_VERSION: u32 = 7;
 pub const JB_OK: jb_status = 0;
 pub const JB_E_MEMORY: jb_status = -1;
 pub const JB_E_TUPLE_FOUND: jb_status = -2;
@@ -622,6 +622,19 @@ unsafe extern "C" {
 }
 unsafe extern "C" {
     pub fn jb_ticket_free(t: *mut jb_ticket) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_txn_commit_numbered(tx: *mut jb_txn, out: *mut u64) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_engine_commit_state(
+        e: *mut jb_engine,
+        n: u64,
+        out: *mut u32,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_engine_commit_wait(e: *mut jb_engine, n: u64) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
     pub fn jb_engine_snapshot(e: *mut jb_engine, out: *mut *mut jb_ticket)

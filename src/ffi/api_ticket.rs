@@ -48,17 +48,53 @@ export! {
 }
 
 export! {
+    Hot fn jb_txn_commit_numbered(tx: *mut jb_txn, out: *mut u64) {
+        need(out, "out")?;
+        let (cell, id) = txn_of(tx)?;
+        let r = enter(&cell, Entry::Hot, |eng| eng.commit_async(id));
+        // The transaction is over unless memory ran out before anything was decided.
+        if !matches!(r, Err(Error::Memory(_))) {
+            let _ = handles::remove(tx as u64, Gone::Freed);
+        }
+        // SAFETY: checked non-null above.
+        unsafe { put(out, r?, "out") }
+    }
+}
+
+/// The `enum jb_ticket_state` code of a commit's state.
+fn commit_code(s: TicketState) -> u32 {
+    match s {
+        TicketState::Queued => JB_TICKET_QUEUED,
+        TicketState::Waiting => JB_TICKET_WAITING,
+        TicketState::Committed => JB_TICKET_COMMITTED,
+        TicketState::RolledBack(_) => JB_TICKET_ROLLED_BACK,
+    }
+}
+
+export! {
+    Hot fn jb_engine_commit_state(e: *mut jb_engine, n: u64, out: *mut u32) {
+        need(out, "out")?;
+        let cell = cell_of(e as u64)?;
+        let code = enter(&cell, Entry::Hot, |eng| eng.ticket_state(n).map(commit_code))?;
+        // SAFETY: checked non-null above.
+        unsafe { put(out, code, "out") }
+    }
+}
+
+export! {
+    Hot fn jb_engine_commit_wait(e: *mut jb_engine, n: u64) {
+        let cell = cell_of(e as u64)?;
+        enter(&cell, Entry::Hot, |eng| eng.wait_ticket(n))
+    }
+}
+
+export! {
     Hot fn jb_ticket_state(t: *mut jb_ticket, out: *mut u32) {
         need(out, "out")?;
         let (cell, ticket) = ticket_of(t)?;
         let code = enter(&cell, Entry::Hot, |eng| {
             Ok(match ticket {
-                Ticket::Commit(id) => match eng.ticket_state(id)? {
-                    TicketState::Queued => JB_TICKET_QUEUED,
-                    TicketState::Waiting => JB_TICKET_WAITING,
-                    TicketState::Committed => JB_TICKET_COMMITTED,
-                    TicketState::RolledBack(_) => JB_TICKET_ROLLED_BACK,
-                },
+                Ticket::Commit(id) => commit_code(eng.ticket_state(id)?),
                 Ticket::Snapshot(run) => match eng.snapshot_state(run)? {
                     RunState::InProgress => JB_TICKET_IN_PROGRESS,
                     RunState::Done => JB_TICKET_DONE,
@@ -92,14 +128,13 @@ export! {
             Err(e) => return Err(e),
         };
         handles::remove(t as u64, Gone::Freed)?;
-        // A closed engine has no tickets left to forget.
-        let _ = enter(&cell, Entry::Hot, |eng| {
-            match ticket {
-                Ticket::Commit(id) => eng.free_ticket(id),
-                Ticket::Snapshot(run) => eng.snapshot_release(run),
-            }
-            Ok(())
-        });
+        // A commit's number needs no forgetting; a closed engine has no snapshot runs left.
+        if let Ticket::Snapshot(run) = ticket {
+            let _ = enter(&cell, Entry::Hot, |eng| {
+                eng.snapshot_release(run);
+                Ok(())
+            });
+        }
         Ok(())
     }
 }

@@ -84,6 +84,21 @@ test('misuse gives clear errors', function()
     coroutine.wrap(function() db:begin(); s:replace{1, 'n', 99} end)()
     collectgarbage(); collectgarbage()
     eq(s:get{1}[3], 10)
+    eq(db:stat().txn_open, 0, 'rolled back by the coroutine guard')
+    -- The coroutine's guard is reused by its next transaction and cleared when one ends.
+    local co = coroutine.create(function()
+        for i = 1, 3 do
+            local t = db:begin(); s:replace{1, 'n', 100 + i}; t:commit()
+            coroutine.yield()
+        end
+        db:begin(); s:replace{1, 'n', 0}
+        coroutine.yield()
+    end)
+    for _ = 1, 4 do assert(coroutine.resume(co)) end
+    eq(s:get{1}[3], 103); eq(db:stat().txn_open, 1)
+    co = nil
+    collectgarbage(); collectgarbage()
+    eq(db:stat().txn_open, 0); eq(s:get{1}[3], 103)
     db:close()
 end)
 

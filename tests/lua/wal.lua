@@ -98,9 +98,19 @@ test('tickets from a transaction that reaches the WAL', function()
     db:close()
     -- Tickets outlive their engine: reading one says it is closed, freeing it is fine.
     expect_error('CLOSED', nil, function() return tickets[1]:state() end)
+    local ok, err = tickets[2]:wait()
+    eq(ok, false); eq(err.code, 'CLOSED')
     tickets = nil
     collectgarbage()
     rmdir(dir)
+    -- Without a WAL a commit is durable as soon as it is made.
+    local mem = jitbox.open()
+    local m = mem:create_space('m', {})
+    m:create_index('pk', { parts = {{1, 'unsigned'}} })
+    local tx = mem:begin(); m:insert{1}
+    local t = tx:commit_async()
+    eq(t:state(), 'committed'); eq(t:wait(), true)
+    mem:close()
 end)
 
 H.done('wal.lua')
