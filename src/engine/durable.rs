@@ -151,7 +151,12 @@ impl Wal {
                 self.next_ticket - 1
             )));
         }
-        if let Ok(i) = self.prepared.binary_search_by_key(&t, |p| p.ticket) {
+        // Waiting on a commit long done is the common case: older than every prepared one.
+        let older = self.prepared.front().is_none_or(|p| t < p.ticket);
+        if let Some(i) = (!older)
+            .then(|| self.prepared.binary_search_by_key(&t, |p| p.ticket).ok())
+            .flatten()
+        {
             return Ok(if i < self.submitted {
                 TicketState::Waiting
             } else {

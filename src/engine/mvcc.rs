@@ -12,6 +12,7 @@ use super::SpaceId;
 use super::tuple::TuplePtr;
 use crate::error::{Error, Result};
 use crate::mem::Quota;
+use rustc_hash::FxHashMap;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
@@ -63,7 +64,8 @@ pub struct Mvcc {
     next_txn: TxnId,
     commit_seq: u64,
     txns: Vec<Txn>,
-    stories: HashMap<TuplePtr, Story>,
+    /// Keyed by address: a fast non-cryptographic hash (keys are our own pointers, not input).
+    stories: FxHashMap<TuplePtr, Story>,
     /// Versions whose deletion committed, in commit order: removed once no view needs them.
     pub(crate) dead: VecDeque<(SpaceId, TuplePtr, u64)>,
     /// Versions whose creation committed, in commit order: their stories go once every view
@@ -93,7 +95,7 @@ impl Mvcc {
             next_txn: 1,
             commit_seq: 0,
             txns: Vec::new(),
-            stories: HashMap::new(),
+            stories: FxHashMap::default(),
             dead: VecDeque::new(),
             born: VecDeque::new(),
             buried: VecDeque::new(),

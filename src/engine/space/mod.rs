@@ -371,10 +371,7 @@ impl Space {
         mvcc: &Mvcc,
     ) -> Result<Option<TuplePtr>> {
         let pk = &self.indexes[0];
-        if view.txn.is_some() {
-            self.check_fresh(pk, new, view, mvcc)?;
-        }
-        let old = pk.find_version(new, |v| mvcc.visible(view, v));
+        let old = self.visible_version(pk, new, view, mvcc, None)?;
         if let (Some(_), Mode::Insert) = (old, mode) {
             return Err(self.duplicate(pk, new));
         }
@@ -384,11 +381,7 @@ impl Space {
             .skip(1)
             .filter(|i| i.unique && !i.is_functional())
         {
-            if view.txn.is_some() {
-                self.check_fresh(idx, new, view, mvcc)?;
-            }
-            let found = idx.find_version(new, |v| Some(v) != old && mvcc.visible(view, v));
-            if found.is_some() {
+            if self.visible_version(idx, new, view, mvcc, old)?.is_some() {
                 return Err(self.duplicate(idx, new));
             }
         }
@@ -402,6 +395,35 @@ impl Space {
             Some(_) => Err(self.conflict(idx, t)),
             None => Ok(()),
         }
+    }
+
+    /// The version with `t`'s key in `idx` that `view` sees (other than `skip`). In a
+    /// transaction the same walk over the key's versions does `check_fresh`'s check.
+    fn visible_version(
+        &self,
+        idx: &Index,
+        t: TuplePtr,
+        view: &ReadView,
+        mvcc: &Mvcc,
+        skip: Option<TuplePtr>,
+    ) -> Result<Option<TuplePtr>> {
+        let in_txn = view.txn.is_some();
+        let (mut seen, mut conflict) = (None, false);
+        idx.find_version(t, |v| {
+            if in_txn && mvcc.changed_after(v, view.snapshot) {
+                conflict = true;
+                return true;
+            }
+            if seen.is_none() && Some(v) != skip && mvcc.visible(view, v) {
+                seen = Some(v);
+                return !in_txn; // in a transaction every version is checked for conflicts
+            }
+            false
+        });
+        if conflict {
+            return Err(self.conflict(idx, t));
+        }
+        Ok(seen)
     }
 
     pub fn conflict(&self, idx: &Index, t: TuplePtr) -> Error {
