@@ -830,7 +830,7 @@ local E_MEMORY = C.JB_E_MEMORY
 function current_tx(db)
     if db._ntx == 0 then return nil end
     local tx = db._txs[corunning() or MAIN]
-    return tx and tx._h
+    return tx and tx.h
 end
 
 -- A transaction has no finalizer of its own (registering one per transaction cost more than
@@ -844,35 +844,48 @@ local function guard_finalizer(g)
     if h ~= nil then C.jb_txn_rollback(h) end -- a closed engine answers CLOSED: nothing to do
 end
 
+-- A transaction object is a 16-byte cdata: its handle (NULL once it ended) and its engine's
+-- slot in `engines`. Like a commit ticket it does not keep the engine alive (the engine's
+-- table of open transactions does, while it is open).
+ffi.cdef('struct jb_lua_txn { jb_txn *h; uint32_t engine; };')
 local tx_mt = {}
 tx_mt.__index = tx_mt
+local txn_t = ffi.metatype('struct jb_lua_txn', tx_mt)
 
--- Checks that tx is open and belongs to the running coroutine; returns that coroutine's key.
-local function own(tx, what)
-    if tx._h == nil then
-        illegal(('%s: the transaction has already ended'):format(what))
-    end
-    local co = corunning() or MAIN
-    if tx._db._txs[co] ~= tx then
-        illegal(('%s: the transaction belongs to another coroutine; end it there'):format(what))
-    end
-    return co
+local function closed_error(level)
+    error(setmetatable({ code = 'CLOSED', rc = tonumber(C.JB_E_CLOSED),
+        message = 'the engine was closed; open a new one' }, error_mt), level + 1)
 end
 
-local function forget(tx, co)
-    local db = tx._db
-    tx._guard[0] = nil
-    tx._h = nil
+-- Checks that tx is open and belongs to the running coroutine; returns its engine and that
+-- coroutine's key.
+local function own(tx, what)
+    if tx.h == nil then
+        illegal(('%s: the transaction has already ended'):format(what))
+    end
+    local db = engines[tx.engine]
+    if db == nil then closed_error(3) end
+    local co = corunning() or MAIN
+    local cur = db._txs[co]
+    if cur == nil or cur.h ~= tx.h then
+        illegal(('%s: the transaction belongs to another coroutine; end it there'):format(what))
+    end
+    return db, co
+end
+
+local function forget(tx, db, co)
+    db._guards[co][0] = nil
+    tx.h = nil
     db._txs[co] = nil
     db._ntx = db._ntx - 1
 end
 
 -- Commit and rollback drain what their garbage collection buried (see `drain`).
 function tx_mt:commit()
-    local co = own(self, 'commit')
-    local rc = C.jb_txn_commit(self._h)
-    if rc ~= E_MEMORY then forget(self, co) end -- MEMORY leaves it open: retry or roll back
-    if self._db._pending[0] > 0 then drain(self._db) end
+    local db, co = own(self, 'commit')
+    local rc = C.jb_txn_commit(self.h)
+    if rc ~= E_MEMORY then forget(self, db, co) end -- MEMORY leaves it open: retry or roll back
+    if db._pending[0] > 0 then drain(db) end
     if rc ~= 0 then raise(rc) end
 end
 
@@ -899,20 +912,16 @@ local commit_t = ffi.metatype('struct jb_lua_commit', commit_mt)
 -- The live engine handle of a commit ticket's engine (CLOSED once it was closed or collected).
 local function commit_engine(t)
     local db = engines[t.engine]
-    if db == nil then
-        error(setmetatable({ code = 'CLOSED', rc = tonumber(C.JB_E_CLOSED),
-            message = 'the engine was closed; open a new one' }, error_mt), 3)
-    end
+    if db == nil then closed_error(3) end
     return db
 end
 
 -- tx:commit_async() -> ticket: the transaction is prepared (visible to later ones) and its
 -- record queued; ticket:state() and ticket:wait() say when it is durable.
 function tx_mt:commit_async()
-    local co = own(self, 'commit_async')
-    local db = self._db
-    local rc = C.jb_txn_commit_numbered(self._h, commit_out)
-    if rc ~= E_MEMORY then forget(self, co) end
+    local db, co = own(self, 'commit_async')
+    local rc = C.jb_txn_commit_numbered(self.h, commit_out)
+    if rc ~= E_MEMORY then forget(self, db, co) end
     if db._pending[0] > 0 then drain(db) end
     if rc ~= 0 then raise(rc) end
     return commit_t(commit_out[0], db._slot)
@@ -950,10 +959,10 @@ function ticket_mt:wait()
 end
 
 function tx_mt:rollback()
-    local co = own(self, 'rollback')
-    local rc = C.jb_txn_rollback(self._h)
-    forget(self, co)
-    if self._db._pending[0] > 0 then drain(self._db) end
+    local db, co = own(self, 'rollback')
+    local rc = C.jb_txn_rollback(self.h)
+    forget(self, db, co)
+    if db._pending[0] > 0 then drain(db) end
     if rc ~= 0 then raise(rc) end
 end
 
@@ -999,7 +1008,7 @@ function db_mt:begin()
     if rc ~= 0 then raise(rc) end
     local h = txn_out[0]
     guard[0] = h
-    local tx = setmetatable({ _db = self, _h = h, _guard = guard }, tx_mt)
+    local tx = txn_t(h, self._slot)
     self._txs[co] = tx
     self._ntx = self._ntx + 1
     return tx
@@ -1021,10 +1030,10 @@ function db_mt:txn(fn, ...)
     local tx = self:begin()
     local res = { pcall(fn, ...) }
     if not res[1] then
-        if tx._h ~= nil then tx:rollback() end
+        if tx.h ~= nil then tx:rollback() end
         error(res[2], 0)
     end
-    if tx._h ~= nil then tx:commit() end
+    if tx.h ~= nil then tx:commit() end
     return unpack(res, 2, table.maxn(res))
 end
 
