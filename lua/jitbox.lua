@@ -272,14 +272,14 @@ local function drain(db)
         local ok, k = pcall(keys.compute, space._funcs, make_tuple(data, buried_size[0]))
         if C.jb_engine_buried_forget(e, data, ok and k or nil) ~= 0 then break end
     end
-    if db._pending[0] > 0 then run_deferred(db) end
+    if not db._closed and db._pending[0] > 0 then run_deferred(db) end
 end
 
 ------------------------------------------------------------------------------------------
 -- Engine, spaces, indexes.
 
 local db_mt, space_mt, index_mt = {}, {}, {}
-local current_tx -- defined with transactions, below
+local current_tx, open_after -- defined with transactions, below
 db_mt.__index = db_mt
 
 local function live(db)
@@ -358,6 +358,12 @@ local function wrap(e, owned)
     rc = C.jb_engine_pending_counter(e, pending)
     if rc ~= 0 then raise(rc) end
     db._pending = pending[0]
+    if owned then
+        local commits = ffi.new('const uint64_t*[1]')
+        rc = C.jb_engine_commit_counters(e, commits)
+        if rc ~= 0 then raise(rc) end
+        db._commits = commits[0]
+    end
     db.space = setmetatable({ _db = db }, space_list_mt)
     db._slot = engine_slot(db)
     return db
@@ -885,8 +891,23 @@ function tx_mt:commit()
     local db, co = own(self, 'commit')
     local rc = C.jb_txn_commit(self.h)
     if rc ~= E_MEMORY then forget(self, db, co) end -- MEMORY leaves it open: retry or roll back
-    if db._pending[0] > 0 then drain(db) end
+    if open_after(rc) and db._pending[0] > 0 then drain(db) end
     if rc ~= 0 then raise(rc) end
+end
+
+-- Whether the engine is still open after a call that returned rc: the engine's counters
+-- (pending callbacks, commits) may be read only then — closing frees them.
+local E_CLOSED, E_BAD_HANDLE = C.JB_E_CLOSED, C.JB_E_BAD_HANDLE
+function open_after(rc)
+    return rc ~= E_CLOSED and rc ~= E_BAD_HANDLE
+end
+
+-- Whether commit n is known to be committed from the engine's two counters alone (see
+-- jb_engine_commit_counters): no call at all for the common wait on a commit long done.
+-- Only for engines this module owns, which it knows to be open.
+local function committed_by_counters(db, n)
+    local c = db._commits
+    return c ~= nil and not db._closed and n > c[1] and n <= c[0]
 end
 
 -- Tickets. A snapshot's ticket is a table around a jb_ticket handle (freed by its finalizer).
@@ -922,14 +943,16 @@ function tx_mt:commit_async()
     local db, co = own(self, 'commit_async')
     local rc = C.jb_txn_commit_numbered(self.h, commit_out)
     if rc ~= E_MEMORY then forget(self, db, co) end
-    if db._pending[0] > 0 then drain(db) end
+    if open_after(rc) and db._pending[0] > 0 then drain(db) end
     if rc ~= 0 then raise(rc) end
     return commit_t(commit_out[0], db._slot)
 end
 
 -- 'queued', 'waiting', 'committed' or 'rolled_back'.
 function commit_mt:state()
-    local rc = C.jb_engine_commit_state(commit_engine(self)._e, self.n, state_out)
+    local db = commit_engine(self)
+    if committed_by_counters(db, self.n) then return 'committed' end
+    local rc = C.jb_engine_commit_state(db._e, self.n, state_out)
     if rc ~= 0 then raise(rc) end
     return ticket_states[tonumber(state_out[0])]
 end
@@ -937,8 +960,10 @@ end
 -- true once durable; false, err when rolled back (err.code 'WAL_IO' or 'CASCADE_ROLLBACK').
 function commit_mt:wait()
     local db = commit_engine(self)
-    local rc = C.jb_engine_commit_wait(db._e, self.n)
-    if db._pending[0] > 0 then drain(db) end
+    local n = self.n
+    if committed_by_counters(db, n) then return true end
+    local rc = C.jb_engine_commit_wait(db._e, n)
+    if open_after(rc) and db._pending[0] > 0 then drain(db) end
     if rc ~= 0 then return false, error_of(rc) end
     return true
 end
@@ -953,7 +978,7 @@ end
 -- true once the snapshot is in place; false, err when it failed ('WAL_IO', 'MEMORY').
 function ticket_mt:wait()
     local rc = C.jb_ticket_wait(self._h)
-    if self._db._pending[0] > 0 then drain(self._db) end
+    if open_after(rc) and self._db._pending[0] > 0 then drain(self._db) end
     if rc ~= 0 then return false, error_of(rc) end
     return true
 end
@@ -962,7 +987,7 @@ function tx_mt:rollback()
     local db, co = own(self, 'rollback')
     local rc = C.jb_txn_rollback(self.h)
     forget(self, db, co)
-    if db._pending[0] > 0 then drain(db) end
+    if open_after(rc) and db._pending[0] > 0 then drain(db) end
     if rc ~= 0 then raise(rc) end
 end
 

@@ -297,13 +297,17 @@ static void test_commit_numbers(void) {
     jb_space *ws = NULL;
     jb_index *wpk = NULL;
     uint64_t n1, n2, n3;
+    const uint64_t *c = NULL;
     uint32_t state = 0;
     jb_engine *w;
     CHECK(mkdtemp(dir) != NULL);
     w = open_wal(dir, &ws, &wpk);
+    CHECK(jb_engine_commit_counters(w, &c) == JB_OK && c != NULL);
+    CHECK(jb_engine_commit_counters(w, NULL) == JB_E_ILLEGAL_PARAMS);
     n1 = insert_numbered(w, ws, 1);
     CHECK(n1 >= 1);
     CHECK(jb_engine_commit_wait(w, n1) == JB_OK);
+    CHECK(c[1] < n1 && n1 <= c[0]); /* committed, by the counters alone */
     CHECK(jb_engine_commit_state(w, n1, &state) == JB_OK && state == JB_TICKET_COMMITTED);
     CHECK(jb_errinj_set("WAL_DELAY", 1) == JB_OK);
     n2 = insert_numbered(w, ws, 2);
@@ -311,12 +315,16 @@ static void test_commit_numbers(void) {
     CHECK(n2 == n1 + 1 && n3 == n2 + 1);
     CHECK(jb_engine_commit_state(w, n2, &state) == JB_OK && state == JB_TICKET_WAITING);
     CHECK(jb_engine_commit_state(w, n3, &state) == JB_OK && state == JB_TICKET_QUEUED);
+    CHECK(c[0] < n2); /* not settled yet */
     CHECK(jb_errinj_set("WAL_WRITE", 1) == JB_OK);
     CHECK(jb_errinj_set("WAL_DELAY", 0) == JB_OK);
     CHECK(jb_engine_commit_wait(w, n3) == JB_E_CASCADE_ROLLBACK);
     CHECK(jb_engine_commit_wait(w, n2) == JB_E_WAL_IO);
     CHECK(jb_engine_commit_state(w, n2, &state) == JB_OK && state == JB_TICKET_ROLLED_BACK);
+    CHECK(c[1] == n3 && c[0] == n3); /* both rolled back: the counters do not call them committed */
     CHECK(jb_errinj_set("WAL_WRITE", 0) == JB_OK);
+    n3 = insert_numbered(w, ws, 5);
+    CHECK(jb_engine_commit_wait(w, n3) == JB_OK && c[1] < n3 && n3 <= c[0]);
     CHECK(jb_engine_commit_state(w, n1, &state) == JB_OK && state == JB_TICKET_COMMITTED);
     /* Numbers never given, a NULL out-pointer, a wrong handle: errors, nothing changes. */
     CHECK(jb_engine_commit_state(w, n3 + 1, &state) == JB_E_BAD_HANDLE);

@@ -365,6 +365,13 @@ int jb_engine_commit_state(jb_engine *e, uint64_t n, uint32_t *out);
 /* HOT. As jb_ticket_wait, for commit number n of e. Borrows e. */
 int jb_engine_commit_wait(jb_engine *e, uint64_t n);
 
+/* HOT. Writes to *out a pointer to two numbers the engine keeps current as the WAL writer's
+   outcomes are applied: [0] every commit numbered up to it is committed or rolled back; [1] no
+   commit numbered above it was rolled back. So commit n is committed when [1] < n <= [0]; a
+   check that costs two loads instead of a call. Engine-owned; readable until the engine is
+   closed. */
+int jb_engine_commit_counters(jb_engine *e, const uint64_t **out);
+
 /* HOT. Writes a snapshot of every space as of now (commits in flight reach the WAL first) on a
    background thread, while writes go on; once it is in place, older snapshots and the WAL files
    it covers are removed. With out NULL, waits for it: JB_OK, or JB_E_WAL_IO / JB_E_MEMORY when

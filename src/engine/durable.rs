@@ -440,6 +440,7 @@ impl Engine {
         }
         while wal.prepared.front().is_some_and(|p| p.lsn <= last) {
             let p = wal.prepared.pop_front().expect("checked above");
+            self.counters.commits.resolved.set(p.ticket);
             wal.submitted = wal.submitted.saturating_sub(1);
             wal.stats.committed += 1;
             self.quota.release(p.len + PREPARED_BYTES);
@@ -487,6 +488,14 @@ impl Engine {
         }
         let wal = self.wal.as_mut().expect("checked above");
         let newest = wal.next_ticket - 1;
+        if lo != TicketId::MAX {
+            let older_in_flight = wal.prepared.front().map(|p| p.ticket - 1);
+            self.counters
+                .commits
+                .resolved
+                .set(older_in_flight.unwrap_or(newest));
+            self.counters.commits.rolled_back.set(newest);
+        }
         let cascaded_from = io_hi.map_or(lo, |hi| hi + 1);
         // Room for both was reserved when the newest of these commits was queued.
         if let Some(hi) = io_hi {

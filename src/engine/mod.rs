@@ -94,6 +94,18 @@ pub struct Stats {
 pub struct Counters {
     /// Queued callbacks (log messages and buried versions): `jb_engine_pending`.
     pub pending: Cell<u64>,
+    /// Where numbered commits stand: `jb_engine_commit_counters`.
+    pub commits: CommitCounters,
+}
+
+/// Two numbers that settle most questions about a commit number without a call: every
+/// commit up to `resolved` is committed or rolled back, and none above `rolled_back` was
+/// rolled back. (C reads them as `uint64_t[2]`.)
+#[derive(Debug, Default)]
+#[repr(C)]
+pub struct CommitCounters {
+    pub resolved: Cell<u64>,
+    pub rolled_back: Cell<u64>,
 }
 
 /// A log sink: a C function and its context, with the kind that says where it may run.

@@ -637,6 +637,12 @@ unsafe extern "C" {
     pub fn jb_engine_commit_wait(e: *mut jb_engine, n: u64) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    pub fn jb_engine_commit_counters(
+        e: *mut jb_engine,
+        out: *mut *const u64,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
     pub fn jb_engine_snapshot(e: *mut jb_engine, out: *mut *mut jb_ticket)
     -> ::std::os::raw::c_int;
 }

@@ -89,6 +89,19 @@ export! {
 }
 
 export! {
+    Hot fn jb_engine_commit_counters(e: *mut jb_engine, out: *mut *const u64) {
+        need(out, "out")?;
+        let cell = cell_of(e as u64)?;
+        let p = enter(&cell, Entry::Hot, |eng| {
+            Ok(&eng.counters.commits as *const _ as *const u64)
+        })?;
+        // SAFETY: checked non-null above. The counters live in an Rc the engine holds, laid
+        // out as two u64 (repr(C) of Cell<u64>, which is repr(transparent)).
+        unsafe { put(out, p, "out") }
+    }
+}
+
+export! {
     Hot fn jb_ticket_state(t: *mut jb_ticket, out: *mut u32) {
         need(out, "out")?;
         let (cell, ticket) = ticket_of(t)?;

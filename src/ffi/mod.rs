@@ -64,6 +64,7 @@ pub fn exported() -> Vec<usize> {
         api_ticket::jb_txn_commit_numbered as *const () as usize,
         api_ticket::jb_engine_commit_state as *const () as usize,
         api_ticket::jb_engine_commit_wait as *const () as usize,
+        api_ticket::jb_engine_commit_counters as *const () as usize,
         api_ticket::jb_engine_poll as *const () as usize,
         api_ticket::jb_engine_awaiting as *const () as usize,
         api_read::jb_iter_next as *const () as usize,

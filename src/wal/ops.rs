@@ -67,7 +67,8 @@ fn type_code(t: FieldType) -> u8 {
 
 /// Appends `op` to `out`, all or nothing.
 pub fn encode(op: &Op, out: &mut Vec<u8>) -> Result<()> {
-    let mut w = Vec::new();
+    // Room for the whole operation is reserved first: a failure appends nothing.
+    let w = out;
     let grow = |w: &mut Vec<u8>, n: usize| {
         w.try_reserve(n)
             .map_err(|_| Error::Memory(format!("cannot allocate {n} bytes for a WAL record")))
@@ -82,23 +83,23 @@ pub fn encode(op: &Op, out: &mut Vec<u8>) -> Result<()> {
     };
     match op {
         Op::Replace { space, tuple } | Op::Delete { space, key: tuple } => {
-            grow(&mut w, 7 + space.len() + tuple.len())?;
+            grow(w, 7 + space.len() + tuple.len())?;
             w.push(if matches!(op, Op::Replace { .. }) {
                 REPLACE
             } else {
                 DELETE
             });
-            name(&mut w, space);
-            blob(&mut w, tuple);
+            name(w, space);
+            blob(w, tuple);
         }
         Op::CreateSpace { space, format } => {
             let n = 5 + space.len() + format.iter().map(|f| 4 + f.name.len()).sum::<usize>();
-            grow(&mut w, n)?;
+            grow(w, n)?;
             w.push(CREATE_SPACE);
-            name(&mut w, space);
+            name(w, space);
             w.extend_from_slice(&(format.len() as u16).to_le_bytes());
             for f in format {
-                name(&mut w, f.name);
+                name(w, f.name);
                 w.push(type_code(f.ty));
                 w.push(f.nullable as u8);
             }
@@ -106,12 +107,12 @@ pub fn encode(op: &Op, out: &mut Vec<u8>) -> Result<()> {
         Op::CreateIndex(ix) => {
             let func = ix.func.unwrap_or("");
             let n = 12 + ix.space.len() + ix.name.len() + func.len() + 5 * ix.parts.len();
-            grow(&mut w, n)?;
+            grow(w, n)?;
             w.push(CREATE_INDEX);
-            name(&mut w, ix.space);
-            name(&mut w, ix.name);
+            name(w, ix.space);
+            name(w, ix.name);
             w.push(ix.unique as u8 | (ix.func.is_some() as u8) << 1 | (ix.multikey as u8) << 2);
-            name(&mut w, func);
+            name(w, func);
             w.extend_from_slice(&(ix.parts.len() as u16).to_le_bytes());
             for &(fieldno, ty) in &ix.parts {
                 w.extend_from_slice(&fieldno.to_le_bytes());
@@ -119,24 +120,17 @@ pub fn encode(op: &Op, out: &mut Vec<u8>) -> Result<()> {
             }
         }
         Op::DropSpace { space } => {
-            grow(&mut w, 3 + space.len())?;
+            grow(w, 3 + space.len())?;
             w.push(DROP_SPACE);
-            name(&mut w, space);
+            name(w, space);
         }
         Op::DropIndex { space, index } => {
-            grow(&mut w, 5 + space.len() + index.len())?;
+            grow(w, 5 + space.len() + index.len())?;
             w.push(DROP_INDEX);
-            name(&mut w, space);
-            name(&mut w, index);
+            name(w, space);
+            name(w, index);
         }
     }
-    out.try_reserve(w.len()).map_err(|_| {
-        Error::Memory(format!(
-            "cannot allocate {} bytes for a WAL record",
-            w.len()
-        ))
-    })?;
-    out.extend_from_slice(&w);
     Ok(())
 }
 
