@@ -258,23 +258,38 @@ impl Engine {
         }
         let entries = self.mvcc().txn(id)?.log.len();
         self.mvcc_mut().reserve(0, None, 0, None, entries)?;
-        let payload = self.redo(id)?;
-        let ticket = self.queue_record(&payload, |eng| eng.prepare_commit(id))?;
+        let ticket =
+            self.queue_record(|eng, out| eng.redo(id, out), |eng| eng.prepare_commit(id))?;
         bump(&self.changes);
         Ok(ticket)
     }
 
-    /// Frames `payload` as the next record and queues it with what `prepare` makes visible.
-    /// Everything fallible happens before `prepare` runs.
+    /// Frames the next record — its payload appended to the outbox by `payload` — and
+    /// queues it with what `prepare` makes visible. Everything fallible happens before
+    /// `prepare` runs; on an error the outbox is as before.
     fn queue_record(
         &mut self,
-        payload: &[u8],
+        payload: impl FnOnce(&Engine, &mut Vec<u8>) -> Result<()>,
         prepare: impl FnOnce(&mut Engine) -> Result<(u64, Vec<Undo>)>,
     ) -> Result<TicketId> {
         self.apply_outcomes(false);
         let wal = self.wal.as_mut().expect("checked by the callers");
-        let before = wal.outbox.len();
-        record::encode(wal.next_lsn, payload, &mut wal.outbox)?;
+        let (lsn, mut out) = (wal.next_lsn, std::mem::take(&mut wal.outbox));
+        let before = out.len();
+        let framed = out
+            .try_reserve(record::HEADER_LEN)
+            .map_err(|_| Error::memory("a WAL record", record::HEADER_LEN, 0, 0))
+            .and_then(|_| {
+                out.resize(before + record::HEADER_LEN, 0);
+                payload(self, &mut out)
+            })
+            .and_then(|_| record::seal(&mut out, before, lsn));
+        let wal = self.wal.as_mut().expect("checked by the callers");
+        wal.outbox = out;
+        if let Err(e) = framed {
+            wal.outbox.truncate(before);
+            return Err(e);
+        }
         let len = wal.outbox.len() - before;
         let charge = len + PREPARED_BYTES;
         let room = wal.prepared.try_reserve(1).is_ok() && wal.rolled_back.try_reserve(2).is_ok();
@@ -310,12 +325,11 @@ impl Engine {
         Ok(ticket)
     }
 
-    /// The record of transaction `id`: deletions first (by primary key), then the versions
-    /// it created — its net effect, which is what replay must reproduce.
-    fn redo(&self, id: TxnId) -> Result<Vec<u8>> {
+    /// Appends the record of transaction `id` to `out`: deletions first (by primary key),
+    /// then the versions it created — its net effect, which is what replay must reproduce.
+    fn redo(&self, id: TxnId, out: &mut Vec<u8>) -> Result<()> {
         let mvcc = self.mvcc();
         let log = &mvcc.txn(id)?.log;
-        let mut out = Vec::new();
         for pass in [0, 1] {
             for u in log {
                 match (*u, pass) {
@@ -327,7 +341,7 @@ impl Engine {
                                 space: &sp.name,
                                 key: &key,
                             },
-                            &mut out,
+                            out,
                         )?;
                     }
                     (Undo::Created(sid, t), 1) => {
@@ -336,13 +350,13 @@ impl Engine {
                             space: &sp.name,
                             tuple: t.data(),
                         };
-                        ops::encode(&op, &mut out)?;
+                        ops::encode(&op, out)?;
                     }
                     _ => {}
                 }
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Logs a DDL statement that has just been applied and waits for it; the caller undoes
@@ -352,9 +366,7 @@ impl Engine {
             return Ok(());
         }
         self.flush_wal();
-        let mut payload = Vec::new();
-        ops::encode(op, &mut payload)?;
-        let ticket = self.queue_record(&payload, |_| Ok((0, Vec::new())))?;
+        let ticket = self.queue_record(|_, out| ops::encode(op, out), |_| Ok((0, Vec::new())))?;
         self.wait_ticket(ticket)
     }
 

@@ -57,6 +57,21 @@ pub fn encode(lsn: u64, payload: &[u8], out: &mut Vec<u8>) -> Result<()> {
     Ok(())
 }
 
+/// Frames a record in place: `out[start..]` is `HEADER_LEN` bytes of room followed by the
+/// payload, appended straight into the buffer (no copy of it). Fills in the header; on an
+/// error (a payload too large) `out` is cut back to `start`.
+pub fn seal(out: &mut Vec<u8>, start: usize, lsn: u64) -> Result<()> {
+    let h = match header(lsn, &out[start + HEADER_LEN..]) {
+        Ok(h) => h,
+        Err(e) => {
+            out.truncate(start);
+            return Err(e);
+        }
+    };
+    out[start..start + HEADER_LEN].copy_from_slice(&h);
+    Ok(())
+}
+
 /// The header of the record `lsn` with `payload`.
 pub fn header(lsn: u64, payload: &[u8]) -> Result<[u8; HEADER_LEN]> {
     if payload.len() > MAX_PAYLOAD {
