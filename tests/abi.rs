@@ -92,6 +92,7 @@ fn compile_header(compiler: &str, args: &[&str]) {
         .arg(&src)
         .output()
         .unwrap_or_else(|e| panic!("{compiler} not runnable: {e}"));
+    let _ = std::fs::remove_file(&src);
     assert!(
         out.status.success(),
         "{compiler} rejects the header:\n{}",
