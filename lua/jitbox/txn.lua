@@ -1,0 +1,246 @@
+-- jitbox.txn: transactions, commit tickets and snapshot tickets on the Lua side.
+--
+-- A transaction belongs to the coroutine that began it, as a Tarantool transaction belongs to
+-- its fiber; operations in that coroutine join it, others autocommit. Transactions and commit
+-- tickets are small cdata without finalizers (one guard per coroutine instead), so a commit
+-- allocates two 16-byte objects and registers nothing with the garbage collector.
+
+local ffi = require('ffi')
+
+return function(env)
+    local C, db_mt, engines = env.C, env.db_mt, env.engines
+    local illegal, raise, error_of, error_mt = env.illegal, env.raise, env.error_of, env.error_mt
+    local drain, live = env.drain, env.live
+    local current_tx, open_after
+
+
+    local MAIN = {} -- the main coroutine's key (coroutine.running() gives nil there)
+    local corunning = coroutine.running
+    local E_MEMORY = C.JB_E_MEMORY
+
+    -- The transaction handle of the running coroutine, or nil. One table check when no
+    -- transaction is open anywhere, so autocommit hot paths stay as they were.
+    function current_tx(db)
+        if db._ntx == 0 then return nil end
+        local tx = db._txs[corunning() or MAIN]
+        return tx and tx.h
+    end
+
+    -- A transaction has no finalizer of its own (registering one per transaction cost more than
+    -- the transaction). Each coroutine that begins one gets a guard instead, once: a cdata
+    -- holding its open transaction's handle, kept by a weak-keyed table. Nothing in the guard or
+    -- the transaction refers to the coroutine, so a coroutine dropped with a transaction open is
+    -- collected, and its guard's finalizer rolls the transaction back.
+    local guard_t = ffi.typeof('jb_txn*[1]')
+    local function guard_finalizer(g)
+        local h = g[0]
+        if h ~= nil then C.jb_txn_rollback(h) end -- a closed engine answers CLOSED: nothing to do
+    end
+
+    -- A transaction object is a 16-byte cdata: its handle (NULL once it ended) and its engine's
+    -- slot in `engines`. Like a commit ticket it does not keep the engine alive (the engine's
+    -- table of open transactions does, while it is open).
+    ffi.cdef('struct jb_lua_txn { jb_txn *h; uint32_t engine; };')
+    local tx_mt = {}
+    tx_mt.__index = tx_mt
+    local txn_t = ffi.metatype('struct jb_lua_txn', tx_mt)
+
+    local function closed_error(level)
+        error(setmetatable({ code = 'CLOSED', rc = tonumber(C.JB_E_CLOSED),
+            message = 'the engine was closed; open a new one' }, error_mt), level + 1)
+    end
+
+    -- Checks that tx is open and belongs to the running coroutine; returns its engine and that
+    -- coroutine's key.
+    local function own(tx, what)
+        if tx.h == nil then
+            illegal(('%s: the transaction has already ended'):format(what))
+        end
+        local db = engines[tx.engine]
+        if db == nil then closed_error(3) end
+        local co = corunning() or MAIN
+        local cur = db._txs[co]
+        if cur == nil or cur.h ~= tx.h then
+            illegal(('%s: the transaction belongs to another coroutine; end it there'):format(what))
+        end
+        return db, co
+    end
+
+    local function forget(tx, db, co)
+        db._guards[co][0] = nil
+        tx.h = nil
+        db._txs[co] = nil
+        db._ntx = db._ntx - 1
+    end
+
+    -- Commit and rollback drain what their garbage collection buried (see `drain`).
+    function tx_mt:commit()
+        local db, co = own(self, 'commit')
+        local rc = C.jb_txn_commit(self.h)
+        if rc ~= E_MEMORY then forget(self, db, co) end -- MEMORY leaves it open: retry or roll back
+        if open_after(rc) and db._pending[0] > 0 then drain(db) end
+        if rc ~= 0 then raise(rc) end
+    end
+
+    -- Whether the engine is still open after a call that returned rc: the engine's counters
+    -- (pending callbacks, commits) may be read only then — closing frees them.
+    local E_CLOSED, E_BAD_HANDLE = C.JB_E_CLOSED, C.JB_E_BAD_HANDLE
+    function open_after(rc)
+        return rc ~= E_CLOSED and rc ~= E_BAD_HANDLE
+    end
+
+    -- Whether commit n is known to be committed from the engine's two counters alone (see
+    -- jb_engine_commit_counters): no call at all for the common wait on a commit long done.
+    -- Only for engines this module owns, which it knows to be open.
+    local function committed_by_counters(db, n)
+        local c = db._commits
+        return c ~= nil and not db._closed and n > c[1] and n <= c[0]
+    end
+
+    -- Tickets. A snapshot's ticket is a table around a jb_ticket handle (freed by its finalizer).
+    -- A commit's ticket is a 16-byte cdata — the commit's number and its engine's slot in
+    -- `engines` — with no finalizer and nothing to free: cheap enough to make one per commit.
+    local ticket_mt = {}
+    ticket_mt.__index = ticket_mt
+    local ticket_states = { [tonumber(C.JB_TICKET_QUEUED)] = 'queued', [tonumber(C.JB_TICKET_WAITING)] = 'waiting',
+        [tonumber(C.JB_TICKET_COMMITTED)] = 'committed', [tonumber(C.JB_TICKET_ROLLED_BACK)] = 'rolled_back',
+        [tonumber(C.JB_TICKET_IN_PROGRESS)] = 'in_progress', [tonumber(C.JB_TICKET_DONE)] = 'done',
+        [tonumber(C.JB_TICKET_FAILED)] = 'failed' }
+    local function ticket_finalizer(h) C.jb_ticket_free(h) end
+    local state_out = ffi.new('uint32_t[1]')
+    -- Out-parameters reused by every call (read right after the call; no allocation per commit).
+    local txn_out = ffi.new('jb_txn*[1]')
+    local commit_out = ffi.new('uint64_t[1]')
+
+    ffi.cdef('struct jb_lua_commit { uint64_t n; uint32_t engine; };')
+    local commit_mt = {}
+    commit_mt.__index = commit_mt
+    local commit_t = ffi.metatype('struct jb_lua_commit', commit_mt)
+
+    -- The live engine handle of a commit ticket's engine (CLOSED once it was closed or collected).
+    local function commit_engine(t)
+        local db = engines[t.engine]
+        if db == nil then closed_error(3) end
+        return db
+    end
+
+    -- tx:commit_async() -> ticket: the transaction is prepared (visible to later ones) and its
+    -- record queued; ticket:state() and ticket:wait() say when it is durable.
+    function tx_mt:commit_async()
+        local db, co = own(self, 'commit_async')
+        local rc = C.jb_txn_commit_numbered(self.h, commit_out)
+        if rc ~= E_MEMORY then forget(self, db, co) end
+        if open_after(rc) and db._pending[0] > 0 then drain(db) end
+        if rc ~= 0 then raise(rc) end
+        return commit_t(commit_out[0], db._slot)
+    end
+
+    -- 'queued', 'waiting', 'committed' or 'rolled_back'.
+    function commit_mt:state()
+        local db = commit_engine(self)
+        if committed_by_counters(db, self.n) then return 'committed' end
+        local rc = C.jb_engine_commit_state(db._e, self.n, state_out)
+        if rc ~= 0 then raise(rc) end
+        return ticket_states[tonumber(state_out[0])]
+    end
+
+    -- true once durable; false, err when rolled back (err.code 'WAL_IO' or 'CASCADE_ROLLBACK').
+    function commit_mt:wait()
+        local db = commit_engine(self)
+        local n = self.n
+        if committed_by_counters(db, n) then return true end
+        local rc = C.jb_engine_commit_wait(db._e, n)
+        if open_after(rc) and db._pending[0] > 0 then drain(db) end
+        if rc ~= 0 then return false, error_of(rc) end
+        return true
+    end
+
+    -- A snapshot's: 'in_progress', 'done' or 'failed'.
+    function ticket_mt:state()
+        local rc = C.jb_ticket_state(self._h, state_out)
+        if rc ~= 0 then raise(rc) end
+        return ticket_states[tonumber(state_out[0])]
+    end
+
+    -- true once the snapshot is in place; false, err when it failed ('WAL_IO', 'MEMORY').
+    function ticket_mt:wait()
+        local rc = C.jb_ticket_wait(self._h)
+        if open_after(rc) and self._db._pending[0] > 0 then drain(self._db) end
+        if rc ~= 0 then return false, error_of(rc) end
+        return true
+    end
+
+    function tx_mt:rollback()
+        local db, co = own(self, 'rollback')
+        local rc = C.jb_txn_rollback(self.h)
+        forget(self, db, co)
+        if open_after(rc) and db._pending[0] > 0 then drain(db) end
+        if rc ~= 0 then raise(rc) end
+    end
+
+    -- db:snapshot() writes every space as of now on a background thread and waits for it (true, or
+    -- raises); db:snapshot{async = true} returns a ticket instead. A request while one runs joins it.
+    function db_mt:snapshot(opts)
+        local e = live(self)
+        if opts ~= nil and type(opts) ~= 'table' then illegal('snapshot: options must be a table') end
+        for k in pairs(opts or {}) do
+            if k ~= 'async' then illegal(("snapshot: unknown option '%s'; known: async"):format(tostring(k))) end
+        end
+        if opts and opts.async then
+            local out = ffi.new('jb_ticket*[1]')
+            local rc = C.jb_engine_snapshot(e, out)
+            if rc ~= 0 then raise(rc) end
+            return setmetatable({ _h = ffi.gc(out[0], ticket_finalizer), _db = self }, ticket_mt)
+        end
+        local rc = C.jb_engine_snapshot(e, nil)
+        if rc ~= 0 then raise(rc) end
+        return true
+    end
+
+    -- db:begin() -> tx: binds a new transaction to the running coroutine.
+    function db_mt:begin()
+        local e = live(self)
+        local co = corunning() or MAIN
+        if self._txs[co] then
+            illegal('begin: this coroutine already has an open transaction; commit or roll it back first')
+        end
+        local guard = self._guards[co]
+        if guard == nil then
+            guard = ffi.gc(guard_t(), guard_finalizer)
+            self._guards[co] = guard
+        end
+        local rc = C.jb_txn_begin(e, txn_out)
+        if rc ~= 0 then raise(rc) end
+        local h = txn_out[0]
+        guard[0] = h
+        local tx = txn_t(h, self._slot)
+        self._txs[co] = tx
+        self._ntx = self._ntx + 1
+        return tx
+    end
+
+    local function running_tx(db, what)
+        local tx = db._txs[corunning() or MAIN]
+        if not tx then illegal(('%s: no transaction is open in this coroutine'):format(what)) end
+        return tx
+    end
+
+    function db_mt:commit() running_tx(self, 'commit'):commit() end
+    function db_mt:commit_async() return running_tx(self, 'commit_async'):commit_async() end
+    function db_mt:rollback() running_tx(self, 'rollback'):rollback() end
+
+    -- db:txn(fn, ...): runs fn in a new transaction; commits when it returns, rolls back (and
+    -- re-raises) when it raises. Returns fn's results.
+    function db_mt:txn(fn, ...)
+        local tx = self:begin()
+        local res = { pcall(fn, ...) }
+        if not res[1] then
+            if tx.h ~= nil then tx:rollback() end
+            error(res[2], 0)
+        end
+        if tx.h ~= nil then tx:commit() end
+        return unpack(res, 2, table.maxn(res))
+    end
+
+    return { current_tx = current_tx }
+end
