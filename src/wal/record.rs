@@ -58,17 +58,47 @@ pub fn encode(lsn: u64, payload: &[u8], out: &mut Vec<u8>) -> Result<()> {
 }
 
 /// Frames a record in place: `out[start..]` is `HEADER_LEN` bytes of room followed by the
-/// payload, appended straight into the buffer (no copy of it). Fills in the header; on an
-/// error (a payload too large) `out` is cut back to `start`.
+/// payload, appended straight into the buffer (no copy of it). Fills in the header but its
+/// two checksums, which `checksum_records` adds where the bytes are written (the WAL writer,
+/// off the engine's thread). On an error (a payload too large) `out` is cut back to `start`.
 pub fn seal(out: &mut Vec<u8>, start: usize, lsn: u64) -> Result<()> {
-    let h = match header(lsn, &out[start + HEADER_LEN..]) {
-        Ok(h) => h,
-        Err(e) => {
-            out.truncate(start);
-            return Err(e);
+    let len = out.len() - start - HEADER_LEN;
+    if len > MAX_PAYLOAD {
+        out.truncate(start);
+        return Err(Error::IllegalParams(format!(
+            "a WAL record of {len} bytes is larger than the {MAX_PAYLOAD} bytes allowed"
+        )));
+    }
+    let h = &mut out[start..start + HEADER_LEN];
+    h[0..4].copy_from_slice(&RECORD_MARKER.to_le_bytes());
+    h[4..8].copy_from_slice(&(len as u32).to_le_bytes());
+    h[8..16].copy_from_slice(&lsn.to_le_bytes());
+    h[16..24].fill(0);
+    Ok(())
+}
+
+/// Fills in the checksums of back-to-back records framed by `seal`. An error means the
+/// bytes were not such records: a bug, reported instead of written.
+pub fn checksum_records(buf: &mut [u8]) -> Result<()> {
+    let mut o = 0;
+    while o < buf.len() {
+        let bad = || {
+            Error::Panic(format!(
+                "a WAL batch is not a run of framed records at byte {o}"
+            ))
+        };
+        let h = buf.get(o..o + HEADER_LEN).ok_or_else(bad)?;
+        if h[0..4] != RECORD_MARKER.to_le_bytes() {
+            return Err(bad());
         }
-    };
-    out[start..start + HEADER_LEN].copy_from_slice(&h);
+        let len = u32::from_le_bytes(h[4..8].try_into().expect("4 bytes")) as usize;
+        let end = o + HEADER_LEN + len;
+        let crc = crc32c::crc32c(buf.get(o + HEADER_LEN..end).ok_or_else(bad)?);
+        buf[o + 16..o + 20].copy_from_slice(&crc.to_le_bytes());
+        let hc = crc32c::crc32c(&buf[o..o + 20]);
+        buf[o + 20..o + 24].copy_from_slice(&hc.to_le_bytes());
+        o = end;
+    }
     Ok(())
 }
 

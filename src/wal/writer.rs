@@ -406,6 +406,8 @@ impl Worker {
         for b in live {
             all.extend_from_slice(&b.bytes);
         }
+        // The engine frames records; their checksums are computed here, off its thread.
+        super::record::checksum_records(&mut all).map_err(|e| e.to_string())?;
         f.write_all(&all)
             .and_then(|_| match self.mode {
                 SyncMode::Fsync => f.sync_data(),
