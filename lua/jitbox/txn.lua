@@ -37,10 +37,12 @@ return function(env)
         if h ~= nil then C.jb_txn_rollback(h) end -- a closed engine answers CLOSED: nothing to do
     end
 
-    -- A transaction object is a 16-byte cdata: its handle (NULL once it ended) and its engine's
-    -- slot in `engines`. Like a commit ticket it does not keep the engine alive (the engine's
-    -- table of open transactions does, while it is open).
-    ffi.cdef('struct jb_lua_txn { jb_txn *h; uint32_t engine; };')
+    -- A transaction object is a 24-byte cdata: its handle (NULL once it ended), its commit
+    -- number once tx:commit_async() made it (NOT_COMMITTED before) — so the transaction is its
+    -- own commit ticket — and its engine's slot in `engines`. It does not keep the engine alive
+    -- (the engine's table of open transactions does, while it is open).
+    ffi.cdef('struct jb_lua_txn { jb_txn *h; uint64_t n; uint32_t engine; };')
+    local NOT_COMMITTED = ffi.new('uint64_t', -1)
     local tx_mt = {}
     tx_mt.__index = tx_mt
     local txn_t = ffi.metatype('struct jb_lua_txn', tx_mt)
@@ -98,8 +100,8 @@ return function(env)
     end
 
     -- Tickets. A snapshot's ticket is a table around a jb_ticket handle (freed by its finalizer).
-    -- A commit's ticket is a 16-byte cdata — the commit's number and its engine's slot in
-    -- `engines` — with no finalizer and nothing to free: cheap enough to make one per commit.
+    -- A commit's ticket is the transaction object itself, holding its commit number: nothing
+    -- more to allocate, nothing to free.
     local ticket_mt = {}
     ticket_mt.__index = ticket_mt
     local ticket_states = { [tonumber(C.JB_TICKET_QUEUED)] = 'queued', [tonumber(C.JB_TICKET_WAITING)] = 'waiting',
@@ -112,32 +114,33 @@ return function(env)
     local txn_out = ffi.new('jb_txn*[1]')
     local commit_out = ffi.new('uint64_t[1]')
 
-    ffi.cdef('struct jb_lua_commit { uint64_t n; uint32_t engine; };')
-    local commit_mt = {}
-    commit_mt.__index = commit_mt
-    local commit_t = ffi.metatype('struct jb_lua_commit', commit_mt)
-
-    -- The live engine handle of a commit ticket's engine (CLOSED once it was closed or collected).
-    local function commit_engine(t)
+    -- The engine of a transaction that tx:commit_async() committed (CLOSED once the engine was
+    -- closed or collected).
+    local function commit_engine(t, what)
+        if t.n == NOT_COMMITTED then
+            illegal(('%s: the transaction was not committed with commit_async'):format(what))
+        end
         local db = engines[t.engine]
         if db == nil then closed_error(3) end
         return db
     end
 
     -- tx:commit_async() -> ticket: the transaction is prepared (visible to later ones) and its
-    -- record queued; ticket:state() and ticket:wait() say when it is durable.
+    -- record queued; ticket:state() and ticket:wait() say when it is durable. The ticket is the
+    -- transaction object itself (tx:wait() works as well).
     function tx_mt:commit_async()
         local db, co = own(self, 'commit_async')
         local rc = C.jb_txn_commit_numbered(self.h, commit_out)
         if rc ~= E_MEMORY then forget(self, db, co) end
         if open_after(rc) and db._pending[0] > 0 then drain(db) end
         if rc ~= 0 then raise(rc) end
-        return commit_t(commit_out[0], db._slot)
+        self.n = commit_out[0]
+        return self
     end
 
     -- 'queued', 'waiting', 'committed' or 'rolled_back'.
-    function commit_mt:state()
-        local db = commit_engine(self)
+    function tx_mt:state()
+        local db = commit_engine(self, 'state')
         if committed_by_counters(db, self.n) then return 'committed' end
         local rc = C.jb_engine_commit_state(db._e, self.n, state_out)
         if rc ~= 0 then raise(rc) end
@@ -145,8 +148,8 @@ return function(env)
     end
 
     -- true once durable; false, err when rolled back (err.code 'WAL_IO' or 'CASCADE_ROLLBACK').
-    function commit_mt:wait()
-        local db = commit_engine(self)
+    function tx_mt:wait()
+        local db = commit_engine(self, 'wait')
         local n = self.n
         if committed_by_counters(db, n) then return true end
         local rc = C.jb_engine_commit_wait(db._e, n)
@@ -213,7 +216,7 @@ return function(env)
         if rc ~= 0 then raise(rc) end
         local h = txn_out[0]
         guard[0] = h
-        local tx = txn_t(h, self._slot)
+        local tx = txn_t(h, NOT_COMMITTED, self._slot)
         self._txs[co] = tx
         self._ntx = self._ntx + 1
         return tx

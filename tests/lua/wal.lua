@@ -95,6 +95,16 @@ test('tickets from a transaction that reaches the WAL', function()
     end
     for i = 1, 100 do eq(tickets[i]:wait(), true) end
     eq(tickets[100]:state(), 'committed')
+    -- The ticket is the transaction itself; one committed otherwise has no ticket to ask.
+    local tx = db:begin()
+    s:insert{999}
+    local t = tx:commit_async()
+    assert(t == tx, 'commit_async returns the transaction as its ticket')
+    eq(tx:wait(), true); eq(tx:state(), 'committed')
+    local sync = db:begin()
+    expect_error('ILLEGAL_PARAMS', 'not committed with commit_async', sync.state, sync)
+    sync:commit()
+    expect_error('ILLEGAL_PARAMS', 'not committed with commit_async', sync.wait, sync)
     local open_tx = db:begin()
     s:insert{1000}
     db:close()
