@@ -239,14 +239,20 @@ fn another_thread_gets_wrong_thread() {
     let (e, s) = (db.e as usize, db.s as usize);
     let rc = std::thread::spawn(move || unsafe {
         let r1 = jb_space_len(s as *mut jb_space, &mut 0);
+        // The handle-free commit calls check the engine handle the same way.
+        let mut counters = null();
+        let r3 = jb_engine_commit_counters(e as *mut jb_engine, &mut counters);
+        let r4 = jb_engine_commit_wait(e as *mut jb_engine, 1);
         let r2 = jb_engine_close(e as *mut jb_engine);
-        (r1, r2, last_error())
+        (r1, r2, last_error(), r3, r4, counters.is_null())
     })
     .join()
     .unwrap();
     assert_eq!(rc.0, JB_E_WRONG_THREAD);
     assert_eq!(rc.1, JB_E_WRONG_THREAD);
     assert!(rc.2.contains("another thread"), "{}", rc.2);
+    assert_eq!((rc.3, rc.4), (JB_E_WRONG_THREAD, JB_E_WRONG_THREAD));
+    assert!(rc.5, "nothing written on an error");
     // Still usable by its owner.
     unsafe {
         assert_eq!(jb_space_len(db.s, &mut 0), JB_OK);
