@@ -132,10 +132,11 @@ impl Wal {
         self.prepared.len()
     }
 
-    /// The error of a rolled-back commit: the first failure whose span holds it (commits
-    /// between a failure's first and last that are not prepared any more were either rolled
-    /// back by an earlier failure or, being older than every prepared one, committed before
-    /// it — and those are below `first`).
+    /// The error a commit that is no longer prepared was rolled back with, if it was: that of
+    /// the oldest failure whose span holds it. (A span also covers the commits an earlier
+    /// failure rolled back between its ends; the oldest span answers for those. No committed
+    /// commit falls in a span: a span starts at a commit still prepared, newer than every one
+    /// confirmed before it.)
     fn rolled_back_with(&self, t: TicketId) -> Option<&Error> {
         self.rolled_back
             .iter()
@@ -151,12 +152,14 @@ impl Wal {
                 self.next_ticket - 1
             )));
         }
-        // Waiting on a commit long done is the common case: older than every prepared one.
-        let older = self.prepared.front().is_none_or(|p| t < p.ticket);
-        if let Some(i) = (!older)
-            .then(|| self.prepared.binary_search_by_key(&t, |p| p.ticket).ok())
-            .flatten()
-        {
+        // Waiting on a commit long done is the common case: older than every prepared one,
+        // so the search is skipped.
+        let may_be_prepared = self.prepared.front().is_some_and(|p| p.ticket <= t);
+        let prepared_at = match may_be_prepared {
+            true => self.prepared.binary_search_by_key(&t, |p| p.ticket).ok(),
+            false => None,
+        };
+        if let Some(i) = prepared_at {
             return Ok(if i < self.submitted {
                 TicketState::Waiting
             } else {
