@@ -1,9 +1,9 @@
 -- jitbox.txn: transactions, commit tickets and snapshot tickets on the Lua side.
 --
 -- A transaction belongs to the coroutine that began it, as a Tarantool transaction belongs to
--- its fiber; operations in that coroutine join it, others autocommit. Transactions and commit
--- tickets are small cdata without finalizers (one guard per coroutine instead), so a commit
--- allocates two 16-byte objects and registers nothing with the garbage collector.
+-- its fiber; operations in that coroutine join it, others autocommit. A transaction is a small
+-- cdata without finalizer (one guard per coroutine instead) that is also its commit's ticket,
+-- so a commit allocates one 24-byte object and registers nothing with the garbage collector.
 
 local ffi = require('ffi')
 
@@ -12,7 +12,6 @@ return function(env)
     local illegal, raise, error_of, error_mt = env.illegal, env.raise, env.error_of, env.error_mt
     local drain, live = env.drain, env.live
     local current_tx, open_after
-
 
     local MAIN = {} -- the main coroutine's key (coroutine.running() gives nil there)
     local corunning = coroutine.running
