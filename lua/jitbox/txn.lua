@@ -51,14 +51,21 @@ return function(env)
             message = 'the engine was closed; open a new one' }, error_mt), level + 1)
     end
 
+    -- The engine of transaction tx; CLOSED (blaming the caller's caller) once it was closed
+    -- or collected.
+    local function engine_of(tx)
+        local db = engines[tx.engine]
+        if db == nil then closed_error(4) end
+        return db
+    end
+
     -- Checks that tx is open and belongs to the running coroutine; returns its engine and that
     -- coroutine's key.
     local function own(tx, what)
         if tx.h == nil then
             illegal(('%s: the transaction has already ended'):format(what))
         end
-        local db = engines[tx.engine]
-        if db == nil then closed_error(3) end
+        local db = engine_of(tx)
         local co = corunning() or MAIN
         local cur = db._txs[co]
         if cur == nil or cur.h ~= tx.h then
@@ -119,9 +126,7 @@ return function(env)
         if t.n == NOT_COMMITTED then
             illegal(('%s: the transaction was not committed with commit_async'):format(what))
         end
-        local db = engines[t.engine]
-        if db == nil then closed_error(3) end
-        return db
+        return engine_of(t)
     end
 
     -- tx:commit_async() -> ticket: the transaction is prepared (visible to later ones) and its
