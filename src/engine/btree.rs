@@ -10,7 +10,7 @@
 //! separators are always live entries.
 
 use crate::error::Result;
-use crate::mem::{self, Quota};
+use crate::mem::{self, Block, Quota};
 use std::cell::Cell;
 use std::cmp::Ordering;
 use std::rc::Rc;
@@ -62,8 +62,8 @@ pub struct Reservation {
 }
 
 pub struct BTree<E: Copy + Hinted> {
-    leaves: Vec<Box<Leaf<E>>>,
-    inners: Vec<Box<Inner<E>>>,
+    leaves: Vec<Block<Leaf<E>>>,
+    inners: Vec<Block<Inner<E>>>,
     free_leaves: Vec<u32>,
     free_inners: Vec<u32>,
     root: u32,
@@ -142,7 +142,8 @@ impl<E: Copy + Hinted> BTree<E> {
         self.version
     }
 
-    /// Bytes this tree has charged to the quota (blocks and arena vectors).
+    /// Bytes this tree has charged to the quota for its arena vectors (blocks are charged
+    /// with the slabs they sit in).
     pub fn charged(&self) -> usize {
         self.charged
     }
@@ -200,24 +201,13 @@ impl<E: Copy + Hinted> BTree<E> {
                 &mut self.charged,
                 "an index block",
             )?;
-            let size = std::mem::size_of::<Leaf<E>>();
-            q.charge(size, "an index block")?;
             let leaf = Leaf {
                 len: 0,
                 prev: NIL,
                 next: NIL,
                 items: [self.fill; LEAF_CAP],
             };
-            let Some(b) = mem::try_box(leaf) else {
-                q.release(size);
-                return Err(crate::error::Error::memory(
-                    "an index block",
-                    size,
-                    q.used(),
-                    q.limit(),
-                ));
-            };
-            self.charged += size;
+            let b = q.alloc_block(leaf, "an index block")?;
             self.free_leaves.push(self.leaves.len() as u32);
             self.leaves.push(b);
         }
@@ -236,23 +226,12 @@ impl<E: Copy + Hinted> BTree<E> {
                 &mut self.charged,
                 "an index block",
             )?;
-            let size = std::mem::size_of::<Inner<E>>();
-            q.charge(size, "an index block")?;
             let inner = Inner {
                 len: 0,
                 keys: [self.fill; INNER_CAP - 1],
                 children: [NIL; INNER_CAP],
             };
-            let Some(b) = mem::try_box(inner) else {
-                q.release(size);
-                return Err(crate::error::Error::memory(
-                    "an index block",
-                    size,
-                    q.used(),
-                    q.limit(),
-                ));
-            };
-            self.charged += size;
+            let b = q.alloc_block(inner, "an index block")?;
             self.free_inners.push(self.inners.len() as u32);
             self.inners.push(b);
         }
@@ -262,8 +241,14 @@ impl<E: Copy + Hinted> BTree<E> {
     /// Returns memory and accounting to what they were at `mark` (the tree must not have been
     /// modified since: only reservations happened).
     pub fn unreserve(&mut self, mark: Reservation) {
-        self.leaves.truncate(mark.leaves);
-        self.inners.truncate(mark.inners);
+        for b in self.leaves.drain(mark.leaves..) {
+            // SAFETY: the tree's blocks come from alloc_block on its quota.
+            unsafe { self.quota.free_block(b) };
+        }
+        for b in self.inners.drain(mark.inners..) {
+            // SAFETY: as above.
+            unsafe { self.quota.free_block(b) };
+        }
         self.free_leaves.truncate(mark.free_leaves);
         self.free_inners.truncate(mark.free_inners);
         self.leaves.shrink_to(mark.caps[0]);
@@ -1038,12 +1023,19 @@ impl<E: Copy + Hinted> BTree<E> {
 
 impl<E: Copy + Hinted> Drop for BTree<E> {
     fn drop(&mut self) {
-        self.quota.release(self.charged);
+        self.unreserve(Reservation {
+            leaves: 0,
+            inners: 0,
+            free_leaves: 0,
+            free_inners: 0,
+            caps: [0; 4],
+            charged: 0,
+        });
     }
 }
 
 /// Two distinct mutable blocks of one arena.
-fn two<T>(v: &mut [Box<T>], a: u32, b: u32) -> (&mut T, &mut T) {
+fn two<T>(v: &mut [Block<T>], a: u32, b: u32) -> (&mut T, &mut T) {
     let (a, b) = (a as usize, b as usize);
     assert_ne!(a, b, "a block paired with itself");
     if a < b {

@@ -2,10 +2,11 @@
 //! and the few fallible allocation helpers the engine builds on.
 
 use crate::error::{Error, Result};
-use std::alloc::Layout;
 use std::cell::{Cell, RefCell};
+use std::ptr::NonNull;
 
 pub mod errinj;
+mod pages;
 mod slab;
 
 /// Bytes charged against `memory_limit`. Charging happens before allocating, so a refusal
@@ -84,23 +85,51 @@ impl Quota {
     }
 }
 
-/// Allocates `value` on the heap, returning `None` instead of aborting when the system
-/// allocator fails (`Box::new` would abort the process).
-pub fn try_box<T>(value: T) -> Option<Box<T>> {
-    let layout = Layout::new::<T>();
-    if layout.size() == 0 {
-        return Some(Box::new(value));
+/// A `T` in the quota's slabs (an index block), used like a `Box`. It is freed by its owner,
+/// which holds the quota, with `Quota::free_block`; a block never freed is only leaked.
+pub struct Block<T>(NonNull<T>);
+
+impl<T> std::ops::Deref for Block<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the block holds an initialised T until `free_block` consumes it.
+        unsafe { self.0.as_ref() }
     }
-    // SAFETY: layout has a non-zero size, as `alloc` requires.
-    let ptr = unsafe { std::alloc::alloc(layout) } as *mut T;
-    if ptr.is_null() {
-        return None;
+}
+
+impl<T> std::ops::DerefMut for Block<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in deref; `&mut self` makes this the only access.
+        unsafe { self.0.as_mut() }
     }
-    // SAFETY: ptr is non-null, freshly allocated with T's layout, so writing a T and handing
-    // ownership to Box (which frees with the same global allocator and layout) is sound.
-    unsafe {
-        ptr.write(value);
-        Some(Box::from_raw(ptr))
+}
+
+impl Quota {
+    /// Moves `value` into a new block charged to this quota, or fails with `Error::Memory`
+    /// and charges nothing.
+    pub fn alloc_block<T>(&self, value: T, what: &str) -> Result<Block<T>> {
+        const {
+            assert!(size_of::<T>() <= slab::MAX_SMALL && align_of::<T>() <= 8);
+        }
+        let p = self
+            .alloc_object(std::mem::size_of::<T>(), what)?
+            .cast::<T>();
+        // SAFETY: p is a fresh object of T's size, 8-aligned (enough for T, checked above).
+        unsafe { p.as_ptr().write(value) };
+        Ok(Block(p))
+    }
+
+    /// Frees a block from `alloc_block`.
+    ///
+    /// # Safety
+    /// `b` must come from `alloc_block` on this quota.
+    pub unsafe fn free_block<T>(&self, b: Block<T>) {
+        // SAFETY: the block holds a T (consumed here, once) allocated with T's size on this
+        // quota (caller contract).
+        unsafe {
+            std::ptr::drop_in_place(b.0.as_ptr());
+            self.free_object(b.0.cast(), std::mem::size_of::<T>());
+        }
     }
 }
 

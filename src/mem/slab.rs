@@ -1,17 +1,20 @@
-//! A slab allocator for tuples: objects of 8-byte size classes carved from 64 KiB slabs, the
-//! quota charged per slab. Allocator overhead per tuple is at most 7 bytes (instead of
+//! A slab allocator for tuples and index blocks: objects of 8-byte size classes carved from
+//! 64 KiB slabs (from `pages`, on huge pages where the system has them), the quota charged
+//! per slab. Allocator overhead per tuple is at most 7 bytes (instead of
 //! malloc's 8–24), and the quota sees real memory. A slab whose last object is freed is given
 //! back at once, so an operation that fails after allocating leaves the accounting as it was.
 //! Objects larger than `MAX_SMALL` go to the system allocator, charged exactly.
 
 use super::Quota;
+use super::pages::{self, Pages};
 use crate::error::{Error, Result};
 use std::alloc::Layout;
 use std::ptr::{NonNull, null_mut};
 
-const SLAB_SIZE: usize = 64 * 1024;
+const SLAB_SIZE: usize = pages::BLOCK;
 const GRANULE: usize = 8;
-pub const MAX_SMALL: usize = 1024;
+/// Index blocks (up to ~1.5 KiB) are small objects too.
+pub const MAX_SMALL: usize = 2048;
 const CLASSES: usize = MAX_SMALL / GRANULE;
 /// Objects start after the header, at a granule boundary.
 const HEADER: usize = 64;
@@ -34,18 +37,16 @@ const _: () = assert!(std::mem::size_of::<Slab>() <= HEADER);
 /// Per size class, the slabs that have room.
 pub struct Slabs {
     partial: [*mut Slab; CLASSES],
+    pages: Pages,
 }
 
 impl Default for Slabs {
     fn default() -> Slabs {
         Slabs {
             partial: [null_mut(); CLASSES],
+            pages: Pages::default(),
         }
     }
-}
-
-fn slab_layout() -> Layout {
-    Layout::from_size_align(SLAB_SIZE, SLAB_SIZE).expect("constant layout")
 }
 
 fn big_layout(size: usize) -> Layout {
@@ -98,12 +99,11 @@ impl Slabs {
 
     fn new_slab(&mut self, class: usize, quota: &Quota, what: &str) -> Result<*mut Slab> {
         quota.charge_raw(SLAB_SIZE, what)?;
-        // SAFETY: the layout is non-zero-sized.
-        let p = unsafe { std::alloc::alloc(slab_layout()) } as *mut Slab;
-        if p.is_null() {
+        let Some(p) = self.pages.alloc() else {
             quota.release(SLAB_SIZE);
             return Err(Error::memory(what, SLAB_SIZE, quota.used(), quota.limit()));
-        }
+        };
+        let p = p.as_ptr() as *mut Slab;
         // SAFETY: p is a fresh, aligned allocation large enough for the header.
         unsafe {
             p.write(Slab {
@@ -142,7 +142,7 @@ impl Slabs {
                 if s.partial {
                     self.unlink(slab);
                 }
-                std::alloc::dealloc(slab as *mut u8, slab_layout());
+                self.pages.free(NonNull::new_unchecked(slab as *mut u8));
                 quota.release(SLAB_SIZE);
             } else if !s.partial {
                 self.link(slab);
@@ -197,7 +197,7 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            let size = 1 + (x % 1500) as usize; // small and large objects
+            let size = 1 + (x % 3000) as usize; // small and large objects
             if x.is_multiple_of(3) && !live.is_empty() {
                 let (p, s) = live.swap_remove((x as usize / 7) % live.len());
                 // SAFETY: p came from alloc(s) and is freed once.

@@ -184,7 +184,7 @@ fn bounds() {
 
 #[test]
 fn failed_reservation_leaves_accounting_unchanged() {
-    let quota = Rc::new(Quota::new(20_000));
+    let quota = Rc::new(Quota::new(200_000)); // three slabs: blocks are charged by the slab
     let mut t: BTree<u64> = BTree::new(quota.clone(), 0);
     let mut v = 0;
     loop {
