@@ -90,21 +90,38 @@ pub trait Hinted {
 
 /// The first position where `pred` (true for a prefix of `items`) is false. With `hint`, the
 /// hint of what is sought, entries of a smaller hint are known to satisfy `pred` and of a
-/// larger one not to: a branch-free count over the node's hints narrows the answer to the
-/// entries of equal hint, and only those are compared. Its loads do not depend on each other,
-/// so a node that is not in cache costs about one miss instead of a bisection's chain of them.
+/// larger one not to, so the bisection compares hints and calls `pred` only on equal ones.
+/// The node's cache lines are all requested first: their loads overlap, so a node that is
+/// not in cache costs about one miss instead of a chain of them, and the bisection then
+/// takes ~log2(n) steps instead of a pass over every entry.
 #[inline(always)]
 fn search<E: Hinted>(items: &[E], hint: Option<u64>, pred: &impl Fn(&E) -> bool) -> usize {
     let Some(h) = hint else {
         return items.partition_point(pred);
     };
-    let (mut lo, mut hi) = (0, 0);
-    for e in items {
-        let x = e.hint();
-        lo += (x < h) as usize;
-        hi += (x <= h) as usize;
+    prefetch(items);
+    items.partition_point(|e| match e.hint().cmp(&h) {
+        Ordering::Less => true,
+        Ordering::Greater => false,
+        Ordering::Equal => pred(e),
+    })
+}
+
+/// Asks the CPU to start loading every cache line of `items`.
+#[inline(always)]
+fn prefetch<E>(items: &[E]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let start = items.as_ptr() as *const i8;
+        let bytes = std::mem::size_of_val(items);
+        for off in (0..bytes).step_by(64) {
+            // SAFETY: a prefetch is only a hint; the address lies inside `items`.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.add(off)) };
+        }
     }
-    lo + items[lo..hi].partition_point(pred)
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = items;
 }
 
 impl<E: Copy + Hinted> BTree<E> {
