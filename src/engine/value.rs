@@ -228,6 +228,33 @@ pub fn decode<'a>(buf: &'a [u8], pos: &mut usize) -> Result<Value<'a>> {
     })
 }
 
+/// Advances `*pos` past the value there without decoding it: only its length is read.
+fn skip(buf: &[u8], pos: &mut usize) -> Result<()> {
+    let tag = *buf.get(*pos).ok_or_else(malformed)?;
+    let len_at = |n: usize| -> Result<usize> {
+        let b = buf.get(*pos + 1..*pos + 1 + n).ok_or_else(malformed)?;
+        Ok(b.iter().fold(0, |l, &x| l << 8 | x as usize))
+    };
+    let len = match tag {
+        0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => 1,
+        0xa0..=0xbf => 1 + (tag & 0x1f) as usize,
+        0xcc | 0xd0 => 2,
+        0xcd | 0xd1 => 3,
+        0xce | 0xd2 | 0xca => 5,
+        0xcf | 0xd3 | 0xcb => 9,
+        0xd9 => 2 + len_at(1)?,
+        0xda => 3 + len_at(2)?,
+        0xdb => 5 + len_at(4)?,
+        _ => return Err(malformed()),
+    };
+    let end = *pos + len;
+    if end > buf.len() {
+        return Err(malformed());
+    }
+    *pos = end;
+    Ok(())
+}
+
 /// Decodes an array header at `*pos`, returning the element count.
 pub fn decode_array_header(buf: &[u8], pos: &mut usize) -> Result<usize> {
     let tag = *buf.get(*pos).ok_or_else(malformed)?;
@@ -248,7 +275,7 @@ pub fn field(data: &[u8], fieldno: usize) -> Result<Value<'_>> {
         return Ok(Value::Nil);
     }
     for _ in 0..fieldno {
-        decode(data, &mut pos)?;
+        skip(data, &mut pos)?;
     }
     decode(data, &mut pos)
 }
@@ -307,5 +334,49 @@ fn cmp_double_int(d: f64, i: i128) -> Ordering {
     match (t as i128).cmp(&i) {
         Ordering::Equal => (d - t).partial_cmp(&0.0).unwrap_or(Ordering::Equal),
         o => o,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `field` skips values by their length alone: every encoding must skip to the next one,
+    /// and data cut short anywhere must be an error, never a read past the end.
+    #[test]
+    fn field_skips_every_encoding_and_refuses_short_data() {
+        let long = vec![b'x'; 70_000];
+        let vals = [
+            Value::Uint(5),
+            Value::Uint(200),
+            Value::Uint(60_000),
+            Value::Uint(4_000_000_000),
+            Value::Uint(u64::MAX),
+            Value::Int(-3),
+            Value::Int(-100),
+            Value::Int(-30_000),
+            Value::Int(-2_000_000_000),
+            Value::Int(i64::MIN),
+            Value::Double(1.5),
+            Value::Nil,
+            Value::Bool(true),
+            Value::Bool(false),
+            Value::Str(b""),
+            Value::Str(&long[..31]),
+            Value::Str(&long[..32]),
+            Value::Str(&long[..256]),
+            Value::Str(&long[..70_000]),
+            Value::Uint(7),
+        ];
+        let mut data = Vec::new();
+        encode_array_header(vals.len(), &mut data);
+        vals.iter().for_each(|v| v.encode(&mut data));
+        for (i, v) in vals.iter().enumerate() {
+            assert_eq!(field(&data, i).unwrap(), *v, "field {i}");
+        }
+        assert_eq!(field(&data, vals.len()).unwrap(), Value::Nil);
+        for cut in 1..data.len() {
+            assert!(field(&data[..cut], vals.len() - 1).is_err(), "cut at {cut}");
+        }
     }
 }
