@@ -14,7 +14,7 @@ struct jb_tuple_data { uint32_t size; uint8_t data[?]; };
 struct jb_tuple_small { uint32_t size; uint8_t data[28]; };
 ]]
 
-local ABI_VERSION = 7
+local ABI_VERSION = 8
 
 -- Symbols already in the process (a host linked with -rdynamic, the Rust tests), else
 -- JITBOX_LIB, else the first libjitbox.so on package.cpath. One engine copy per process.
@@ -430,6 +430,8 @@ function M.open(opts)
     local rc = C.jb_engine_open(o, out)
     if rc ~= 0 then raise(rc) end
     local db = wrap(ffi.gc(out[0], engine_finalizer), true)
+    -- Without a WAL an autocommit replace can drop the old version at once (see `write`).
+    db._peek = (opts.wal_mode or 'none') == 'none'
     local ok, err = pcall(restore_functional, db, functions)
     if not ok then
         db:close()
@@ -616,6 +618,18 @@ local function primary(space)
     return pk
 end
 
+-- The keys of the version a replace of t would replace, or nil (none, or its key function
+-- failed: then the engine buries it for the drain as before). With them an autocommit replace
+-- without a WAL drops the old version's entries at once — and overwrites it in place when it
+-- can — instead of burying it: the drain's work, done while the version is in cache.
+local function replaced_keys(db, space, funcs, t)
+    local n = fill(t)
+    local rc = C.jb_space_replaced(space._s, nil, fields_buf, n, db._buf, db._cap, out_len)
+    if rc ~= 0 or out_len[0] == 0 then return nil end -- the write itself will say what is wrong
+    local ok, k = pcall(keys.compute_old, funcs, make_tuple(db._buf, out_len[0]))
+    return ok and k or nil
+end
+
 -- Writes: insert / replace return the new tuple, delete the deleted one (or nil). With
 -- functional indexes, insert and replace compute the new tuple's keys first (`keyed`).
 local function write(fn, space, t, keyed)
@@ -623,9 +637,19 @@ local function write(fn, space, t, keyed)
     local funcs = space._funcs
     local rc
     if funcs and keyed then
+        local tx = current_tx(db)
+        local old_k
+        if keyed == C.jb_space_replace_keyed and tx == nil and db._peek then
+            old_k = replaced_keys(db, space, funcs, t)
+        end
         local k = keys.compute(funcs, t)
+        -- (After the key functions, which may have used the engine and its field buffer.)
         local n = fill(t)
-        rc = keyed(space._s, current_tx(db), fields_buf, n, k, db._buf, db._cap, out_len)
+        if old_k then
+            rc = C.jb_space_replace_rekeyed(space._s, nil, fields_buf, n, k, old_k, db._buf, db._cap, out_len)
+        else
+            rc = keyed(space._s, tx, fields_buf, n, k, db._buf, db._cap, out_len)
+        end
     else
         local n = fill(t)
         rc = fn(space._s, current_tx(db), fields_buf, n, db._buf, db._cap, out_len)

@@ -127,7 +127,7 @@ fn replace_keyed(
         counts: &[1],
     };
     e.space_mut(id)?
-        .write(txn, &row(i, "n", v), Mode::Replace, Some(&keys))?;
+        .write(txn, &row(i, "n", v), Mode::Replace, Some(&keys), None)?;
     e.after_write();
     Ok(())
 }
@@ -383,7 +383,7 @@ fn key_functions_that_answer_fewer_keys_later_leave_no_row_behind() {
         };
         e.space_mut(id)
             .unwrap()
-            .write(None, &row(i, "n", v), Mode::Replace, Some(&keys))
+            .write(None, &row(i, "n", v), Mode::Replace, Some(&keys), None)
             .unwrap();
     };
     for i in 0..20u64 {
@@ -543,7 +543,7 @@ fn failing_key_functions_give_clear_errors_and_change_nothing() {
     let r = e
         .space_mut(id)
         .unwrap()
-        .write(None, &row(1, "n", 1), Mode::Replace, Some(&keys));
+        .write(None, &row(1, "n", 1), Mode::Replace, Some(&keys), None);
     assert!(matches!(r, Err(Error::FieldType(_))), "{r:?}");
     let keys = GivenKeys {
         parts: &parts,
@@ -552,7 +552,7 @@ fn failing_key_functions_give_clear_errors_and_change_nothing() {
     let r = e
         .space_mut(id)
         .unwrap()
-        .write(None, &row(1, "n", 1), Mode::Replace, Some(&keys));
+        .write(None, &row(1, "n", 1), Mode::Replace, Some(&keys), None);
     assert!(
         matches!(r, Err(Error::IllegalParams(ref m)) if m.contains("2")),
         "{r:?}"

@@ -413,6 +413,23 @@ int jb_space_insert_keyed(jb_space *s, jb_txn *tx, const jb_field *fields, uint3
 int jb_space_replace_keyed(jb_space *s, jb_txn *tx, const jb_field *fields, uint32_t count,
                            const jb_keys *keys, uint8_t *buf, size_t cap, size_t *len);
 
+/* HOT. Copies to buf the version that a replace of these fields would replace — the one with
+   their primary key that tx (NULL: autocommit) sees — as jb_space_replace copies its result;
+   *len = 0 when there is none. Borrows s, tx, fields, buf and len. */
+int jb_space_replaced(jb_space *s, jb_txn *tx, const jb_field *fields, uint32_t count,
+                      uint8_t *buf, size_t cap, size_t *len);
+
+/* HOT. jb_space_replace_keyed given also old_keys (borrowed, shaped as keys): the keys of the
+   replaced version as the caller computed them from jb_space_replaced's copy. An autocommit
+   replace with nothing else open (no transaction, no older version anyone still reads) then
+   removes the old version's entries at once instead of burying it for the drain — and, when
+   nothing holds the old version and the new one has its size, overwrites it in place, touching
+   only the indexes whose key changed. Keys that do not find the old entries make the index be
+   searched for them: nothing is ever left behind. Elsewhere old_keys is not used. */
+int jb_space_replace_rekeyed(jb_space *s, jb_txn *tx, const jb_field *fields, uint32_t count,
+                             const jb_keys *keys, const jb_keys *old_keys, uint8_t *buf,
+                             size_t cap, size_t *len);
+
 /* HOT. Gets by a full key of a unique index. Borrows key. Writes NULL to *out when absent;
    otherwise the caller owns *out (release with jb_tuple_unref). */
 int jb_index_get(jb_index *i, jb_txn *tx, const jb_field *key, uint32_t count,

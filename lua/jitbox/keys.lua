@@ -15,14 +15,14 @@ return function(env)
     local fns = {} -- ctx id -> { f, name, nparts, multikey }
     local next_id = 0
 
-    local cap = 64
-    local parts = ffi.new('jb_field[?]', cap)
-    local counts_cap = 8
-    local counts = ffi.new('uint32_t[?]', counts_cap)
-    local desc = ffi.new('jb_keys')
-    -- The key tables of the last write: they hold the strings `parts` points into until the
-    -- FFI call that reads them is over.
-    local anchors = {}
+    -- Where computed keys go: one set for a write's new tuple, one for the version it
+    -- replaces. `anchors` holds the key tables, and so the strings `parts` points into,
+    -- until the FFI call that reads them is over.
+    local function key_buffer()
+        return { cap = 64, parts = ffi.new('jb_field[?]', 64), counts_cap = 8,
+            counts = ffi.new('uint32_t[?]', 8), desc = ffi.new('jb_keys'), anchors = {} }
+    end
+    local new_keys, old_keys = key_buffer(), key_buffer()
 
     local function fail(fe, what)
         illegal(("key function of index '%s' %s"):format(fe.name, what))
@@ -42,21 +42,24 @@ return function(env)
         return off + np
     end
 
-    local function grow(need)
-        if need > cap then
-            cap = need * 2
-            parts = ffi.new('jb_field[?]', cap)
+    -- Room for `need` parts, keeping those already written.
+    local function grow(b, need)
+        if need > b.cap then
+            local parts = ffi.new('jb_field[?]', need * 2)
+            ffi.copy(parts, b.parts, ffi.sizeof('jb_field') * b.cap)
+            b.cap, b.parts = need * 2, parts
         end
     end
 
     -- The keys of `t` for every functional index of the space (`funcs`, in index order), as
-    -- a jb_keys. Errors of a key function are raised as ILLEGAL_PARAMS; nothing was written.
-    local function compute(funcs, t)
+    -- a jb_keys in buffer b. Errors of a key function are raised as ILLEGAL_PARAMS.
+    local function compute_in(b, funcs, t)
         local nf = #funcs
-        if nf > counts_cap then
-            counts_cap = nf * 2
-            counts = ffi.new('uint32_t[?]', counts_cap)
+        if nf > b.counts_cap then
+            b.counts_cap = nf * 2
+            b.counts = ffi.new('uint32_t[?]', b.counts_cap)
         end
+        local counts, anchors = b.counts, b.anchors
         local off = 0
         for j = 1, nf do
             local fe = funcs[j]
@@ -66,21 +69,27 @@ return function(env)
             if fe.multikey then
                 if type(k) ~= 'table' then fail(fe, ('returned %s, not a list of keys'):format(type(k))) end
                 local n = #k
-                grow(off + n * fe.nparts)
-                for i = 1, n do off = put(fe, k[i], parts, off) end
+                grow(b, off + n * fe.nparts)
+                for i = 1, n do off = put(fe, k[i], b.parts, off) end
                 counts[j - 1] = n
             else
-                grow(off + fe.nparts)
-                off = put(fe, k, parts, off)
+                grow(b, off + fe.nparts)
+                off = put(fe, k, b.parts, off)
                 counts[j - 1] = 1
             end
         end
-        desc.parts = parts
+        local desc = b.desc
+        desc.parts = b.parts
         desc.counts = counts
         desc.part_count = off
         desc.index_count = nf
         return desc
     end
+
+    -- A write's new tuple's keys; `compute_old`: those of the version it replaces (a buffer of
+    -- their own, so both can go to one call).
+    local function compute(funcs, t) return compute_in(new_keys, funcs, t) end
+    local function compute_old(funcs, t) return compute_in(old_keys, funcs, t) end
 
     -- The engine's view of one call: push every key of `k` into the sink.
     local cb_parts = ffi.new('jb_field[?]', 16)
@@ -128,5 +137,5 @@ return function(env)
 
     local function unregister(fe) fns[fe.id] = nil end
 
-    return { compute = compute, register = register, unregister = unregister }
+    return { compute = compute, compute_old = compute_old, register = register, unregister = unregister }
 end

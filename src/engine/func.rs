@@ -92,6 +92,26 @@ pub fn make_row(
     TuplePtr::new(&vals[..=n], quota, usize::MAX)
 }
 
+/// Where a row's version address is encoded, when it is in the eight-byte form that
+/// `retarget_row` can patch (addresses above 4 GiB, as the engine's are on 64-bit Linux).
+fn wide_address_at(row: TuplePtr) -> Option<usize> {
+    let data = row.data();
+    let mut pos = 0;
+    value::decode_array_header(data, &mut pos).ok()?;
+    (data.get(pos) == Some(&0xcf)).then_some(pos + 1)
+}
+
+/// Whether `retarget_row(row, to)` can be done.
+pub fn can_retarget(row: TuplePtr, to: TuplePtr) -> bool {
+    wide_address_at(row).is_some() && to.addr() > u32::MAX as usize
+}
+
+/// Points a row not yet in any index at version `to` instead (after `can_retarget`).
+pub fn retarget_row(row: TuplePtr, to: TuplePtr) {
+    let at = wide_address_at(row).expect("checked by can_retarget");
+    row.patch_at(at, (to.addr() as u64).to_be_bytes());
+}
+
 /// How many rows the row's version has in its index (see the module comment).
 pub fn row_count(row: TuplePtr) -> u32 {
     let d = row.data();

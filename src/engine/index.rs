@@ -389,6 +389,16 @@ impl Index {
         })
     }
 
+    /// Whether `a` and `b` have the same key here (an overwrite in place keeps the entry).
+    pub fn same_key(&self, a: TuplePtr, b: TuplePtr) -> bool {
+        let n = self.def.cmp_parts.len();
+        let def = &self.def;
+        with_tree!(&self.tree, tr => {
+            let (ea, eb) = (entry_in(tr, def, a), entry_in(tr, def, b));
+            cmp_entries(def, &ea, &eb, n) == Ordering::Equal
+        })
+    }
+
     /// Removes `t`'s entry; false when it was not there.
     pub fn remove(&mut self, t: TuplePtr) -> bool {
         let n = self.def.cmp_parts.len();

@@ -87,13 +87,42 @@ impl TuplePtr {
     /// Overwrites the data's last four bytes. Only for a tuple its maker shares with nobody
     /// yet (a functional-index row being made, see `func`): tuples are otherwise immutable.
     pub(crate) fn patch_tail(self, bytes: [u8; 4]) {
-        let data = self.data();
-        assert!(data.len() >= 4, "a tuple too short to patch");
-        // SAFETY: the allocation is live (type invariant) and holds data.len() data bytes
-        // after the header; single-threaded; the caller's contract: nobody else reads it yet.
+        let len = self.data().len();
+        assert!(len >= 4, "a tuple too short to patch");
+        self.patch_at(len - 4, bytes);
+    }
+
+    /// Overwrites data bytes `at..at + N`, under `patch_tail`'s contract.
+    pub(crate) fn patch_at<const N: usize>(self, at: usize, bytes: [u8; N]) {
+        let len = self.data().len();
+        assert!(at + N <= len, "a patch past the tuple's end");
+        // SAFETY: the allocation is live (type invariant) and holds `len` data bytes after
+        // the header, of which at..at + N (checked); single-threaded; the caller's contract:
+        // nobody else reads it yet.
         unsafe {
-            let end = self.0.as_ptr().add(HEADER + data.len());
-            std::ptr::copy_nonoverlapping(bytes.as_ptr(), end.sub(4), 4);
+            let p = self.0.as_ptr().add(HEADER + at);
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, N);
+        }
+    }
+
+    /// Whether anyone but its one holder (the indexes, for a tuple in a space) has a
+    /// reference: a handle, an iterator, a snapshot's pin, the deferred queue.
+    pub fn is_shared(self) -> bool {
+        // SAFETY: as in `incref`.
+        unsafe { *self.refs() > 1 }
+    }
+
+    /// Overwrites this tuple's data with `src`'s, of the same size. Only for a tuple nobody
+    /// else holds (`!is_shared()`) and no reader may still see as it was (see
+    /// `Space::overwrite`): tuples are otherwise immutable.
+    pub(crate) fn overwrite_with(self, src: TuplePtr) {
+        let (dst, from) = (self.data(), src.data());
+        assert_eq!(dst.len(), from.len(), "an overwrite keeps the size");
+        assert_ne!(self, src, "a tuple overwritten with itself");
+        // SAFETY: both allocations are live (type invariant) with `len` data bytes after the
+        // header; they are distinct tuples, so the ranges do not overlap; single-threaded.
+        unsafe {
+            std::ptr::copy_nonoverlapping(from.as_ptr(), self.0.as_ptr().add(HEADER), from.len());
         }
     }
 

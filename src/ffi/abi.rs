@@ -5,7 +5,7 @@
 #![allow(non_camel_case_types, non_upper_case_globals, dead_code)]
 #![allow(clippy::all)]
 
-pub const JITBOX_ABI_VERSION: u32 = 7;
+pub const JITBOX_ABI_VERSION: u32 = 8;
 pub const JB_OK: jb_status = 0;
 pub const JB_E_MEMORY: jb_status = -1;
 pub const JB_E_TUPLE_FOUND: jb_status = -2;
@@ -708,6 +708,30 @@ unsafe extern "C" {
         fields: *const jb_field,
         count: u32,
         keys: *const jb_keys,
+        buf: *mut u8,
+        cap: usize,
+        len: *mut usize,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_space_replaced(
+        s: *mut jb_space,
+        tx: *mut jb_txn,
+        fields: *const jb_field,
+        count: u32,
+        buf: *mut u8,
+        cap: usize,
+        len: *mut usize,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_space_replace_rekeyed(
+        s: *mut jb_space,
+        tx: *mut jb_txn,
+        fields: *const jb_field,
+        count: u32,
+        keys: *const jb_keys,
+        old_keys: *const jb_keys,
         buf: *mut u8,
         cap: usize,
         len: *mut usize,

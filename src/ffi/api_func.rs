@@ -3,8 +3,9 @@
 
 use super::abi::*;
 use super::api_space::{ResultBuf, parse_parts, register_index, space_of, write};
+use super::api_txn::txn_in;
 use super::boundary::{cell_of, enter, export};
-use super::convert::{name, need, put, with_values};
+use super::convert::{copy_out, name, need, put, with_values};
 use crate::engine::func::{KeyFn, KeySink, SINK_MAGIC};
 use crate::engine::space::{GivenKeys, Mode};
 use crate::engine::tuple::TupleRef;
@@ -126,12 +127,14 @@ unsafe fn with_keys<R>(
 ///
 /// # Safety
 /// The header's contract on every pointer.
+#[allow(clippy::too_many_arguments)]
 unsafe fn keyed(
     s: *mut jb_space,
     tx: *mut jb_txn,
     fields: *const jb_field,
     count: u32,
     keys: *const jb_keys,
+    old_keys: *const jb_keys,
     out: ResultBuf,
     mode: Mode,
 ) -> Result<()> {
@@ -144,8 +147,10 @@ unsafe fn keyed(
     // SAFETY: forwarded header contract.
     unsafe {
         with_keys(keys, |given| {
-            write(s, tx, fields, count, out, "tuple", |sp, t, v, q| {
-                Ok(Some(TupleRef::new(sp.write(t, v, mode, given)?.0, q)))
+            with_keys(old_keys, |old| {
+                write(s, tx, fields, count, out, "tuple", |sp, t, v, q| {
+                    Ok(Some(TupleRef::new(sp.write(t, v, mode, given, old)?.0, q)))
+                })
             })
         })
     }
@@ -155,7 +160,7 @@ export! {
     Hot fn jb_space_insert_keyed(s: *mut jb_space, tx: *mut jb_txn, fields: *const jb_field, count: u32,
                                  keys: *const jb_keys, buf: *mut u8, cap: usize, len: *mut usize) {
         // SAFETY: forwarded header contract.
-        unsafe { keyed(s, tx, fields, count, keys, ResultBuf { buf, cap, len }, Mode::Insert) }
+        unsafe { keyed(s, tx, fields, count, keys, std::ptr::null(), ResultBuf { buf, cap, len }, Mode::Insert) }
     }
 }
 
@@ -163,7 +168,41 @@ export! {
     Hot fn jb_space_replace_keyed(s: *mut jb_space, tx: *mut jb_txn, fields: *const jb_field, count: u32,
                                   keys: *const jb_keys, buf: *mut u8, cap: usize, len: *mut usize) {
         // SAFETY: forwarded header contract.
-        unsafe { keyed(s, tx, fields, count, keys, ResultBuf { buf, cap, len }, Mode::Replace) }
+        unsafe { keyed(s, tx, fields, count, keys, std::ptr::null(), ResultBuf { buf, cap, len }, Mode::Overwrite) }
+    }
+}
+
+export! {
+    Hot fn jb_space_replace_rekeyed(s: *mut jb_space, tx: *mut jb_txn, fields: *const jb_field, count: u32,
+                                    keys: *const jb_keys, old_keys: *const jb_keys, buf: *mut u8, cap: usize, len: *mut usize) {
+        if old_keys.is_null() {
+            return Err(Error::IllegalParams("old_keys is NULL; give the replaced version's keys, or use jb_space_replace_keyed".into()));
+        }
+        // SAFETY: forwarded header contract.
+        unsafe { keyed(s, tx, fields, count, keys, old_keys, ResultBuf { buf, cap, len }, Mode::Overwrite) }
+    }
+}
+
+export! {
+    Hot fn jb_space_replaced(s: *mut jb_space, tx: *mut jb_txn, fields: *const jb_field, count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
+        need(len, "len")?;
+        let (cell, id) = space_of(s as u64)?;
+        let txn = txn_in(tx, &cell)?;
+        enter(&cell, Entry::Hot, |eng| {
+            // SAFETY: header contract on fields; the copy happens while the engine holds the tuple.
+            unsafe {
+                with_values(fields, count, "tuple", |vals| {
+                    let mvcc = eng.mvcc();
+                    match eng.space(id)?.replaced(vals, &mvcc.view(txn)?, &mvcc)? {
+                        Some(t) if !copy_out(t.data(), buf, cap, len) => {
+                            Err(Error::BufferTooSmall { need: t.data().len(), cap })
+                        }
+                        Some(_) => Ok(()),
+                        None => put(len, 0, "len"),
+                    }
+                })
+            }
+        })
     }
 }
 

@@ -7,7 +7,7 @@ use super::convert::{copy_out, name, need, put, with_values};
 use super::handles::{self, EngineCell, Gone, Obj};
 use crate::engine::key::{FieldType, KeyPart};
 use crate::engine::mvcc::TxnId;
-use crate::engine::space::{FormatField, Space};
+use crate::engine::space::{FormatField, Mode, Space};
 use crate::engine::tuple::TupleRef;
 use crate::engine::value::Value;
 use crate::engine::{Engine, SpaceId};
@@ -330,8 +330,9 @@ export! {
 export! {
     Hot fn jb_space_replace(s: *mut jb_space, tx: *mut jb_txn, fields: *const jb_field, count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
         let out = ResultBuf { buf, cap, len };
-        // SAFETY: forwarded header contract. The replaced tuple's reference drops here.
-        unsafe { write(s, tx, fields, count, out, "tuple", |sp, t, v, q| Ok(Some(TupleRef::new(sp.replace_in(t, v)?.0, q)))) }
+        // SAFETY: forwarded header contract. The replaced version is not wanted back, so it
+        // may be overwritten in place.
+        unsafe { write(s, tx, fields, count, out, "tuple", |sp, t, v, q| Ok(Some(TupleRef::new(sp.write(t, v, Mode::Overwrite, None, None)?.0, q)))) }
     }
 }
 

@@ -36,6 +36,8 @@ pub fn exported() -> Vec<usize> {
         api_func::jb_key_sink_fail as *const () as usize,
         api_func::jb_space_insert_keyed as *const () as usize,
         api_func::jb_space_replace_keyed as *const () as usize,
+        api_func::jb_space_replace_rekeyed as *const () as usize,
+        api_func::jb_space_replaced as *const () as usize,
         api_func::jb_engine_buried_next as *const () as usize,
         api_func::jb_engine_buried_forget as *const () as usize,
         api_space::jb_space_create as *const () as usize,

@@ -4,6 +4,7 @@
 //! earlier point leaves the space, its indexes and the quota exactly as they were.
 
 mod functional;
+mod overwrite;
 
 pub use functional::GivenKeys;
 use functional::RowScratch;
@@ -48,7 +49,11 @@ pub struct Space {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Mode {
     Insert,
+    /// Returns the replaced version.
     Replace,
+    /// A replace whose caller does not want the replaced version back, so that it may be
+    /// overwritten in place (see `overwrite`).
+    Overwrite,
 }
 
 /// What every space of an engine shares with it.
@@ -184,7 +189,8 @@ impl Space {
 
     /// Inserts in transaction `txn`, or as an autocommit statement when `None`.
     pub fn insert_in(&mut self, txn: Option<TxnId>, fields: &[Value]) -> Result<TuplePtr> {
-        self.write(txn, fields, Mode::Insert, None).map(|(t, _)| t)
+        self.write(txn, fields, Mode::Insert, None, None)
+            .map(|(t, _)| t)
     }
 
     pub fn replace_in(
@@ -192,20 +198,26 @@ impl Space {
         txn: Option<TxnId>,
         fields: &[Value],
     ) -> Result<(TuplePtr, Option<TupleRef>)> {
-        self.write(txn, fields, Mode::Replace, None)
+        self.write(txn, fields, Mode::Replace, None, None)
     }
 
     /// Inserts or replaces; `keys` are the new tuple's functional-index keys when the caller
-    /// computed them (required for Lua key functions, which a write may not run).
+    /// computed them (required for Lua key functions, which a write may not run), `old_keys`
+    /// those of the version it replaces as the caller sees it (optional: with them, a quiet
+    /// write removes the old version's rows at once instead of deferring that).
     pub fn write(
         &mut self,
         txn: Option<TxnId>,
         fields: &[Value],
         mode: Mode,
         keys: Option<&GivenKeys>,
+        old_keys: Option<&GivenKeys>,
     ) -> Result<(TuplePtr, Option<TupleRef>)> {
         self.primary()?;
         self.check_tuple(fields)?;
+        if let Some(k) = old_keys {
+            self.check_keys_shape(k)?;
+        }
         let new = TuplePtr::new(fields, &self.quota, self.max_tuple_size)?;
         if let Err(e) = self.new_rows(new, keys) {
             new.decref(&self.quota);
@@ -223,6 +235,14 @@ impl Space {
         };
         // Apply: nothing below can fail.
         bump(&self.changes);
+        if quiet
+            && mode == Mode::Overwrite
+            && let Some(o) = old
+            && self.can_overwrite(o, new, old_keys)
+        {
+            self.overwrite(o, new, &mut mvcc, old_keys);
+            return Ok((o, None));
+        }
         if quiet {
             // Nobody can see another version: change the indexes in place.
             let mut f = 0;
@@ -250,7 +270,14 @@ impl Space {
                     return TupleRef::adopt(t, &self.quota); // the indexes' reference
                 }
                 let r = TupleRef::new(t, &self.quota);
-                self.forget_rows_or_bury(t, &mut mvcc);
+                match old_keys {
+                    Some(k) if self.nlua > 0 => {
+                        self.forget_rows(t, false, true);
+                        self.forget_rows_keyed(t, Some(k));
+                        t.decref(&self.quota);
+                    }
+                    _ => self.forget_rows_or_bury(t, &mut mvcc),
+                }
                 r
             });
             return Ok((new, old));
