@@ -235,6 +235,42 @@ static void test_transactions(void) {
     CHECK(jb_txn_begin(other, &t2) == JB_E_CLOSED);
 }
 
+/* A replace may overwrite the old version in place, but never one a handle holds;
+   jb_space_replaced peeks at the version a replace would replace. */
+static void test_replace_in_place(void) {
+    jb_field t[2], key, f;
+    jb_tuple *held = NULL, *now = NULL;
+    jb_keys none;
+    uint8_t buf[256];
+    size_t len = 0;
+    t[0] = u(900); t[1] = s("old");
+    CHECK(jb_space_insert(sp, NULL, t, 2, NULL, 0, NULL) == JB_OK);
+    key = u(900);
+    CHECK(jb_index_get(pk, NULL, &key, 1, &held) == JB_OK && held != NULL);
+    t[1] = s("new");
+    CHECK(jb_space_replace(sp, NULL, t, 2, NULL, 0, NULL) == JB_OK);
+    CHECK(jb_tuple_field(held, 1, &f) == JB_OK && f.len == 3 && memcmp(f.v.s, "old", 3) == 0);
+    CHECK(jb_tuple_unref(held) == JB_OK);
+    t[1] = s("NEW"); /* same size, nothing holds it: in place */
+    CHECK(jb_space_replace(sp, NULL, t, 2, NULL, 0, NULL) == JB_OK);
+    CHECK(jb_index_get(pk, NULL, &key, 1, &now) == JB_OK && now != NULL);
+    CHECK(jb_tuple_field(now, 1, &f) == JB_OK && f.len == 3 && memcmp(f.v.s, "NEW", 3) == 0);
+    CHECK(jb_tuple_unref(now) == JB_OK);
+    t[1] = s("whatever");
+    CHECK(jb_space_replaced(sp, NULL, t, 2, buf, sizeof buf, &len) == JB_OK && len > 0);
+    CHECK(memcmp(buf + len - 3, "NEW", 3) == 0);
+    t[0] = u(901);
+    CHECK(jb_space_replaced(sp, NULL, t, 2, buf, sizeof buf, &len) == JB_OK && len == 0);
+    CHECK(jb_space_replaced(sp, NULL, t, 1, buf, 2, &len) == JB_OK); /* only the key matters */
+    t[0] = s("x");
+    CHECK(jb_space_replaced(sp, NULL, t, 2, buf, sizeof buf, &len) == JB_E_FIELD_TYPE);
+    CHECK(strstr(jb_last_error(), "primary key") != NULL);
+    memset(&none, 0, sizeof none);
+    t[0] = u(900);
+    CHECK(jb_space_replace_rekeyed(sp, NULL, t, 2, &none, NULL, NULL, 0, NULL) == JB_E_ILLEGAL_PARAMS);
+    CHECK(strstr(jb_last_error(), "old_keys") != NULL);
+}
+
 static void test_close(void) {
     jb_tuple *tu = NULL;
     jb_field key = u(2), f;
@@ -400,6 +436,7 @@ int main(void) {
     test_data_batches();
     test_misuse();
     test_transactions();
+    test_replace_in_place();
     test_close();
     test_tickets();
     test_commit_numbers();
