@@ -692,16 +692,19 @@ local function fill_key(key)
     return fill(key)
 end
 
-function index_methods:get(key)
-    local db = self._db
-    local tx = current_tx(db)
+-- Reads take the transaction handle to read in: the running coroutine's (current_tx) from
+-- the index methods, a given one from the transaction's own read methods (jitbox.txn).
+local function get_in(index, tx, key)
+    local db = index._db
     local n = fill_key(key)
-    local rc = C.jb_index_get_data(self._i, tx, fields_buf, n, db._buf, db._cap, out_len)
+    local rc = C.jb_index_get_data(index._i, tx, fields_buf, n, db._buf, db._cap, out_len)
     if rc ~= 0 then raise(rc) end
     local len = out_len[0]
     if len == 0 then return nil end
     return make_tuple(db._buf, len)
 end
+
+function index_methods:get(key) return get_in(self, current_tx(self._db), key) end
 
 local function iter_type(opts, key)
     local it = opts and opts.iterator
@@ -778,9 +781,9 @@ local function iter_next(state)
     return iter_fill(state)
 end
 
-local function open_iter(index, key, opts)
+local function open_iter(index, key, opts, tx)
     local n = fill(key)
-    local rc = C.jb_index_iter(index._i, current_tx(index._db), iter_type(opts, key), fields_buf, n,
+    local rc = C.jb_index_iter(index._i, tx, iter_type(opts, key), fields_buf, n,
         ffi.cast('jb_iter**', out_ptr))
     if rc ~= 0 then raise(rc) end
     local it = ffi.gc(ffi.cast('jb_iter*', out_ptr[0]), iter_finalizer)
@@ -795,16 +798,18 @@ local function open_iter(index, key, opts)
 end
 
 -- for _, t in index:pairs(key, {iterator = 'GE'}) do ... end
-function index_methods:pairs(key, opts)
-    return iter_next, open_iter(self, key, opts), nil
+local function pairs_in(index, tx, key, opts)
+    return iter_next, open_iter(index, key, opts, tx), nil
 end
 
-function index_methods:select(key, opts)
+function index_methods:pairs(key, opts) return pairs_in(self, current_tx(self._db), key, opts) end
+
+local function select_in(index, tx, key, opts)
     local limit = opts and opts.limit or 4294967295
     local offset = opts and opts.offset or 0
     local res, n = {}, 0
     if limit <= 0 then return res end
-    local state = open_iter(self, key, opts)
+    local state = open_iter(index, key, opts, tx)
     while true do
         local _, t = iter_next(state)
         if t == nil then break end
@@ -820,12 +825,16 @@ function index_methods:select(key, opts)
     return res
 end
 
-function index_methods:count(key, opts)
+function index_methods:select(key, opts) return select_in(self, current_tx(self._db), key, opts) end
+
+local function count_in(index, tx, key, opts)
     local n = fill(key)
-    local rc = C.jb_index_count(self._i, current_tx(self._db), iter_type(opts, key), fields_buf, n, out_u64)
+    local rc = C.jb_index_count(index._i, tx, iter_type(opts, key), fields_buf, n, out_u64)
     if rc ~= 0 then raise(rc) end
     return tonumber(out_u64[0])
 end
+
+function index_methods:count(key, opts) return count_in(self, current_tx(self._db), key, opts) end
 
 function index_methods:len() return self.space:len() end
 
@@ -854,8 +863,17 @@ function db_mt:gc()
     run_deferred(self)
 end
 
+-- What a transaction's read methods read: an index, or a space's primary index.
+local function read_target(x)
+    if getmetatable(x) == index_mt then return x end
+    if getmetatable(x) == space_mt then return primary(x) end
+    illegal(('a transaction reads an index or a space, not %s'):format(type(x)))
+end
+
 local txn = require('jitbox.txn') { C = C, db_mt = db_mt, engines = engines, illegal = illegal,
-    raise = raise, error_of = error_of, error_mt = error_mt, drain = drain, live = live }
+    raise = raise, error_of = error_of, error_mt = error_mt, drain = drain, live = live,
+    read_target = read_target, get_in = get_in, select_in = select_in, pairs_in = pairs_in,
+    count_in = count_in }
 current_tx = txn.current_tx
 
 ------------------------------------------------------------------------------------------

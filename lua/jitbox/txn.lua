@@ -185,6 +185,24 @@ return function(env)
         if rc ~= 0 then raise(rc) end
     end
 
+    -- Reads through the transaction itself: tx:get(index or space, key), tx:select(...),
+    -- tx:pairs(...), tx:count(...) read as the index methods do inside tx — its snapshot and
+    -- its own writes — without finding the running coroutine's transaction first. That lookup
+    -- needs coroutine.running, which LuaJIT does not compile (a hot loop is stitched there);
+    -- these do not, so a compiled loop of reads costs what it does outside a transaction.
+    -- They work from any coroutine: reading through a handle is the caller's explicit choice.
+    local read_target, get_in, select_in = env.read_target, env.get_in, env.select_in
+    local pairs_in, count_in = env.pairs_in, env.count_in
+    local function reading(tx, what)
+        local h = tx.h
+        if h == nil then illegal(('%s: the transaction has already ended'):format(what)) end
+        return h
+    end
+    function tx_mt:get(x, key) return get_in(read_target(x), reading(self, 'get'), key) end
+    function tx_mt:select(x, key, opts) return select_in(read_target(x), reading(self, 'select'), key, opts) end
+    function tx_mt:pairs(x, key, opts) return pairs_in(read_target(x), reading(self, 'pairs'), key, opts) end
+    function tx_mt:count(x, key, opts) return count_in(read_target(x), reading(self, 'count'), key, opts) end
+
     -- db:snapshot() writes every space as of now on a background thread and waits for it (true, or
     -- raises); db:snapshot{async = true} returns a ticket instead. A request while one runs joins it.
     function db_mt:snapshot(opts)

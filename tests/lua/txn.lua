@@ -34,6 +34,33 @@ test('a transaction sees its snapshot and its own writes; others see it after co
     db:close()
 end)
 
+test('reads through the transaction handle see what the transaction sees, from any coroutine', function()
+    local db, s = fresh()
+    local tx = db:begin()
+    s:replace{1, 'n', 11}
+    s:insert{4, 'm', 40}
+    local by_name = s.index.by_name
+    local outside = coroutine.wrap(function()
+        s:replace{2, 'n', 22} -- autocommit, after tx's snapshot
+        -- This coroutine has no transaction: its own reads autocommit, tx's see tx.
+        eq(s:get{1}[3], 10); eq(s:get{2}[3], 22)
+        eq(tx:get(s, {1})[3], 11, 'own write'); eq(tx:get(s.index.pk, {4})[3], 40)
+        eq(tx:get(s, {2})[3], 20, 'the snapshot, not the later commit')
+        eq(#tx:select(by_name, {'n'}), 3); eq(tx:count(by_name, {'m'}), 1)
+        local n = 0
+        for _, t in tx:pairs(s) do n = n + 1; assert(t[1] ~= 2 or t[3] == 20) end
+        eq(n, 4)
+        return true
+    end)
+    eq(outside(), true)
+    expect_error('ILLEGAL_PARAMS', 'reads an index or a space', tx.get, tx, 'pk', {1})
+    tx:rollback()
+    expect_error('ILLEGAL_PARAMS', 'already ended', tx.get, tx, s, {1})
+    expect_error('ILLEGAL_PARAMS', 'already ended', tx.count, tx, s)
+    eq(s:get{1}[3], 10); eq(s:get{4}, nil)
+    db:close()
+end)
+
 test('first committer wins; the loser gets CONFLICT and leaves nothing', function()
     local db, s = fresh()
     local function add_one(k)
