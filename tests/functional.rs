@@ -169,15 +169,6 @@ fn check_rows(e: &Engine, id: SpaceId, pos: usize) {
     }
 }
 
-fn ids(rows: Vec<Vec<Owned>>) -> Vec<u64> {
-    rows.into_iter()
-        .map(|r| match r[0] {
-            Owned::Uint(u) => u,
-            _ => panic!(),
-        })
-        .collect()
-}
-
 #[test]
 fn builds_over_existing_data_and_reads_in_key_order() {
     let (e, id) = setup(CallbackKind::Native, false);

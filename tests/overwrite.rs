@@ -53,15 +53,6 @@ fn v_of(t: TuplePtr) -> i64 {
     }
 }
 
-fn ids(rows: Vec<Vec<Owned>>) -> Vec<u64> {
-    rows.into_iter()
-        .map(|r| match r[0] {
-            Owned::Uint(u) => u,
-            _ => panic!(),
-        })
-        .collect()
-}
-
 /// 100 tuples `{i, "a", 1000 + i}` (all the same size), optionally with a functional index.
 fn setup(func: bool) -> (Engine, SpaceId) {
     let mut e = engine(64 << 20);

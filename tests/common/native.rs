@@ -66,6 +66,16 @@ pub enum Owned {
     Str(Vec<u8>),
 }
 
+/// The first field (an unsigned id) of each row.
+pub fn ids(rows: Vec<Vec<Owned>>) -> Vec<u64> {
+    rows.into_iter()
+        .map(|r| match r[0] {
+            Owned::Uint(u) => u,
+            _ => panic!("not an id: {:?}", r[0]),
+        })
+        .collect()
+}
+
 pub fn owned(data: &[u8]) -> Vec<Owned> {
     value::fields(data)
         .unwrap()
