@@ -224,6 +224,15 @@ static void test_transactions(void) {
     CHECK(jb_space_insert(osp, t1, row, 2, NULL, 0, NULL) == JB_E_BAD_HANDLE);
     CHECK(strstr(jb_last_error(), "another engine") != NULL);
     CHECK(jb_space_insert(sp, (jb_txn *)osp, row, 2, NULL, 0, NULL) == JB_E_BAD_HANDLE);
+    /* Reads look the index and the transaction up together: the same checks. */
+    CHECK(jb_txn_begin(other, &t2) == JB_OK);
+    CHECK(jb_index_get(pk, t2, &key, 1, &tu) == JB_E_BAD_HANDLE);
+    CHECK(strstr(jb_last_error(), "another engine") != NULL);
+    CHECK(jb_index_count(pk, (jb_txn *)osp, JB_ITER_EQ, &key, 1, &n) == JB_E_BAD_HANDLE);
+    CHECK(strstr(jb_last_error(), "transaction") != NULL);
+    CHECK(jb_index_count((jb_index *)t1, t1, JB_ITER_EQ, &key, 1, &n) == JB_E_BAD_HANDLE);
+    CHECK(strstr(jb_last_error(), "index") != NULL);
+    CHECK(jb_txn_rollback(t2) == JB_OK);
     CHECK(jb_txn_rollback(t1) == JB_OK);
     CHECK(jb_index_count(pk, NULL, JB_ITER_EQ, &key, 1, &n) == JB_OK && n == 1);
     CHECK(jb_engine_close(other) == JB_OK);

@@ -1,8 +1,8 @@
 //! Exported: reads — get, count, iterators.
 
 use super::abi::*;
-use super::api_space::{find_index, index_of};
-use super::api_txn::txn_in;
+use super::api_space::find_index;
+use super::api_txn::index_in_txn;
 use super::boundary::{enter, export};
 use super::convert::{copy_out, need, put, with_values};
 use super::handles::{self, IterHandle, Obj};
@@ -22,8 +22,7 @@ unsafe fn get<R>(
     count: u32,
     f: impl FnOnce(Option<TuplePtr>, &Rc<crate::mem::Quota>) -> Result<R>,
 ) -> Result<R> {
-    let (cell, sid, uid) = index_of(i as u64)?;
-    let txn = txn_in(tx, &cell)?;
+    let (cell, sid, uid, txn) = index_in_txn(i as u64, tx)?;
     enter(&cell, Entry::Hot, |eng| {
         let (sp, pos) = find_index(eng, sid, uid)?;
         let idx = &sp.indexes[pos];
@@ -82,8 +81,7 @@ unsafe fn open(
     count: u32,
 ) -> Result<IterHandle> {
     let ty = IterType::from_code(ty)?;
-    let (cell, sid, uid) = index_of(i as u64)?;
-    let txn = txn_in(tx, &cell)?;
+    let (cell, sid, uid, txn) = index_in_txn(i as u64, tx)?;
     let pos = enter(&cell, Entry::Hot, |eng| {
         let (sp, pos) = find_index(eng, sid, uid)?;
         let idx = &sp.indexes[pos];

@@ -1,9 +1,11 @@
 //! Exported: transactions (begin, commit, rollback) and how data functions find theirs.
 
 use super::abi::*;
+use super::api_space::index_of;
 use super::boundary::{cell_of, enter, export};
 use super::convert::{need, put};
 use super::handles::{self, EngineCell, Gone, Obj};
+use crate::engine::SpaceId;
 use crate::engine::mvcc::TxnId;
 use crate::error::{Error, Result};
 use crate::guard::Entry;
@@ -22,6 +24,28 @@ pub(crate) fn txn_in(tx: *mut jb_txn, cell: &Rc<EngineCell>) -> Result<Option<Tx
         ));
     }
     Ok(Some(id))
+}
+
+/// An index handle and the transaction a read through it runs in (None for a NULL `tx`),
+/// looked up together; a transaction of another engine is refused.
+pub(crate) fn index_in_txn(
+    i: u64,
+    tx: *mut jb_txn,
+) -> Result<(Rc<EngineCell>, SpaceId, u64, Option<TxnId>)> {
+    if tx.is_null() {
+        let (cell, sid, uid) = index_of(i)?;
+        return Ok((cell, sid, uid, None));
+    }
+    handles::with_pair(i, tx as u64, |index, txn| match (index, txn) {
+        (Obj::Index(c, sid, uid), Obj::Txn(owner, id)) if Rc::ptr_eq(c, owner) => {
+            Ok((c.clone(), *sid, *uid, Some(*id)))
+        }
+        (Obj::Index(..), Obj::Txn(..)) => Err(Error::BadHandle(
+            "the transaction belongs to another engine; use one of this engine's".into(),
+        )),
+        (Obj::Index(..), other) => Err(handles::wrong_kind(other, "a transaction")),
+        (other, _) => Err(handles::wrong_kind(other, "an index")),
+    })
 }
 
 pub(crate) fn txn_of(tx: *mut jb_txn) -> Result<(Rc<EngineCell>, TxnId)> {

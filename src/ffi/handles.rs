@@ -171,14 +171,41 @@ pub fn with<R>(h: u64, f: impl FnOnce(&mut Obj) -> Result<R>) -> Result<R> {
             Some(s) if s.generation == generation && s.obj.is_some() => {
                 f(s.obj.as_mut().expect("checked"))
             }
-            Some(s) if s.generation == ((generation + 1) & GEN_MASK).max(1) && s.obj.is_none() => {
-                Err(gone_error(s.gone))
-            }
-            _ => Err(Error::BadHandle(
-                "stale or invalid handle (freed, dropped or never issued)".into(),
-            )),
+            s => Err(dead(s.map(|s| &*s), generation)),
         }
     })
+}
+
+/// Runs `f` on the live objects two handles name, in one visit to the table: a read in a
+/// transaction names an index and a transaction, and each visit costs a thread-local lookup.
+pub fn with_pair<R>(a: u64, b: u64, f: impl FnOnce(&Obj, &Obj) -> Result<R>) -> Result<R> {
+    TABLE.with(|t| {
+        let mut t = t.borrow_mut();
+        check_thread(&mut t, a)?;
+        check_thread(&mut t, b)?;
+        let live = |h: u64| {
+            let (_, slot, generation) = split(h);
+            match t.slots.get(slot) {
+                Some(Slot {
+                    generation: g,
+                    obj: Some(o),
+                    ..
+                }) if *g == generation => Ok(o),
+                s => Err(dead(s, generation)),
+            }
+        };
+        f(live(a)?, live(b)?)
+    })
+}
+
+/// Why a handle names no live object: its slot was emptied (how), or it never was one.
+fn dead(s: Option<&Slot>, generation: u64) -> Error {
+    match s {
+        Some(s) if s.generation == ((generation + 1) & GEN_MASK).max(1) && s.obj.is_none() => {
+            gone_error(s.gone)
+        }
+        _ => Error::BadHandle("stale or invalid handle (freed, dropped or never issued)".into()),
+    }
 }
 
 fn gone_error(g: Gone) -> Error {
