@@ -9,6 +9,7 @@ pub mod index;
 pub mod iter;
 pub mod key;
 pub mod mvcc;
+mod open_txns;
 mod recovery;
 pub mod space;
 pub mod tuple;

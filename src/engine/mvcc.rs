@@ -9,6 +9,7 @@
 //! commits, never by reads — removes versions nobody can see and drops stories nobody needs.
 
 use super::SpaceId;
+use super::open_txns::OpenTxns;
 use super::tuple::TuplePtr;
 use crate::error::{Error, Result};
 use crate::mem::Quota;
@@ -63,7 +64,7 @@ pub struct Mvcc {
     quota: Rc<Quota>,
     next_txn: TxnId,
     commit_seq: u64,
-    txns: Vec<Txn>,
+    txns: OpenTxns,
     /// Keyed by address: a fast non-cryptographic hash (keys are our own pointers, not input).
     stories: FxHashMap<TuplePtr, Story>,
     /// Versions whose deletion committed, in commit order: removed once no view needs them.
@@ -94,7 +95,7 @@ impl Mvcc {
             quota,
             next_txn: 1,
             commit_seq: 0,
-            txns: Vec::new(),
+            txns: OpenTxns::default(),
             stories: FxHashMap::default(),
             dead: VecDeque::new(),
             born: VecDeque::new(),
@@ -179,10 +180,10 @@ impl Mvcc {
     // ---- transactions ------------------------------------------------------------------
 
     pub fn begin(&mut self) -> Result<TxnId> {
-        self.grow(|m| m.txns.try_reserve(1), size_of::<Txn>(), "a transaction")?;
+        self.grow(|m| m.txns.try_reserve(), size_of::<Txn>(), "a transaction")?;
         let id = self.next_txn;
         self.next_txn += 1;
-        self.txns.push(Txn {
+        self.txns.insert(Txn {
             id,
             snapshot: self.commit_seq,
             log: Vec::new(),
@@ -191,31 +192,21 @@ impl Mvcc {
     }
 
     pub fn txn(&self, id: TxnId) -> Result<&Txn> {
-        self.txns
-            .iter()
-            .find(|t| t.id == id)
-            .ok_or_else(|| self.gone(id))
+        self.txns.get(id).ok_or_else(|| self.gone(id))
     }
 
     fn txn_mut(&mut self, id: TxnId) -> Result<&mut Txn> {
-        match self.txns.iter().position(|t| t.id == id) {
-            Some(i) => Ok(&mut self.txns[i]),
-            None => Err(self.gone(id)),
-        }
+        let aborted = &self.aborted;
+        self.txns.get_mut(id).ok_or_else(|| gone(aborted, id))
     }
 
-    /// The error for a transaction that is not open: ended by a cascading rollback, or
-    /// committed or rolled back by its owner.
     fn gone(&self, id: TxnId) -> Error {
-        match self.aborted.get(&id) {
-            Some(why) => Error::CascadeRollback(format!("transaction {id} was {why}")),
-            None => gone(id),
-        }
+        gone(&self.aborted, id)
     }
 
     /// Open transactions: (snapshot, id).
     pub fn open_txns(&self) -> impl Iterator<Item = (u64, TxnId)> + '_ {
-        self.txns.iter().map(|t| (t.snapshot, t.id))
+        self.txns.iter()
     }
 
     /// Remembers that a cascade rolled `id` back while it was open.
@@ -232,12 +223,7 @@ impl Mvcc {
 
     /// Removes a finished transaction, returning its log.
     pub fn finish(&mut self, id: TxnId) -> Result<Vec<Undo>> {
-        let pos = self
-            .txns
-            .iter()
-            .position(|t| t.id == id)
-            .ok_or_else(|| self.gone(id))?;
-        let t = self.txns.swap_remove(pos);
+        let t = self.txns.remove(id).ok_or_else(|| self.gone(id))?;
         self.release(t.log.capacity() * size_of::<Undo>() + size_of::<Txn>());
         Ok(t.log)
     }
@@ -250,11 +236,7 @@ impl Mvcc {
 
     /// The oldest snapshot any open transaction reads from (the latest state when none).
     pub fn oldest_view(&self) -> u64 {
-        self.txns
-            .iter()
-            .map(|t| t.snapshot)
-            .min()
-            .unwrap_or(self.commit_seq)
+        self.txns.oldest().unwrap_or(self.commit_seq)
     }
 
     // ---- reservations: everything a write may need, before it changes anything ---------
@@ -608,10 +590,15 @@ impl Mvcc {
     }
 }
 
-fn gone(id: TxnId) -> Error {
-    Error::IllegalParams(format!(
-        "transaction {id} is not open (it was committed or rolled back)"
-    ))
+/// The error for a transaction that is not open: ended by a cascading rollback (`aborted`
+/// says why), or committed or rolled back by its owner.
+fn gone(aborted: &HashMap<TxnId, String>, id: TxnId) -> Error {
+    match aborted.get(&id) {
+        Some(why) => Error::CascadeRollback(format!("transaction {id} was {why}")),
+        None => Error::IllegalParams(format!(
+            "transaction {id} is not open (it was committed or rolled back)"
+        )),
+    }
 }
 
 impl Drop for Mvcc {
