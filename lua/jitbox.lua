@@ -694,9 +694,11 @@ end
 
 -- Reads take the transaction handle to read in: the running coroutine's (current_tx) from
 -- the index methods, a given one from the transaction's own read methods (jitbox.txn).
-local function get_in(index, tx, key)
+-- The index methods put the key into the field buffer before they look the transaction up:
+-- inside a transaction that lookup ends the trace (coroutine.running is not compiled), and a
+-- key table still held by a slot there would have to be allocated after all (+20% a get).
+local function get_filled(index, tx, n)
     local db = index._db
-    local n = fill_key(key)
     local rc = C.jb_index_get_data(index._i, tx, fields_buf, n, db._buf, db._cap, out_len)
     if rc ~= 0 then raise(rc) end
     local len = out_len[0]
@@ -704,7 +706,13 @@ local function get_in(index, tx, key)
     return make_tuple(db._buf, len)
 end
 
-function index_methods:get(key) return get_in(self, current_tx(self._db), key) end
+local function get_in(index, tx, key) return get_filled(index, tx, fill_key(key)) end
+
+function index_methods:get(key)
+    local n = fill_key(key)
+    key = nil
+    return get_filled(self, current_tx(self._db), n)
+end
 
 local function iter_type(opts, key)
     local it = opts and opts.iterator
@@ -827,14 +835,22 @@ end
 
 function index_methods:select(key, opts) return select_in(self, current_tx(self._db), key, opts) end
 
-local function count_in(index, tx, key, opts)
-    local n = fill(key)
-    local rc = C.jb_index_count(index._i, tx, iter_type(opts, key), fields_buf, n, out_u64)
+local function count_filled(index, tx, it, n)
+    local rc = C.jb_index_count(index._i, tx, it, fields_buf, n, out_u64)
     if rc ~= 0 then raise(rc) end
     return tonumber(out_u64[0])
 end
 
-function index_methods:count(key, opts) return count_in(self, current_tx(self._db), key, opts) end
+local function count_in(index, tx, key, opts)
+    return count_filled(index, tx, iter_type(opts, key), fill(key))
+end
+
+-- (The key is filled in before the transaction lookup, as in index:get.)
+function index_methods:count(key, opts)
+    local it, n = iter_type(opts, key), fill(key)
+    key, opts = nil, nil
+    return count_filled(self, current_tx(self._db), it, n)
+end
 
 function index_methods:len() return self.space:len() end
 
