@@ -202,6 +202,27 @@ fn luajit(c: &mut Criterion) {
             tx:rollback()
             return took
         end
+        -- Through the transaction handle (no running-coroutine lookup).
+        function bench_get_through_tx(n)
+            local tx = db:begin()
+            local t0, x = clock(), 0
+            for k = 1, n do x = x + tx:get(s, {(k * 7919) % 100000 + 1})[3] end
+            local took = clock() - t0
+            tx:rollback()
+            return took
+        end
+        -- The same, with 1000 more transactions open in other coroutines: finding a
+        -- transaction must not cost in proportion to how many are open.
+        function bench_get_through_tx_1000_open(n)
+            local others = {}
+            for j = 1, 1000 do
+                others[j] = coroutine.create(function() local t = db:begin(); coroutine.yield(); t:rollback() end)
+                coroutine.resume(others[j])
+            end
+            local took = bench_get_through_tx(n)
+            for j = 1, 1000 do coroutine.resume(others[j]) end
+            return took
+        end
         function bench_pairs(n)
             local t0, c = clock(), 0
             while c < n do
@@ -222,6 +243,8 @@ fn luajit(c: &mut Criterion) {
     for name in [
         "bench_get",
         "bench_get_in_txn",
+        "bench_get_through_tx",
+        "bench_get_through_tx_1000_open",
         "bench_pairs",
         "bench_replace",
     ] {
