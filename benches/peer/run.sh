@@ -20,12 +20,13 @@ for _ in $(seq "$ROUNDS"); do
 done
 awk '
   { k = $1" "$2; if (!(k in v) || $3 < v[k]) v[k] = $3; if (!($2 in seen)) { seen[$2] = 1; ops[++n] = $2 } }
+  function f(x, unit) { return x == "" ? "-" : sprintf("%.1f%s", x, unit) }
   END {
     printf "%-28s %12s %12s %12s %14s\n", "op (N='"$N"', best of '"$ROUNDS"')", "tarantool", "jitbox", "plain table", "tarantool/jitbox"
     for (i = 1; i <= n; i++) {
       op = ops[i]; t = v["tarantool " op]; j = v["jitbox " op]; p = v["plain " op]
       unit = (op ~ /per_tuple/) ? "B" : "ns"
-      printf "%-28s %10.1f%s %10.1f%s %10.1f%s %13.2fx\n", op, t, unit, j, unit, p, unit, (j > 0 ? t / j : 0)
+      printf "%-28s %12s %12s %12s %14s\n", op, f(t, unit), f(j, unit), f(p, unit), (t != "" && j > 0 ? sprintf("%.2fx", t / j) : "-")
     }
   }' "$out"
 rm -f "$out"

@@ -24,8 +24,7 @@ elseif target == 'jitbox' then
     s = db:create_space('test', { format = {{'id','unsigned'}, {'name','string'}, {'v','integer'}} })
     s:create_index('pk', { parts = {{1, 'unsigned'}} })
     by_name = s:create_index('by_name', { parts = {{2, 'string'}}, unique = false })
-    -- No transactions yet (next issue): a batch is 1000 autocommit inserts.
-    begin, commit = function() end, function() end
+    begin, commit = function() db:begin() end, function() db:commit() end
     memory = function() return db:stat().memory_used end
 elseif target == 'plain' then
     -- A plain LuaJIT table "space": rows by id, and a name -> {ids} secondary index.
@@ -105,6 +104,25 @@ t0 = now()
 for i = 1, N do sum = sum + s:get{(i * 7919) % N + 1}[3] end
 report('get_random', now() - t0, N)
 assert(sum == N * (N + 1) * 3 / 2)
+
+-- The same gets inside a transaction: the cost of a read view. (The plain table has none.)
+sum = 0
+begin()
+t0 = now()
+for i = 1, N do sum = sum + s:get{(i * 7919) % N + 1}[3] end
+report('get_random_in_txn', now() - t0, N)
+commit()
+assert(sum == N * (N + 1) * 3 / 2)
+if target == 'jitbox' then
+    -- Through the transaction's handle: no running-coroutine lookup (see README, Transactions).
+    sum = 0
+    local tx = db:begin()
+    t0 = now()
+    for i = 1, N do sum = sum + tx:get(s, {(i * 7919) % N + 1})[3] end
+    report('get_random_tx_handle', now() - t0, N)
+    tx:commit()
+    assert(sum == N * (N + 1) * 3 / 2)
+end
 
 -- A functional index {t[3] % 1000}: its build over the N tuples, then replaces with it
 -- present (each one changes the key: the old entry goes, the new one comes).
