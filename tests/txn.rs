@@ -159,6 +159,42 @@ fn rollback_restores_every_index_and_collection_frees_every_version() {
 }
 
 #[test]
+fn old_versions_stay_exactly_as_long_as_the_oldest_reader_needs_them() {
+    let (mut e, id) = setup();
+    // Reader i sees version 100 + i of key 1; every version but the last is replaced later.
+    let readers: Vec<u64> = (0..20)
+        .map(|i| {
+            e.space_mut(id)
+                .unwrap()
+                .replace(&row(1, "n", 100 + i))
+                .unwrap();
+            e.begin().unwrap()
+        })
+        .collect();
+    e.space_mut(id).unwrap().replace(&row(1, "n", 999)).unwrap();
+    let mut open: Vec<usize> = (0..20).collect();
+    // End them out of order; after each, collect all that may go and check what stayed.
+    for k in 0..20 {
+        let i = (k * 7) % 20;
+        e.commit(readers[i]).unwrap();
+        open.retain(|&j| j != i);
+        while e.collect(usize::MAX, true) > 0 {}
+        for &j in &open {
+            assert_eq!(v_of(&e, Some(readers[j]), id, 1), Some(100 + j as i64));
+        }
+        // Versions replaced after the oldest open snapshot stay; older ones went.
+        let kept = open.iter().min().map_or(0, |&m| 20 - m);
+        assert_eq!(
+            e.space(id).unwrap().indexes[0].len(),
+            3 + kept,
+            "after reader {i} ended"
+        );
+    }
+    ensure_collected(&mut e, id, 3);
+    assert_eq!(v_of(&e, None, id, 1), Some(999));
+}
+
+#[test]
 fn writes_collect_old_versions_in_bounded_steps() {
     let (mut e, id) = setup();
     let reader = e.begin().unwrap();
