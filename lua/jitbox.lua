@@ -696,7 +696,7 @@ end
 -- the index methods, a given one from the transaction's own read methods (jitbox.txn).
 -- The index methods put the key into the field buffer before they look the transaction up:
 -- inside a transaction that lookup ends the trace (coroutine.running is not compiled), and a
--- key table still held by a slot there would have to be allocated after all (+20% a get).
+-- key table still held by a slot there would have to be allocated after all (+16% a get).
 local function get_filled(index, tx, n)
     local db = index._db
     local rc = C.jb_index_get_data(index._i, tx, fields_buf, n, db._buf, db._cap, out_len)
