@@ -260,6 +260,74 @@ fn another_thread_gets_wrong_thread() {
     }
 }
 
+/// A get in a transaction does not look the transaction's handle up: the engine's lookup
+/// of the transaction by the handle's value is the check. Every bad handle must still be
+/// refused, with the error the full check (the one `jb_index_count` makes) gives.
+#[test]
+fn gets_refuse_bad_transaction_handles_as_the_full_check_does() {
+    unsafe {
+        let db = open(0);
+        let other = open(0);
+        assert_eq!(insert(&db, 1, b"a"), JB_OK);
+        let mut others = null_mut();
+        assert_eq!(jb_txn_begin(other.e, &mut others), JB_OK);
+        let foreign = std::thread::spawn(|| {
+            let db = open(0);
+            let mut t = null_mut();
+            assert_eq!(jb_txn_begin(db.e, &mut t), JB_OK);
+            t as u64
+        })
+        .join()
+        .unwrap() as *mut jb_txn;
+        let forged = (((db.e as u64) & !0xffff_ffff_ffff) | (4242 << 24) | 7) as *mut jb_txn;
+        // Ended last, so that no later handle takes its slot.
+        let mut ended = null_mut();
+        assert_eq!(jb_txn_begin(db.e, &mut ended), JB_OK);
+        assert_eq!(jb_txn_commit(ended), JB_OK);
+        let bad = [
+            (ended, "already freed"),
+            (db.pk as *mut jb_txn, "expected a transaction"),
+            (others, "another engine"),
+            (forged, "stale or invalid"),
+            (foreign, "another thread"),
+        ];
+        for (tx, says) in bad {
+            let (mut buf, mut len, mut t) = ([0u8; 64], 99usize, null_mut());
+            let rc = jb_index_get_data(db.pk, tx, &uint(1), 1, buf.as_mut_ptr(), 64, &mut len);
+            let msg = last_error();
+            assert!(msg.contains(says), "{says}: {msg}");
+            assert_eq!(len, 99, "nothing written on an error");
+            assert_eq!(jb_index_get(db.pk, tx, &uint(1), 1, &mut t), rc);
+            assert!(t.is_null());
+            let mut n = 0;
+            assert_eq!(
+                jb_index_count(db.pk, tx, JB_ITER_EQ, &uint(1), 1, &mut n),
+                rc
+            );
+            assert_ne!(rc, JB_OK, "{says}");
+        }
+        // A live transaction reads its own write, which others do not see.
+        let mut tx = null_mut();
+        assert_eq!(jb_txn_begin(db.e, &mut tx), JB_OK);
+        let f = [uint(2), string(b"b")];
+        assert_eq!(
+            jb_space_insert(db.s, tx, f.as_ptr(), 2, null_mut(), 0, null_mut()),
+            JB_OK
+        );
+        let mut len = 0;
+        let mut buf = [0u8; 64];
+        assert_eq!(
+            jb_index_get_data(db.pk, tx, &uint(2), 1, buf.as_mut_ptr(), 64, &mut len),
+            JB_OK
+        );
+        assert!(len > 0);
+        assert!(get(&db, 2).is_null());
+        assert_eq!(jb_txn_rollback(tx), JB_OK);
+        jb_engine_close(db.e);
+        jb_engine_close(other.e);
+    }
+}
+
 #[test]
 fn a_panic_inside_poisons_the_engine_and_reads_still_work() {
     unsafe {

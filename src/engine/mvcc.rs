@@ -180,9 +180,20 @@ impl Mvcc {
     // ---- transactions ------------------------------------------------------------------
 
     pub fn begin(&mut self) -> Result<TxnId> {
-        self.grow(|m| m.txns.try_reserve(), size_of::<Txn>(), "a transaction")?;
         let id = self.next_txn;
+        self.begin_as(id)?;
         self.next_txn += 1;
+        Ok(id)
+    }
+
+    /// Opens a transaction named `id` (see `Engine::begin_as`).
+    pub fn begin_as(&mut self, id: TxnId) -> Result<TxnId> {
+        if self.txns.get(id).is_some() || id == 0 {
+            return Err(Error::IllegalParams(format!(
+                "transaction id {id} is in use (or 0); name a new transaction by a new id"
+            )));
+        }
+        self.grow(|m| m.txns.try_reserve(), size_of::<Txn>(), "a transaction")?;
         self.txns.insert(Txn {
             id,
             snapshot: self.commit_seq,

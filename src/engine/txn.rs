@@ -33,6 +33,15 @@ impl Engine {
         self.mvcc_mut().begin()
     }
 
+    /// Opens a transaction named `id`, an id the caller chose (not 0, not one open): the C
+    /// boundary names each transaction by its handle, so that a read in a transaction checks
+    /// its handle with the same lookup that finds its snapshot. Ids `begin` picks count up
+    /// from 1; handles are at least 2^48, so the two never meet.
+    pub fn begin_as(&mut self, id: TxnId) -> Result<TxnId> {
+        self.check_writable()?;
+        self.mvcc_mut().begin_as(id)
+    }
+
     /// Commits `id` and, with a WAL, waits until it is written; when another transaction
     /// committed a change to a key `id` changed since `id` began, rolls `id` back and returns
     /// `Conflict`. A transaction a cascading rollback ended gets `CascadeRollback`.

@@ -1,8 +1,8 @@
 //! Exported: reads — get, count, iterators.
 
 use super::abi::*;
-use super::api_space::find_index;
-use super::api_txn::index_in_txn;
+use super::api_space::{find_index, index_of};
+use super::api_txn::{index_in_txn, txn_named, why_not};
 use super::boundary::{enter, export};
 use super::convert::{copy_out, need, put, with_values};
 use super::handles::{self, IterHandle, Obj};
@@ -22,8 +22,9 @@ unsafe fn get<R>(
     count: u32,
     f: impl FnOnce(Option<TuplePtr>, &Rc<crate::mem::Quota>) -> Result<R>,
 ) -> Result<R> {
-    let (cell, sid, uid, txn) = index_in_txn(i as u64, tx)?;
-    enter(&cell, Entry::Hot, |eng| {
+    let (cell, sid, uid) = index_of(i as u64)?;
+    let txn = txn_named(tx);
+    let r = enter(&cell, Entry::Hot, |eng| {
         let (sp, pos) = find_index(eng, sid, uid)?;
         let idx = &sp.indexes[pos];
         // SAFETY: header contract on key.
@@ -42,6 +43,13 @@ unsafe fn get<R>(
             })?
         };
         f(found, &cell.quota)
+    });
+    r.map_err(|e| {
+        if txn.is_some() {
+            why_not(i as u64, tx, e)
+        } else {
+            e
+        }
     })
 }
 

@@ -26,6 +26,22 @@ pub(crate) fn txn_in(tx: *mut jb_txn, cell: &Rc<EngineCell>) -> Result<Option<Tx
     Ok(Some(id))
 }
 
+/// The transaction a read names, taken from its handle without looking the handle up: a
+/// transaction is named by its handle (`jb_txn_begin`), so the engine's lookup of its
+/// snapshot checks the handle too — a NULL, stale, forged, foreign or other engine's handle
+/// names no transaction open in the engine, and the read fails. `why_not` then says which.
+/// A read in a transaction so costs one lookup more than an autocommit read, not two.
+pub(crate) fn txn_named(tx: *mut jb_txn) -> Option<TxnId> {
+    (!tx.is_null()).then_some(tx as u64)
+}
+
+/// The error of a read through `i` in `tx` (named by `txn_named`) that failed with `err`:
+/// what is wrong with the handles if anything, else `err`.
+#[cold]
+pub(crate) fn why_not(i: u64, tx: *mut jb_txn, err: Error) -> Error {
+    index_in_txn(i, tx).err().unwrap_or(err)
+}
+
 /// An index handle and the transaction a read through it runs in (None for a NULL `tx`),
 /// looked up together; a transaction of another engine is refused.
 pub(crate) fn index_in_txn(
@@ -59,14 +75,12 @@ export! {
     Hot fn jb_txn_begin(e: *mut jb_engine, out: *mut *mut jb_txn) {
         need(out, "out")?;
         let cell = cell_of(e as u64)?;
-        let id = enter(&cell, Entry::Hot, |eng| eng.begin())?;
-        let h = match handles::insert(Obj::Txn(cell.clone(), id)) {
-            Ok(h) => h,
-            Err(err) => {
-                let _ = enter(&cell, Entry::Hot, |eng| eng.rollback(id));
-                return Err(err);
-            }
-        };
+        // The transaction is named by its handle (see `txn_by_id`): the handle comes first.
+        let h = handles::insert_with(|h| Obj::Txn(cell.clone(), h))?;
+        if let Err(err) = enter(&cell, Entry::Hot, |eng| eng.begin_as(h)) {
+            let _ = handles::remove(h, Gone::Freed);
+            return Err(err);
+        }
         // SAFETY: checked non-null above.
         unsafe { put(out, h as *mut jb_txn, "out") }
     }

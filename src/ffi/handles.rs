@@ -136,6 +136,11 @@ fn check_thread(t: &mut Table, h: u64) -> Result<()> {
 
 /// Stores `obj` in a slot and returns its handle.
 pub fn insert(obj: Obj) -> Result<u64> {
+    insert_with(|_| obj)
+}
+
+/// Stores the object `make` builds from the handle it will have, and returns that handle.
+pub fn insert_with(make: impl FnOnce(u64) -> Obj) -> Result<u64> {
     TABLE.with(|t| {
         let mut t = t.borrow_mut();
         let slot = match t.free.pop_front() {
@@ -156,8 +161,9 @@ pub fn insert(obj: Obj) -> Result<u64> {
         };
         let tag = t.tag();
         let s = &mut t.slots[slot];
-        s.obj = Some(obj);
-        Ok((tag << 48) | ((slot as u64) << SLOT_BITS) | s.generation)
+        let h = (tag << 48) | ((slot as u64) << SLOT_BITS) | s.generation;
+        s.obj = Some(make(h));
+        Ok(h)
     })
 }
 
