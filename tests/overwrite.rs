@@ -235,3 +235,57 @@ fn functional_rows_follow_an_overwrite_given_right_or_wrong_old_keys() {
     assert_eq!(e.run_deferred(0), 1);
     check(&e, id, true);
 }
+
+/// A replace decides whether an index keeps its entry by the key fields' encodings first:
+/// equal bytes are the same key. Different bytes that compare equal (5 and 5.0 in a
+/// `number` index) must still count as the same key — the entry stays, a unique index sees
+/// no duplicate — and a different key must still move.
+#[test]
+fn a_key_with_another_encoding_of_the_same_value_keeps_its_entry() {
+    let mut e = engine(64 << 20);
+    let fmt = format(&[("id", FieldType::Unsigned), ("x", FieldType::Number)]);
+    let id = e.create_space("n", fmt).unwrap();
+    e.create_index(id, "pk", vec![part(0, FieldType::Unsigned)], true)
+        .unwrap();
+    e.create_index(id, "by_x", vec![part(1, FieldType::Number)], true)
+        .unwrap();
+    let sp = e.space_mut(id).unwrap();
+    sp.insert(&[Value::Uint(1), Value::Uint(5)]).unwrap();
+    sp.insert(&[Value::Uint(2), Value::Uint(6)]).unwrap();
+    // Same value, another encoding (and size): no duplicate, one entry, the new version.
+    e.space_mut(id)
+        .unwrap()
+        .replace(&[Value::Uint(1), Value::Double(5.0)])
+        .unwrap();
+    assert_eq!(
+        ids(scan(&e, id, 1, IterType::Eq, &[Value::Uint(5)])),
+        vec![1]
+    );
+    assert_eq!(count(&e, id, 1, IterType::All, &[]), 2);
+    let t = get(&e, id, &[Value::Uint(1)]).unwrap();
+    assert_eq!(
+        t.field(1),
+        Value::Double(5.0),
+        "the new version is the one indexed"
+    );
+    // Same bytes: kept; a different value moves.
+    for v in [Value::Double(5.0), Value::Uint(7)] {
+        e.space_mut(id)
+            .unwrap()
+            .replace(&[Value::Uint(1), v])
+            .unwrap();
+    }
+    assert_eq!(count(&e, id, 1, IterType::All, &[]), 2);
+    assert!(scan(&e, id, 1, IterType::Eq, &[Value::Uint(5)]).is_empty());
+    assert_eq!(
+        ids(scan(&e, id, 1, IterType::Eq, &[Value::Uint(7)])),
+        vec![1]
+    );
+    // And a real duplicate is still refused.
+    assert!(
+        e.space_mut(id)
+            .unwrap()
+            .replace(&[Value::Uint(1), Value::Uint(6)])
+            .is_err()
+    );
+}

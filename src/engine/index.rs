@@ -6,7 +6,7 @@ use super::iter::IterType;
 use super::key::KeyDef;
 use super::mvcc::{Mvcc, ReadView};
 use super::tuple::TuplePtr;
-use super::value::Value;
+use super::value::{self, Value};
 use crate::error::Result;
 use crate::mem::Quota;
 use std::cmp::Ordering;
@@ -380,17 +380,32 @@ impl Index {
     /// Puts `new` in the place of `old` when both have the same key here (nothing moves, so
     /// no block is needed and iterator cursors stay valid). False when the keys differ.
     pub fn replace_same_key(&mut self, old: TuplePtr, new: TuplePtr) -> bool {
+        if !self.same_key(old, new) {
+            return false;
+        }
         let n = self.def.cmp_parts.len();
         let def = &self.def;
         with_tree!(&mut self.tree, tr => {
-            let (eo, en) = (entry(def, old), entry(def, new));
-            cmp_entries(def, &eo, &en, n) == Ordering::Equal
-                && tr.replace(|x| cmp_entries(def, x, &en, n), en).is_some()
+            let en = entry(def, new);
+            tr.replace(|x| cmp_entries(def, x, &en, n), en).is_some()
         })
     }
 
     /// Whether `a` and `b` have the same key here (an overwrite in place keeps the entry).
     pub fn same_key(&self, a: TuplePtr, b: TuplePtr) -> bool {
+        // Equal encodings are equal keys, and decide without decoding (a replace mostly
+        // keeps its secondary keys); different ones may still compare equal (1 and 1.0, a
+        // collation), which the comparison below decides.
+        let (da, db) = (a.data(), b.data());
+        let raw = |f| value::raw_field(da, f).zip(value::raw_field(db, f));
+        if self
+            .def
+            .cmp_parts
+            .iter()
+            .all(|p| raw(p.fieldno as usize).is_some_and(|(x, y)| x == y))
+        {
+            return true;
+        }
         let n = self.def.cmp_parts.len();
         let def = &self.def;
         with_tree!(&self.tree, tr => {

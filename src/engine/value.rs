@@ -280,6 +280,21 @@ pub fn field(data: &[u8], fieldno: usize) -> Result<Value<'_>> {
     decode(data, &mut pos)
 }
 
+/// The encoded bytes of field `fieldno` (None past the end or on malformed data).
+pub fn raw_field(data: &[u8], fieldno: usize) -> Option<&[u8]> {
+    let mut pos = 0;
+    let n = decode_array_header(data, &mut pos).ok()?;
+    if fieldno >= n {
+        return None;
+    }
+    for _ in 0..fieldno {
+        skip(data, &mut pos).ok()?;
+    }
+    let start = pos;
+    skip(data, &mut pos).ok()?;
+    data.get(start..pos)
+}
+
 /// Iterates over all fields of tuple data.
 pub fn fields(data: &[u8]) -> Result<impl Iterator<Item = Result<Value<'_>>>> {
     let mut pos = 0;
