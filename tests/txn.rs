@@ -476,3 +476,30 @@ fn transactions_fail_cleanly_at_every_allocation() {
     drop(e);
     assert_eq!(quota.used(), 0, "memory accounting leaked");
 }
+
+/// A caller may name its transactions (the C boundary names each by its handle): an id in
+/// use, or 0, is refused and changes nothing; an ended transaction's id is free again.
+#[test]
+fn a_transaction_named_by_its_caller_gets_a_new_id_or_an_error() {
+    let (mut e, id) = setup();
+    let named = 1 << 50;
+    assert_eq!(e.begin_as(named).unwrap(), named);
+    for bad in [named, 0] {
+        let r = e.begin_as(bad);
+        assert!(matches!(r, Err(Error::IllegalParams(_))), "{r:?}");
+    }
+    assert_eq!(e.mvcc().open_count(), 1);
+    e.space_mut(id).unwrap().replace(&row(1, "n", 12)).unwrap();
+    assert_eq!(
+        v_of(&e, Some(named), id, 1),
+        Some(10),
+        "its snapshot, as any transaction"
+    );
+    // Ids `begin` picks do not meet it.
+    let own = e.begin().unwrap();
+    assert_ne!(own, named);
+    e.rollback(named).unwrap();
+    e.rollback(own).unwrap();
+    assert_eq!(e.begin_as(named).unwrap(), named);
+    e.commit(named).unwrap();
+}
