@@ -394,8 +394,8 @@ impl Index {
     /// Whether `a` and `b` have the same key here (an overwrite in place keeps the entry).
     pub fn same_key(&self, a: TuplePtr, b: TuplePtr) -> bool {
         // Equal encodings are equal keys, and decide without decoding (a replace mostly
-        // keeps its secondary keys); different ones may still compare equal (1 and 1.0, a
-        // collation), which the comparison below decides.
+        // keeps its secondary keys); different ones may still compare equal (1 and 1.0 in a
+        // `number` field), which the comparison below decides.
         let (da, db) = (a.data(), b.data());
         let raw = |f| value::raw_field(da, f).zip(value::raw_field(db, f));
         if self

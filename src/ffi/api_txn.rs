@@ -75,7 +75,7 @@ export! {
     Hot fn jb_txn_begin(e: *mut jb_engine, out: *mut *mut jb_txn) {
         need(out, "out")?;
         let cell = cell_of(e as u64)?;
-        // The transaction is named by its handle (see `txn_by_id`): the handle comes first.
+        // The transaction is named by its handle (see `txn_named`): the handle comes first.
         let h = handles::insert_with(|h| Obj::Txn(cell.clone(), h))?;
         if let Err(err) = enter(&cell, Entry::Hot, |eng| eng.begin_as(h)) {
             let _ = handles::remove(h, Gone::Freed);
