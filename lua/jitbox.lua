@@ -14,7 +14,7 @@ struct jb_tuple_data { uint32_t size; uint8_t data[?]; };
 struct jb_tuple_small { uint32_t size; uint8_t data[28]; };
 ]]
 
-local ABI_VERSION = 8
+local ABI_VERSION = 9
 
 -- Symbols already in the process (a host linked with -rdynamic, the Rust tests), else
 -- JITBOX_LIB, else the first libjitbox.so on package.cpath. One engine copy per process.
@@ -369,12 +369,28 @@ local function wrap(e, owned)
     return db
 end
 
+-- Loggers of open engines by id. One callback serves them all (LuaJIT has few callback
+-- slots); an engine's id travels as the callback's context.
+local loggers, logger_ids = {}, 0
+-- The level a logger gets: ngx_lua's numbers, so that `logger = ngx.log` works.
+M.LOG_ERR, M.LOG_WARN, M.LOG_INFO = 4, 5, 7
+local LOG_LEVELS = { [0] = M.LOG_ERR, M.LOG_WARN, M.LOG_INFO }
+local log_cb
+local function log_callback(ctx, level, msg, len)
+    local f = loggers[tonumber(ffi.cast('uintptr_t', ctx))]
+    -- An error must not unwind through C: a failing logger loses its message only.
+    if f then pcall(f, LOG_LEVELS[level] or M.LOG_INFO, ffi.string(msg, len)) end
+end
+
 local function engine_finalizer(e)
+    -- No Lua logger runs from a finalizer: warnings go to stderr from here on.
+    C.jb_engine_set_logger(e, nil, nil, C.JB_CB_NATIVE)
     C.jb_engine_close(e) -- idempotent; the closure keeps the library loaded until it ran
 end
 
 local OPEN_OPTIONS = { memory_limit = true, max_tuple_size = true, dir = true, wal_mode = true,
-    wal_queue_max_size = true, functions = true }
+    wal_queue_max_size = true, functions = true, lock_timeout = true, force_recovery = true,
+    logger = true }
 local WAL_MODES = { none = C.JB_WAL_NONE, write = C.JB_WAL_WRITE, fsync = C.JB_WAL_FSYNC }
 local type_names = {}
 for name, code in pairs(type_codes) do type_names[tonumber(code)] = name end
@@ -403,6 +419,8 @@ end
 
 -- jitbox.open{memory_limit = bytes, max_tuple_size = bytes, dir = path,
 --             wal_mode = 'none' | 'write' | 'fsync', wal_queue_max_size = bytes,
+--             lock_timeout = seconds, force_recovery = boolean,
+--             logger = function(level, message) end,
 --             functions = {['space.index'] = key_function, ...}}
 function M.open(opts)
     opts = opts or {}
@@ -419,7 +437,32 @@ function M.open(opts)
     if dir ~= nil and type(dir) ~= 'string' then illegal('jitbox.open: dir must be a string (a directory path)') end
     local functions = opts.functions or {}
     if type(functions) ~= 'table' then illegal("jitbox.open: functions must be a table {['space.index'] = function}") end
+    local lock_timeout = opts.lock_timeout or 0
+    if type(lock_timeout) ~= 'number' or not (lock_timeout >= 0 and lock_timeout < 4e6) then
+        illegal('jitbox.open: lock_timeout must be a number of seconds from 0 to 4e6, not '
+            .. tostring(opts.lock_timeout))
+    end
+    local force = opts.force_recovery
+    if force ~= nil and type(force) ~= 'boolean' then
+        illegal('jitbox.open: force_recovery must be true or false, not ' .. tostring(force))
+    end
+    local logger = opts.logger
+    if logger ~= nil and type(logger) ~= 'function' then
+        illegal('jitbox.open: logger must be a function(level, message), not ' .. type(logger))
+    end
     local o = ffi.new('jb_engine_opts')
+    o.flags = force and C.JB_OPEN_FORCE_RECOVERY or 0
+    o.lock_timeout_ms = math.floor(lock_timeout * 1000 + 0.5)
+    local logger_id
+    if logger then
+        log_cb = log_cb or ffi.cast('jb_log_fn', log_callback)
+        logger_ids = logger_ids + 1
+        logger_id = logger_ids
+        loggers[logger_id] = logger
+        o.log_fn = log_cb
+        o.log_ctx = ffi.cast('void*', logger_id)
+        o.log_kind = C.JB_CB_LUA
+    end
     o.memory_limit = opts.memory_limit or 0
     o.max_tuple_size = opts.max_tuple_size or 0
     o.dir = dir
@@ -428,8 +471,12 @@ function M.open(opts)
     o.wal_queue_max_size = opts.wal_queue_max_size or 0
     local out = ffi.new('jb_engine*[1]')
     local rc = C.jb_engine_open(o, out)
-    if rc ~= 0 then raise(rc) end
+    if rc ~= 0 then
+        if logger_id then loggers[logger_id] = nil end
+        raise(rc)
+    end
     local db = wrap(ffi.gc(out[0], engine_finalizer), true)
+    db._logger_id = logger_id
     -- Without a WAL an autocommit replace can drop the old version at once (see `write`).
     db._peek = (opts.wal_mode or 'none') == 'none'
     local ok, err = pcall(restore_functional, db, functions)
@@ -453,6 +500,7 @@ function db_mt:close()
     if self._owned then
         local e = ffi.gc(self._e, nil)
         local rc = C.jb_engine_close(e)
+        if self._logger_id then loggers[self._logger_id] = nil end
         if rc ~= 0 then raise(rc) end
     end
 end
@@ -468,9 +516,21 @@ function db_mt:stat()
         'hot_calls', 'safe_calls', 'reentry_refused', 'callbacks_deferred', 'callbacks_run',
         'callbacks_pending', 'callbacks_dropped', 'txn_open', 'versions', 'gc_pending',
         'callbacks_refused', 'wal_prepared', 'wal_committed', 'wal_rolled_back', 'wal_failed_writes',
-        'wal_next_lsn', 'snapshots_done', 'snapshots_failed', 'snapshot_lsn', 'snapshot_running' }) do
+        'wal_next_lsn', 'snapshots_done', 'snapshots_failed', 'snapshot_lsn', 'snapshot_running',
+        'recovery_wal_files', 'recovery_records', 'recovery_tuples', 'recovery_micros',
+        'recovery_set_aside' }) do
         res[k] = tonumber(st[k])
     end
+    local len = ffi.new('size_t[1]')
+    rc = C.jb_engine_recovery(self._e, nil, 0, len)
+    if rc == C.JB_E_BUFFER_TOO_SMALL then
+        local buf = ffi.new('char[?]', len[0])
+        rc = C.jb_engine_recovery(self._e, buf, len[0], len)
+        res.recovery = ffi.string(buf, len[0])
+    else
+        res.recovery = ''
+    end
+    if rc ~= 0 then raise(rc) end
     return res
 end
 

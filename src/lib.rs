@@ -7,6 +7,7 @@
 pub mod engine;
 pub mod error;
 pub mod ffi;
+pub mod fork;
 pub mod guard;
 pub mod mem;
 pub mod wal;

@@ -82,7 +82,7 @@ fn commits_and_ddl_survive_reopen() {
     };
     let mut e = open(&d, 1 << 20);
     assert_eq!(contents(&mut e), before);
-    assert!(e.recovery_warnings.is_empty());
+    assert!(e.recovery.warnings.is_empty());
     drop(e);
     let _ = std::fs::remove_dir_all(&d);
 }

@@ -98,15 +98,32 @@ typedef struct jb_field {
     jb_value v;
 } jb_field;
 
+/* A log sink. msg is borrowed for the duration of the call (not NUL-terminated: use len). */
+typedef void (*jb_log_fn)(void *ctx, int level, const char *msg, size_t len);
+
+/* Bits of jb_engine_opts.flags. */
+enum jb_open_flag {
+    JB_OPEN_FORCE_RECOVERY = 1  /* open with the WAL up to its first damage; the damaged bytes
+                                   and every later file are set aside in side files, and a
+                                   warning says what (without it, damage refuses the open) */
+};
+
 typedef struct jb_engine_opts {
     uint64_t memory_limit;    /* bytes charged for all engine memory; 0 = 256 MiB */
     uint32_t max_tuple_size;  /* bytes of one encoded tuple; 0 = 1 MiB */
-    uint32_t reserved;        /* must be 0 */
+    uint32_t flags;           /* enum jb_open_flag bits; unknown bits are refused */
     const char *dir;          /* borrowed; NULL = no directory (in memory only). Opening
-                                 replays the WAL found there */
+                                 locks it (one engine per directory, any process) and
+                                 recovers the snapshot and WAL found there */
     uint32_t dir_len;
     uint32_t wal_mode;        /* enum jb_wal_mode; WRITE and FSYNC need dir */
     uint64_t wal_queue_max_size;  /* bytes handed to the WAL writer at a time; 0 = 16 MiB */
+    uint32_t lock_timeout_ms; /* how long to wait for another engine to close dir; 0 = refuse
+                                 at once (JB_E_BUSY, naming the holder's pid) */
+    uint32_t log_kind;        /* enum jb_callback_kind of log_fn */
+    jb_log_fn log_fn;         /* NULL = warnings and errors go to stderr. In place before
+                                 recovery runs; jb_engine_set_logger replaces it later */
+    void *log_ctx;            /* borrowed: must stay valid while log_fn is registered */
 } jb_engine_opts;
 
 typedef struct jb_format_field {
@@ -154,6 +171,11 @@ typedef struct jb_stat {
     uint64_t snapshots_failed; /* snapshots that failed since open */
     uint64_t snapshot_lsn;     /* LSN of the newest snapshot (written or recovered), 0: none */
     uint64_t snapshot_running; /* 1 while a snapshot is being written */
+    uint64_t recovery_wal_files;   /* WAL files read on open */
+    uint64_t recovery_records;     /* WAL records replayed on open (after the snapshot) */
+    uint64_t recovery_tuples;      /* tuples after recovery */
+    uint64_t recovery_micros;      /* how long recovery took */
+    uint64_t recovery_set_aside;   /* bytes recovery moved to side files (0: nothing) */
 } jb_stat;
 
 /* A recovered functional index that waits for its key function (jb_engine_awaiting). */
@@ -167,9 +189,6 @@ typedef struct jb_awaiting_index {
     uint32_t multikey;         /* 0 or 1 */
     uint32_t part_types[16];   /* enum jb_field_type of each key part */
 } jb_awaiting_index;
-
-/* A log sink. msg is borrowed for the duration of the call (not NUL-terminated: use len). */
-typedef void (*jb_log_fn)(void *ctx, int level, const char *msg, size_t len);
 
 /* A functional index's key function. It is called with the data of one tuple (a MessagePack
    array, borrowed for the call) and reports the tuple's key with jb_key_sink_push — exactly one
@@ -212,9 +231,22 @@ const char *jb_last_error(void);
 int jb_errinj_set(const char *name, int64_t value);
 int jb_errinj_get(const char *name, int64_t *out);
 
-/* SAFE. Opens an engine owned by the calling thread. Borrows opts (NULL = defaults).
+/* SAFE. Opens an engine owned by the calling thread and process. Borrows opts (NULL =
+   defaults). With a dir: creates it (mode 0750, files 0640, whatever the umask), locks it
+   (JB_E_BUSY if another engine of any process holds it, after lock_timeout_ms), then loads
+   the newest snapshot and replays the WAL. Recovery never deletes or cuts data that may have
+   been acknowledged: damage (a complete record that fails its checksum, a gap, an incomplete
+   record in an older file) refuses the open with JB_E_WAL_IO naming file and offset, and
+   changes nothing; only an incomplete last record of the newest file is set aside, into a
+   side file, with a warning. In a process forked after the open, every call on the engine
+   fails with JB_E_WRONG_THREAD and closing it touches nothing of the parent's.
    Caller owns *out: close it with jb_engine_close. */
 int jb_engine_open(const jb_engine_opts *opts, jb_engine **out);
+
+/* HOT. Writes the one-line summary of what opening the engine recovered (the line it logged,
+   with what it set aside) into buf, and its length to *len; "" for an engine without a dir.
+   JB_E_BUFFER_TOO_SMALL when it does not fit: *len then says the size needed. Borrows e. */
+int jb_engine_recovery(jb_engine *e, char *buf, size_t cap, size_t *len);
 
 /* SAFE. Closes the engine: frees every space, index and tuple it holds that no caller still
    references. Handles of its spaces and indexes become invalid (JB_E_CLOSED); iterators give

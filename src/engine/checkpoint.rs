@@ -367,6 +367,12 @@ impl Engine {
         }
     }
 
+    /// Lets go of a running snapshot without waiting for it: in a forked child its thread is
+    /// not there to join.
+    pub(super) fn abandon_snapshot(&mut self) {
+        std::mem::forget(self.checkpoints.running.take());
+    }
+
     /// Waits for the running snapshot (if any; an injected `SNAPSHOT_DELAY` ends) and takes
     /// its outcome.
     pub fn finish_snapshot(&mut self) {

@@ -57,6 +57,12 @@ pub struct Options {
     /// Bytes of records handed to the WAL writer and not yet written; commits beyond wait
     /// in order (ticket state `queued`).
     pub wal_queue_max_size: usize,
+    /// How long to wait for another engine (any process) to close `dir`; zero: refuse at once.
+    pub lock_timeout: std::time::Duration,
+    /// Open with the log up to the first damage; set the rest aside (see `wal::replay`).
+    pub force_recovery: bool,
+    /// Where messages go, recovery's included; `None`: warnings and errors to stderr.
+    pub logger: Option<Logger>,
 }
 
 impl Default for Options {
@@ -67,6 +73,9 @@ impl Default for Options {
             dir: None,
             wal_mode: WalMode::None,
             wal_queue_max_size: DEFAULT_WAL_QUEUE_MAX_SIZE,
+            lock_timeout: std::time::Duration::ZERO,
+            force_recovery: false,
+            logger: None,
         }
     }
 }
@@ -110,7 +119,7 @@ pub struct CommitCounters {
 }
 
 /// A log sink: a C function and its context, with the kind that says where it may run.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub struct Logger {
     pub func: unsafe extern "C" fn(*mut std::ffi::c_void, i32, *const std::ffi::c_char, usize),
     pub ctx: *mut std::ffi::c_void,
@@ -151,10 +160,14 @@ pub struct Engine {
     replaying: bool,
     /// Functional indexes recovery found whose key functions the host has not supplied yet.
     pub awaiting: Vec<recovery::AwaitingIndex>,
-    /// Warnings of recovery (torn tails cut), logged once a logger is set.
-    pub recovery_warnings: Vec<String>,
+    /// What recovery found and did (also logged on open).
+    pub recovery: recovery::Summary,
     /// Snapshots: the task, its runs and counters.
     checkpoints: checkpoint::Checkpoints,
+    /// The process that opened the engine: in a forked child it refuses writes.
+    origin: crate::fork::Origin,
+    /// Ownership of `dir`; the last field, so it is released after everything else.
+    dir_lock: Option<crate::wal::lock::DirLock>,
 }
 
 impl Engine {
@@ -172,6 +185,7 @@ impl Engine {
             )));
         }
         let quota = Rc::new(Quota::new(options.memory_limit));
+        let logger = options.logger;
         let mut engine = Engine {
             quota: quota.clone(),
             changes: Rc::new(Cell::new(0)),
@@ -184,15 +198,17 @@ impl Engine {
             counters: Rc::default(),
             poisoned: None,
             hot_depth: 0,
-            logger: None,
+            logger,
             deferred: VecDeque::new(),
             memory_warned: false,
             memory_warning: None,
             wal: None,
             replaying: false,
             awaiting: Vec::new(),
-            recovery_warnings: Vec::new(),
+            recovery: recovery::Summary::default(),
             checkpoints: checkpoint::Checkpoints::default(),
+            origin: crate::fork::Origin::here(),
+            dir_lock: None,
         };
         engine.recover()?;
         Ok(engine)
@@ -216,6 +232,7 @@ impl Engine {
     }
 
     pub fn check_writable(&self) -> Result<()> {
+        self.origin.check("the engine")?;
         match &self.poisoned {
             Some(why) => Err(Error::Poisoned(format!(
                 "engine refuses writes after an internal error ({why}); reads still work, \
@@ -437,7 +454,10 @@ impl Engine {
         match r {
             Err(Error::Memory(msg)) if !self.memory_warned => {
                 self.memory_warned = true;
-                let Some(logger) = self.logger else { return };
+                let Some(logger) = self.logger else {
+                    to_stderr(1, &format!("writes are failing for lack of memory: {msg}"));
+                    return;
+                };
                 let mut text = String::new();
                 let prefix = "writes are failing for lack of memory: ";
                 let msg: Cow<'static, str> = if text
@@ -468,14 +488,9 @@ impl Engine {
         self.spaces().map(|s| s.len() as u64).sum()
     }
 
-    /// Sets the log sink; recovery's warnings (torn tails cut) go to the first one set.
+    /// Sets the log sink (`None`: warnings and errors to stderr).
     pub fn set_logger(&mut self, logger: Option<Logger>) {
         self.logger = logger;
-        if logger.is_some() {
-            for w in std::mem::take(&mut self.recovery_warnings) {
-                self.log(1, &w);
-            }
-        }
     }
 
     /// Queued callbacks: log messages and buried versions.
@@ -490,7 +505,10 @@ impl Engine {
 
     /// Delivers a message: at once when the logger may run here, else queued for a SAFE entry.
     pub fn log(&mut self, level: i32, msg: &str) {
-        let Some(logger) = self.logger else { return };
+        let Some(logger) = self.logger else {
+            to_stderr(level, msg);
+            return;
+        };
         if logger.kind == CallbackKind::Lua && !self.may_run_lua() {
             // Never run Lua under a HOT entry: queue it, charged to the quota.
             let size = msg.len() + 32;
@@ -566,12 +584,28 @@ impl Engine {
 
 impl Drop for Engine {
     fn drop(&mut self) {
+        if !self.origin.is_here() {
+            // A forked child: the snapshot thread is not here to join (its pins go with the
+            // copy of the memory); the WAL writer leaves its threads alone likewise.
+            self.abandon_snapshot();
+        }
         // A running snapshot reads pinned tuples: it ends before anything is freed.
         self.finish_snapshot();
         for (_, _, size) in self.deferred.drain(..) {
             self.quota.release(size);
         }
     }
+}
+
+/// Without a logger, warnings and errors still reach the user.
+fn to_stderr(level: i32, msg: &str) {
+    use std::io::Write;
+    let what = match level {
+        0 => "error",
+        1 => "warning",
+        _ => return,
+    };
+    let _ = writeln!(std::io::stderr().lock(), "jitbox: {what}: {msg}");
 }
 
 fn call_logger(logger: Logger, level: i32, msg: &str) {

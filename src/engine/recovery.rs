@@ -12,9 +12,53 @@ use super::space::FormatField;
 use super::{Engine, WalMode};
 use crate::engine::value::{self, Value};
 use crate::error::{Error, Result};
+use crate::wal::lock::DirLock;
 use crate::wal::ops::{self, LoggedIndex, Op};
 use crate::wal::writer::{SyncMode, Writer};
-use crate::wal::{segment, snapshot};
+use crate::wal::{replay, segment, snapshot};
+
+/// What opening a directory found and did: `db:stat()` shows it and open logs its `line`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub dir: String,
+    /// The snapshot recovery started from (0: none).
+    pub snapshot_lsn: u64,
+    pub wal_files: u64,
+    /// WAL records replayed after the snapshot.
+    pub records: u64,
+    /// The LSN of the last record recovered.
+    pub last_lsn: u64,
+    pub tuples: u64,
+    pub micros: u64,
+    /// Bytes moved to side files (torn tails, and what `force_recovery` skipped).
+    pub set_aside_bytes: u64,
+    /// What was set aside, one line each (also logged as warnings).
+    pub warnings: Vec<String>,
+}
+
+impl Summary {
+    /// One line for the log.
+    pub fn line(&self) -> String {
+        let snap = match self.snapshot_lsn {
+            0 => "no snapshot".to_string(),
+            lsn => format!("snapshot at LSN {lsn}"),
+        };
+        let aside = match self.set_aside_bytes {
+            0 => "nothing set aside".to_string(),
+            n => format!("{n} bytes set aside (see the warnings)"),
+        };
+        format!(
+            "recovered '{}': {snap}, {} WAL file(s), {} record(s), up to LSN {}, {} tuple(s) in \
+             {:.1} ms; {aside}",
+            self.dir,
+            self.wal_files,
+            self.records,
+            self.last_lsn,
+            self.tuples,
+            self.micros as f64 / 1000.0
+        )
+    }
+}
 
 /// A recovered functional index waiting for its key function.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,8 +94,10 @@ impl Engine {
             }
             return Ok(());
         };
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| segment::io_error("create the directory", &dir, e))?;
+        let started = std::time::Instant::now();
+        segment::create_dir(&dir)?;
+        // Nothing in the directory is read before it is ours.
+        self.dir_lock = Some(DirLock::acquire(&dir, self.options.lock_timeout)?);
         self.replaying = true;
         let from = self.load_snapshot(&dir);
         let after = match from {
@@ -61,7 +107,7 @@ impl Engine {
                 return Err(e);
             }
         };
-        let replayed = segment::replay(&dir, after, |r| {
+        let replayed = replay::replay(&dir, after, self.options.force_recovery, |r| {
             let lsn = r.lsn;
             ops::decode(&format!("WAL record {lsn}"), r.payload, |op| {
                 self.apply(&op).map_err(|e| {
@@ -71,7 +117,22 @@ impl Engine {
         });
         self.replaying = false;
         let replayed = replayed?;
-        self.recovery_warnings = replayed.warnings;
+        self.recovery = Summary {
+            dir: dir.display().to_string(),
+            snapshot_lsn: after,
+            wal_files: replayed.files,
+            records: replayed.records,
+            last_lsn: replayed.last_lsn,
+            tuples: self.tuple_count(),
+            micros: started.elapsed().as_micros() as u64,
+            set_aside_bytes: replayed.set_aside_bytes,
+            warnings: replayed.warnings,
+        };
+        for w in self.recovery.warnings.clone() {
+            self.log(1, &w);
+        }
+        let line = self.recovery.line();
+        self.log(2, &line);
         self.checkpoints.last_lsn = replayed.last_lsn;
         let mode = match self.options.wal_mode {
             WalMode::None => return Ok(()),

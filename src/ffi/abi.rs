@@ -5,7 +5,7 @@
 #![allow(non_camel_case_types, non_upper_case_globals, dead_code)]
 #![allow(clippy::all)]
 
-pub const JITBOX_ABI_VERSION: u32 = 8;
+pub const JITBOX_ABI_VERSION: u32 = 9;
 pub const JB_OK: jb_status = 0;
 pub const JB_E_MEMORY: jb_status = -1;
 pub const JB_E_TUPLE_FOUND: jb_status = -2;
@@ -147,27 +147,41 @@ impl Default for jb_field {
         }
     }
 }
+pub type jb_log_fn = ::std::option::Option<
+    unsafe extern "C" fn(
+        ctx: *mut ::std::os::raw::c_void,
+        level: ::std::os::raw::c_int,
+        msg: *const ::std::os::raw::c_char,
+        len: usize,
+    ),
+>;
+pub const JB_OPEN_FORCE_RECOVERY: jb_open_flag = 1;
+pub type jb_open_flag = ::std::os::raw::c_uint;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct jb_engine_opts {
     pub memory_limit: u64,
     pub max_tuple_size: u32,
-    pub reserved: u32,
+    pub flags: u32,
     pub dir: *const ::std::os::raw::c_char,
     pub dir_len: u32,
     pub wal_mode: u32,
     pub wal_queue_max_size: u64,
+    pub lock_timeout_ms: u32,
+    pub log_kind: u32,
+    pub log_fn: jb_log_fn,
+    pub log_ctx: *mut ::std::os::raw::c_void,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of jb_engine_opts"][::std::mem::size_of::<jb_engine_opts>() - 40usize];
+    ["Size of jb_engine_opts"][::std::mem::size_of::<jb_engine_opts>() - 64usize];
     ["Alignment of jb_engine_opts"][::std::mem::align_of::<jb_engine_opts>() - 8usize];
     ["Offset of field: jb_engine_opts::memory_limit"]
         [::std::mem::offset_of!(jb_engine_opts, memory_limit) - 0usize];
     ["Offset of field: jb_engine_opts::max_tuple_size"]
         [::std::mem::offset_of!(jb_engine_opts, max_tuple_size) - 8usize];
-    ["Offset of field: jb_engine_opts::reserved"]
-        [::std::mem::offset_of!(jb_engine_opts, reserved) - 12usize];
+    ["Offset of field: jb_engine_opts::flags"]
+        [::std::mem::offset_of!(jb_engine_opts, flags) - 12usize];
     ["Offset of field: jb_engine_opts::dir"][::std::mem::offset_of!(jb_engine_opts, dir) - 16usize];
     ["Offset of field: jb_engine_opts::dir_len"]
         [::std::mem::offset_of!(jb_engine_opts, dir_len) - 24usize];
@@ -175,6 +189,14 @@ const _: () = {
         [::std::mem::offset_of!(jb_engine_opts, wal_mode) - 28usize];
     ["Offset of field: jb_engine_opts::wal_queue_max_size"]
         [::std::mem::offset_of!(jb_engine_opts, wal_queue_max_size) - 32usize];
+    ["Offset of field: jb_engine_opts::lock_timeout_ms"]
+        [::std::mem::offset_of!(jb_engine_opts, lock_timeout_ms) - 40usize];
+    ["Offset of field: jb_engine_opts::log_kind"]
+        [::std::mem::offset_of!(jb_engine_opts, log_kind) - 44usize];
+    ["Offset of field: jb_engine_opts::log_fn"]
+        [::std::mem::offset_of!(jb_engine_opts, log_fn) - 48usize];
+    ["Offset of field: jb_engine_opts::log_ctx"]
+        [::std::mem::offset_of!(jb_engine_opts, log_ctx) - 56usize];
 };
 impl Default for jb_engine_opts {
     fn default() -> Self {
@@ -286,10 +308,15 @@ pub struct jb_stat {
     pub snapshots_failed: u64,
     pub snapshot_lsn: u64,
     pub snapshot_running: u64,
+    pub recovery_wal_files: u64,
+    pub recovery_records: u64,
+    pub recovery_tuples: u64,
+    pub recovery_micros: u64,
+    pub recovery_set_aside: u64,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of jb_stat"][::std::mem::size_of::<jb_stat>() - 200usize];
+    ["Size of jb_stat"][::std::mem::size_of::<jb_stat>() - 240usize];
     ["Alignment of jb_stat"][::std::mem::align_of::<jb_stat>() - 8usize];
     ["Offset of field: jb_stat::memory_used"]
         [::std::mem::offset_of!(jb_stat, memory_used) - 0usize];
@@ -337,6 +364,16 @@ const _: () = {
         [::std::mem::offset_of!(jb_stat, snapshot_lsn) - 184usize];
     ["Offset of field: jb_stat::snapshot_running"]
         [::std::mem::offset_of!(jb_stat, snapshot_running) - 192usize];
+    ["Offset of field: jb_stat::recovery_wal_files"]
+        [::std::mem::offset_of!(jb_stat, recovery_wal_files) - 200usize];
+    ["Offset of field: jb_stat::recovery_records"]
+        [::std::mem::offset_of!(jb_stat, recovery_records) - 208usize];
+    ["Offset of field: jb_stat::recovery_tuples"]
+        [::std::mem::offset_of!(jb_stat, recovery_tuples) - 216usize];
+    ["Offset of field: jb_stat::recovery_micros"]
+        [::std::mem::offset_of!(jb_stat, recovery_micros) - 224usize];
+    ["Offset of field: jb_stat::recovery_set_aside"]
+        [::std::mem::offset_of!(jb_stat, recovery_set_aside) - 232usize];
 };
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
@@ -380,14 +417,6 @@ impl Default for jb_awaiting_index {
         }
     }
 }
-pub type jb_log_fn = ::std::option::Option<
-    unsafe extern "C" fn(
-        ctx: *mut ::std::os::raw::c_void,
-        level: ::std::os::raw::c_int,
-        msg: *const ::std::os::raw::c_char,
-        len: usize,
-    ),
->;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct jb_key_sink {
@@ -477,6 +506,14 @@ unsafe extern "C" {
     pub fn jb_engine_open(
         opts: *const jb_engine_opts,
         out: *mut *mut jb_engine,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_engine_recovery(
+        e: *mut jb_engine,
+        buf: *mut ::std::os::raw::c_char,
+        cap: usize,
+        len: *mut usize,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {

@@ -107,8 +107,23 @@ export! {
         if !opts.is_null() {
             // SAFETY: non-null opts points to a jb_engine_opts (header contract).
             let opts = unsafe { &*opts };
-            if opts.reserved != 0 {
-                return Err(Error::IllegalParams("jb_engine_opts.reserved must be 0".into()));
+            let known = JB_OPEN_FORCE_RECOVERY;
+            if opts.flags & !known != 0 {
+                return Err(Error::IllegalParams(format!(
+                    "jb_engine_opts.flags has unknown bits 0x{:x}; use JB_OPEN_* values",
+                    opts.flags & !known
+                )));
+            }
+            o.force_recovery = opts.flags & JB_OPEN_FORCE_RECOVERY != 0;
+            o.lock_timeout = std::time::Duration::from_millis(opts.lock_timeout_ms.into());
+            if let Some(func) = opts.log_fn {
+                let kind = CallbackKind::from_code(opts.log_kind).ok_or_else(|| {
+                    Error::IllegalParams(format!(
+                        "jb_engine_opts.log_kind {} is unknown; use JB_CB_NATIVE or JB_CB_LUA",
+                        opts.log_kind
+                    ))
+                })?;
+                o.logger = Some(Logger { func, ctx: opts.log_ctx, kind });
             }
             if opts.memory_limit != 0 {
                 o.memory_limit = usize::try_from(opts.memory_limit).unwrap_or(usize::MAX);
@@ -140,6 +155,7 @@ export! {
             engine: RefCell::new(Some(engine)),
             handle: Cell::new(0),
             reentry_refused: Cell::new(0),
+            origin: crate::fork::Origin::here(),
         });
         let h = handles::insert(Obj::Engine(cell.clone()))?;
         cell.handle.set(h);
@@ -187,6 +203,15 @@ export! {
             slot.take()
         };
         handles::remove(e as u64, Gone::Closed)?;
+        if !cell.origin.is_here() {
+            // A forked child: nothing of the parent's is touched (no transaction is rolled
+            // back through the log, no thread joined, no file written); the engine's memory
+            // is this process's copy and is freed.
+            if let Some(engine) = engine {
+                forget_handles(&engine);
+            }
+            return Ok(());
+        }
         if let Some(mut engine) = engine {
             // A running snapshot finishes; open transactions roll back, commits in flight
             // finish, the writer is joined.
@@ -196,15 +221,19 @@ export! {
             if let Some(what) = engine.shut_down_wal() {
                 engine.log(JB_LOG_INFO as i32, &what);
             }
-            for s in engine.spaces() {
-                for i in &s.indexes {
-                    let _ = handles::remove(i.handle, Gone::Closed);
-                }
-                let _ = handles::remove(s.handle, Gone::Closed);
-            }
-            drop(engine);
+            forget_handles(&engine);
         }
         Ok(())
+    }
+}
+
+/// Closes the handles of a closing engine's spaces and indexes, then drops it.
+fn forget_handles(engine: &Engine) {
+    for s in engine.spaces() {
+        for i in &s.indexes {
+            let _ = handles::remove(i.handle, Gone::Closed);
+        }
+        let _ = handles::remove(s.handle, Gone::Closed);
     }
 }
 
@@ -243,10 +272,41 @@ export! {
                 snapshots_failed: snap.failed,
                 snapshot_lsn: snap.lsn,
                 snapshot_running: snap.running as u64,
+                recovery_wal_files: eng.recovery.wal_files,
+                recovery_records: eng.recovery.records,
+                recovery_tuples: eng.recovery.tuples,
+                recovery_micros: eng.recovery.micros,
+                recovery_set_aside: eng.recovery.set_aside_bytes,
             })
         })?;
         // SAFETY: checked non-null above.
         unsafe { put(out, st, "out") }
+    }
+}
+
+export! {
+    Hot fn jb_engine_recovery(e: *mut jb_engine, buf: *mut c_char, cap: usize, len: *mut usize) {
+        need(len, "len")?;
+        let cell = cell_of(e as u64)?;
+        enter(&cell, Entry::Hot, |eng| {
+            let r = &eng.recovery;
+            let text = if r.dir.is_empty() {
+                String::new()
+            } else {
+                std::iter::once(r.line()).chain(r.warnings.iter().cloned()).collect::<Vec<_>>().join("\n")
+            };
+            // SAFETY: len is non-null and writable (header contract).
+            unsafe { len.write(text.len()) };
+            if text.len() > cap {
+                return Err(Error::BufferTooSmall { need: text.len(), cap });
+            }
+            if !text.is_empty() {
+                need(buf, "buf")?;
+                // SAFETY: buf holds cap >= text.len() writable bytes (header contract).
+                unsafe { std::ptr::copy_nonoverlapping(text.as_ptr(), buf as *mut u8, text.len()) };
+            }
+            Ok(())
+        })
     }
 }
 

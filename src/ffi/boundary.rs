@@ -107,6 +107,7 @@ pub fn enter<R>(
             }
         }
     }
+    cell.origin.check("the engine")?;
     let hot = kind == Entry::Hot;
     let leave;
     let Ok(mut slot) = cell.engine.try_borrow_mut() else {

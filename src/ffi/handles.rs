@@ -26,6 +26,8 @@ pub struct EngineCell {
     pub handle: Cell<u64>,
     /// Counted here: a refused re-entry cannot borrow the engine to count it there.
     pub reentry_refused: Cell<u64>,
+    /// The process that opened the engine; a forked child gets an error from every entry.
+    pub origin: crate::fork::Origin,
 }
 
 pub struct IterHandle {

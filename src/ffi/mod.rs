@@ -26,6 +26,7 @@ pub fn exported() -> Vec<usize> {
         api_engine::jb_engine_open as *const () as usize,
         api_engine::jb_engine_close as *const () as usize,
         api_engine::jb_engine_stat as *const () as usize,
+        api_engine::jb_engine_recovery as *const () as usize,
         api_ticket::jb_engine_snapshot as *const () as usize,
         api_engine::jb_engine_set_logger as *const () as usize,
         api_engine::jb_engine_run_deferred as *const () as usize,

@@ -12,10 +12,11 @@
 //! | 20..24 | CRC32C of bytes 0..20 |
 //!
 //! The header has its own checksum so that a damaged length is caught as damage, not taken for
-//! the end of the log. Reading tells two failures apart: a *torn tail* — the last record's
-//! bytes run past the end of the file, or it ends the file with a payload that does not match
-//! its checksum (a write cut short by a crash) — is cut off with a warning; anything else that
-//! does not check out is corruption, an error naming the file and the offset.
+//! the end of the log. Reading tells two failures apart and decides nothing about either (the
+//! caller does, knowing which file this is): a *torn tail* is an incomplete last record — its
+//! header or payload runs past the end of the file, as a write cut short by a crash leaves it;
+//! *damage* is anything complete that does not check out (a header or payload that does not
+//! match its checksum, LSNs out of order, a bad magic).
 
 use crate::error::{Error, Result};
 
@@ -133,8 +134,10 @@ pub struct Record<'a> {
 pub enum Tail {
     /// After the last whole record.
     Clean,
-    /// With a torn record at `offset`: the file should be cut there (why: for the warning).
+    /// With an incomplete record at `offset` (why: for the warning).
     Torn { offset: u64, why: String },
+    /// With damage at `offset`: the records before it were handed over, none after.
+    Damaged { offset: u64, why: String },
 }
 
 fn u32_at(b: &[u8], at: usize) -> u32 {
@@ -142,37 +145,41 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
 }
 
 /// Reads the records of file `name` (its whole contents in `bytes`), handing each to `f` in
-/// order. Returns how the file ended; corruption, a bad magic, or LSNs that do not follow one
-/// another are errors naming the file and offset (records before it were handed over).
-pub fn read(name: &str, bytes: &[u8], f: impl FnMut(Record) -> Result<()>) -> Result<Tail> {
-    read_kind(&WAL_FILE, name, bytes, f)
+/// order. Returns how the file ended; an error is one `f` returned.
+pub fn read(bytes: &[u8], f: impl FnMut(Record) -> Result<()>) -> Result<Tail> {
+    read_kind(&WAL_FILE, bytes, f)
 }
 
 /// `read` for a file of any `kind`.
 pub fn read_kind(
     kind: &FileKind,
-    name: &str,
     bytes: &[u8],
     mut f: impl FnMut(Record) -> Result<()>,
 ) -> Result<Tail> {
     let FileKind { magic, what: file } = kind;
-    let damaged = |offset: usize, what: String| {
-        Error::WalIo(format!(
-            "{file} {name} is damaged at offset {offset}: {what}; restore it from a copy, or \
-             move it away to start from the data before it"
-        ))
+    let damaged = |offset: usize, why: String| {
+        Ok(Tail::Damaged {
+            offset: offset as u64,
+            why,
+        })
     };
     if bytes.len() < magic.len() {
-        return Ok(Tail::Torn {
-            offset: 0,
-            why: format!("the file holds {} bytes, less than its header", bytes.len()),
-        });
-    }
-    if &bytes[..magic.len()] != *magic {
-        return Err(damaged(
+        if magic.starts_with(bytes) {
+            return Ok(Tail::Torn {
+                offset: 0,
+                why: format!("the file holds {} bytes, less than its header", bytes.len()),
+            });
+        }
+        return damaged(
             0,
             format!("it does not start like a jitbox {file} (version 1)"),
-        ));
+        );
+    }
+    if &bytes[..magic.len()] != *magic {
+        return damaged(
+            0,
+            format!("it does not start like a jitbox {file} (version 1)"),
+        );
     }
     let mut pos = magic.len();
     let mut prev_lsn: Option<u64> = None;
@@ -189,15 +196,12 @@ pub fn read_kind(
         }
         let h = &rest[..HEADER_LEN];
         if u32_at(h, 20) != crc32c::crc32c(&h[..20]) || u32_at(h, 0) != RECORD_MARKER {
-            return Err(damaged(
-                pos,
-                "a record header does not match its checksum".into(),
-            ));
+            return damaged(pos, "a record header does not match its checksum".into());
         }
         let len = u32_at(h, 4) as usize;
         let lsn = u64::from_le_bytes(h[8..16].try_into().expect("eight bytes"));
         if len > MAX_PAYLOAD {
-            return Err(damaged(pos, format!("a record claims {len} bytes")));
+            return damaged(pos, format!("a record claims {len} bytes"));
         }
         if rest.len() < HEADER_LEN + len {
             return torn(format!(
@@ -207,18 +211,12 @@ pub fn read_kind(
         }
         let payload = &rest[HEADER_LEN..HEADER_LEN + len];
         if u32_at(h, 16) != crc32c::crc32c(payload) {
-            if rest.len() == HEADER_LEN + len {
-                return torn("the last record's payload does not match its checksum".into());
-            }
-            return Err(damaged(
-                pos,
-                format!("record LSN {lsn} does not match its checksum"),
-            ));
+            return damaged(pos, format!("record LSN {lsn} does not match its checksum"));
         }
         if let Some(p) = prev_lsn
             && lsn != p + 1
         {
-            return Err(damaged(pos, format!("LSN {lsn} follows LSN {p}")));
+            return damaged(pos, format!("LSN {lsn} follows LSN {p}"));
         }
         prev_lsn = Some(lsn);
         f(Record {

@@ -89,7 +89,11 @@ pub fn write(dir: &Path, image: &mut Image, ctl: &Control) -> Result<PathBuf> {
 }
 
 fn write_tmp(tmp: &Path, image: &mut Image, ctl: &Control) -> Result<()> {
-    let mut f = File::create(tmp).map_err(|e| io_error("create the snapshot file", tmp, e))?;
+    let mut f = segment::new_file()
+        .create(true)
+        .truncate(true)
+        .open(tmp)
+        .map_err(|e| io_error("create the snapshot file", tmp, e))?;
     let mut out = Out {
         f: &mut f,
         path: tmp,
@@ -177,7 +181,7 @@ pub fn load(path: &Path, lsn: u64, mut f: impl FnMut(Op) -> Result<()>) -> Resul
     };
     let mut tuples = 0u64;
     let mut end: Option<(u64, u64)> = None;
-    let tail = record::read_kind(&SNAPSHOT_FILE, &name, &bytes, |r| {
+    let tail = record::read_kind(&SNAPSHOT_FILE, &bytes, |r| {
         if end.is_some() {
             return Err(bad(r.offset, "records follow the end record"));
         }
@@ -203,8 +207,10 @@ pub fn load(path: &Path, lsn: u64, mut f: impl FnMut(Op) -> Result<()>) -> Resul
             },
         )
     })?;
-    if let Tail::Torn { offset, why } = tail {
-        return Err(bad(offset, &format!("it is truncated ({why})")));
+    match tail {
+        Tail::Clean => {}
+        Tail::Torn { offset, why } => return Err(bad(offset, &format!("it is truncated ({why})"))),
+        Tail::Damaged { offset, why } => return Err(bad(offset, &why)),
     }
     match end {
         None => Err(bad(bytes.len() as u64, "it is truncated (no end record)")),

@@ -132,6 +132,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub struct Writer {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
+    /// In a forked child the thread is not there and the locks may be held by it forever.
+    origin: crate::fork::Origin,
 }
 
 impl Writer {
@@ -172,11 +174,13 @@ impl Writer {
         Ok(Writer {
             shared,
             thread: Some(thread),
+            origin: crate::fork::Origin::here(),
         })
     }
 
     /// Queues a batch (never blocks on I/O).
     pub fn submit(&self, b: Batch) -> Result<()> {
+        self.origin.check("the WAL writer")?;
         let mut inbox = lock(&self.shared.inbox);
         if inbox.stop {
             return Err(Error::Closed("the WAL writer has stopped".into()));
@@ -250,6 +254,11 @@ impl Writer {
     /// first call does anything.
     pub fn stop(&mut self) {
         let Some(t) = self.thread.take() else { return };
+        if !self.origin.is_here() {
+            // A forked child: no thread to join, and its locks may never be released.
+            std::mem::forget(t);
+            return;
+        }
         lock(&self.shared.inbox).stop = true;
         self.wake();
         let _ = t.join();
