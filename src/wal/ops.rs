@@ -2,7 +2,9 @@
 //!
 //! A record's payload is its operations back to back, each a one-byte tag and its fields.
 //! Names are a u16 length and bytes, tuples and keys a u32 length and MessagePack bytes,
-//! field types the ABI's `JB_FT_*` numbers; all integers little-endian. Spaces are named by
+//! field types the tags below; all integers little-endian. Every tag is this file's own and
+//! fixed forever: files written once are read by every later version (`tests/data/`), so
+//! nothing here may follow numbers defined elsewhere (the C ABI's enums). Spaces are named by
 //! name, which replay resolves in the order the operations come.
 
 use crate::engine::key::FieldType;
@@ -61,8 +63,29 @@ pub enum Op<'a> {
     },
 }
 
+/// A field type's tag on disk.
 fn type_code(t: FieldType) -> u8 {
-    t.code() as u8
+    match t {
+        FieldType::Boolean => 1,
+        FieldType::Unsigned => 2,
+        FieldType::Integer => 3,
+        FieldType::Number => 4,
+        FieldType::String => 5,
+        FieldType::Any => 6,
+    }
+}
+
+/// The field type a tag on disk names.
+fn type_of(tag: u8) -> Option<FieldType> {
+    Some(match tag {
+        1 => FieldType::Boolean,
+        2 => FieldType::Unsigned,
+        3 => FieldType::Integer,
+        4 => FieldType::Number,
+        5 => FieldType::String,
+        6 => FieldType::Any,
+        _ => return None,
+    })
 }
 
 /// Appends `op` to `out`, all or nothing.
@@ -194,7 +217,7 @@ impl<'a> Reader<'a> {
         self.bytes(n)
     }
     fn ty(&mut self) -> Option<FieldType> {
-        FieldType::from_code(u32::from(self.u8()?), true)
+        type_of(self.u8()?)
     }
     fn op(&mut self) -> Option<Op<'a>> {
         Some(match self.u8()? {

@@ -128,4 +128,96 @@ test('tickets from a transaction that reaches the WAL', function()
     mem:close()
 end)
 
+-- The newest WAL file of dir (names sort like LSNs).
+local function newest_wal(dir)
+    local p = io.popen("ls '" .. dir .. "'/*.wal | tail -1")
+    local name = p:read('*l')
+    p:close()
+    return name
+end
+
+test('the logger is in place before recovery: a torn tail is reported and kept aside', function()
+    local dir = tmpdir()
+    local db = open(dir)
+    local s = db:create_space('test', { format = {{'id','unsigned'}} })
+    s:create_index('pk', { parts = {{1, 'unsigned'}} })
+    for i = 1, 10 do s:insert{i} end
+    db:close()
+    -- Tear the last record: as a crash in the middle of a write leaves it.
+    local path = newest_wal(dir)
+    local f = io.open(path, 'rb'); local bytes = f:read('*a'); f:close()
+    f = io.open(path, 'wb'); f:write(bytes:sub(1, #bytes - 5)); f:close()
+    local got = {}
+    db = open(dir, { logger = function(level, msg) got[#got + 1] = { level, msg } end })
+    eq(db.space.test:len(), 9, 'the torn commit was never acknowledged')
+    local warned, summary
+    for _, m in ipairs(got) do
+        if m[1] == jitbox.LOG_WARN and m[2]:find('incomplete record', 1, true) then warned = m[2] end
+        if m[1] == jitbox.LOG_INFO and m[2]:find('recovered', 1, true) then summary = m[2] end
+    end
+    assert(warned, 'the torn tail reached the logger during open')
+    assert(summary and summary:find('9 tuple(s)', 1, true), tostring(summary))
+    local st = db:stat()
+    assert(st.recovery:find('recovered', 1, true) and st.recovery:find('.torn', 1, true), st.recovery)
+    assert(st.recovery_set_aside > 0 and st.recovery_records >= 10, 'counted in stat')
+    db:close()
+    local side_path = warned:match("kept in '([^']+)'")
+    local offset = tonumber(side_path:match('%.(%d+)%.torn$'))
+    local side = io.open(side_path, 'rb')
+    assert(side, 'the side file exists: ' .. warned)
+    eq(side:read('*a'), bytes:sub(offset + 1, #bytes - 5), 'its bytes are the torn ones')
+    side:close()
+    rmdir(dir)
+end)
+
+test('damage refuses the open; force_recovery opens with what precedes it', function()
+    local dir = tmpdir()
+    local db = open(dir)
+    local s = db:create_space('test', { format = {{'id','unsigned'}} })
+    s:create_index('pk', { parts = {{1, 'unsigned'}} })
+    for i = 1, 10 do s:insert{i} end
+    db:close()
+    local path = newest_wal(dir)
+    local f = io.open(path, 'rb'); local bytes = f:read('*a'); f:close()
+    local flipped = bytes:sub(1, #bytes - 1) .. string.char((bytes:byte(#bytes) + 1) % 256)
+    f = io.open(path, 'wb'); f:write(flipped); f:close()
+    local err = expect_error('WAL_IO', 'offset', open, dir)
+    assert(err.message:find(path, 1, true) and err.message:find('force_recovery', 1, true), err.message)
+    f = io.open(path, 'rb'); eq(f:read('*a'), flipped, 'nothing changed'); f:close()
+    expect_error('ILLEGAL_PARAMS', 'force_recovery', open, dir, { force_recovery = 'yes' })
+    local warnings = {}
+    db = open(dir, { force_recovery = true,
+        logger = function(level, msg) if level == jitbox.LOG_WARN then warnings[#warnings + 1] = msg end end })
+    eq(db.space.test:len(), 9, 'everything before the damaged record')
+    eq(#warnings, 1)
+    assert(warnings[1]:find('force_recovery', 1, true) and warnings[1]:find('.damaged', 1, true), warnings[1])
+    db:close()
+    rmdir(dir)
+end)
+
+test('one engine per directory: a second open is BUSY naming the holder, lock_timeout waits', function()
+    local dir = tmpdir()
+    local db = open(dir)
+    local err = expect_error('BUSY', 'in use by', open, dir)
+    assert(err.message:find(dir, 1, true) and err.message:find('lock_timeout', 1, true), err.message)
+    expect_error('BUSY', 'after waiting 0.1 s', open, dir, { lock_timeout = 0.1 })
+    expect_error('ILLEGAL_PARAMS', 'lock_timeout', open, dir, { lock_timeout = -1 })
+    expect_error('ILLEGAL_PARAMS', 'lock_timeout', open, dir, { lock_timeout = 0 / 0 })
+    expect_error('ILLEGAL_PARAMS', 'logger', open, dir, { logger = 'ngx.log' })
+    db:close()
+    db = open(dir, { lock_timeout = 1 })
+    db:close()
+    rmdir(dir)
+end)
+
+test('a logger that raises loses its message only', function()
+    local dir = tmpdir()
+    local calls = 0
+    local db = open(dir, { logger = function() calls = calls + 1; error('logger broke') end })
+    db:create_space('x')
+    assert(calls > 0)
+    db:close()
+    rmdir(dir)
+end)
+
 H.done('wal.lua')
