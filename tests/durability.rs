@@ -220,15 +220,18 @@ fn commits_through_the_wal_fail_cleanly_at_every_allocation() {
     for i in 0..20 {
         put(&mut e, None, id, i, 0);
     }
-    let tx = e.begin().unwrap();
-    put(&mut e, Some(tx), id, 1, 11);
-    put(&mut e, Some(tx), id, 100, 1);
-    e.space_mut(id)
-        .unwrap()
-        .delete_in(Some(tx), &[Value::Uint(2)])
-        .unwrap();
-    // A failed commit leaves the transaction open and nothing else changed.
-    sweep(&mut e, id, &[None, Some(tx)], "commit", |e| e.commit(tx));
+    // A failed commit rolls its transaction back and changes nothing else; the same
+    // transaction is made again for the next try.
+    sweep_commit(&mut e, id, &[None], |e| {
+        let tx = e.begin().unwrap();
+        put(e, Some(tx), id, 1, 11);
+        put(e, Some(tx), id, 100, 1);
+        e.space_mut(id)
+            .unwrap()
+            .delete_in(Some(tx), &[Value::Uint(2)])
+            .unwrap();
+        tx
+    });
     // An autocommit statement is a transaction of its own: a failure leaves nothing.
     sweep(&mut e, id, &[None], "autocommit", |e| {
         e.statement(None, |e, t| {

@@ -584,7 +584,19 @@ fn allocation_failures_leave_no_partial_state_and_no_leak() {
         if round % 3 == 0 {
             e.rollback(t).unwrap();
         } else {
-            sweep(&mut e, id, &[None, Some(reader)], "commit", |e| e.commit(t));
+            // Each failed commit rolls back: the same writes are made again for the next try.
+            let mut first = Some(t);
+            sweep_commit(&mut e, id, &[None, Some(reader)], |e| {
+                if let Some(t) = first.take() {
+                    return t;
+                }
+                let t = e.begin().unwrap();
+                for j in 0..3u64 {
+                    let k = (round * 7 + j * 13) % 120;
+                    replace_keyed(e, Some(t), id, k, (round * 100 + j) as i64).unwrap();
+                }
+                t
+            });
         }
         if round % 5 == 4 {
             e.commit(reader).unwrap();

@@ -458,7 +458,23 @@ fn transactions_fail_cleanly_at_every_allocation() {
         if round % 3 == 0 {
             e.rollback(t).unwrap();
         } else {
-            sweep(&mut e, id, &[None, Some(reader)], "commit", |e| e.commit(t));
+            // Each failed commit rolls back: the same writes are made again for the next try.
+            let mut first = Some(t);
+            sweep_commit(&mut e, id, &[None, Some(reader)], |e| {
+                if let Some(t) = first.take() {
+                    return t;
+                }
+                let t = e.begin().unwrap();
+                for j in 0..4u64 {
+                    let k = (round * 7 + j * 13) % 230;
+                    let name = format!("r{round}");
+                    let sp = e.space_mut(id).unwrap();
+                    sp.replace_in(Some(t), &row(k, &name, k as i64)).unwrap();
+                    let d = (round * 11 + j * 5 + 3) % 200;
+                    sp.delete_in(Some(t), &[Value::Uint(d)]).unwrap();
+                }
+                t
+            });
         }
         if round % 10 == 9 {
             e.commit(reader).unwrap();
@@ -502,4 +518,64 @@ fn a_transaction_named_by_its_caller_gets_a_new_id_or_an_error() {
     e.rollback(own).unwrap();
     assert_eq!(e.begin_as(named).unwrap(), named);
     e.commit(named).unwrap();
+}
+
+#[test]
+fn a_conflict_in_a_statement_dooms_its_transaction_until_rolled_back() {
+    let (mut e, id) = setup();
+    // A transfer: debit 1, then credit 2 — which another transaction changed meanwhile.
+    let t = e.begin().unwrap();
+    e.statement(Some(t), |e, t| {
+        e.space_mut(id)?.replace_in(t, &row(1, "n", 0)).map(drop)
+    })
+    .unwrap();
+    e.space_mut(id).unwrap().replace(&row(2, "n", 99)).unwrap();
+    let credit = e.statement(Some(t), |e, t| {
+        e.space_mut(id)?.replace_in(t, &row(2, "n", 40)).map(drop)
+    });
+    assert!(matches!(credit, Err(Error::Conflict(_))), "{credit:?}");
+    // Doomed: every later statement, every read and the commit fail with the same code.
+    let later = e.statement(Some(t), |e, t| {
+        e.space_mut(id)?.replace_in(t, &row(3, "n", 0)).map(drop)
+    });
+    assert!(
+        matches!(&later, Err(Error::Conflict(m)) if m.contains("rolled back after a conflict")),
+        "{later:?}"
+    );
+    assert!(matches!(e.view(Some(t)), Err(Error::Conflict(_))));
+    assert!(matches!(e.commit(t), Err(Error::Conflict(_))));
+    // The debit never committed; the commit ended the transaction.
+    assert_eq!(v_of(&e, None, id, 1), Some(10));
+    assert_eq!(v_of(&e, None, id, 3), Some(30));
+    assert_eq!(e.mvcc().open_count(), 0);
+    assert!(matches!(e.rollback(t), Err(Error::IllegalParams(_))));
+    // Rolled back instead of committed: the rollback ends it quietly.
+    let t = e.begin().unwrap();
+    e.space_mut(id).unwrap().replace(&row(3, "n", 31)).unwrap();
+    let r = e.statement(Some(t), |e, t| {
+        e.space_mut(id)?.replace_in(t, &row(3, "n", 32)).map(drop)
+    });
+    assert!(matches!(r, Err(Error::Conflict(_))));
+    e.rollback(t).unwrap();
+    assert!(matches!(e.commit(t), Err(Error::IllegalParams(_))));
+    ensure_collected(&mut e, id, 3);
+}
+
+#[test]
+fn a_commit_without_memory_to_prepare_it_ends_its_transaction() {
+    let (mut e, id) = setup();
+    let t = e.begin().unwrap();
+    for k in 10..20 {
+        e.statement(Some(t), |e, t| {
+            e.space_mut(id)?.replace_in(t, &row(k, "n", 0)).map(drop)
+        })
+        .unwrap();
+    }
+    jitbox::mem::errinj::set("ALLOC_FAIL_AFTER", 0).unwrap();
+    let r = e.commit(t);
+    jitbox::mem::errinj::set("ALLOC_FAIL_AFTER", -1).unwrap();
+    assert!(matches!(r, Err(Error::Memory(_))), "{r:?}");
+    assert_eq!(e.mvcc().open_count(), 0, "no transaction is left open");
+    assert_eq!(v_of(&e, None, id, 10), None, "and nothing of it committed");
+    ensure_collected(&mut e, id, 3);
 }

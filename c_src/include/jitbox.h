@@ -382,10 +382,12 @@ int jb_index_drop(jb_index *i);
 /* HOT. Begins a transaction. Caller owns *out: end it with jb_txn_commit or jb_txn_rollback. */
 int jb_txn_begin(jb_engine *e, jb_txn **out);
 
-/* HOT. Commits tx and ends it (its handle becomes invalid either way). JB_E_CONFLICT when
-   another transaction committed a change to a key tx changed, after tx began (first committer
-   wins): tx is then rolled back. JB_E_MEMORY leaves tx open (retry or roll back). Consumes tx
-   unless JB_E_MEMORY. */
+/* HOT. Commits tx and ends it (its handle becomes invalid either way: a failed commit rolls
+   tx back). JB_E_CONFLICT when another transaction committed a change to a key tx changed,
+   after tx began (first committer wins), or when a statement of tx met such a conflict
+   before: a conflict dooms tx — it is rolled back at once, and every later statement and
+   read in it and its commit fail with JB_E_CONFLICT until it is rolled back or committed.
+   JB_E_MEMORY: no memory to prepare the commit; tx is rolled back. Consumes tx. */
 int jb_txn_commit(jb_txn *tx);
 
 /* HOT. Undoes every change of tx and ends it. Accepts NULL. Consumes tx. A transaction that a
@@ -393,8 +395,8 @@ int jb_txn_commit(jb_txn *tx);
 int jb_txn_rollback(jb_txn *tx);
 
 /* HOT. Commits tx without waiting for the WAL: tx is prepared (its changes are visible to
-   later transactions) and its record queued; *out says when it is durable. JB_E_CONFLICT as
-   jb_txn_commit (tx rolled back, no ticket). Consumes tx unless JB_E_MEMORY. Caller owns *out:
+   later transactions) and its record queued; *out says when it is durable. JB_E_CONFLICT and
+   JB_E_MEMORY as jb_txn_commit (tx rolled back, no ticket). Consumes tx. Caller owns *out:
    free it with jb_ticket_free (freeing does not cancel the commit). Without a WAL the ticket is
    committed at once. */
 int jb_txn_commit_async(jb_txn *tx, jb_ticket **out);
@@ -418,8 +420,7 @@ int jb_ticket_free(jb_ticket *t);
    plain value — nothing to free — and says the same as a ticket for the engine's lifetime. */
 
 /* HOT. As jb_txn_commit_async, but writes the commit's number to *out instead of a ticket:
-   1, 2, 3 ... in commit order; 0 without a WAL (committed at once). Consumes tx unless
-   JB_E_MEMORY. */
+   1, 2, 3 ... in commit order; 0 without a WAL (committed at once). Consumes tx. */
 int jb_txn_commit_numbered(jb_txn *tx, uint64_t *out);
 
 /* HOT. As jb_ticket_state, for commit number n of e. JB_E_BAD_HANDLE for a number e never

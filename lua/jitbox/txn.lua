@@ -15,7 +15,6 @@ return function(env)
 
     local MAIN = {} -- the main coroutine's key (coroutine.running() gives nil there)
     local corunning = coroutine.running
-    local E_MEMORY = C.JB_E_MEMORY
 
     -- The transaction handle of the running coroutine, or nil. One table check when no
     -- transaction is open anywhere, so autocommit hot paths stay as they were.
@@ -85,7 +84,7 @@ return function(env)
     function tx_mt:commit()
         local db, co = own(self, 'commit')
         local rc = C.jb_txn_commit(self.h)
-        if rc ~= E_MEMORY then forget(self, db, co) end -- MEMORY leaves it open: retry or roll back
+        forget(self, db, co) -- a commit ends its transaction, whatever the outcome
         if open_after(rc) and db._pending[0] > 0 then drain(db) end
         if rc ~= 0 then raise(rc) end
     end
@@ -135,7 +134,7 @@ return function(env)
     function tx_mt:commit_async()
         local db, co = own(self, 'commit_async')
         local rc = C.jb_txn_commit_numbered(self.h, commit_out)
-        if rc ~= E_MEMORY then forget(self, db, co) end
+        forget(self, db, co)
         if open_after(rc) and db._pending[0] > 0 then drain(db) end
         if rc ~= 0 then raise(rc) end
         self.n = commit_out[0]

@@ -239,8 +239,15 @@ impl Engine {
         txn: Option<TxnId>,
         write: impl FnOnce(&mut Engine, Option<TxnId>) -> Result<T>,
     ) -> Result<T> {
-        if txn.is_some() || self.wal.is_none() {
-            return write(self, txn);
+        if let Some(id) = txn {
+            let r = write(self, txn);
+            if let Err(Error::Conflict(why)) = &r {
+                self.doom(id, why);
+            }
+            return r;
+        }
+        if self.wal.is_none() {
+            return write(self, None);
         }
         let id = self.begin()?;
         let r = write(self, Some(id)).and_then(|v| self.commit(id).map(|_| v));
@@ -251,9 +258,16 @@ impl Engine {
         r
     }
 
-    /// Prepares `id` and queues its record; returns its ticket. Nothing changes on an error
-    /// other than a conflict (which rolls the transaction back, as a synchronous commit does).
+    /// Prepares `id` and queues its record; returns its ticket. On an error the transaction
+    /// is over: a conflict rolls it back (as a synchronous commit does), and so does a lack of
+    /// memory to prepare it.
     pub fn commit_async(&mut self, id: TxnId) -> Result<TicketId> {
+        self.end_doomed(id)?;
+        let r = self.prepare_async(id);
+        self.ended_by_failed_commit(id, r)
+    }
+
+    fn prepare_async(&mut self, id: TxnId) -> Result<TicketId> {
         if self.wal.is_none() {
             // Without a WAL a commit is as durable as it will ever be at once: ticket 0.
             self.commit_now(id)?;
@@ -478,12 +492,13 @@ impl Engine {
             .collect();
         open.sort_unstable_by(|a, b| b.cmp(a));
         let reason = format!(
-            "rolled back because a transaction it may depend on failed to reach the WAL \
-             (LSN {first}: {why}); retry it"
+            "the transaction was rolled back because a transaction it may depend on failed to \
+             reach the WAL (LSN {first}: {why}); roll it back and retry"
         );
         for (_, id) in open {
             let _ = self.rollback(id);
-            self.mvcc_mut().note_aborted(id, &reason);
+            self.mvcc_mut()
+                .note_aborted(id, Error::CascadeRollback(reason.clone()));
         }
         // The commits rolled back: `lo..=io_hi` failed with the group, the rest cascaded.
         let (mut lo, mut io_hi) = (TicketId::MAX, None);

@@ -81,8 +81,10 @@ pub struct Mvcc {
     /// GC queue entries owed to prepared transactions (pushed when they are confirmed): every
     /// reservation of queue room counts them.
     promised: usize,
-    /// Transactions a cascading rollback ended while open, with the reason their next use gets.
-    aborted: HashMap<TxnId, String>,
+    /// Transactions ended while open — by a conflict in one of their statements or by a
+    /// cascading rollback — with the error every later use gets until their owner rolls
+    /// them back (doomed transactions).
+    aborted: HashMap<TxnId, Error>,
     charged: usize,
 }
 
@@ -220,10 +222,10 @@ impl Mvcc {
         self.txns.iter()
     }
 
-    /// Remembers that a cascade rolled `id` back while it was open.
-    pub fn note_aborted(&mut self, id: TxnId, why: &str) {
+    /// Remembers that `id` was rolled back while open, and the error its later uses get.
+    pub fn note_aborted(&mut self, id: TxnId, err: Error) {
         if self.aborted.try_reserve(1).is_ok() {
-            self.aborted.insert(id, why.to_owned());
+            self.aborted.insert(id, err);
         }
     }
 
@@ -601,11 +603,11 @@ impl Mvcc {
     }
 }
 
-/// The error for a transaction that is not open: ended by a cascading rollback (`aborted`
-/// says why), or committed or rolled back by its owner.
-fn gone(aborted: &HashMap<TxnId, String>, id: TxnId) -> Error {
+/// The error for a transaction that is not open: doomed (`aborted` has the error its uses
+/// get), or committed or rolled back by its owner.
+fn gone(aborted: &HashMap<TxnId, Error>, id: TxnId) -> Error {
     match aborted.get(&id) {
-        Some(why) => Error::CascadeRollback(format!("transaction {id} was {why}")),
+        Some(e) => e.clone(),
         None => Error::IllegalParams(format!(
             "transaction {id} is not open (it was committed or rolled back)"
         )),

@@ -46,16 +46,47 @@ impl Engine {
     /// committed a change to a key `id` changed since `id` began, rolls `id` back and returns
     /// `Conflict`. A transaction a cascading rollback ended gets `CascadeRollback`.
     pub fn commit(&mut self, id: TxnId) -> Result<()> {
-        let open = self.mvcc().txn(id).map(drop);
-        if let Err(e @ Error::CascadeRollback(_)) = open {
-            self.mvcc_mut().forget_aborted(id);
-            return Err(e);
-        }
+        self.end_doomed(id)?;
         if !self.wal_enabled() {
-            return self.commit_now(id);
+            let r = self.commit_now(id);
+            return self.ended_by_failed_commit(id, r);
         }
         let ticket = self.commit_async(id)?;
         self.wait_ticket(ticket)
+    }
+
+    /// A statement of `id` met a conflict: the transaction is rolled back now (nothing it
+    /// wrote can commit) and doomed — every later statement, read and its commit get
+    /// `Conflict` until its owner rolls it back. A transfer never commits half.
+    pub(super) fn doom(&mut self, id: TxnId, why: &str) {
+        if self.rollback(id).is_ok() {
+            self.mvcc_mut().note_aborted(
+                id,
+                Error::Conflict(format!(
+                    "the transaction was rolled back after a conflict ({why}); every statement \
+                     in it and its commit fail until it is rolled back"
+                )),
+            );
+        }
+    }
+
+    /// A commit that failed before anything was decided (no memory to prepare it) rolls the
+    /// transaction back: a failed commit always ends its transaction, so later statements
+    /// never join it unawares.
+    pub(super) fn ended_by_failed_commit<T>(&mut self, id: TxnId, r: Result<T>) -> Result<T> {
+        if matches!(r, Err(Error::Memory(_))) {
+            let _ = self.rollback(id);
+        }
+        r
+    }
+
+    /// A commit of a doomed transaction ends it, with the error that doomed it.
+    pub(super) fn end_doomed(&mut self, id: TxnId) -> Result<()> {
+        let open = self.mvcc().txn(id).map(drop);
+        match open {
+            Err(e) if self.mvcc_mut().forget_aborted(id) => Err(e),
+            _ => Ok(()),
+        }
     }
 
     /// Commits `id` in memory, at once (no WAL).

@@ -23,8 +23,16 @@ export! {
     Hot fn jb_txn_commit_async(tx: *mut jb_txn, out: *mut *mut jb_ticket) {
         need(out, "out")?;
         let (cell, id) = txn_of(tx)?;
-        // The handle is made first, so that a failure to make it changes nothing.
-        let h = handles::insert(Obj::Ticket(cell.clone(), Ticket::Commit(0)))?;
+        // The handle is made first; without one the commit fails and, as every failed commit
+        // does, ends the transaction.
+        let h = match handles::insert(Obj::Ticket(cell.clone(), Ticket::Commit(0))) {
+            Ok(h) => h,
+            Err(e) => {
+                let _ = enter(&cell, Entry::Hot, |eng| eng.rollback(id));
+                let _ = handles::remove(tx as u64, Gone::Freed);
+                return Err(e);
+            }
+        };
         let r = enter(&cell, Entry::Hot, |eng| eng.commit_async(id));
         match r {
             Ok(ticket) => {
@@ -38,9 +46,7 @@ export! {
             }
             Err(e) => {
                 let _ = handles::remove(h, Gone::Freed);
-                if !matches!(e, Error::Memory(_)) {
-                    let _ = handles::remove(tx as u64, Gone::Freed);
-                }
+                let _ = handles::remove(tx as u64, Gone::Freed);
                 Err(e)
             }
         }
@@ -52,10 +58,8 @@ export! {
         need(out, "out")?;
         let (cell, id) = txn_of(tx)?;
         let r = enter(&cell, Entry::Hot, |eng| eng.commit_async(id));
-        // The transaction is over unless memory ran out before anything was decided.
-        if !matches!(r, Err(Error::Memory(_))) {
-            let _ = handles::remove(tx as u64, Gone::Freed);
-        }
+        // The transaction is over, whatever the outcome.
+        let _ = handles::remove(tx as u64, Gone::Freed);
         // SAFETY: checked non-null above.
         unsafe { put(out, r?, "out") }
     }

@@ -90,10 +90,8 @@ export! {
     Hot fn jb_txn_commit(tx: *mut jb_txn) {
         let (cell, id) = txn_of(tx)?;
         let r = enter(&cell, Entry::Hot, |eng| eng.commit(id));
-        // The transaction is over unless memory ran out before anything was decided.
-        if !matches!(r, Err(Error::Memory(_))) {
-            let _ = handles::remove(tx as u64, Gone::Freed);
-        }
+        // The transaction is over, whatever the outcome.
+        let _ = handles::remove(tx as u64, Gone::Freed);
         r
     }
 }

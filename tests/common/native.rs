@@ -206,6 +206,49 @@ pub fn sweep(
     }
 }
 
+/// Commits a transaction under every possible injected allocation failure. A commit that
+/// fails with `MEMORY` ends its transaction as a rollback does: it is no longer open and every
+/// one of `views` sees what it saw before. `make` gives the transaction to commit (the first
+/// one, then each time one made anew with the same writes).
+pub fn sweep_commit(
+    e: &mut Engine,
+    id: SpaceId,
+    views: &[Option<u64>],
+    mut make: impl FnMut(&mut Engine) -> u64,
+) {
+    use jitbox::mem::errinj;
+    for n in 0.. {
+        let t = make(e);
+        let before: Vec<_> = views
+            .iter()
+            .map(|v| scan_in(e, *v, id, 0, IterType::All, &[]))
+            .collect();
+        let open = e.mvcc().open_count();
+        errinj::set("ALLOC_FAIL_AFTER", n).unwrap();
+        let r = e.commit(t);
+        errinj::set("ALLOC_FAIL_AFTER", -1).unwrap();
+        match r {
+            Err(Error::Memory(_)) => {
+                let after: Vec<_> = views
+                    .iter()
+                    .map(|v| scan_in(e, *v, id, 0, IterType::All, &[]))
+                    .collect();
+                assert_eq!(
+                    after, before,
+                    "commit: failure at allocation {n} changed a view"
+                );
+                assert_eq!(
+                    e.mvcc().open_count(),
+                    open - 1,
+                    "commit: failure at {n} left it open"
+                );
+            }
+            Err(other) => panic!("commit: allocation {n} failed with {other:?}, not MEMORY"),
+            Ok(()) => return,
+        }
+    }
+}
+
 /// Begins a transaction under every possible injected allocation failure (see `sweep`).
 pub fn swept_begin(e: &mut Engine, id: SpaceId) -> u64 {
     let mut t = None;

@@ -149,4 +149,50 @@ test('reads never collect garbage; writes and commits do, in bounded steps', fun
     db:close()
 end)
 
+test('a conflict dooms the transaction: the transfer never commits half', function()
+    local db, s = fresh()
+    local tx = db:begin()
+    s:replace{1, 'n', 0}                              -- debit
+    local other = coroutine.wrap(function() s:replace{2, 'n', 99} end)
+    other()                                           -- another writer commits key 2 first
+    local err = expect_error('CONFLICT', '', function() s:replace{2, 'n', 40} end) -- credit
+    -- Every later statement, read and the commit fail with the same code.
+    expect_error('CONFLICT', 'rolled back after a conflict', function() s:replace{3, 'n', 0} end)
+    expect_error('CONFLICT', '', function() return s:get{1} end)
+    expect_error('CONFLICT', '', function() return tx:get(s, {1}) end)
+    expect_error('CONFLICT', '', function() db:commit() end)
+    eq(s:get{1}[3], 10, 'the debit was not committed')
+    eq(db:stat().txn_open, 0)
+    s:replace{3, 'n', 31}                             -- autocommit again
+    eq(s:get{3}[3], 31)
+    -- db:txn rolls a doomed transaction back and re-raises its error.
+    local ok, e = pcall(db.txn, db, function()
+        s:replace{1, 'n', 1}
+        coroutine.wrap(function() s:replace{2, 'n', 100} end)()
+        s:replace{2, 'n', 41}
+    end)
+    assert(not ok and e.code == 'CONFLICT', tostring(e and e.message))
+    eq(s:get{1}[3], 10)
+    eq(db:stat().txn_open, 0)
+    assert(err.message:find('committed first', 1, true), err.message)
+    db:close()
+end)
+
+test('a commit that fails for lack of memory ends its transaction', function()
+    local db, s = fresh()
+    local ok, e = pcall(db.txn, db, function()
+        for i = 10, 20 do s:replace{i, 'n', i} end
+        jitbox.errinj.set('ALLOC_FAIL_AFTER', 0)
+    end)
+    jitbox.errinj.set('ALLOC_FAIL_AFTER', -1)
+    assert(not ok and e.code == 'MEMORY', tostring(e and e.message))
+    eq(db:stat().txn_open, 0, 'nothing left open')
+    eq(s:get{10}, nil, 'nothing of it committed')
+    s:replace{10, 'n', 1}                             -- an autocommit write, not part of it
+    local ok2 = pcall(db.rollback, db)
+    assert(not ok2, 'no transaction to roll back')
+    eq(s:get{10}[3], 1)
+    db:close()
+end)
+
 H.done('txn.lua')
