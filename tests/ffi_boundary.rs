@@ -2,25 +2,12 @@
 //! or drop, a foreign thread, a panic inside, re-entry from a callback, Lua-kind callbacks
 //! under HOT entries, small buffers, malformed data. Nothing may crash or change state.
 
+mod common;
+
+use common::files::{last_error, uint};
 use jitbox::ffi::abi::*;
-use std::ffi::{CStr, c_char, c_void};
+use std::ffi::{c_char, c_void};
 use std::ptr::{null, null_mut};
-
-fn last_error() -> String {
-    // SAFETY: jb_last_error always returns a valid NUL-terminated thread-local buffer.
-    unsafe { CStr::from_ptr(jb_last_error()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn uint(u: u64) -> jb_field {
-    let mut f = jb_field {
-        type_: JB_FT_UNSIGNED,
-        ..Default::default()
-    };
-    f.v.u = u;
-    f
-}
 
 fn string(s: &[u8]) -> jb_field {
     let mut f = jb_field {

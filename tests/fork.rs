@@ -6,28 +6,14 @@
 //! Its own binary without the test harness (`harness = false`): a fork is only sound with one
 //! thread running.
 
+mod common;
+
+use common::files::{contents, last_error, uint};
 use jitbox::ffi::abi::*;
-use std::collections::BTreeMap;
-use std::ffi::{CStr, c_char};
+use std::ffi::c_char;
 use std::path::{Path, PathBuf};
 use std::ptr::null_mut;
 use std::time::{Duration, Instant};
-
-fn last_error() -> String {
-    // SAFETY: jb_last_error always returns a valid NUL-terminated thread-local buffer.
-    unsafe { CStr::from_ptr(jb_last_error()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn uint(u: u64) -> jb_field {
-    let mut f = jb_field {
-        type_: JB_FT_UNSIGNED,
-        ..Default::default()
-    };
-    f.v.u = u;
-    f
-}
 
 fn open(dir: &Path) -> (i32, *mut jb_engine) {
     let d = dir.to_str().unwrap();
@@ -54,19 +40,6 @@ fn len(s: *mut jb_space) -> u64 {
     // SAFETY: n is writable.
     assert_eq!(unsafe { jb_space_len(s, &mut n) }, JB_OK);
     n
-}
-
-fn contents(d: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(d)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
 }
 
 /// What the child checks; returns the failures (empty: all held).

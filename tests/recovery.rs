@@ -52,16 +52,11 @@ fn wal_files(d: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// The directory's files but the lock file (which only says who holds it).
 fn contents(d: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(d)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            let bytes = std::fs::read(e.path()).unwrap();
-            (e.file_name().to_string_lossy().into_owned(), bytes)
-        })
-        .filter(|(n, _)| n != "jitbox.lock")
-        .collect()
+    let mut all = common::files::contents(d);
+    all.remove("jitbox.lock");
+    all
 }
 
 /// The offset of the last record of a WAL file (records are read back to find it).

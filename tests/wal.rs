@@ -1,6 +1,8 @@
 //! The write-ahead log: record framing, and reading files back — whole, torn at the tail at
 //! every byte, and damaged anywhere. Replay of whole directories: `wal/files.rs`.
 
+mod common;
+
 use jitbox::wal::record::{self, FILE_MAGIC, HEADER_LEN, Tail};
 
 /// A file of records with LSNs 7.. and payloads of these sizes; also each record's offset.

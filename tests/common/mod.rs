@@ -74,4 +74,5 @@ pub fn run_lua_file(name: &str) {
         panic!("{name} failed:\n{e}");
     }
 }
+pub mod files;
 pub mod native;

@@ -2,11 +2,11 @@
 //! bytes kept), and damage anywhere refused with file and offset, leaving every byte as it
 //! was — or, with `force`, set aside and reported.
 
+use super::common::files::contents;
 use jitbox::engine::key::FieldType;
 use jitbox::error::Error;
 use jitbox::wal::ops::{self, LoggedField, LoggedIndex, Op};
 use jitbox::wal::{record, replay, segment};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn dir(name: &str) -> PathBuf {
@@ -34,20 +34,6 @@ fn replay(d: &Path, after: u64, force: bool) -> jitbox::Result<(Vec<u64>, replay
         Ok(())
     })?;
     Ok((got, r))
-}
-
-/// Every file in `d` and its bytes.
-fn contents(d: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(d)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
 }
 
 /// Flips one bit at `offset` of `path`.
