@@ -136,16 +136,23 @@ local function newest_wal(dir)
     return name
 end
 
-test('the logger is in place before recovery: a torn tail is reported and kept aside', function()
+-- A directory with ten commits, closed; its newest WAL file and that file's bytes.
+local function ten_commits()
     local dir = tmpdir()
     local db = open(dir)
     local s = db:create_space('test', { format = {{'id','unsigned'}} })
     s:create_index('pk', { parts = {{1, 'unsigned'}} })
     for i = 1, 10 do s:insert{i} end
     db:close()
-    -- Tear the last record: as a crash in the middle of a write leaves it.
     local path = newest_wal(dir)
     local f = io.open(path, 'rb'); local bytes = f:read('*a'); f:close()
+    return dir, path, bytes
+end
+
+test('the logger is in place before recovery: a torn tail is reported and kept aside', function()
+    local dir, path, bytes = ten_commits()
+    local db, f
+    -- Tear the last record: as a crash in the middle of a write leaves it.
     f = io.open(path, 'wb'); f:write(bytes:sub(1, #bytes - 5)); f:close()
     local got = {}
     db = open(dir, { logger = function(level, msg) got[#got + 1] = { level, msg } end })
@@ -171,14 +178,8 @@ test('the logger is in place before recovery: a torn tail is reported and kept a
 end)
 
 test('damage refuses the open; force_recovery opens with what precedes it', function()
-    local dir = tmpdir()
-    local db = open(dir)
-    local s = db:create_space('test', { format = {{'id','unsigned'}} })
-    s:create_index('pk', { parts = {{1, 'unsigned'}} })
-    for i = 1, 10 do s:insert{i} end
-    db:close()
-    local path = newest_wal(dir)
-    local f = io.open(path, 'rb'); local bytes = f:read('*a'); f:close()
+    local dir, path, bytes = ten_commits()
+    local db, f
     local flipped = bytes:sub(1, #bytes - 1) .. string.char((bytes:byte(#bytes) + 1) % 256)
     f = io.open(path, 'wb'); f:write(flipped); f:close()
     local err = expect_error('WAL_IO', 'offset', open, dir)
