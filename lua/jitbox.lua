@@ -9,9 +9,11 @@
 local ffi = require('ffi')
 
 ffi.cdef(require('jitbox.cdef'))
+-- A tuple's size is const: Lua cannot change the length the engine decodes (an assignment
+-- raises), so every read stays inside the tuple's own allocation whatever its bytes say.
 ffi.cdef[[
-struct jb_tuple_data { uint32_t size; uint8_t data[?]; };
-struct jb_tuple_small { uint32_t size; uint8_t data[28]; };
+struct jb_tuple_data { const uint32_t size; uint8_t data[?]; };
+struct jb_tuple_small { const uint32_t size; uint8_t data[28]; };
 ]]
 
 local ABI_VERSION = 9
@@ -62,6 +64,7 @@ local tuple_t = ffi.typeof('struct jb_tuple_data')
 -- allocates and collects it faster than a variable-length one.
 local small_t, SMALL = ffi.typeof('struct jb_tuple_small'), 28
 local int64_t, uint64_t = ffi.typeof('int64_t'), ffi.typeof('uint64_t')
+local u32_ptr = ffi.typeof('uint32_t*')
 local floor = math.floor
 
 -- Reusable out-parameters: module-wide, never retained across calls.
@@ -234,7 +237,7 @@ M.is_tuple = is_tuple
 -- Copies `len` bytes of tuple data from the engine's result buffer into a new tuple.
 local function make_tuple(buf, len)
     local t = len <= SMALL and small_t() or tuple_t(len)
-    t.size = len
+    ffi.cast(u32_ptr, t)[0] = len -- the one write of the const size, right after allocation
     ffi.copy(t.data, buf, len)
     return t
 end

@@ -100,4 +100,23 @@ test('errinj ALLOC_FAIL_AFTER from Lua: every failure point leaves the space unc
     db:close()
 end)
 
+test('a tuple cannot be made to read outside itself', function()
+    local db, s = H.fresh(jitbox)
+    s:insert{1, 'abc', 3}
+    s:insert{2, string.rep('x', 200), 4}
+    for _, k in ipairs({ 1, 2 }) do
+        local t = s:get{k}
+        local ok, err = pcall(function() t.size = 1e9 end)
+        assert(not ok and tostring(err):find('constant'), 'size is read-only: ' .. tostring(err))
+        eq(t[1], k, 'the tuple is unchanged')
+        -- Its bytes can be overwritten; reading them stays inside the tuple: a value or an error.
+        for i = 0, t.size - 1 do t.data[i] = 0xdb end -- str32 headers claiming 3.7 GB
+        local ok2, e2 = pcall(function() return t[2] end)
+        assert(not ok2 and e2.code == 'ILLEGAL_PARAMS', 'malformed data is an error: ' .. tostring(e2))
+        assert(not pcall(function() return #t end))
+        assert(not pcall(function() return t:totable() end))
+    end
+    db:close()
+end)
+
 H.done('errors.lua')
