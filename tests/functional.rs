@@ -29,6 +29,8 @@ thread_local! {
     static FORBIDDEN: Cell<bool> = const { Cell::new(false) };
     /// While set, TWO_KEYS answers only its first key (a key function that changed its mind).
     static FEWER: Cell<bool> = const { Cell::new(false) };
+    /// The sink STASH was last given, kept past its call.
+    static STASHED: Cell<usize> = const { Cell::new(0) };
 }
 
 /// What the test key functions do, chosen by their ctx.
@@ -36,6 +38,7 @@ const MOD_1000: usize = 0; // {v % 1000}
 const FAIL: usize = 1; // returns -1
 const WRONG_TYPE: usize = 2; // {'x'}
 const TWO_KEYS: usize = 3; // {v % 1000}, {v % 7}
+const STASH: usize = 4; // {v % 1000}, keeping the sink pointer in STASHED
 
 fn int(v: i64) -> jb_field {
     jb_field {
@@ -66,6 +69,10 @@ unsafe extern "C" fn key_fn(
     };
     match ctx as usize {
         MOD_1000 => push(int(v % 1000)),
+        STASH => {
+            STASHED.set(sink as usize);
+            push(int(v % 1000))
+        }
         FAIL => -1,
         WRONG_TYPE => push(jb_field {
             type_: jitbox::ffi::abi::JB_FT_STRING,
@@ -667,4 +674,35 @@ fn a_functional_index_awaiting_its_key_function_survives_a_snapshot() {
     assert_eq!(count(&e, id, pos, IterType::Eq, &[Value::Uint(507)]), 5);
     drop(e);
     let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn a_stale_or_forged_key_sink_is_a_bad_handle() {
+    let mut e = engine(64 << 20);
+    let id = test_space(&mut e);
+    for i in 0..5u64 {
+        e.space_mut(id)
+            .unwrap()
+            .insert(&row(i, "n", i as i64))
+            .unwrap();
+    }
+    e.create_func_index(
+        id,
+        "by_mod",
+        vec![FieldType::Integer],
+        false,
+        keyfn(STASH, CallbackKind::Native, false),
+    )
+    .unwrap();
+    let stale = STASHED.get();
+    assert_ne!(stale, 0);
+    let f = int(1);
+    let forged = [stale, 1, 0xdead_beef, &f as *const jb_field as usize];
+    for sink in forged {
+        // SAFETY: the engine checks the sink; f is one valid part.
+        let rc = unsafe { jb_key_sink_push(sink as *mut jb_key_sink, &f, 1) };
+        assert_eq!(rc, jitbox::ffi::abi::JB_E_BAD_HANDLE, "sink {sink:#x}");
+    }
+    // The index is intact: one row per tuple.
+    assert_eq!(e.space(id).unwrap().indexes[1].len(), 5);
 }

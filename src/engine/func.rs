@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::ffi::abi;
 use crate::guard::{self, CallbackKind};
 use crate::mem::{self, Quota};
+use std::cell::Cell;
 use std::ffi::c_void;
 
 /// `jb_key_fn`: (ctx, tuple data, size, sink) -> 0 or failure.
@@ -121,8 +122,6 @@ pub fn row_count(row: TuplePtr) -> u32 {
 /// Where a key function reports keys: rows for one version of one index, appended to a
 /// caller's vector (`finish` keeps them; dropping the sink unfinished releases them).
 pub struct KeySink<'a> {
-    /// Checked by `jb_key_sink_push`: a sink pointer from C is only trusted with this.
-    pub magic: u64,
     t: TuplePtr,
     def: &'a KeyDef,
     pk: &'a KeyDef,
@@ -136,7 +135,28 @@ pub struct KeySink<'a> {
     done: bool,
 }
 
-pub const SINK_MAGIC: u64 = 0x6a62_6b65_7973_696e;
+thread_local! {
+    /// The sink of the key function running on this thread, and the token C was given for
+    /// it: `jb_key_sink*` is that token, never an address, so a stale or forged sink is an
+    /// unknown token — found out without reading any memory it points at.
+    static CURRENT: Cell<(usize, *mut ())> = const { Cell::new((0, std::ptr::null_mut())) };
+    static TOKENS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The sink a key function reports to, if `token` is the one it was called with.
+///
+/// # Safety
+/// Only during that call (while `call` runs), as `jb_key_sink_push`/`fail` are: the sink
+/// lives on `call`'s caller's stack until the call returns.
+pub unsafe fn current_sink<'s>(token: usize) -> Option<&'s mut KeySink<'s>> {
+    let (t, p) = CURRENT.with(Cell::get);
+    if token == 0 || t != token || p.is_null() {
+        return None;
+    }
+    // SAFETY: p is the sink `call` registered for this token and clears when it returns;
+    // the caller is inside that call (its contract).
+    Some(unsafe { &mut *(p as *mut KeySink<'s>) })
+}
 
 /// What a sink needs to know about its index.
 #[derive(Clone, Copy)]
@@ -157,7 +177,6 @@ impl<'a> KeySink<'a> {
     ) -> KeySink<'a> {
         let start = rows.len();
         KeySink {
-            magic: SINK_MAGIC,
             t,
             def: of.def,
             pk: of.pk,
@@ -240,16 +259,24 @@ impl Drop for KeySink<'_> {
 pub fn call(f: &KeyFn, sink: &mut KeySink, under_hot: bool) {
     let refused = guard::reentry_refusals();
     let data = sink.t.data();
+    // An odd token, new for every call (never 0, never reused within 2^63 calls).
+    let token = TOKENS.with(|n| {
+        n.set(n.get().wrapping_add(2));
+        n.get() | 1
+    });
+    let outer = CURRENT.with(|c| c.replace((token, sink as *mut KeySink as *mut ())));
     // SAFETY: the registrant promised that func is callable with ctx while the index exists
-    // (jb_index_create_func's contract); data and sink are valid for the call.
+    // (jb_index_create_func's contract); data is valid for the call; the sink is named by
+    // its token only.
     let rc = guard::invoke_callback(under_hot, || unsafe {
         (f.func)(
             f.ctx,
             data.as_ptr(),
             data.len(),
-            sink as *mut KeySink as *mut abi::jb_key_sink,
+            token as *mut abi::jb_key_sink,
         )
     });
+    CURRENT.with(|c| c.set(outer));
     if guard::reentry_refusals() != refused {
         sink.error = Some(Error::Reentry(format!(
             "key function of index '{}' called back into the engine, which is busy computing \

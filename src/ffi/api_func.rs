@@ -6,7 +6,7 @@ use super::api_space::{ResultBuf, parse_parts, register_index, space_of, write};
 use super::api_txn::txn_in;
 use super::boundary::{cell_of, enter, export};
 use super::convert::{copy_out, name, need, put, with_values};
-use crate::engine::func::{KeyFn, KeySink, SINK_MAGIC};
+use crate::engine::func::{KeyFn, KeySink};
 use crate::engine::space::{GivenKeys, Mode};
 use crate::engine::tuple::TupleRef;
 use crate::error::{Error, Result};
@@ -53,15 +53,15 @@ export! {
 /// # Safety
 /// `sink` must be NULL or the pointer a key function was given, during that call.
 unsafe fn sink_mut<'a>(sink: *mut jb_key_sink) -> Result<&'a mut KeySink<'a>> {
-    let p = sink as *mut KeySink;
-    // SAFETY: the caller's contract: a non-null sink is the live KeySink passed to the key
-    // function; the magic check catches the plainest misuse (a stray pointer to other memory).
-    match unsafe { p.as_mut() } {
-        Some(s) if s.magic == SINK_MAGIC => Ok(s),
-        _ => Err(Error::BadHandle(
-            "jb_key_sink: not the sink given to this key function call".into(),
-        )),
-    }
+    // SAFETY: push and fail run inside the key function call (header contract); a sink
+    // that is not that call's is refused without being read.
+    unsafe { crate::engine::func::current_sink(sink as usize) }.ok_or_else(|| {
+        Error::BadHandle(
+            "jb_key_sink: not the sink of the key function call running now (stale, forged, \
+             or used after its call returned)"
+                .into(),
+        )
+    })
 }
 
 export! {

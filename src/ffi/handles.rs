@@ -1,6 +1,8 @@
 //! Generation-checked handles. Every handle the C ABI hands out is an opaque 64-bit value
 //! `[thread tag:16][slot:24][generation:24]` naming a slot of this thread's table. A stale,
-//! freed, forged or wrong-kind handle is found out by the check, never dereferenced.
+//! freed, forged or wrong-kind handle is found out by the check, never dereferenced. A slot
+//! whose generations run out is retired (never reused), so a stale handle stays stale forever;
+//! a tag no thread was given marks a forged value.
 
 use crate::engine::iter::IterPos;
 use crate::engine::mvcc::TxnId;
@@ -126,7 +128,14 @@ fn check_thread(t: &mut Table, h: u64) -> Result<()> {
     if h == 0 {
         return Err(Error::BadHandle("NULL handle".into()));
     }
-    if split(h).0 != t.tag() {
+    let tag = split(h).0;
+    if tag != t.tag() {
+        if tag == 0 || tag >= u64::from(NEXT_TAG.load(Ordering::Relaxed)) {
+            // No thread was ever given this tag: not a handle at all.
+            return Err(Error::BadHandle(
+                "invalid handle (never issued: a forged or corrupted value)".into(),
+            ));
+        }
         return Err(Error::WrongThread(
             "handle belongs to another thread: an engine and its objects are used only by the \
              thread that opened it"
@@ -206,10 +215,16 @@ pub fn with_pair<R>(a: u64, b: u64, f: impl FnOnce(&Obj, &Obj) -> Result<R>) -> 
     })
 }
 
+/// The generation a slot has after an object of `g` leaves it: 0 once they are used up — the
+/// slot is retired (never reused), so no stale handle of it can name a live object again.
+fn next_generation(g: u64) -> u64 {
+    if g >= GEN_MASK { 0 } else { g + 1 }
+}
+
 /// Why a handle names no live object: its slot was emptied (how), or it never was one.
 fn dead(s: Option<&Slot>, generation: u64) -> Error {
     match s {
-        Some(s) if s.generation == ((generation + 1) & GEN_MASK).max(1) && s.obj.is_none() => {
+        Some(s) if s.generation == next_generation(generation) && s.obj.is_none() => {
             gone_error(s.gone)
         }
         _ => Error::BadHandle("stale or invalid handle (freed, dropped or never issued)".into()),
@@ -234,15 +249,17 @@ pub fn remove(h: u64, gone: Gone) -> Result<Obj> {
         check_thread(&mut t, h)?;
         let s = match t.slots.get_mut(slot) {
             Some(s) if s.generation == generation && s.obj.is_some() => s,
-            Some(s) if s.generation == ((generation + 1) & GEN_MASK).max(1) && s.obj.is_none() => {
+            Some(s) if s.generation == next_generation(generation) && s.obj.is_none() => {
                 return Err(gone_error(s.gone));
             }
             _ => return Err(Error::BadHandle("stale or invalid handle".into())),
         };
         let obj = s.obj.take().expect("checked");
-        s.generation = ((s.generation + 1) & GEN_MASK).max(1);
         s.gone = gone;
-        t.free.push_back(slot as u32);
+        s.generation = next_generation(s.generation);
+        if s.generation != 0 {
+            t.free.push_back(slot as u32);
+        }
         Ok(obj)
     })
 }
@@ -267,4 +284,60 @@ fn article(w: &str) -> &'static str {
 /// Number of live handles on this thread (tests use it to prove nothing leaks).
 pub fn live_count() -> usize {
     TABLE.with(|t| t.borrow().slots.iter().filter(|s| s.obj.is_some()).count())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Engine, Options};
+
+    fn engine_obj() -> Obj {
+        let engine = Engine::open(Options::default()).unwrap();
+        Obj::Engine(Rc::new(EngineCell {
+            quota: engine.quota().clone(),
+            changes: engine.changes().clone(),
+            engine: RefCell::new(Some(engine)),
+            handle: Cell::new(0),
+            reentry_refused: Cell::new(0),
+            origin: crate::fork::Origin::here(),
+        }))
+    }
+
+    #[test]
+    fn forged_values_are_bad_handles_not_another_threads() {
+        let h = insert(engine_obj()).unwrap();
+        for forged in [1u64, 0xdead_beef, (0xfff0u64 << 48) | 5] {
+            let r = with(forged, |_| Ok(()));
+            assert!(matches!(r, Err(Error::BadHandle(_))), "{forged:#x}: {r:?}");
+        }
+        drop(remove(h, Gone::Freed).unwrap());
+    }
+
+    #[test]
+    fn a_slot_whose_generations_run_out_is_retired() {
+        let h = insert(engine_obj()).unwrap();
+        let (_, slot, _) = split(h);
+        drop(remove(h, Gone::Freed).unwrap());
+        // Fast-forward the slot to its last generation.
+        TABLE.with(|t| t.borrow_mut().slots[slot].generation = GEN_MASK);
+        let last = loop {
+            let h = insert(engine_obj()).unwrap();
+            if split(h).1 == slot {
+                break h;
+            }
+        };
+        assert_eq!(split(last).2, GEN_MASK);
+        drop(remove(last, Gone::Freed).unwrap());
+        // The slot is never handed out again, so `last` (and every older handle) stays dead.
+        let mut later = vec![];
+        for _ in 0..64 {
+            let h = insert(engine_obj()).unwrap();
+            assert_ne!(split(h).1, slot);
+            later.push(h);
+        }
+        assert!(matches!(with(last, |_| Ok(())), Err(Error::BadHandle(_))));
+        for h in later {
+            drop(remove(h, Gone::Freed).unwrap());
+        }
+    }
 }
