@@ -242,6 +242,9 @@ impl Index {
 
     /// Reserves blocks for `n` inserts (the rows of a multikey index), all or none.
     pub fn reserve_inserts(&mut self, n: usize) -> Result<()> {
+        // A mark of an earlier reservation, since used by inserts, must never be undone: a
+        // failed reservation (which undid itself) leaves none for `unreserve` to find.
+        self.reserved = None;
         self.reserved = Some(with_tree!(&mut self.tree, t => t.reserve_inserts(n))?);
         Ok(())
     }
