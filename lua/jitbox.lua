@@ -16,7 +16,7 @@ struct jb_tuple_data { const uint32_t size; uint8_t data[?]; };
 struct jb_tuple_small { const uint32_t size; uint8_t data[28]; };
 ]]
 
-local ABI_VERSION = 9
+local ABI_VERSION = 10
 
 -- Symbols already in the process (a host linked with -rdynamic, the Rust tests), else
 -- JITBOX_LIB, else the first libjitbox.so on package.cpath. One engine copy per process.
@@ -127,14 +127,29 @@ local function set_field(f, v, i)
     end
 end
 
+-- A table with a metatable, read once: its fields 1..#t, each with t[i] (so __index is
+-- honoured), into a plain table of our own. Whatever that Lua does — collect garbage, call
+-- the engine and so refill the shared field buffer — is over before the buffer is filled, and
+-- the copy keeps the strings it holds alive until the next fill.
+local snapshot_anchor
+local function snapshot(t)
+    local n = #t
+    local c = {}
+    for i = 1, n do c[i] = t[i] end
+    snapshot_anchor = c
+    return c
+end
+
 -- Fills the shared field buffer from a table (or a single scalar key); returns the count.
--- The Lua strings stay referenced by `t` for the duration of the FFI call that follows.
+-- Reading a plain table runs no Lua; its strings stay referenced by `t` for the FFI call that
+-- follows at once (no Lua in between).
 local function fill(t)
     if type(t) ~= 'table' then
         if t == nil then return 0 end
         set_field(fields_buf[0], t, 1)
         return 1
     end
+    if getmetatable(t) ~= nil then t = snapshot(t) end
     local n = #t
     if n > fields_cap then
         fields_cap = n * 2
@@ -681,15 +696,46 @@ local function primary(space)
     return pk
 end
 
--- The keys of the version a replace of t would replace, or nil (none, or its key function
--- failed: then the engine buries it for the drain as before). With them an autocommit replace
--- without a WAL drops the old version's entries at once — and overwrites it in place when it
--- can — instead of burying it: the drain's work, done while the version is in cache.
-local function replaced_keys(db, space, funcs, t)
-    local n = fill(t)
+-- The row in the field buffer as a tuple of its own (see `write`).
+local function encode_row(db, n)
+    local rc = C.jb_data_encode(fields_buf, n, db._buf, db._cap, out_len)
+    if rc == C.JB_E_BUFFER_TOO_SMALL then
+        -- Larger than any tuple may be: the write refuses it, naming the limit.
+        local big = ffi.new('uint8_t[?]', out_len[0])
+        rc = C.jb_data_encode(fields_buf, n, big, out_len[0], out_len)
+        if rc == 0 then return make_tuple(big, out_len[0]) end
+    end
+    if rc ~= 0 then raise(rc) end
+    return make_tuple(db._buf, out_len[0])
+end
+
+-- The field buffer refilled from a tuple (its strings point into the tuple's bytes).
+local function refill(row)
+    local rc = C.jb_data_fields(row.data, row.size, fields_buf, fields_cap, out_u32)
+    if rc ~= 0 then raise(rc) end
+    local n = out_u32[0]
+    if n > fields_cap then
+        fields_cap = n * 2
+        fields_buf = ffi.new('jb_field[?]', fields_cap)
+        return refill(row)
+    end
+    return n
+end
+
+-- The version a replace of the row in the field buffer would replace, or nil. With its keys an
+-- autocommit replace without a WAL drops the old version's entries at once — and overwrites it
+-- in place when it can — instead of burying it: the drain's work, done while the version is
+-- in cache.
+local function replaced_row(db, space, n)
     local rc = C.jb_space_replaced(space._s, nil, fields_buf, n, db._buf, db._cap, out_len)
     if rc ~= 0 or out_len[0] == 0 then return nil end -- the write itself will say what is wrong
-    local ok, k = pcall(keys.compute_old, funcs, make_tuple(db._buf, out_len[0]))
+    return make_tuple(db._buf, out_len[0])
+end
+
+-- Keys put by `put`, or nil when they are not keys (the old version is then buried, as when
+-- its key function fails).
+local function keys_or_nil(put, funcs, res)
+    local ok, k = pcall(put, funcs, res)
     return ok and k or nil
 end
 
@@ -701,13 +747,21 @@ local function write(fn, space, t, keyed)
     local rc
     if funcs and keyed then
         local tx = current_tx(db)
-        local old_k
-        if keyed == C.jb_space_replace_keyed and tx == nil and db._peek then
-            old_k = replaced_keys(db, space, funcs, t)
-        end
-        local k = keys.compute(funcs, t)
-        -- (After the key functions, which may have used the engine and its field buffer.)
+        -- The row is read once, into a tuple: what the key functions see is what is stored,
+        -- whatever they do (use the engine, yield, change `t`).
         local n = fill(t)
+        local row = encode_row(db, n)
+        local old_row
+        if keyed == C.jb_space_replace_keyed and tx == nil and db._peek then
+            old_row = replaced_row(db, space, n) -- the field buffer still holds the row
+        end
+        local k = keys.run(funcs, row)
+        local old_ok, old_res
+        if old_row then old_ok, old_res = pcall(keys.run, funcs, old_row) end
+        -- No Lua from here to the write: the buffers are filled last.
+        k = keys.put_new(funcs, k)
+        local old_k = old_ok and keys_or_nil(keys.put_old, funcs, old_res)
+        n = refill(row)
         if old_k then
             rc = C.jb_space_replace_rekeyed(space._s, nil, fields_buf, n, k, old_k, db._buf, db._cap, out_len)
         else

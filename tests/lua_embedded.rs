@@ -30,6 +30,11 @@ fn lua_functional_indexes_and_the_guard() {
 }
 
 #[test]
+fn lua_rows_are_read_once() {
+    common::run_lua_file("rows.lua");
+}
+
+#[test]
 fn lua_wal() {
     common::run_lua_file("wal.lua");
 }

@@ -572,12 +572,17 @@ int jb_data_field(const uint8_t *data, size_t size, uint32_t fieldno, jb_field *
 int jb_data_field_count(const uint8_t *data, size_t size, uint32_t *out);
 int jb_data_fields(const uint8_t *data, size_t size, jb_field *out, uint32_t cap, uint32_t *n);
 
+/* HOT. Encodes count fields as tuple data (a MessagePack array) into buf and its size into
+   *len; JB_E_BUFFER_TOO_SMALL when it does not fit (*len then says the size needed). Pure, as
+   the functions above. Borrows fields (and their strings); buf is the caller's. */
+int jb_data_encode(const jb_field *fields, uint32_t count, uint8_t *buf, size_t cap, size_t *len);
+
 /* HOT. Copies the tuple's data into buf; *len = size (JB_E_BUFFER_TOO_SMALL: size needed). */
 int jb_tuple_data(jb_tuple *t, uint8_t *buf, size_t cap, size_t *len);
 
 /* JITBOX_CDEF_END */
 
-#define JITBOX_ABI_VERSION 9u
+#define JITBOX_ABI_VERSION 10u
 
 #ifdef __cplusplus
 }

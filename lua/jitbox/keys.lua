@@ -16,8 +16,8 @@ return function(env)
     local next_id = 0
 
     -- Where computed keys go: one set for a write's new tuple, one for the version it
-    -- replaces. `anchors` holds the key tables, and so the strings `parts` points into,
-    -- until the FFI call that reads them is over.
+    -- replaces. `anchors` holds the key functions' results, and so the strings `parts` points
+    -- into, until the FFI call that reads them is over.
     local function key_buffer()
         return { cap = 64, parts = ffi.new('jb_field[?]', 64), counts_cap = 8,
             counts = ffi.new('uint32_t[?]', 8), desc = ffi.new('jb_keys'), anchors = {} }
@@ -28,11 +28,8 @@ return function(env)
         illegal(("key function of index '%s' %s"):format(fe.name, what))
     end
 
-    -- Writes one key (a table of parts) at parts[off...]; returns the next offset.
+    -- Writes one key (a plain table of parts) at parts[off...]; returns the next offset.
     local function put(fe, k, buf, off)
-        if type(k) ~= 'table' then
-            fail(fe, ('returned %s, not a key (a table of %d part(s))'):format(type(k), fe.nparts))
-        end
         local np = fe.nparts
         if k[np + 1] ~= nil then
             fail(fe, ('returned a key of more than %d part(s)'):format(np))
@@ -51,30 +48,63 @@ return function(env)
         end
     end
 
-    -- The keys of `t` for every functional index of the space (`funcs`, in index order), as
-    -- a jb_keys in buffer b. Errors of a key function are raised as ILLEGAL_PARAMS.
-    local function compute_in(b, funcs, t)
+    -- Runs every key function of the space (`funcs`, in index order) on tuple t; returns
+    -- their results. Key functions may do anything — use the engine, yield — so nothing is
+    -- written to a shared buffer until all of them have returned (`put_keys`).
+    -- With one functional index (the common case) the result is that function's own, without
+    -- a table around it.
+    local function run(funcs, t)
+        local nf = #funcs
+        if nf == 1 then
+            local fe = funcs[1]
+            local ok, k = pcall(fe.f, t)
+            if not ok then fail(fe, 'failed: ' .. tostring(k)) end
+            return k
+        end
+        local res = {}
+        for j = 1, nf do
+            local fe = funcs[j]
+            local ok, k = pcall(fe.f, t)
+            if not ok then fail(fe, 'failed: ' .. tostring(k)) end
+            res[j] = k
+        end
+        return res
+    end
+
+    -- A key function's result as a plain table: one with a metatable could run Lua while the
+    -- keys are being written.
+    local function plain(fe, k, what)
+        if type(k) ~= 'table' then fail(fe, ('returned %s, not %s'):format(type(k), what)) end
+        if getmetatable(k) ~= nil then
+            fail(fe, ('returned %s with a metatable; return a plain table'):format(what))
+        end
+        return k
+    end
+
+    -- The results of `run` as a jb_keys in buffer b; no Lua runs here. Bad keys raise
+    -- ILLEGAL_PARAMS naming the index. `res` stays referenced by b (its strings are pointed to)
+    -- until the next call.
+    local function put_keys(b, funcs, res)
         local nf = #funcs
         if nf > b.counts_cap then
             b.counts_cap = nf * 2
             b.counts = ffi.new('uint32_t[?]', b.counts_cap)
         end
-        local counts, anchors = b.counts, b.anchors
+        local counts = b.counts
+        b.anchors = res
         local off = 0
         for j = 1, nf do
-            local fe = funcs[j]
-            local ok, k = pcall(fe.f, t)
-            if not ok then fail(fe, 'failed: ' .. tostring(k)) end
-            anchors[j] = k
+            local fe, k = funcs[j], res
+            if nf > 1 then k = res[j] end
             if fe.multikey then
-                if type(k) ~= 'table' then fail(fe, ('returned %s, not a list of keys'):format(type(k))) end
+                plain(fe, k, 'a list of keys')
                 local n = #k
                 grow(b, off + n * fe.nparts)
-                for i = 1, n do off = put(fe, k[i], b.parts, off) end
+                for i = 1, n do off = put(fe, plain(fe, k[i], 'a key'), b.parts, off) end
                 counts[j - 1] = n
             else
                 grow(b, off + fe.nparts)
-                off = put(fe, k, b.parts, off)
+                off = put(fe, plain(fe, k, 'a key'), b.parts, off)
                 counts[j - 1] = 1
             end
         end
@@ -86,19 +116,19 @@ return function(env)
         return desc
     end
 
-    -- A write's new tuple's keys; `compute_old`: those of the version it replaces (a buffer of
-    -- their own, so both can go to one call).
-    local function compute(funcs, t) return compute_in(new_keys, funcs, t) end
-    local function compute_old(funcs, t) return compute_in(old_keys, funcs, t) end
+    -- The keys of tuple t for every functional index: for a write's new tuple, and (a buffer
+    -- of their own, so both can go to one call) for the version it replaces.
+    local function compute(funcs, t) return put_keys(new_keys, funcs, run(funcs, t)) end
+    local function put_new(funcs, res) return put_keys(new_keys, funcs, res) end
+    local function put_old(funcs, res) return put_keys(old_keys, funcs, res) end
 
     -- The engine's view of one call: push every key of `k` into the sink.
     local cb_parts = ffi.new('jb_field[?]', 16)
     local function push_all(fe, k, sink)
         local keys = k
-        if not fe.multikey then keys = { k } end
-        if type(keys) ~= 'table' then fail(fe, ('returned %s, not a list of keys'):format(type(keys))) end
+        if fe.multikey then plain(fe, keys, 'a list of keys') else keys = { k } end
         for i = 1, #keys do
-            put(fe, keys[i], cb_parts, 0)
+            put(fe, plain(fe, keys[i], 'a key'), cb_parts, 0)
             local rc = C.jb_key_sink_push(sink, cb_parts, fe.nparts)
             if rc ~= 0 then return rc end
         end
@@ -137,5 +167,6 @@ return function(env)
 
     local function unregister(fe) fns[fe.id] = nil end
 
-    return { compute = compute, compute_old = compute_old, register = register, unregister = unregister }
+    return { compute = compute, run = run, put_new = put_new, put_old = put_old,
+        register = register, unregister = unregister }
 end

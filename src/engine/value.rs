@@ -135,6 +135,16 @@ pub fn array_header_len(n: usize) -> usize {
     }
 }
 
+/// Bytes the MessagePack array of `vals` takes.
+pub fn encoded_array_len(vals: &[Value]) -> usize {
+    let header = match vals.len() {
+        0..16 => 1,
+        16..=0xffff => 3,
+        _ => 5,
+    };
+    header + vals.iter().map(Value::encoded_len).sum::<usize>()
+}
+
 pub fn encode_array_header(n: usize, out: &mut impl Sink) {
     if n < 16 {
         out.put(&[0x90 | n as u8]);

@@ -5,7 +5,7 @@
 #![allow(non_camel_case_types, non_upper_case_globals, dead_code)]
 #![allow(clippy::all)]
 
-pub const JITBOX_ABI_VERSION: u32 = 9;
+pub const JITBOX_ABI_VERSION: u32 = 10;
 pub const JB_OK: jb_status = 0;
 pub const JB_E_MEMORY: jb_status = -1;
 pub const JB_E_TUPLE_FOUND: jb_status = -2;
@@ -898,6 +898,15 @@ unsafe extern "C" {
         out: *mut jb_field,
         cap: u32,
         n: *mut u32,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_data_encode(
+        fields: *const jb_field,
+        count: u32,
+        buf: *mut u8,
+        cap: usize,
+        len: *mut usize,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {

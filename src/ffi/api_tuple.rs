@@ -2,7 +2,7 @@
 
 use super::abi::*;
 use super::boundary::export;
-use super::convert::{bytes, copy_out, need, put, to_field};
+use super::convert::{bytes, copy_out, need, put, to_field, with_values};
 use super::handles::{self, Gone, Obj};
 use crate::engine::tuple::TupleRef;
 use crate::engine::value;
@@ -127,6 +127,31 @@ export! {
             let d = bytes(data, size, "data")?;
             let count = fields_into(d, out, cap)?;
             put(n, count, "n")
+        }
+    }
+}
+
+export! {
+    Hot fn jb_data_encode(fields: *const jb_field, count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
+        need(len, "len")?;
+        // SAFETY: header contract: count fields whose strings stay valid for the call.
+        unsafe {
+            with_values(fields, count, "fields", |vals| {
+                let size = value::encoded_array_len(vals);
+                len.write(size);
+                if size > cap {
+                    return Err(Error::BufferTooSmall { need: size, cap });
+                }
+                need(buf, "buf")?;
+                // SAFETY: buf holds cap >= size writable bytes (header contract).
+                let out = std::slice::from_raw_parts_mut(buf, size);
+                let mut sink = value::SliceSink { buf: out, pos: 0 };
+                value::encode_array_header(vals.len(), &mut sink);
+                for v in vals {
+                    v.encode(&mut sink);
+                }
+                Ok(())
+            })
         }
     }
 }

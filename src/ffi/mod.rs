@@ -86,5 +86,6 @@ pub fn exported() -> Vec<usize> {
         api_tuple::jb_data_field as *const () as usize,
         api_tuple::jb_data_field_count as *const () as usize,
         api_tuple::jb_data_fields as *const () as usize,
+        api_tuple::jb_data_encode as *const () as usize,
     ]
 }

@@ -9,6 +9,10 @@
 //! system drops it when the process dies. A forked child closes its copy of the descriptor
 //! at once (`fork::close_in_child`), so it never keeps the directory locked after its parent
 //! ends. Who holds the lock is written into the file (the system does not say for OFD locks).
+//!
+//! A child that `posix_spawn` (or `system`) starts runs no fork handler: until it execs, it
+//! holds copies of every descriptor, the lock's included (closed on exec). An open that finds
+//! the lock held by this process while no engine here holds it waits that moment out.
 
 use super::segment::{self, io_error};
 use crate::error::{Error, Result};
@@ -16,11 +20,28 @@ use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::io::Write;
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub const LOCK_FILE: &str = "jitbox.lock";
+
+/// How long an open waits for a lock this process holds only through a spawning child.
+const SPAWN_GRACE: Duration = Duration::from_secs(2);
+
+/// Directories (device, inode) whose lock an engine of this process holds.
+static HELD: Mutex<Vec<(u64, u64)>> = Mutex::new(Vec::new());
+
+fn held() -> std::sync::MutexGuard<'static, Vec<(u64, u64)>> {
+    HELD.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Who holds a lock: a process, when the lock file says.
+struct Holder {
+    pid: Option<u32>,
+}
 
 /// The lock on one directory, released when dropped.
 #[derive(Debug)]
@@ -28,6 +49,8 @@ pub struct DirLock {
     file: Option<File>,
     /// The slot of `fork::close_in_child` that holds the descriptor.
     child_slot: Option<usize>,
+    /// The directory's entry in `HELD`.
+    key: (u64, u64),
     origin: crate::fork::Origin,
 }
 
@@ -35,20 +58,36 @@ impl DirLock {
     /// Locks `dir` (which exists), waiting up to `timeout` for another holder to let go.
     pub fn acquire(dir: &Path, timeout: Duration) -> Result<DirLock> {
         let path = dir.join(LOCK_FILE);
-        let deadline = Instant::now() + timeout;
+        let meta = std::fs::metadata(dir).map_err(|e| io_error("read", dir, e))?;
+        let key = (meta.dev(), meta.ino());
+        let start = Instant::now();
         loop {
-            match Self::try_acquire(&path)? {
+            let holder = match Self::try_acquire(&path, key)? {
                 Ok(lock) => return Ok(lock),
-                Err(holder) if Instant::now() >= deadline => {
-                    return Err(busy(dir, &path, &holder, timeout));
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                Err(holder) => holder,
+            };
+            let me = std::process::id();
+            let here = holder.pid == Some(me) && held().contains(&key);
+            // Held by this process with no engine here holding it: a spawning child's copy.
+            let wait = if holder.pid == Some(me) && !here {
+                timeout.max(SPAWN_GRACE)
+            } else {
+                timeout
+            };
+            if start.elapsed() >= wait {
+                let who = match holder.pid {
+                    Some(pid) if here => format!("another engine of this process (pid {pid})"),
+                    Some(pid) => format!("process {pid}"),
+                    None => "another process".to_string(),
+                };
+                return Err(busy(dir, &path, &who, timeout));
             }
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 
     /// One attempt: the lock, or who holds it.
-    fn try_acquire(path: &Path) -> Result<std::result::Result<DirLock, String>> {
+    fn try_acquire(path: &Path, key: (u64, u64)) -> Result<std::result::Result<DirLock, Holder>> {
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -67,22 +106,20 @@ impl DirLock {
             }
             let mut text = String::new();
             let _ = file.read_to_string(&mut text);
-            let me = std::process::id();
-            let holder = match text.trim().parse::<u32>() {
-                Ok(pid) if pid == me => format!("another engine of this process (pid {me})"),
-                Ok(pid) => format!("process {pid}"),
-                Err(_) => "another process".to_string(),
-            };
-            return Ok(Err(holder));
+            return Ok(Err(Holder {
+                pid: text.trim().parse().ok(),
+            }));
         }
         // The pid is for people and for the message above; the lock is what decides.
         let _ = file
             .set_len(0)
             .and_then(|_| file.write_all(format!("{}\n", std::process::id()).as_bytes()));
         let child_slot = crate::fork::close_in_child(file.as_raw_fd());
+        held().push(key);
         Ok(Ok(DirLock {
             file: Some(file),
             child_slot,
+            key,
             origin: crate::fork::Origin::here(),
         }))
     }
@@ -98,6 +135,12 @@ impl Drop for DirLock {
         }
         if let Some(slot) = self.child_slot {
             crate::fork::keep_in_child(slot);
+        }
+        {
+            let mut list = held();
+            if let Some(i) = list.iter().position(|k| *k == self.key) {
+                list.swap_remove(i);
+            }
         }
         // Closing the descriptor releases the lock.
         drop(self.file.take());
