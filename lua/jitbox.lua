@@ -96,6 +96,34 @@ local function illegal(msg)
     error(setmetatable({ code = 'ILLEGAL_PARAMS', rc = tonumber(C.JB_E_ILLEGAL_PARAMS), message = msg }, error_mt), 3)
 end
 
+-- Checks that opts is nil or a table whose every key `known` lists; returns opts or {}. An
+-- option jitbox does not have (yet) is an error naming it, never ignored.
+local function options(opts, known, what)
+    if opts == nil then return {} end
+    if type(opts) ~= 'table' then
+        illegal(('%s: options must be a table, not %s'):format(what, type(opts)))
+    end
+    for k in pairs(opts) do
+        if not known[k] then
+            local list = {}
+            for name in pairs(known) do list[#list + 1] = name end
+            table.sort(list)
+            illegal(("%s: unknown option '%s' (jitbox has %s)"):format(what, tostring(k), table.concat(list, ', ')))
+        end
+    end
+    return opts
+end
+
+-- A size option: a whole number of bytes from min to max, or 0 when not given.
+local function size_option(opts, name, min, max, what)
+    local v = opts[name]
+    if v == nil then return 0 end
+    if type(v) ~= 'number' or not (v >= min and v <= max) or v ~= math.floor(v) then
+        illegal(('%s: %s must be a whole number of bytes from %d to %.0f, not %s'):format(what, name, min, max, tostring(v)))
+    end
+    return v
+end
+
 ------------------------------------------------------------------------------------------
 -- Lua values <-> jb_field arrays.
 
@@ -198,26 +226,51 @@ end
 
 local tuple_methods = {}
 
+-- Field i, or nil where a Lua table would have none: past the end, below 1, not a whole
+-- number (t[1.5], t[0/0]) — never another field.
 local function tuple_field(t, i)
+    if not (i >= 1 and i <= 4294967296 and i == floor(i)) then return nil end
     local rc = C.jb_data_field(t.data, t.size, i - 1, field_out)
     if rc ~= 0 then raise(rc) end
     return field_value(field_out[0])
 end
 
-function tuple_methods.totable(t)
+local function tuple_count(t)
     local rc = C.jb_data_field_count(t.data, t.size, out_u32)
     if rc ~= 0 then raise(rc) end
-    local n = out_u32[0]
-    local fs = ffi.new('jb_field[?]', n)
-    rc = C.jb_data_fields(t.data, t.size, fs, n, out_u32)
-    if rc ~= 0 then raise(rc) end
-    local res = {}
-    for i = 0, n - 1 do res[i + 1] = field_value(fs[i]) end
-    return res
+    return tonumber(out_u32[0])
 end
 
-function tuple_methods.unpack(t)
-    return unpack(tuple_methods.totable(t))
+-- The bounds i..j of a range over n fields, as unpack(t, i, j) takes them.
+local function field_range(what, n, i, j)
+    i, j = i or 1, j or n
+    if type(i) ~= 'number' or type(j) ~= 'number' or i ~= floor(i) or j ~= floor(j) then
+        illegal(('tuple:%s(i, j): i and j must be whole numbers, not %s, %s'):format(what, tostring(i), tostring(j)))
+    end
+    return i, j
+end
+
+-- Fields i..j (default: all) as a table {t[i], ..., t[j]} (nil where the tuple has none)
+-- and its length.
+local function fields_of(t, i, j)
+    local n = tuple_count(t)
+    i, j = field_range(i == nil and j == nil and 'totable' or 'unpack', n, i, j)
+    local fs = ffi.new('jb_field[?]', math.max(n, 1))
+    local rc = C.jb_data_fields(t.data, t.size, fs, n, out_u32)
+    if rc ~= 0 then raise(rc) end
+    local res = {}
+    for k = i, j do
+        if k >= 1 and k <= n then res[k - i + 1] = field_value(fs[k - 1]) end
+    end
+    return res, j - i + 1
+end
+
+function tuple_methods.totable(t, i, j) return (fields_of(t, i, j)) end
+
+-- t:unpack(i, j): fields i..j (default: all), nils included.
+function tuple_methods.unpack(t, i, j)
+    local res, n = fields_of(t, i, j)
+    return unpack(res, 1, n)
 end
 
 -- The tuple's MessagePack bytes as a Lua string.
@@ -230,14 +283,12 @@ local tuple_mt = {
         if type(k) == 'number' then return tuple_field(t, k) end
         return tuple_methods[k]
     end,
-    __len = function(t)
-        local rc = C.jb_data_field_count(t.data, t.size, out_u32)
-        if rc ~= 0 then raise(rc) end
-        return tonumber(out_u32[0])
-    end,
+    __len = tuple_count,
     __tostring = function(t)
+        local fields, n = fields_of(t)
         local parts = {}
-        for i, v in ipairs(tuple_methods.totable(t)) do
+        for i = 1, n do
+            local v = fields[i]
             parts[i] = type(v) == 'string' and ('%q'):format(v) or tostring(v)
         end
         return '[' .. table.concat(parts, ', ') .. ']'
@@ -441,12 +492,10 @@ end
 --             logger = function(level, message) end,
 --             functions = {['space.index'] = key_function, ...}}
 function M.open(opts)
-    opts = opts or {}
-    for k in pairs(opts) do
-        if not OPEN_OPTIONS[k] then
-            illegal(("unknown option '%s' for jitbox.open"):format(tostring(k)))
-        end
-    end
+    opts = options(opts, OPEN_OPTIONS, 'jitbox.open')
+    local memory_limit = size_option(opts, 'memory_limit', 4096, 2^53, 'jitbox.open')
+    local max_tuple_size = size_option(opts, 'max_tuple_size', 16, 2^30, 'jitbox.open')
+    local wal_queue_max_size = size_option(opts, 'wal_queue_max_size', 1, 2^53, 'jitbox.open')
     local mode = WAL_MODES[opts.wal_mode or 'none']
     if not mode then
         illegal(("jitbox.open: wal_mode must be 'none', 'write' or 'fsync', not '%s'"):format(tostring(opts.wal_mode)))
@@ -481,12 +530,12 @@ function M.open(opts)
         o.log_ctx = ffi.cast('void*', logger_id)
         o.log_kind = C.JB_CB_LUA
     end
-    o.memory_limit = opts.memory_limit or 0
-    o.max_tuple_size = opts.max_tuple_size or 0
+    o.memory_limit = memory_limit
+    o.max_tuple_size = max_tuple_size
     o.dir = dir
     o.dir_len = dir and #dir or 0
     o.wal_mode = mode
-    o.wal_queue_max_size = opts.wal_queue_max_size or 0
+    o.wal_queue_max_size = wal_queue_max_size
     local out = ffi.new('jb_engine*[1]')
     local rc = C.jb_engine_open(o, out)
     if rc ~= 0 then
@@ -553,9 +602,12 @@ function db_mt:stat()
 end
 
 -- db:create_space(name, {format = {{'id', 'unsigned'}, {name = 'n', type = 'string', is_nullable = true}}})
+local SPACE_OPTIONS = { format = true }
+local INDEX_OPTIONS = { parts = true, unique = true, type = true, func = true, multikey = true }
+
 function db_mt:create_space(name, opts)
     if type(name) ~= 'string' then illegal('create_space: name must be a string') end
-    opts = opts or {}
+    opts = options(opts, SPACE_OPTIONS, 'create_space ' .. name)
     local format = opts.format or {}
     local n = #format
     local ff = ffi.new('jb_format_field[?]', math.max(n, 1))
@@ -626,7 +678,7 @@ space_mt.__index = space_methods
 
 function space_methods:create_index(name, opts)
     if type(name) ~= 'string' then illegal('create_index: name must be a string') end
-    opts = opts or {}
+    opts = options(opts, INDEX_OPTIONS, 'create_index ' .. name)
     if opts.type ~= nil and opts.type ~= 'TREE' and opts.type ~= 'tree' then
         illegal(("create_index %s: only TREE indexes exist, not '%s'"):format(name, tostring(opts.type)))
     end
@@ -831,16 +883,47 @@ function index_methods:get(key)
     return get_filled(self, current_tx(self._db), n)
 end
 
-local function iter_type(opts, key)
-    local it = opts and opts.iterator
+-- Options a read takes; any other is an error naming it. Options are a table, or (as in
+-- Tarantool) the iterator itself: a name or its number.
+local READ_OPTIONS = { select = { iterator = true, limit = true, offset = true },
+    pairs = { iterator = true }, count = { iterator = true } }
+
+local function check_options(opts, what)
+    local allowed = READ_OPTIONS[what]
+    for k in pairs(opts) do
+        if not allowed[k] then
+            illegal(("%s: unknown option '%s'; %s takes %s"):format(what, tostring(k), what,
+                what == 'select' and 'iterator, limit and offset' or 'iterator'))
+        end
+    end
+end
+
+-- The iterator code of a read's options (see READ_OPTIONS).
+local function iter_type(opts, what)
+    local it = opts
+    if type(opts) == 'table' then
+        check_options(opts, what)
+        it = opts.iterator
+    end
     if it == nil then return C.JB_ITER_EQ end
     if type(it) == 'string' then
         local code = iter_codes[it:upper()]
         if code then return code end
-    elseif type(it) == 'number' then
+    elseif type(it) == 'number' and it >= 0 and it <= 6 and it == floor(it) then
         return it
     end
-    illegal(("unknown iterator '%s'; use EQ, REQ, ALL, LT, LE, GE or GT"):format(tostring(it)))
+    illegal(("%s: unknown iterator '%s'; use EQ, REQ, ALL, LT, LE, GE or GT (or 0..6)")
+        :format(what, tostring(it)))
+end
+
+-- A select's limit or offset: a whole number from 0.
+local function count_option(opts, name, default)
+    local v = type(opts) == 'table' and opts[name]
+    if v == nil or v == false then return default end
+    if type(v) ~= 'number' or v < 0 or v ~= floor(v) then
+        illegal(("select: %s must be a whole number from 0, not %s"):format(name, tostring(v)))
+    end
+    return v
 end
 
 local function iter_finalizer(it) C.jb_iter_free(it) end
@@ -906,9 +989,10 @@ local function iter_next(state)
     return iter_fill(state)
 end
 
-local function open_iter(index, key, opts, tx)
+local function open_iter(index, key, opts, tx, what)
+    local it = iter_type(opts, what or 'pairs')
     local n = fill(key)
-    local rc = C.jb_index_iter(index._i, tx, iter_type(opts, key), fields_buf, n,
+    local rc = C.jb_index_iter(index._i, tx, it, fields_buf, n,
         ffi.cast('jb_iter**', out_ptr))
     if rc ~= 0 then raise(rc) end
     local it = ffi.gc(ffi.cast('jb_iter*', out_ptr[0]), iter_finalizer)
@@ -930,11 +1014,12 @@ end
 function index_methods:pairs(key, opts) return pairs_in(self, current_tx(self._db), key, opts) end
 
 local function select_in(index, tx, key, opts)
-    local limit = opts and opts.limit or 4294967295
-    local offset = opts and opts.offset or 0
+    local limit = count_option(opts, 'limit', 4294967295)
+    local offset = count_option(opts, 'offset', 0)
     local res, n = {}, 0
-    if limit <= 0 then return res end
-    local state = open_iter(index, key, opts, tx)
+    local it = iter_type(opts, 'select') -- validated even when nothing is read
+    if limit == 0 then return res end
+    local state = open_iter(index, key, it, tx, 'select')
     while true do
         local _, t = iter_next(state)
         if t == nil then break end
@@ -959,12 +1044,14 @@ local function count_filled(index, tx, it, n)
 end
 
 local function count_in(index, tx, key, opts)
-    return count_filled(index, tx, iter_type(opts, key), fill(key))
+    local it = iter_type(opts, 'count')
+    return count_filled(index, tx, it, fill(key))
 end
 
 -- (The key is filled in before the transaction lookup, as in index:get.)
 function index_methods:count(key, opts)
-    local it, n = iter_type(opts, key), fill(key)
+    local it = iter_type(opts, 'count')
+    local n = fill(key)
     key, opts = nil, nil
     return count_filled(self, current_tx(self._db), it, n)
 end

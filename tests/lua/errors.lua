@@ -45,7 +45,7 @@ test('missing spaces and indexes; bad DDL', function()
     expect_error('ILLEGAL_PARAMS', 'must be unique', db:create_space('y').create_index, db.space.y, 'pk', {unique = false})
     expect_error('NO_SUCH_INDEX', 'no primary index', db.space.y.insert, db.space.y, {1})
     expect_error('ILLEGAL_PARAMS', "unknown option 'memory'", jitbox.open, {memory = 1})
-    expect_error('ILLEGAL_PARAMS', 'too small', jitbox.open, {memory_limit = 10})
+    expect_error('ILLEGAL_PARAMS', 'memory_limit must be a whole number of bytes from 4096', jitbox.open, {memory_limit = 10})
     db:close()
 end)
 
@@ -116,6 +116,61 @@ test('a tuple cannot be made to read outside itself', function()
         assert(not pcall(function() return #t end))
         assert(not pcall(function() return t:totable() end))
     end
+    db:close()
+end)
+
+test('no option, argument or index form is ignored', function()
+    local db, s = fresh()
+    for i = 1, 10 do s:insert{i, 'n' .. i, i} end
+    -- Options nobody knows name themselves.
+    expect_error('ILLEGAL_PARAMS', "unknown option 'if_not_exists'", db.create_space, db, 'x', { if_not_exists = true })
+    expect_error('ILLEGAL_PARAMS', "unknown option 'sequence'", s.create_index, s, 'seq', { sequence = true })
+    expect_error('ILLEGAL_PARAMS', "unknown option 'colation'", s.create_index, s, 'c', { parts = {{2, 'string'}}, colation = 'unicode' })
+    expect_error('ILLEGAL_PARAMS', "unknown option 'itertor'", s.select, s, {1}, { itertor = 'GE' })
+    expect_error('ILLEGAL_PARAMS', "unknown option 'limit'", function() for _ in s:pairs({1}, { limit = 1 }) do end end)
+    expect_error('ILLEGAL_PARAMS', "unknown option 'offset'", s.count, s, {1}, { offset = 1 })
+    -- Tarantool's shorthand: the iterator in place of the options.
+    eq(#s:select({5}, 'GE'), 6)
+    eq(#s:select({5}, 'LT'), 4)
+    local seen = 0
+    for _ in s:pairs({8}, 'GE') do seen = seen + 1 end
+    eq(seen, 3)
+    eq(s:count({3}, 'LE'), 3)
+    eq(#s:select({5}, 5), 6, 'numeric iterator 5 is GE, as box.index.GE')
+    -- Bad iterators, numeric or named, and bad limits are errors, also with limit = 0.
+    expect_error('ILLEGAL_PARAMS', "unknown iterator '7'", s.select, s, {1}, { iterator = 7 })
+    expect_error('ILLEGAL_PARAMS', "unknown iterator '-1'", s.select, s, {1}, -1)
+    expect_error('ILLEGAL_PARAMS', "unknown iterator '2.5'", s.count, s, {1}, 2.5)
+    expect_error('ILLEGAL_PARAMS', "unknown iterator 'NOPE'", s.select, s, {1}, { limit = 0, iterator = 'NOPE' })
+    expect_error('ILLEGAL_PARAMS', 'limit must be a whole number', s.select, s, {1}, { limit = -1 })
+    expect_error('ILLEGAL_PARAMS', 'offset must be a whole number', s.select, s, {1}, { offset = 0.5 })
+    eq(#s:select({1}, { limit = 0 }), 0)
+    -- Size options: numbers in range, with a code.
+    for _, bad in ipairs({ -1, 0 / 0, '1000000', 1e300, 100.5 }) do
+        expect_error('ILLEGAL_PARAMS', 'memory_limit must be a whole number', jitbox.open, { memory_limit = bad })
+    end
+    expect_error('ILLEGAL_PARAMS', 'max_tuple_size must be', jitbox.open, { max_tuple_size = 2^32 + 100 })
+    expect_error('ILLEGAL_PARAMS', 'options must be a table', jitbox.open, 'big')
+    db:close()
+end)
+
+test('tuple fields by number are what a Lua table would give', function()
+    local db, s = fresh()
+    local t = s:insert{1, 'a', 3}
+    eq(t[1], 1); eq(t[3], 3)
+    for _, i in ipairs({ 0, -1, 4, 1.5, 0 / 0, 2^32 + 1, 2^53, -2^63 }) do
+        eq(t[i], nil, 'field ' .. tostring(i))
+    end
+    -- unpack and totable take a range, as unpack(table, i, j) does; nils are kept.
+    eq(select('#', t:unpack()), 3)
+    local a, b = t:unpack(2, 3)
+    eq(a, 'a'); eq(b, 3)
+    eq(select('#', t:unpack(2, 5)), 4)
+    eq(select(4, t:unpack(2, 5)), nil)
+    eq(#t:totable(2, 2), 1)
+    eq(t:totable(2, 3)[2], 3)
+    eq(select('#', t:unpack(3, 2)), 0)
+    expect_error('ILLEGAL_PARAMS', 'whole numbers', t.unpack, t, 'x')
     db:close()
 end)
 
