@@ -16,7 +16,7 @@ struct jb_tuple_data { const uint32_t size; uint8_t data[?]; };
 struct jb_tuple_small { const uint32_t size; uint8_t data[28]; };
 ]]
 
-local ABI_VERSION = 10
+local ABI_VERSION = 11
 
 -- Symbols already in the process (a host linked with -rdynamic, the Rust tests), else
 -- JITBOX_LIB, else the first libjitbox.so on package.cpath. One engine copy per process.
@@ -371,7 +371,15 @@ local function find_index(space, key)
     end
     if rc == C.JB_E_NO_SUCH_INDEX then return nil end
     if rc ~= 0 then raise(rc) end
-    return new_index(space, ffi.cast('jb_index*', out_ptr[0]), type(key) == 'string' and key or nil)
+    local handle = ffi.cast('jb_index*', out_ptr[0])
+    local name = key
+    if type(key) ~= 'string' then
+        local p = ffi.new('const char*[1]')
+        rc = C.jb_index_name(handle, p, out_len)
+        if rc ~= 0 then raise(rc) end
+        name = ffi.string(p[0], out_len[0])
+    end
+    return new_index(space, handle, name)
 end
 
 local index_list_mt = {

@@ -371,6 +371,10 @@ int jb_index_find(jb_space *s, const char *name, size_t name_len, jb_index **out
    *out is engine-owned. */
 int jb_space_index_at(jb_space *s, uint32_t pos, jb_index **out);
 
+/* HOT. The index's name: *name (engine-owned until the next DDL; not NUL-terminated) and *len.
+   Borrows i. */
+int jb_index_name(jb_index *i, const char **name, size_t *len);
+
 /* SAFE. Drops an index. The primary index can only be dropped when it is the last one (the
    space's tuples go with it). Consumes i. */
 int jb_index_drop(jb_index *i);
@@ -582,7 +586,7 @@ int jb_tuple_data(jb_tuple *t, uint8_t *buf, size_t cap, size_t *len);
 
 /* JITBOX_CDEF_END */
 
-#define JITBOX_ABI_VERSION 10u
+#define JITBOX_ABI_VERSION 11u
 
 #ifdef __cplusplus
 }

@@ -339,6 +339,10 @@ int jb_index_find(jb_space *s, const char *name, size_t name_len, jb_index **out
    *out is engine-owned. */
 int jb_space_index_at(jb_space *s, uint32_t pos, jb_index **out);
 
+/* HOT. The index's name: *name (engine-owned until the next DDL; not NUL-terminated) and *len.
+   Borrows i. */
+int jb_index_name(jb_index *i, const char **name, size_t *len);
+
 /* SAFE. Drops an index. The primary index can only be dropped when it is the last one (the
    space's tuples go with it). Consumes i. */
 int jb_index_drop(jb_index *i);

@@ -5,7 +5,7 @@
 #![allow(non_camel_case_types, non_upper_case_globals, dead_code)]
 #![allow(clippy::all)]
 
-pub const JITBOX_ABI_VERSION: u32 = 10;
+pub const JITBOX_ABI_VERSION: u32 = 11;
 pub const JB_OK: jb_status = 0;
 pub const JB_E_MEMORY: jb_status = -1;
 pub const JB_E_TUPLE_FOUND: jb_status = -2;
@@ -634,6 +634,13 @@ unsafe extern "C" {
         s: *mut jb_space,
         pos: u32,
         out: *mut *mut jb_index,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_index_name(
+        i: *mut jb_index,
+        name: *mut *const ::std::os::raw::c_char,
+        len: *mut usize,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {

@@ -258,12 +258,31 @@ export! {
 }
 
 export! {
+    Hot fn jb_index_name(i: *mut jb_index, name: *mut *const c_char, len: *mut usize) {
+        need(name, "name")?;
+        need(len, "len")?;
+        let (cell, sid, uid) = index_of(i as u64)?;
+        let (p, n) = enter(&cell, Entry::Hot, |eng| {
+            let (sp, pos) = find_index(eng, sid, uid)?;
+            let s = &sp.indexes[pos].name;
+            Ok((s.as_ptr() as *const c_char, s.len()))
+        })?;
+        // SAFETY: both checked non-null above; the name lives in the engine until the next DDL.
+        unsafe {
+            put(name, p, "name")?;
+            put(len, n, "len")
+        }
+    }
+}
+
+export! {
     Safe fn jb_index_drop(i: *mut jb_index) {
         let (cell, sid, uid) = index_of(i as u64)?;
         let index = enter(&cell, Entry::Safe, |eng| {
-            let (_, pos) = find_index(eng, sid, uid)?;
-            eng.ready_for_ddl("drop an index")?;
-            eng.space_mut(sid)?.drop_index(pos)
+            let (sp, pos) = find_index(eng, sid, uid)?;
+            let name = sp.indexes[pos].name.clone();
+            // Through the engine, which logs the drop: replay must not bring the index back.
+            eng.drop_index(sid, &name)
         })?;
         let _ = handles::remove(index.handle, Gone::Dropped);
         Ok(())

@@ -47,6 +47,7 @@ pub fn exported() -> Vec<usize> {
         api_space::jb_space_len as *const () as usize,
         api_space::jb_space_id as *const () as usize,
         api_space::jb_space_index_at as *const () as usize,
+        api_space::jb_index_name as *const () as usize,
         api_space::jb_index_create as *const () as usize,
         api_space::jb_index_find as *const () as usize,
         api_space::jb_index_drop as *const () as usize,

@@ -221,4 +221,27 @@ test('a logger that raises loses its message only', function()
     rmdir(dir)
 end)
 
+test('dropped indexes stay dropped after reopening; an index found by number has its name', function()
+    local dir = tmpdir()
+    local db = open(dir)
+    local s = db:create_space('t')
+    s:create_index('pk', { parts = {{1, 'unsigned'}} })
+    s:create_index('by2', { parts = {{2, 'unsigned'}}, unique = true })
+    s:create_index('by3', { parts = {{3, 'unsigned'}}, unique = false })
+    s:insert{1, 5, 0}
+    eq(s.index[0].name, 'pk')
+    eq(s.index[1].name, 'by2')
+    s.index[1]:drop()                          -- by number
+    eq(s.index.by2, nil, 'no stale entry by name')
+    s.index.by3:drop()
+    s:insert{2, 5, 0}                          -- legal only without by2
+    db:close()
+    db = open(dir)
+    s = db.space.t
+    eq(s.index.by2, nil); eq(s.index.by3, nil)
+    eq(s:len(), 2)
+    db:close()
+    rmdir(dir)
+end)
+
 H.done('wal.lua')
