@@ -29,10 +29,18 @@ return function(env)
     -- holding its open transaction's handle, kept by a weak-keyed table. Nothing in the guard or
     -- the transaction refers to the coroutine, so a coroutine dropped with a transaction open is
     -- collected, and its guard's finalizer rolls the transaction back.
-    local guard_t = ffi.typeof('jb_txn*[1]')
+    -- The guard knows its engine's slot, so that the engine stops counting a transaction
+    -- that ended this way (or every later autocommit statement would look for its
+    -- coroutine's transaction).
+    ffi.cdef('struct jb_lua_guard { jb_txn *h; uint32_t engine; };')
+    local guard_t = ffi.typeof('struct jb_lua_guard')
     local function guard_finalizer(g)
-        local h = g[0]
-        if h ~= nil then C.jb_txn_rollback(h) end -- a closed engine answers CLOSED: nothing to do
+        local h = g.h
+        if h == nil then return end
+        g.h = nil
+        C.jb_txn_rollback(h) -- a closed engine answers CLOSED: nothing to do
+        local db = engines[g.engine]
+        if db ~= nil and db._ntx > 0 then db._ntx = db._ntx - 1 end
     end
 
     -- A transaction object is a 24-byte cdata: its handle (NULL once it ended), its commit
@@ -74,7 +82,7 @@ return function(env)
     end
 
     local function forget(tx, db, co)
-        db._guards[co][0] = nil
+        db._guards[co].h = nil
         tx.h = nil
         db._txs[co] = nil
         db._ntx = db._ntx - 1
@@ -230,13 +238,13 @@ return function(env)
         end
         local guard = self._guards[co]
         if guard == nil then
-            guard = ffi.gc(guard_t(), guard_finalizer)
+            guard = ffi.gc(guard_t(nil, self._slot), guard_finalizer)
             self._guards[co] = guard
         end
         local rc = C.jb_txn_begin(e, txn_out)
         if rc ~= 0 then raise(rc) end
         local h = txn_out[0]
-        guard[0] = h
+        guard.h = h
         local tx = txn_t(h, NOT_COMMITTED, self._slot)
         self._txs[co] = tx
         self._ntx = self._ntx + 1

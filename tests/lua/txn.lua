@@ -112,6 +112,9 @@ test('misuse gives clear errors', function()
     collectgarbage(); collectgarbage()
     eq(s:get{1}[3], 10)
     eq(db:stat().txn_open, 0, 'rolled back by the coroutine guard')
+    -- (White box: the module stops counting it, so autocommit statements take the fast path
+    -- of "no transaction open anywhere" again.)
+    eq(db._ntx, 0, 'the module counts no open transaction')
     -- The coroutine's guard is reused by its next transaction and cleared when one ends.
     local co = coroutine.create(function()
         for i = 1, 3 do
@@ -126,6 +129,7 @@ test('misuse gives clear errors', function()
     co = nil
     collectgarbage(); collectgarbage()
     eq(db:stat().txn_open, 0); eq(s:get{1}[3], 103)
+    eq(db._ntx, 0)
     db:close()
 end)
 
