@@ -579,3 +579,53 @@ fn a_commit_without_memory_to_prepare_it_ends_its_transaction() {
     assert_eq!(v_of(&e, None, id, 10), None, "and nothing of it committed");
     ensure_collected(&mut e, id, 3);
 }
+
+#[test]
+fn an_iterator_returns_the_row_it_is_on_once_whatever_replaces_it() {
+    use jitbox::engine::iter::{IterPos, Vis};
+    let (mut e, id) = setup();
+    for i in 4..=50u64 {
+        e.space_mut(id)
+            .unwrap()
+            .insert(&row(i, "n", i as i64))
+            .unwrap();
+    }
+    let reader = e.begin().unwrap(); // keeps every old version in the index
+    for batch in [1usize, 7] {
+        let mut it = IterPos::new(IterType::All, &[], e.quota()).unwrap();
+        let mut seen = vec![];
+        loop {
+            let got: Vec<u64> = {
+                let mvcc = e.mvcc();
+                let view = mvcc.view(None).unwrap();
+                let vis = Vis {
+                    view: &view,
+                    mvcc: &mvcc,
+                };
+                let index = &e.space(id).unwrap().indexes[0];
+                let mut got = vec![];
+                it.next_batch(index, vis, batch, |t| {
+                    got.push(match t.field(0) {
+                        Value::Uint(u) => u,
+                        other => panic!("{other:?}"),
+                    });
+                    Ok(true)
+                })
+                .unwrap();
+                got
+            };
+            if got.is_empty() {
+                break;
+            }
+            // Replace each returned row (twice: two new versions), as a loop body would.
+            for &k in &got {
+                for v in [1, 2] {
+                    e.space_mut(id).unwrap().replace(&row(k, "r", v)).unwrap();
+                }
+            }
+            seen.extend(got);
+        }
+        assert_eq!(seen, (1..=50).collect::<Vec<u64>>(), "batches of {batch}");
+    }
+    e.rollback(reader).unwrap();
+}

@@ -169,23 +169,29 @@ impl IterPos {
     /// Where the next tuple `view` sees is, and the tuple (None at the end), without moving.
     fn peek(&self, index: &Index, key: &[Value], v: Vis) -> (Cursor, Option<TuplePtr>) {
         let rev = self.ty.reverse();
-        let mut cursor = if !self.started {
-            index.seek(self.ty, key)
-        } else if self.resume || index.version() != self.version {
-            let last = *self
+        // The row returned last: another version of it (the loop replaced it) is not a row
+        // of its own, and is not returned again.
+        let last = self.started.then(|| {
+            *self
                 .held
                 .last()
-                .expect("a started iterator holds its last tuple");
-            index.resume(last, rev)
-        } else {
-            index.step(self.cursor, rev)
+                .expect("a started iterator holds its last tuple")
+        });
+        let mut cursor = match last {
+            None => index.seek(self.ty, key),
+            Some(last) if self.resume || index.version() != self.version => index.resume(last, rev),
+            Some(_) => index.step(self.cursor, rev),
         };
+        let n = index.def.cmp_parts.len();
         loop {
             let t = index
                 .tuple_at(cursor)
                 .filter(|t| !self.ty.filters() || key.is_empty() || index.matches(*t, key));
             match t {
-                Some(t) if !v.mvcc.visible(v.view, index.data(t)) => {
+                Some(t)
+                    if !v.mvcc.visible(v.view, index.data(t))
+                        || last.is_some_and(|l| index.def.cmp_tuples_range(t, l, 0, n).is_eq()) =>
+                {
                     cursor = index.step(cursor, rev)
                 }
                 t => return (cursor, t),
