@@ -570,14 +570,15 @@ end
 
 function db_mt:close()
     if self._closed then return end
+    if self._owned then
+        local rc = C.jb_engine_close(self._e)
+        -- Refused (from inside one of the engine's callbacks): still open, closable later.
+        if rc ~= 0 and rc ~= C.JB_E_CLOSED then raise(rc) end
+        ffi.gc(self._e, nil)
+        if self._logger_id then loggers[self._logger_id] = nil end
+    end
     self._closed = true
     for fe in pairs(self._keyfns) do keys.unregister(fe) end
-    if self._owned then
-        local e = ffi.gc(self._e, nil)
-        local rc = C.jb_engine_close(e)
-        if self._logger_id then loggers[self._logger_id] = nil end
-        if rc ~= 0 then raise(rc) end
-    end
 end
 
 function db_mt:is_closed() return self._closed end

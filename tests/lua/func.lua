@@ -336,4 +336,22 @@ test('a JB_CB_LUA ffi.cast callback runs from the SAFE entry only', function()
     cb:free()
 end)
 
+test('db:close() refused inside a key function leaves an engine that closes later', function()
+    local db = jitbox.open{}
+    local s = db:create_space('t')
+    s:create_index('pk', { parts = {{1, 'unsigned'}} })
+    s:insert{1, 2}
+    local inner
+    s:create_index('f', { func = function(t)
+        inner = { pcall(db.close, db) }
+        return { t[2] }
+    end, parts = {{1, 'integer'}}, unique = false })
+    assert(inner[1] == false and inner[2].code == 'REENTRY', 'refused inside the build')
+    eq(db:is_closed(), false)
+    eq(s.index.f:count({2}), 1, 'the engine still serves')
+    db:close()
+    eq(db:is_closed(), true)
+    H.expect_error('CLOSED', 'closed', db.stat, db)
+end)
+
 H.done('func.lua')
