@@ -8,7 +8,6 @@ use crate::engine::{Engine, Logger, Options, WalMode};
 use crate::error::{Error, code_name};
 use crate::guard::{CallbackKind, Entry};
 use crate::mem::errinj;
-use std::cell::{Cell, RefCell};
 use std::ffi::{CStr, c_char};
 use std::rc::Rc;
 
@@ -149,14 +148,7 @@ export! {
             }
         }
         let engine = Engine::open(o)?;
-        let cell = Rc::new(EngineCell {
-            quota: engine.quota().clone(),
-            changes: engine.changes().clone(),
-            engine: RefCell::new(Some(engine)),
-            handle: Cell::new(0),
-            reentry_refused: Cell::new(0),
-            origin: crate::fork::Origin::here(),
-        });
+        let cell = Rc::new(EngineCell::new(engine));
         let h = handles::insert(Obj::Engine(cell.clone()))?;
         cell.handle.set(h);
         if let Err(err) = register_recovered(&cell) {

@@ -32,6 +32,20 @@ pub struct EngineCell {
     pub origin: crate::fork::Origin,
 }
 
+impl EngineCell {
+    /// The cell of a just-opened engine, owned by this process (no handle yet).
+    pub fn new(engine: Engine) -> EngineCell {
+        EngineCell {
+            quota: engine.quota().clone(),
+            changes: engine.changes().clone(),
+            engine: RefCell::new(Some(engine)),
+            handle: Cell::new(0),
+            reentry_refused: Cell::new(0),
+            origin: crate::fork::Origin::here(),
+        }
+    }
+}
+
 pub struct IterHandle {
     pub cell: Rc<EngineCell>,
     pub space: SpaceId,
@@ -292,15 +306,9 @@ mod tests {
     use crate::engine::{Engine, Options};
 
     fn engine_obj() -> Obj {
-        let engine = Engine::open(Options::default()).unwrap();
-        Obj::Engine(Rc::new(EngineCell {
-            quota: engine.quota().clone(),
-            changes: engine.changes().clone(),
-            engine: RefCell::new(Some(engine)),
-            handle: Cell::new(0),
-            reentry_refused: Cell::new(0),
-            origin: crate::fork::Origin::here(),
-        }))
+        Obj::Engine(Rc::new(EngineCell::new(
+            Engine::open(Options::default()).unwrap(),
+        )))
     }
 
     #[test]
