@@ -177,11 +177,15 @@ impl IterPos {
                 .last()
                 .expect("a started iterator holds its last tuple")
         });
+        let resumed = last.is_some() && (self.resume || index.version() != self.version);
         let mut cursor = match last {
             None => index.seek(self.ty, key),
-            Some(last) if self.resume || index.version() != self.version => index.resume(last, rev),
+            Some(last) if resumed => index.resume(last, rev),
             Some(_) => index.step(self.cursor, rev),
         };
+        // Only a change can have added a version of it: stepping over unchanged entries, of
+        // one row's versions one is visible and the others are skipped by visibility.
+        let last = last.filter(|_| resumed);
         let n = index.def.cmp_parts.len();
         loop {
             let t = index
