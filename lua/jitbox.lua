@@ -127,6 +127,10 @@ end
 ------------------------------------------------------------------------------------------
 -- Lua values <-> jb_field arrays.
 
+-- An explicit nil field: {1, 2, jitbox.NULL} has three fields, the last nil (a table's
+-- trailing nil is no field at all). It reads back as nil. A NULL pointer, as Tarantool's box.NULL.
+M.NULL = ffi.cast('void *', 0)
+
 local fields_cap = 64
 local fields_buf = ffi.new('jb_field[?]', fields_cap)
 
@@ -155,13 +159,55 @@ local function set_field(f, v, i)
     end
 end
 
--- A table with a metatable, read once: its fields 1..#t, each with t[i] (so __index is
--- honoured), into a plain table of our own. Whatever that Lua does — collect garbage, call
--- the engine and so refill the shared field buffer — is over before the buffer is filled, and
--- the copy keeps the strings it holds alive until the next fill.
+-- The number of fields of a row or key table: its largest key. Every key must be a field
+-- number (a whole number from 1); the fields between are nil, so {1, nil, 3} has three fields
+-- (as Tarantool stores it) and a trailing jitbox.NULL makes a trailing nil field. `#t` is not
+-- the count: with a hole it is any border (LuaJIT gives 1 for #{1, nil, 3}). Keys are read
+-- raw (`next`), so a metatable adds no fields.
+local function not_a_field(k)
+    local shown = type(k) == 'string' and ("'" .. k .. "'") or tostring(k)
+    illegal(('a row or key table has the key %s (%s), which is not a field number; rows and keys are arrays {field1, field2, ...}')
+        :format(shown, type(k)))
+end
+
+local function row_len_any(t)
+    local n, count = 0, 0
+    for k in next, t do
+        if type(k) ~= 'number' or not (k >= 1 and k <= 4294967295) or k ~= floor(k) then not_a_field(k) end
+        count = count + 1
+        if k > n then n = k end
+    end
+    -- Tarantool's rule for a sparse array (more than twice as many holes as fields, beyond
+    -- ten) makes it a map, which no row can be; here it is an error, not a huge row of nils.
+    if n > 10 and n > 2 * count then
+        illegal(('a row or key table sets field %d but has only %d fields: too sparse for an array; put jitbox.NULL in the holes')
+            :format(n, count))
+    end
+    return n
+end
+
+-- Keys 1, 2, ... in traversal order — an array without holes, as table constructors and
+-- t[#t + 1] = v make — are counted with unrolled `next` calls: a trace compiles them, where a
+-- loop here would be an inner loop that splits the caller's trace. Anything else is scanned.
+local function row_len(t)
+    local k = next(t)
+    if k == nil then return 0 elseif k ~= 1 then return row_len_any(t) end
+    k = next(t, 1) if k == nil then return 1 elseif k ~= 2 then return row_len_any(t) end
+    k = next(t, 2) if k == nil then return 2 elseif k ~= 3 then return row_len_any(t) end
+    k = next(t, 3) if k == nil then return 3 elseif k ~= 4 then return row_len_any(t) end
+    k = next(t, 4) if k == nil then return 4 elseif k ~= 5 then return row_len_any(t) end
+    k = next(t, 5) if k == nil then return 5 elseif k ~= 6 then return row_len_any(t) end
+    k = next(t, 6) if k == nil then return 6 elseif k ~= 7 then return row_len_any(t) end
+    k = next(t, 7) if k == nil then return 7 end
+    return row_len_any(t)
+end
+
+-- A table with a metatable, read once: its fields 1..row_len(t), each with t[i] (so __index
+-- is honoured for holes), into a plain table of our own. Whatever that Lua does — collect
+-- garbage, call the engine and so refill the shared field buffer — is over before the buffer
+-- is filled, and the copy keeps the strings it holds alive until the next fill.
 local snapshot_anchor
-local function snapshot(t)
-    local n = #t
+local function snapshot(t, n)
     local c = {}
     for i = 1, n do c[i] = t[i] end
     snapshot_anchor = c
@@ -177,8 +223,8 @@ local function fill(t)
         set_field(fields_buf[0], t, 1)
         return 1
     end
-    if getmetatable(t) ~= nil then t = snapshot(t) end
-    local n = #t
+    local n = row_len(t)
+    if getmetatable(t) ~= nil then t = snapshot(t, n) end
     if n > fields_cap then
         fields_cap = n * 2
         fields_buf = ffi.new('jb_field[?]', fields_cap)
@@ -308,7 +354,7 @@ local function make_tuple(buf, len)
     return t
 end
 
-local keys = require('jitbox.keys') { C = C, set_field = set_field, make_tuple = make_tuple, illegal = illegal }
+local keys = require('jitbox.keys') { C = C, set_field = set_field, row_len = row_len, make_tuple = make_tuple, illegal = illegal }
 
 -- Deferred work. Old versions whose functional-index entries need a Lua key function wait
 -- in the engine's queue ("buried") until we drain it: pull-style, with HOT leaf calls — the
@@ -858,23 +904,10 @@ function space_methods:count(key, opts) return primary(self):count(key, opts) en
 local index_methods = {}
 index_mt.__index = index_methods
 
--- Fills the field buffer from a key: a scalar, or a table of key parts. A one-part table key
--- is read without `#key`, so a trace can sink the table (`get{id}` allocates nothing).
-local function fill_key(key)
-    if type(key) == 'table' and key[2] == nil then
-        local v = key[1]
-        if v == nil then return fill(key) end
-        set_field(fields_buf[0], v, 1)
-        return 1
-    end
-    return fill(key)
-end
-
 -- Reads take the transaction handle to read in: the running coroutine's (current_tx) from
 -- the index methods, a given one from the transaction's own read methods (jitbox.txn).
 -- The index methods put the key into the field buffer before they look the transaction up:
--- inside a transaction that lookup ends the trace (coroutine.running is not compiled), and a
--- key table still held by a slot there would have to be allocated after all (+16% a get).
+-- inside a transaction that lookup ends the trace (coroutine.running is not compiled).
 local function get_filled(index, tx, n)
     local db = index._db
     local rc = C.jb_index_get_data(index._i, tx, fields_buf, n, db._buf, db._cap, out_len)
@@ -884,10 +917,10 @@ local function get_filled(index, tx, n)
     return make_tuple(db._buf, len)
 end
 
-local function get_in(index, tx, key) return get_filled(index, tx, fill_key(key)) end
+local function get_in(index, tx, key) return get_filled(index, tx, fill(key)) end
 
 function index_methods:get(key)
-    local n = fill_key(key)
+    local n = fill(key)
     key = nil
     return get_filled(self, current_tx(self._db), n)
 end

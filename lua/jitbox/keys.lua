@@ -10,7 +10,7 @@
 local ffi = require('ffi')
 
 return function(env)
-    local C, set_field, make_tuple, illegal = env.C, env.set_field, env.make_tuple, env.illegal
+    local C, set_field, row_len, make_tuple, illegal = env.C, env.set_field, env.row_len, env.make_tuple, env.illegal
 
     local fns = {} -- ctx id -> { f, name, nparts, multikey }
     local next_id = 0
@@ -29,9 +29,11 @@ return function(env)
     end
 
     -- Writes one key (a plain table of parts) at parts[off...]; returns the next offset.
+    -- Its parts are counted as a row's fields are (row_len: holes are nil parts, a key that is
+    -- not a part number is an error).
     local function put(fe, k, buf, off)
         local np = fe.nparts
-        if k[np + 1] ~= nil then
+        if row_len(k) > np then
             fail(fe, ('returned a key of more than %d part(s)'):format(np))
         end
         set_field(buf[off], k[1], 1)
@@ -98,7 +100,7 @@ return function(env)
             if nf > 1 then k = res[j] end
             if fe.multikey then
                 plain(fe, k, 'a list of keys')
-                local n = #k
+                local n = row_len(k)
                 grow(b, off + n * fe.nparts)
                 for i = 1, n do off = put(fe, plain(fe, k[i], 'a key'), b.parts, off) end
                 counts[j - 1] = n
@@ -127,7 +129,7 @@ return function(env)
     local function push_all(fe, k, sink)
         local keys = k
         if fe.multikey then plain(fe, keys, 'a list of keys') else keys = { k } end
-        for i = 1, #keys do
+        for i = 1, row_len(keys) do
             put(fe, plain(fe, keys[i], 'a key'), cb_parts, 0)
             local rc = C.jb_key_sink_push(sink, cb_parts, fe.nparts)
             if rc ~= 0 then return rc end

@@ -74,6 +74,11 @@ test('multikey: every key of the list, each once', function()
     eq(#tags:select({ 'red' }), 0)
     db:gc()
     eq(tags:count(), 3)
+    -- A list with a hole is not a list of keys: nothing is stored.
+    local holes = s:create_index('holes', { multikey = true, unique = false, parts = { { 1, 'unsigned' } },
+        func = function(t) return t[1] == 9 and { { 1 }, nil, { 3 } } or {} end })
+    expect_error('ILLEGAL_PARAMS', 'not a key', s.insert, s, { 9, 'x', 0 })
+    eq(s:get{9}, nil); eq(holes:count(), 0)
     db:close()
 end)
 
@@ -85,9 +90,12 @@ test('key functions that fail give clear errors and the write changes nothing', 
         if mode == 'shape' then return 7 end
         if mode == 'type' then return { 'seven' } end
         if mode == 'long' then return { 1, 2 } end
+        if mode == 'gap' then return { 1, nil, 2 } end
+        if mode == 'named' then return { t[3], part = 2 } end
         return { t[3] }
     end })
-    for m, part in pairs({ raise = 'boom', shape = 'not a key', long = 'more than 1', type = 'string' }) do
+    for m, part in pairs({ raise = 'boom', shape = 'not a key', long = 'more than 1', type = 'string',
+            gap = 'more than 1', named = "'part'" }) do
         mode = m
         local err = pcall(s.replace, s, { 1, 'x', 1 }) and 'no error' or select(2, pcall(s.replace, s, { 1, 'x', 1 }))
         assert(type(err) == 'table' and (err.code == 'ILLEGAL_PARAMS' or err.code == 'FIELD_TYPE'), m .. ': ' .. tostring(err))

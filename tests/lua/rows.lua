@@ -183,4 +183,42 @@ test('a loop that writes sees each row once, against a model', function()
     end
 end)
 
+test('a row with holes keeps every field: nil between, jitbox.NULL at the end', function()
+    local db, s = open()
+    local t = s:insert{1, nil, 3}
+    eq(#t, 3, 'three fields'); eq(t[2], nil); eq(t[3], 3)
+    eq(#s:get{1}, 3, 'stored with three fields')
+    eq(#s:insert{2, nil, nil, nil, 'e'}, 5)
+    t = s:insert{3, 2, jitbox.NULL}
+    eq(#t, 3, 'a trailing jitbox.NULL is a field'); eq(t[3], nil)
+    eq(#s:insert{4, jitbox.NULL, jitbox.NULL}, 3)
+    eq(#s:insert{5, 2, nil}, 2, 'a trailing nil is no field')
+    -- A table whose fields were set out of order (integer keys in the hash part).
+    local row = {}
+    row[5] = 'five'; row[3] = 'three'; row[1] = 6
+    t = s:insert(row)
+    eq(#t, 5); eq(t[3], 'three'); eq(t[5], 'five'); eq(t[2], nil)
+    -- A proxy row: its raw keys give the fields, __index fills the holes.
+    local proxy = setmetatable({ 7, nil, nil, 'four' }, { __index = function(_, i) return 'd' .. i end })
+    eq(text(s:insert(proxy):totable()), '7|d2|d3|four')
+    -- A key with a hole has every part: a one-part index refuses its third part.
+    H.expect_error('ILLEGAL_PARAMS', nil, function() return s:get{1, nil, 3} end)
+    H.expect_error('ILLEGAL_PARAMS', nil, function() return s:select{1, nil, 3} end)
+    db:close()
+end)
+
+test('a row or key table with a key that is not a field number is an error naming it', function()
+    local db, s = open()
+    H.expect_error('ILLEGAL_PARAMS', "'name'", function() return s:insert{1, name = 'x'} end)
+    H.expect_error('ILLEGAL_PARAMS', 'key 0', function() return s:insert{[0] = 5, 1} end)
+    H.expect_error('ILLEGAL_PARAMS', 'key 1.5', function() return s:replace{1, [1.5] = 2} end)
+    H.expect_error('ILLEGAL_PARAMS', 'key -1', function() return s:insert{[-1] = 1, 2} end)
+    H.expect_error('ILLEGAL_PARAMS', 'too sparse', function() return s:insert{1, [100] = 2} end)
+    H.expect_error('ILLEGAL_PARAMS', "'id'", function() return s:get{id = 1} end)
+    H.expect_error('ILLEGAL_PARAMS', "'x'", function() return s:select({1, x = 2}) end)
+    H.expect_error('ILLEGAL_PARAMS', "'x'", function() return s:delete{1, x = true} end)
+    eq(s:count(), 0, 'nothing was stored')
+    db:close()
+end)
+
 H.done('rows.lua')
