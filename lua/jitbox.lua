@@ -518,8 +518,22 @@ local WAL_MODES = { none = C.JB_WAL_NONE, write = C.JB_WAL_WRITE, fsync = C.JB_W
 local type_names = {}
 for name, code in pairs(type_codes) do type_names[tonumber(code)] = name end
 
+-- The key function the application supplies for index iname of space sname:
+-- functions[sname][iname], or functions['sname.iname'] when neither name has a dot (with a
+-- dot the flat name could mean another space and index: 'a.b.c' is space 'a.b' or 'a').
+local function key_function(functions, sname, iname)
+    local by_space = functions[sname]
+    if type(by_space) == 'table' then return by_space[iname] end
+    local f = functions[sname .. '.' .. iname]
+    if f ~= nil and (sname:find('.', 1, true) or iname:find('.', 1, true)) then
+        illegal(("jitbox.open: functions['%s.%s'] is ambiguous (a name has a dot); pass functions = {['%s'] = {['%s'] = function(tuple) ... end}}")
+            :format(sname, iname, sname, iname))
+    end
+    return f
+end
+
 -- Rebuilds the functional indexes recovery found, with the key functions the application
--- supplies under '<space>.<index>'; a missing one is an error naming it.
+-- supplies (key_function); a missing one is an error naming it.
 local function restore_functional(db, functions)
     local a = ffi.new('jb_awaiting_index')
     while true do
@@ -527,11 +541,10 @@ local function restore_functional(db, functions)
         if rc == C.JB_E_NO_SUCH_INDEX then return end
         if rc ~= 0 then raise(rc) end
         local sname, iname = ffi.string(a.space, a.space_len), ffi.string(a.index, a.index_len)
-        local fname = sname .. '.' .. iname
-        local f = functions[fname]
+        local f = key_function(functions, sname, iname)
         if type(f) ~= 'function' then
             illegal(("jitbox.open: functional index '%s' of space '%s' needs its key function; pass "
-                .. "functions = {['%s'] = function(tuple) ... end}"):format(iname, sname, fname))
+                .. "functions = {['%s'] = {['%s'] = function(tuple) ... end}}"):format(iname, sname, sname, iname))
         end
         local parts = {}
         for k = 1, a.part_count do parts[k] = { k, type_names[tonumber(a.part_types[k - 1])] } end
@@ -544,7 +557,7 @@ end
 --             wal_mode = 'none' | 'write' | 'fsync', wal_queue_max_size = bytes,
 --             lock_timeout = seconds, force_recovery = boolean,
 --             logger = function(level, message) end,
---             functions = {['space.index'] = key_function, ...}}
+--             functions = {space = {index = key_function, ...}, ['space.index'] = ..., ...}}
 function M.open(opts)
     opts = options(opts, OPEN_OPTIONS, 'jitbox.open')
     local memory_limit = size_option(opts, 'memory_limit', 4096, 2^53, 'jitbox.open')
@@ -557,7 +570,7 @@ function M.open(opts)
     local dir = opts.dir
     if dir ~= nil and type(dir) ~= 'string' then illegal('jitbox.open: dir must be a string (a directory path)') end
     local functions = opts.functions or {}
-    if type(functions) ~= 'table' then illegal("jitbox.open: functions must be a table {['space.index'] = function}") end
+    if type(functions) ~= 'table' then illegal("jitbox.open: functions must be a table {space = {index = function}}") end
     local lock_timeout = opts.lock_timeout or 0
     if type(lock_timeout) ~= 'number' or not (lock_timeout >= 0 and lock_timeout < 4e6) then
         illegal('jitbox.open: lock_timeout must be a number of seconds from 0 to 4e6, not '

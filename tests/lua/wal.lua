@@ -22,7 +22,7 @@ test('commits survive reopening; functional indexes come back with their key fun
     db:begin(); s:replace{1, 'x', 2000 + 5}; s:delete{2}; db:commit()
     local before = dump(s)
     db:close()
-    local err = expect_error('ILLEGAL_PARAMS', "'test.by_mod'", open, dir)
+    local err = expect_error('ILLEGAL_PARAMS', "index 'by_mod' of space 'test'", open, dir)
     db = open(dir, { functions = { ['test.by_mod'] = mod1000 } })
     s = db.space.test
     eq(dump(s), before, 'the data as committed')
@@ -33,6 +33,29 @@ test('commits survive reopening; functional indexes come back with their key fun
     db:close()
     rmdir(dir)
     assert(err.message:find('functions', 1, true))
+end)
+
+test('key functions by space and index: names with dots are never confused', function()
+    local dir = tmpdir()
+    local db = open(dir)
+    -- Space 'a.b' index 'c' and space 'a' index 'b.c': one flat name 'a.b.c' for both.
+    local ab = db:create_space('a.b')
+    ab:create_index('pk', { parts = {{1, 'unsigned'}} })
+    ab:create_index('c', { func = function(t) return { t[2] * 10 } end, parts = {{1, 'integer'}} })
+    local a = db:create_space('a')
+    a:create_index('pk', { parts = {{1, 'unsigned'}} })
+    a:create_index('b.c', { func = function(t) return { t[2] * 100 } end, parts = {{1, 'integer'}} })
+    ab:insert{1, 2}; a:insert{1, 3}
+    db:close()
+    local flat = function() return { 0 } end
+    expect_error('ILLEGAL_PARAMS', 'ambiguous', open, dir, { functions = { ['a.b.c'] = flat } })
+    db = open(dir, { functions = {
+        ['a.b'] = { c = function(t) return { t[2] * 10 } end },
+        a = { ['b.c'] = function(t) return { t[2] * 100 } end } } })
+    eq(db.space['a.b'].index.c:get{20}[1], 1, "space 'a.b' has its own function")
+    eq(db.space.a.index['b.c']:get{300}[1], 1, "space 'a' has its own function")
+    db:close()
+    rmdir(dir)
 end)
 
 test('open refuses bad durability options', function()
