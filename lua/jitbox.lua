@@ -903,7 +903,11 @@ function space_methods:insert(t) return write(C.jb_space_insert, self, t, C.jb_s
 function space_methods:replace(t) return write(C.jb_space_replace, self, t, C.jb_space_replace_keyed) end
 function space_methods:delete(key) return write(C.jb_space_delete, self, key) end
 
+-- The number of tuples the caller sees: the latest committed state, or inside a transaction
+-- its snapshot with its own writes (versions not yet collected never count).
 function space_methods:len()
+    local tx = current_tx(self._db)
+    if tx ~= nil then return primary(self):count() end
     local rc = C.jb_space_len(self._s, out_u64)
     if rc ~= 0 then raise(rc) end
     return tonumber(out_u64[0])

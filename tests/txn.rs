@@ -388,10 +388,28 @@ fn interleaved_transactions_match_a_model() {
                 rows(&e, None),
                 committed.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>()
             );
+            assert_eq!(e.space_len(id, None).unwrap(), committed.len(), "len");
+            assert_eq!(
+                count(&e, id, 1, IterType::All, &[]),
+                committed.len(),
+                "count"
+            );
+            assert_eq!(e.space(id).unwrap().len(), committed.len(), "Space::len");
+            assert_eq!(e.tuple_count(), committed.len() as u64, "tuple_count");
             for o in &open {
                 let want: Vec<(u64, i64)> =
                     (0..40).filter_map(|k| o.get(k).map(|v| (k, v))).collect();
                 assert_eq!(rows(&e, Some(o.id)), want, "txn {}", o.id);
+                assert_eq!(
+                    e.space_len(id, Some(o.id)).unwrap(),
+                    want.len(),
+                    "len in txn {}",
+                    o.id
+                );
+                for index in [0, 1] {
+                    let n = count_in(&e, Some(o.id), id, index, IterType::All, &[]);
+                    assert_eq!(n, want.len(), "count of index {index} in txn {}", o.id);
+                }
                 assert_eq!(v_of(&e, Some(o.id), id, k), o.get(k));
                 assert_eq!(
                     scan_in(&e, Some(o.id), id, 1, IterType::Eq, &[Value::Str(b"n")]).len(),

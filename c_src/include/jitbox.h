@@ -319,7 +319,10 @@ int jb_space_find(jb_engine *e, const char *name, size_t name_len, jb_space **ou
 /* SAFE. Drops the space and its indexes; its handles become invalid. Consumes s. */
 int jb_space_drop(jb_space *s);
 
-/* HOT. Number of tuples in the space. */
+/* HOT. Number of tuples in the latest committed state of the space (writes of open
+ * transactions and versions not yet collected do not count; jb_index_count with a
+ * transaction and no key counts what it sees, in one pass over the versions kept for
+ * readers). Borrows s. */
 int jb_space_len(jb_space *s, uint64_t *out);
 
 /* SAFE. Creates an index; the first index of a space is its primary key and must be unique.

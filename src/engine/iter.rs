@@ -6,6 +6,7 @@
 //! the data changed). Positions are found again by key whenever the tree changed, so an
 //! iterator stays valid while its space changes and never sees a freed tuple.
 
+use super::SpaceId;
 use super::btree::Cursor;
 use super::index::Index;
 use super::key::MAX_PARTS;
@@ -312,11 +313,12 @@ impl IterPos {
         result.map(|_| taken)
     }
 
-    /// How many tuples a fresh iterator would return: the index size for an empty key, else
-    /// one walk over the matching entries (no references taken, nothing copied).
-    pub fn count(&self, index: &Index, v: Vis) -> usize {
-        if self.key_parts == 0 && v.mvcc.quiet() && !index.is_functional() {
-            return index.len();
+    /// How many tuples a fresh iterator over `index` of `space` would return: for an empty
+    /// key the index's entries less the versions the view does not see, else one walk over
+    /// the matching entries (no references taken, nothing copied).
+    pub fn count(&self, index: &Index, space: SpaceId, v: Vis) -> usize {
+        if self.key_parts == 0 && !index.is_functional() {
+            return index.len() - v.mvcc.invisible_in(space, v.view);
         }
         let mut vals = [Value::Nil; MAX_PARTS];
         let key = decode_key(&self.key, self.key_parts, &mut vals);

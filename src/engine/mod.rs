@@ -484,6 +484,14 @@ impl Engine {
         }
     }
 
+    /// How many tuples of space `id` transaction `txn` sees (`None`: the latest committed
+    /// state); see `Space::len_in`.
+    pub fn space_len(&self, id: SpaceId, txn: Option<mvcc::TxnId>) -> Result<usize> {
+        let view = self.mvcc().view(txn)?;
+        Ok(self.space(id)?.len_in(&view))
+    }
+
+    /// How many tuples the latest committed state holds, in every space.
     pub fn tuple_count(&self) -> u64 {
         self.spaces().map(|s| s.len() as u64).sum()
     }

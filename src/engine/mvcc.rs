@@ -35,7 +35,12 @@ pub struct Story {
     /// Open transactions that deleted (or replaced) this version; the first to commit wins,
     /// the others get a conflict at their commit.
     pub deleters: Vec<TxnId>,
+    /// The space the version belongs to (what counts it: `Mvcc::invisible_in`).
+    pub space: SpaceId,
 }
+
+/// The deletion stamp of a buried version: before every commit, so no view sees it.
+const BURIED: Option<u64> = Some(0);
 
 /// What a reader sees: versions committed at or before `snapshot`, plus its own writes.
 #[derive(Clone, Copy, Debug)]
@@ -160,15 +165,30 @@ impl Mvcc {
 
     #[inline(never)]
     fn story_visible(&self, view: &ReadView, t: TuplePtr) -> bool {
-        let Some(s) = self.stories.get(&t) else {
-            return true;
-        };
+        self.stories.get(&t).is_none_or(|s| Self::sees(view, s))
+    }
+
+    fn sees(view: &ReadView, s: &Story) -> bool {
         let born = match s.created {
             Stamp::Committed(c) => c <= view.snapshot,
             Stamp::Pending(x) => view.txn == Some(x),
         };
         born && s.deleted.is_none_or(|d| d > view.snapshot)
             && !view.txn.is_some_and(|x| s.deleters.contains(&x))
+    }
+
+    /// How many versions of `space` in its indexes `view` does not see. Every version with a
+    /// story but a buried one is in every index of its space but the functional ones (a
+    /// version without a story is seen by all), so an index's entries minus this is the
+    /// number of tuples the view sees. One pass over the stories; none while all is quiet.
+    pub fn invisible_in(&self, space: SpaceId, view: &ReadView) -> usize {
+        if self.stories.len() == self.buried.len() {
+            return 0;
+        }
+        self.stories
+            .values()
+            .filter(|s| s.space == space && s.deleted != BURIED && !Self::sees(view, s))
+            .count()
     }
 
     pub fn story(&self, t: TuplePtr) -> Option<&Story> {
@@ -349,8 +369,8 @@ impl Mvcc {
 
     /// Buries version `t` of `space` (after `reserve_bury`), taking over a reference to it.
     pub fn bury(&mut self, t: TuplePtr, space: SpaceId) {
-        let s = self.story_mut(t);
-        s.deleted = Some(0);
+        let s = self.story_mut(t, space);
+        s.deleted = BURIED;
         s.deleters.clear();
         self.buried.push_back((space, t));
         self.buried_total += 1;
@@ -393,7 +413,7 @@ impl Mvcc {
     // ---- changes (after `reserve`; cannot fail) ----------------------------------------
 
     /// Gives `t` a story (it had none: it was committed long ago and live).
-    fn story_mut(&mut self, t: TuplePtr) -> &mut Story {
+    fn story_mut(&mut self, t: TuplePtr, space: SpaceId) -> &mut Story {
         if !t.has_story() {
             t.set_story(true);
         }
@@ -401,6 +421,7 @@ impl Mvcc {
             created: Stamp::Committed(0),
             deleted: None,
             deleters: Vec::new(),
+            space,
         })
     }
 
@@ -410,7 +431,7 @@ impl Mvcc {
             Some(id) => Stamp::Pending(id),
             None => Stamp::Committed(seq),
         };
-        self.story_mut(t).created = stamp;
+        self.story_mut(t, space).created = stamp;
         match txn {
             Some(id) => self.log(id, Undo::Created(space, t)),
             None => self.born.push_back((t, seq)),
@@ -419,7 +440,7 @@ impl Mvcc {
 
     /// Records the deletion of `t`: pending in `txn`, or committed at `seq`.
     pub fn deleted(&mut self, t: TuplePtr, txn: Option<TxnId>, seq: u64, space: SpaceId) {
-        let s = self.story_mut(t);
+        let s = self.story_mut(t, space);
         match txn {
             Some(id) => {
                 s.deleters.push(id);

@@ -121,7 +121,7 @@ export! {
             let (sp, pos) = find_index(eng, it.space, it.index_uid)?;
             let mvcc = eng.mvcc();
             let view = mvcc.view(it.txn)?;
-            Ok(it.pos.count(&sp.indexes[pos], Vis { view: &view, mvcc: &mvcc }) as u64)
+            Ok(it.pos.count(&sp.indexes[pos], it.space, Vis { view: &view, mvcc: &mvcc }) as u64)
         })?;
         // SAFETY: checked non-null above.
         unsafe { put(out, n, "out") }

@@ -132,11 +132,24 @@ pub fn get_in(e: &Engine, txn: Option<TxnId>, id: SpaceId, key: &[Value]) -> Opt
 
 /// How many tuples an iterator would return, counted without iterating.
 pub fn count(e: &Engine, id: SpaceId, index: usize, ty: IterType, key: &[Value]) -> usize {
+    count_in(e, None, id, index, ty, key)
+}
+
+/// `count` as transaction `txn` sees it.
+pub fn count_in(
+    e: &Engine,
+    txn: Option<TxnId>,
+    id: SpaceId,
+    index: usize,
+    ty: IterType,
+    key: &[Value],
+) -> usize {
     let sp = e.space(id).unwrap();
     let mvcc = e.mvcc();
-    let view = mvcc.view(None).unwrap();
+    let view = mvcc.view(txn).unwrap();
     IterPos::new(ty, key, e.quota()).unwrap().count(
         &sp.indexes[index],
+        id,
         Vis {
             view: &view,
             mvcc: &mvcc,

@@ -44,7 +44,7 @@ test('recovery starts from the snapshot, functional indexes included', function(
     eq(st.snapshots_done, 1)
     eq(st.snapshot_running, 0)
     db:close()
-    expect_error('ILLEGAL_PARAMS', "'test.by_mod'", open, dir)
+    expect_error('ILLEGAL_PARAMS', "index 'by_mod' of space 'test'", open, dir)
     db = open(dir, fns)
     s = db.space.test
     eq(dump(s), before)

@@ -199,4 +199,33 @@ test('a commit that fails for lack of memory ends its transaction', function()
     db:close()
 end)
 
+test('len() counts the tuples the caller sees, never versions not yet collected', function()
+    local db = jitbox.open{}
+    local s = db:create_space('big')
+    s:create_index('pk', { parts = {{1, 'unsigned'}} })
+    db:begin(); for i = 1, 2000 do s:insert{i} end; db:commit()
+    -- A reader holding the snapshot of 2000 rows keeps the deleted versions alive.
+    local reader = coroutine.create(function()
+        db:begin(); s:get{1}
+        coroutine.yield(s:len(), s:count())
+        coroutine.yield(s:len(), s:count())
+        db:rollback()
+    end)
+    assert(coroutine.resume(reader))
+    db:begin()
+    for i = 1, 2000, 2 do s:delete{i} end
+    s:insert{5000}
+    eq(s:len(), 1001, 'the writer sees its own deletes and insert')
+    eq(s:count(), 1001)
+    db:commit()
+    eq(s:len(), 1001, 'after the commit'); eq(s:count(), 1001); eq(#s:select(), 1001)
+    eq(db:stat().tuple_count, 1001)
+    local _, len, count = coroutine.resume(reader)
+    eq(len, 2000, 'the reader counts its snapshot'); eq(count, 2000)
+    assert(coroutine.resume(reader))
+    db:gc()
+    eq(s:len(), 1001); eq(db:stat().tuple_count, 1001)
+    db:close()
+end)
+
 H.done('txn.lua')

@@ -84,8 +84,21 @@ impl Space {
         }
     }
 
+    /// How many tuples the latest committed state holds (versions not yet collected and
+    /// writes of open transactions are not counted). `len_in` counts for a transaction.
     pub fn len(&self) -> usize {
-        self.indexes.first().map_or(0, Index::len)
+        let view = ReadView {
+            snapshot: self.mvcc.borrow().commit_seq(),
+            txn: None,
+        };
+        self.len_in(&view)
+    }
+
+    /// How many tuples `view` sees: the primary index's entries less the versions it does
+    /// not see.
+    pub fn len_in(&self, view: &ReadView) -> usize {
+        let entries = self.indexes.first().map_or(0, Index::len);
+        entries - self.mvcc.borrow().invisible_in(self.id, view)
     }
 
     pub fn is_empty(&self) -> bool {
