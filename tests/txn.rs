@@ -195,32 +195,52 @@ fn old_versions_stay_exactly_as_long_as_the_oldest_reader_needs_them() {
 }
 
 #[test]
-fn writes_collect_old_versions_in_bounded_steps() {
+fn the_end_of_the_oldest_reader_frees_at_once_what_nobody_needs() {
     let (mut e, id) = setup();
-    let reader = e.begin().unwrap();
-    for i in 0..1000 {
-        e.space_mut(id)
-            .unwrap()
-            .replace(&row(1 + i % 3, "n", i as i64))
-            .unwrap();
+    let oldest = e.begin().unwrap();
+    for i in 0..500 {
+        let sp = e.space_mut(id).unwrap();
+        sp.replace(&row(1 + i % 3, "n", i as i64)).unwrap();
         e.after_write();
     }
-    // Nothing collectable while the reader may look.
+    let newer = e.begin().unwrap();
+    for i in 0..500 {
+        let sp = e.space_mut(id).unwrap();
+        sp.replace(&row(1 + i % 3, "n", i as i64)).unwrap();
+        e.after_write();
+    }
+    // Nothing collectable while the oldest reader may look.
     assert!(e.space(id).unwrap().indexes[0].len() > 1000);
-    e.commit(reader).unwrap();
-    let after_commit = e.space(id).unwrap().indexes[0].len();
-    assert!(after_commit < 1003, "the commit ran a step");
-    assert!(after_commit > 3, "but a bounded one");
-    // Each later write runs another step, until the space is plain again.
-    let mut writes = 0;
-    while e.mvcc().story_count() > 0 {
-        e.space_mut(id).unwrap().replace(&row(1, "n", 5)).unwrap();
-        e.after_write();
-        writes += 1;
-        assert!(writes < 100, "garbage collection does not advance");
-    }
+    e.commit(newer).unwrap();
+    assert!(
+        e.space(id).unwrap().indexes[0].len() > 1000,
+        "the oldest still looks"
+    );
+    // Its end frees every version at once: no later write, no explicit collection.
+    e.rollback(oldest).unwrap();
     assert_eq!(e.space(id).unwrap().indexes[0].len(), 3);
+    assert_eq!(e.mvcc().story_count(), 0);
     assert!(e.mvcc().quiet());
+}
+
+#[test]
+fn a_bulk_commit_frees_what_it_replaced_at_once() {
+    let (mut e, id) = setup();
+    for k in 10..5010 {
+        e.space_mut(id).unwrap().insert(&row(k, "n", 0)).unwrap();
+    }
+    let t = e.begin().unwrap();
+    for k in 10..5010 {
+        let sp = e.space_mut(id).unwrap();
+        sp.replace_in(Some(t), &row(k, "n", 1)).unwrap();
+    }
+    assert_eq!(e.space(id).unwrap().indexes[0].len(), 5003 + 5000);
+    e.commit(t).unwrap();
+    // No reader needs the replaced versions: gone with the commit, before any other write.
+    assert_eq!(e.space(id).unwrap().indexes[0].len(), 5003);
+    assert_eq!(e.mvcc().story_count(), 0);
+    assert!(e.mvcc().quiet(), "writes go in place again");
+    assert_eq!(v_of(&e, None, id, 4000), Some(1));
 }
 
 #[test]

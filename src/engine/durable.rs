@@ -449,9 +449,9 @@ impl Engine {
             wal.pump();
         }
         if confirmed {
-            // What the confirmed transactions replaced may go now (a bounded step, as after
-            // a commit without a WAL).
-            self.collect(super::txn::GC_STEP, false);
+            // What the confirmed transactions replaced may go now, as after a commit
+            // without a WAL.
+            self.collect_released();
         }
     }
 

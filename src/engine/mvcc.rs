@@ -5,8 +5,9 @@
 //! without a *story* (a bit in its header) is committed and live for every reader, so reads
 //! of clean data cost one bit test. A story exists only for a tuple written by an open
 //! transaction, or deleted or created while an older read view exists; stories live in a side
-//! table charged to the quota, and garbage collection — bounded steps run by writes and
-//! commits, never by reads — removes versions nobody can see and drops stories nobody needs.
+//! table charged to the quota, and garbage collection — run by commits and rollbacks (all
+//! they release) and by writes (bounded steps), never by reads — removes versions nobody can
+//! see and drops stories nobody needs.
 
 use super::SpaceId;
 use super::open_txns::OpenTxns;
