@@ -75,25 +75,21 @@ local out_ptr = ffi.new('void*[1]')
 local field_out = ffi.new('jb_field[1]')
 
 ------------------------------------------------------------------------------------------
--- Errors: objects with .code ('TUPLE_FOUND', ...) and .message.
+-- Errors: objects with .code ('TUPLE_FOUND', ...) and .message where they are caught, the
+-- string 'jitbox: CODE: message' where nothing catches them (jitbox/error.lua).
 
-local error_mt = {
-    __tostring = function(e) return e.code .. ': ' .. e.message end,
-}
-
--- The error object of status rc (message: this thread's last error).
-local function error_of(rc)
-    local name = ffi.string(C.jb_strerror(rc)):gsub('^JB_E_', '')
-    return setmetatable({ code = name, rc = tonumber(rc), message = ffi.string(C.jb_last_error()) }, error_mt)
-end
+local errors = require('jitbox.error')(C)
+local error_mt, error_of, throw = errors.mt, errors.of_status, errors.throw
 
 local function raise(rc)
-    error(error_of(rc), 3)
+    throw(error_of(rc), 3)
 end
 M.error_mt = error_mt
+-- jitbox.error(err): the error object of a jitbox error in either form, nil for any other.
+M.error = errors.decode
 
 local function illegal(msg)
-    error(setmetatable({ code = 'ILLEGAL_PARAMS', rc = tonumber(C.JB_E_ILLEGAL_PARAMS), message = msg }, error_mt), 3)
+    throw(errors.new('ILLEGAL_PARAMS', C.JB_E_ILLEGAL_PARAMS, msg), 3)
 end
 
 -- Checks that opts is nil or a table whose every key `known` lists; returns opts or {}. An
@@ -399,7 +395,7 @@ db_mt.__index = db_mt
 
 local function live(db)
     if db._closed then
-        error(setmetatable({ code = 'CLOSED', rc = tonumber(C.JB_E_CLOSED), message = 'the engine was closed; open a new one' }, error_mt), 3)
+        throw(errors.new('CLOSED', C.JB_E_CLOSED, 'the engine was closed; open a new one'), 3)
     end
     return db._e
 end
@@ -616,7 +612,7 @@ function M.open(opts)
     local ok, err = pcall(restore_functional, db, functions)
     if not ok then
         db:close()
-        error(err, 2)
+        errors.rethrow(err, 2)
     end
     return db
 end
@@ -808,8 +804,8 @@ local function primary(space)
     if pk == nil then
         pk = find_index(space, 0)
         if pk == nil then
-            error(setmetatable({ code = 'NO_SUCH_INDEX', rc = tonumber(C.JB_E_NO_SUCH_INDEX),
-                message = ("space '%s' has no primary index; create one with create_index"):format(space.name) }, error_mt), 3)
+            throw(errors.new('NO_SUCH_INDEX', C.JB_E_NO_SUCH_INDEX,
+                ("space '%s' has no primary index; create one with create_index"):format(space.name)), 3)
         end
         rawset(space, '_pk', pk)
     end
@@ -1150,7 +1146,7 @@ local function read_target(x)
 end
 
 local txn = require('jitbox.txn') { C = C, db_mt = db_mt, engines = engines, illegal = illegal,
-    raise = raise, error_of = error_of, error_mt = error_mt, drain = drain, live = live,
+    raise = raise, error_of = error_of, errors = errors, drain = drain, live = live,
     read_target = read_target, get_in = get_in, select_in = select_in, pairs_in = pairs_in,
     count_in = count_in }
 current_tx = txn.current_tx

@@ -44,6 +44,28 @@ fn lua_snapshot() {
     common::run_lua_file("snapshot.lua");
 }
 
+/// An error no Lua code catches reaches the Rust host as a message it can read: code, what
+/// and where, not "error object is a table value".
+#[test]
+fn an_uncaught_error_reaches_the_host_readable() {
+    let lua = common::lua();
+    let r = lua
+        .load(
+            "local db = require('jitbox').open{}\n\
+             local s = db:create_space('t')\n\
+             s:create_index('pk', { parts = {{1, 'unsigned'}} })\n\
+             s:insert{1}\n\
+             s:insert{1}",
+        )
+        .set_name("=host")
+        .exec();
+    let msg = r.expect_err("a duplicate insert fails").to_string();
+    assert!(
+        msg.contains("host:5: jitbox: TUPLE_FOUND: ") && msg.contains("duplicate key [1]"),
+        "{msg}"
+    );
+}
+
 /// tests/lua/shutdown.lua for 50 seeds, each in its own interpreter that is closed with the
 /// objects the script left alive (finalizers in whatever order `lua_close` runs them).
 #[test]

@@ -42,6 +42,19 @@ int main(int argc, char **argv) {
         fprintf(stderr, "lua: %s\n", lua_tostring(L, -1));
         return 1;
     }
+    /* An error nothing in Lua catches reaches the host as a string it can print. */
+    if (luaL_dostring(L, "local jitbox = require('jitbox')\n"
+                         "jitbox.attach(ENGINE).space.users:insert{1, 'again'}") == 0) {
+        fprintf(stderr, "a duplicate insert from Lua succeeded\n");
+        return 1;
+    }
+    if (lua_tostring(L, -1) == NULL || strstr(lua_tostring(L, -1), "jitbox: TUPLE_FOUND: ") == NULL) {
+        fprintf(stderr, "the host cannot read the uncaught error: %s\n",
+                lua_tostring(L, -1) ? lua_tostring(L, -1) : "(not a string)");
+        return 1;
+    }
+    printf("host reads: %s\n", lua_tostring(L, -1));
+    lua_pop(L, 1);
     /* The Lua script inserted id 2; C reads it back. */
     key = u(2);
     TRY(jb_index_get(pk, NULL, &key, 1, &tu));

@@ -9,7 +9,7 @@ local ffi = require('ffi')
 
 return function(env)
     local C, db_mt, engines = env.C, env.db_mt, env.engines
-    local illegal, raise, error_of, error_mt = env.illegal, env.raise, env.error_of, env.error_mt
+    local illegal, raise, error_of, errors = env.illegal, env.raise, env.error_of, env.errors
     local drain, live = env.drain, env.live
     local current_tx, open_after
 
@@ -54,8 +54,7 @@ return function(env)
     local txn_t = ffi.metatype('struct jb_lua_txn', tx_mt)
 
     local function closed_error(level)
-        error(setmetatable({ code = 'CLOSED', rc = tonumber(C.JB_E_CLOSED),
-            message = 'the engine was closed; open a new one' }, error_mt), level + 1)
+        errors.throw(errors.new('CLOSED', C.JB_E_CLOSED, 'the engine was closed; open a new one'), level + 1)
     end
 
     -- The engine of transaction tx; CLOSED (blaming the caller's caller) once it was closed
@@ -268,7 +267,7 @@ return function(env)
         local res = { pcall(fn, ...) }
         if not res[1] then
             if tx.h ~= nil then tx:rollback() end
-            error(res[2], 0)
+            errors.rethrow(res[2], 2)
         end
         if tx.h ~= nil then tx:commit() end
         return unpack(res, 2, table.maxn(res))

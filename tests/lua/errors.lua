@@ -174,4 +174,39 @@ test('tuple fields by number are what a Lua table would give', function()
     db:close()
 end)
 
+test('an error is an object where it is caught and a string where nothing catches it', function()
+    local db, s = fresh()
+    s:insert{1, 'a', 1}
+    local dup = function() s:insert{1, 'b', 2} end
+    -- pcall and xpcall on the coroutine's stack: the object.
+    local ok, err = pcall(dup)
+    assert(not ok and getmetatable(err) == jitbox.error_mt and err.code == 'TUPLE_FOUND', tostring(err))
+    eq(tostring(err), 'TUPLE_FOUND: ' .. err.message)
+    ok, err = xpcall(dup, function(e) return e end)
+    eq(err.code, 'TUPLE_FOUND')
+    ok, err = pcall(function() return coroutine.wrap(function() return pcall(dup) end)() end)
+    assert(ok and type(err) == 'boolean', 'a pcall inside the coroutine catches it there')
+    -- Nothing catches it in its coroutine: it leaves as the string a host can print.
+    ok, err = coroutine.resume(coroutine.create(dup))
+    assert(not ok and type(err) == 'string', type(err))
+    assert(err:find('errors.lua:%d+: jitbox: TUPLE_FOUND: '), err)
+    local e = jitbox.error(err)
+    eq(e.code, 'TUPLE_FOUND'); eq(e.rc, tonumber(jitbox.lib.JB_E_TUPLE_FOUND))
+    assert(err:find(e.message, 1, true), 'the message is all there')
+    eq(jitbox.error(e), e, 'an object is its own object')
+    eq(jitbox.error('x.lua:1: jitbox: NOT_A_CODE: y'), nil); eq(jitbox.error('boom'), nil)
+    eq(jitbox.error({}), nil); eq(jitbox.error(nil), nil)
+    -- db:txn rolls back and raises it again in the form its own caller can read.
+    ok, err = pcall(db.txn, db, function() s:replace{2, 'x', 0}; dup() end)
+    eq(err.code, 'TUPLE_FOUND'); eq(s:get{2}, nil)
+    ok, err = coroutine.resume(coroutine.create(function() db:txn(function() dup() end) end))
+    assert(type(err) == 'string' and jitbox.error(err).code == 'TUPLE_FOUND', tostring(err))
+    -- Argument errors too.
+    ok, err = coroutine.resume(coroutine.create(function() s:select({}, { iterator = 'SIDEWAYS' }) end))
+    assert(err:find('jitbox: ILLEGAL_PARAMS: ', 1, true), err)
+    db:close()
+    ok, err = coroutine.resume(coroutine.create(function() s:get{1} end))
+    eq(jitbox.error(err).code, 'CLOSED')
+end)
+
 H.done('errors.lua')
