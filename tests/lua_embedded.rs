@@ -44,6 +44,12 @@ fn lua_snapshot() {
     common::run_lua_file("snapshot.lua");
 }
 
+/// tests/lua/fuzz.lua with its fixed seeds (JITBOX_FUZZ_SEEDS / JITBOX_FUZZ_STEPS run it longer).
+#[test]
+fn lua_fuzz_against_a_model() {
+    common::run_lua_file("fuzz.lua");
+}
+
 /// An error no Lua code catches reaches the Rust host as a message it can read: code, what
 /// and where, not "error object is a table value".
 #[test]

@@ -159,8 +159,13 @@ fn with_iter<R>(
         })?;
         // Iterators outside a transaction see the latest committed state at each step.
         let mvcc = eng.mvcc();
-        let view = mvcc.view(h.txn).map_err(|_| {
-            Error::IllegalParams("the iterator's transaction has ended; free the iterator".into())
+        // A doomed transaction's error (CONFLICT, CASCADE_ROLLBACK) is the answer to every
+        // read in it, an iterator's next step included.
+        let view = mvcc.view(h.txn).map_err(|e| match e {
+            Error::IllegalParams(_) => Error::IllegalParams(
+                "the iterator's transaction has ended; free the iterator".into(),
+            ),
+            doomed => doomed,
         })?;
         f(
             &mut h.pos,
