@@ -16,18 +16,25 @@ local KEYS, WORKERS = 24, 3
 local function run(seed)
     math.randomseed(seed)
     local rnd = math.random
-    local db = jitbox.open{ memory_limit = 256 * 2^20 }
-    local s = db:create_space('f')
-    s:create_index('pk', { parts = {{1, 'unsigned'}} })
-    local by_a = s:create_index('by_a', { parts = {{2, 'unsigned'}}, unique = false })
+    -- Every third seed writes a WAL, and the end reopens it: recovery must give the model.
+    local dir = seed % 3 == 0 and H.tmpdir() or nil
     -- The row each worker is writing (by its serial): its key function yields there, before
     -- the write reaches the engine; every other call (old versions, the drain) does not.
     local writing = {}
-    local by_m = s:create_index('by_m', { unique = false, parts = {{1, 'integer'}}, func = function(t)
+    local function key_m(t)
         local co = coroutine.running()
         if co and writing[co] == t[4] and rnd() < 0.5 then coroutine.yield() end
         return { t[3] % 5 }
-    end })
+    end
+    local function open()
+        return jitbox.open{ memory_limit = 256 * 2^20, dir = dir, wal_mode = dir and 'write' or nil,
+            functions = { f = { by_m = key_m } } }
+    end
+    local db = open()
+    local s = db:create_space('f')
+    s:create_index('pk', { parts = {{1, 'unsigned'}} })
+    local by_a = s:create_index('by_a', { parts = {{2, 'unsigned'}}, unique = false })
+    local by_m = s:create_index('by_m', { unique = false, parts = {{1, 'integer'}}, func = key_m })
 
     -- The model: the committed rows, when each key was last committed (a commit count), and
     -- each worker's open transaction (snapshot, own writes, doomed).
@@ -297,19 +304,32 @@ local function run(seed)
     end
     workers = nil
     collectgarbage(); collectgarbage()
-    local final = { id = 0 }
-    same_list(final, s:select(), sorted_keys(committed), committed, 'final select')
-    for a = 0, 3 do
-        same_list(final, by_a:select{ a }, sorted_keys(committed, function(r) return r[2] == a end), committed, 'final by_a')
+    local function check_final(what)
+        local final = { id = 0 }
+        same_list(final, s:select(), sorted_keys(committed), committed, what .. ' select')
+        for a = 0, 3 do
+            same_list(final, by_a:select{ a }, sorted_keys(committed, function(r) return r[2] == a end), committed,
+                what .. ' by_a')
+        end
+        for m = 0, 4 do
+            same_list(final, by_m:select{ m }, sorted_keys(committed, function(r) return r[3] % 5 == m end), committed,
+                what .. ' by_m')
+        end
+        H.eq(s:len(), #sorted_keys(committed), what .. ' len')
     end
-    for m = 0, 4 do
-        same_list(final, by_m:select{ m }, sorted_keys(committed, function(r) return r[3] % 5 == m end), committed, 'final by_m')
-    end
-    H.eq(s:len(), #sorted_keys(committed), 'final len')
+    check_final('final')
     H.eq(db:stat().txn_open, 0, 'transactions left open')
     db:gc()
     H.eq(db:stat().versions, 0, 'versions left')
     db:close()
+    if dir then
+        db = open()
+        s = db.space.f
+        by_a, by_m = s.index.by_a, s.index.by_m
+        check_final('recovered')
+        db:close()
+        H.rmdir(dir)
+    end
     return clock
 end
 
