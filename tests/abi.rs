@@ -75,6 +75,31 @@ fn exported_symbols_equal_declared_functions() {
     );
 }
 
+/// The kind each function's doc in the header declares is the kind the library enters the
+/// engine with: the one `export!` declares (`ffi::exported`), which the boundary uses.
+#[test]
+fn every_function_enters_as_its_header_kind() {
+    use jitbox::guard::Entry;
+    let kinds: std::collections::HashMap<&str, Entry> = jitbox::ffi::exported()
+        .into_iter()
+        .map(|e| (e.name, e.kind))
+        .collect();
+    let declared = common::declared_kinds();
+    assert_eq!(declared.len(), kinds.len(), "one kind per function");
+    for (name, tag) in declared {
+        let want = match tag.as_str() {
+            "HOT" => Entry::Hot,
+            "SAFE" => Entry::Safe,
+            "ANY" => Entry::Free,
+            _ => panic!("{name}: its doc does not begin with HOT, SAFE or ANY"),
+        };
+        let have = kinds
+            .get(name.as_str())
+            .unwrap_or_else(|| panic!("{name} is not exported"));
+        assert_eq!(*have, want, "{name}: the header says {tag}");
+    }
+}
+
 fn compile_header(compiler: &str, args: &[&str]) {
     let inc = common::root().join("c_src/include");
     let src =

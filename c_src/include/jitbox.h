@@ -16,9 +16,11 @@
  *  - Handles are opaque, generation-checked values: a stale, freed or wrong-kind handle
  *    gives JB_E_BAD_HANDLE, never undefined behaviour. An engine and everything it hands out
  *    belong to the thread that opened it; any other thread gets JB_E_WRONG_THREAD.
- *  - HOT functions may be called from LuaJIT traces; they never run a JB_CB_LUA callback.
- *    SAFE functions must only be called where no trace is running (from a jit.off Lua
- *    function, or from C outside any FFI call).
+ *  - Every function's doc begins with its kind. HOT functions may be called from LuaJIT
+ *    traces; they never run a JB_CB_LUA callback. SAFE functions must only be called where no
+ *    trace is running (from a jit.off Lua function, or from C outside any FFI call). ANY
+ *    functions enter no engine: any thread, any context. (tests/abi.rs checks each kind
+ *    against the one the library enters with.)
  *  - _free/_unref/_close functions accept NULL and already-released handles (they return
  *    JB_OK for NULL, JB_E_BAD_HANDLE for a stale handle) and never crash.
  */
@@ -245,17 +247,17 @@ typedef struct jb_keys {
     uint32_t index_count;    /* entries in counts: the space's number of functional indexes */
 } jb_keys;
 
-/* ABI version of this header; a Lua module or host compares it with its own. Any thread. */
+/* ANY. ABI version of this header; a Lua module or host compares it with its own. Any thread. */
 uint32_t jb_abi_version(void);
 
-/* Static name of a status code ("JB_E_MEMORY"); never NULL, never freed. Any thread. */
+/* ANY. Static name of a status code ("JB_E_MEMORY"); never NULL, never freed. Any thread. */
 const char *jb_strerror(int code);
 
-/* This thread's message for the last failed call (static "" if none). Borrowed: valid until the
+/* ANY. This thread's message for the last failed call (static "" if none). Borrowed: valid until the
    next jitbox call on this thread; copy it to keep it. Any thread. */
 const char *jb_last_error(void);
 
-/* Error injection (tests): "ALLOC_FAIL_AFTER" = n lets n more charged allocations succeed on
+/* ANY. Error injection (tests): "ALLOC_FAIL_AFTER" = n lets n more charged allocations succeed on
    this thread and fails the next one (-1: off); "PANIC_NEXT_CALL" = 1 makes the next boundary
    call on this thread panic inside (to test JB_E_PANIC); "WAL_DELAY" = 1 holds the WAL writer
    of this thread's engines back until it is 0 again; "WAL_WRITE" = 1 makes their WAL writes
@@ -341,11 +343,11 @@ int jb_index_create(jb_space *s, const char *name, size_t name_len, const jb_ind
 int jb_index_create_func(jb_space *s, const char *name, size_t name_len,
                          const jb_index_def *def, const jb_func_def *func, jb_index **out);
 
-/* Only inside a jb_key_fn: reports one key of count parts (borrowed for the call). Wrong
+/* ANY. Only inside a jb_key_fn: reports one key of count parts (borrowed for the call). Wrong
    arity or types give JB_E_FIELD_TYPE/JB_E_ILLEGAL_PARAMS and fail the key function's call. */
 int jb_key_sink_push(jb_key_sink *sink, const jb_field *parts, uint32_t count);
 
-/* Only inside a jb_key_fn: says why it failed (borrows msg; len bytes). */
+/* ANY. Only inside a jb_key_fn: says why it failed (borrows msg; len bytes). */
 int jb_key_sink_fail(jb_key_sink *sink, const char *msg, size_t len);
 
 /* HOT. The pull-style alternative to jb_engine_run_deferred for functional-index entries: a
@@ -420,7 +422,7 @@ int jb_ticket_state(jb_ticket *t, uint32_t *out);
    that is cleared elsewhere: use jb_ticket_state to poll instead. */
 int jb_ticket_wait(jb_ticket *t);
 
-/* Frees a ticket. Accepts NULL and a ticket of a closed engine. Consumes t. */
+/* HOT. Frees a ticket. Accepts NULL and a ticket of a closed engine. Consumes t. */
 int jb_ticket_free(jb_ticket *t);
 
 /* Commit numbers: asynchronous commits without a handle, for hot loops. A commit's number is a

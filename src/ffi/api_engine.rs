@@ -6,7 +6,7 @@ use super::convert::{need, put};
 use super::handles::{self, EngineCell, Gone, Obj};
 use crate::engine::{Engine, Logger, Options, WalMode};
 use crate::error::{Error, code_name};
-use crate::guard::{CallbackKind, Entry};
+use crate::guard::CallbackKind;
 use crate::mem::errinj;
 use std::ffi::{CStr, c_char};
 use std::rc::Rc;
@@ -233,7 +233,7 @@ export! {
     Hot fn jb_engine_stat(e: *mut jb_engine, out: *mut jb_stat) {
         need(out, "out")?;
         let cell = cell_of(e as u64)?;
-        let st = enter(&cell, Entry::Hot, |eng| {
+        let st = enter(&cell, |eng| {
             eng.poll_wal();
             let s = eng.stats;
             let (w, prepared, next_lsn) = eng.wal_stats();
@@ -280,7 +280,7 @@ export! {
     Hot fn jb_engine_recovery(e: *mut jb_engine, buf: *mut c_char, cap: usize, len: *mut usize) {
         need(len, "len")?;
         let cell = cell_of(e as u64)?;
-        enter(&cell, Entry::Hot, |eng| {
+        enter(&cell, |eng| {
             let r = &eng.recovery;
             let text = if r.dir.is_empty() {
                 String::new()
@@ -308,7 +308,7 @@ export! {
             Error::IllegalParams(format!("unknown callback kind {kind}; use JB_CB_NATIVE or JB_CB_LUA"))
         })?;
         let cell = cell_of(e as u64)?;
-        enter(&cell, Entry::Safe, |eng| {
+        enter(&cell, |eng| {
             eng.set_logger(func.map(|func| Logger { func, ctx, kind }));
             Ok(())
         })
@@ -318,7 +318,7 @@ export! {
 export! {
     Safe fn jb_engine_run_deferred(e: *mut jb_engine, max: u32, ran: *mut u32) {
         let cell = cell_of(e as u64)?;
-        let n = enter(&cell, Entry::Safe, |eng| Ok(eng.run_deferred(max as usize)))?;
+        let n = enter(&cell, |eng| Ok(eng.run_deferred(max as usize)))?;
         if !ran.is_null() {
             // SAFETY: non-null ran is writable (header contract).
             unsafe { ran.write(n as u32) };
@@ -331,7 +331,7 @@ export! {
     Hot fn jb_engine_pending_counter(e: *mut jb_engine, out: *mut *const u64) {
         need(out, "out")?;
         let cell = cell_of(e as u64)?;
-        let p = enter(&cell, Entry::Hot, |eng| Ok(eng.counters.pending.as_ptr() as *const u64))?;
+        let p = enter(&cell, |eng| Ok(eng.counters.pending.as_ptr() as *const u64))?;
         // SAFETY: checked non-null above. The counter lives in an Rc the engine holds.
         unsafe { put(out, p, "out") }
     }
@@ -341,7 +341,7 @@ export! {
     Hot fn jb_engine_pending(e: *mut jb_engine, out: *mut u32) {
         need(out, "out")?;
         let cell = cell_of(e as u64)?;
-        let n = enter(&cell, Entry::Hot, |eng| Ok(eng.pending() as u32))?;
+        let n = enter(&cell, |eng| Ok(eng.pending() as u32))?;
         // SAFETY: checked non-null above.
         unsafe { put(out, n, "out") }
     }

@@ -10,7 +10,7 @@ use crate::engine::func::{KeyFn, KeySink};
 use crate::engine::space::{GivenKeys, Mode};
 use crate::engine::tuple::TupleRef;
 use crate::error::{Error, Result};
-use crate::guard::{CallbackKind, Entry};
+use crate::guard::CallbackKind;
 use std::ffi::c_char;
 
 export! {
@@ -41,7 +41,7 @@ export! {
         let kf = KeyFn { func: f, ctx: func.ctx, kind, multikey: func.multikey == 1 };
         let types = parts.iter().map(|p| p.ty).collect();
         let (cell, id) = space_of(s as u64)?;
-        let (_, uid) = enter(&cell, Entry::Safe, |eng| eng.create_func_index(id, iname, types, def.unique == 1, kf))?;
+        let (_, uid) = enter(&cell, |eng| eng.create_func_index(id, iname, types, def.unique == 1, kf))?;
         let h = register_index(&cell, id, uid)?;
         // SAFETY: checked non-null above.
         unsafe { put(out, h as *mut jb_index, "out") }
@@ -188,7 +188,7 @@ export! {
         need(len, "len")?;
         let (cell, id) = space_of(s as u64)?;
         let txn = txn_in(tx, &cell)?;
-        enter(&cell, Entry::Hot, |eng| {
+        enter(&cell, |eng| {
             // SAFETY: header contract on fields; the copy happens while the engine holds the tuple.
             unsafe {
                 with_values(fields, count, "tuple", |vals| {
@@ -212,7 +212,7 @@ export! {
         need(data, "data")?;
         need(size, "size")?;
         let cell = cell_of(e as u64)?;
-        let front = enter(&cell, Entry::Hot, |eng| Ok(eng.buried_front()))?;
+        let front = enter(&cell, |eng| Ok(eng.buried_front()))?;
         let (uid, bytes) = match front {
             Some((sid, t)) => (sid.uid, t.data()),
             None => (0, &[][..]),
@@ -234,6 +234,6 @@ export! {
         }
         let cell = cell_of(e as u64)?;
         // SAFETY: header contract on keys.
-        unsafe { with_keys(keys, |given| enter(&cell, Entry::Hot, |eng| eng.forget_buried(data, given))) }
+        unsafe { with_keys(keys, |given| enter(&cell, |eng| eng.forget_buried(data, given))) }
     }
 }

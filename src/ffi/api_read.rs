@@ -9,7 +9,6 @@ use super::handles::{self, IterHandle, Obj};
 use crate::engine::iter::{IterPos, IterType, Vis};
 use crate::engine::tuple::{TuplePtr, TupleRef};
 use crate::error::{Error, Result};
-use crate::guard::Entry;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -24,7 +23,7 @@ unsafe fn get<R>(
 ) -> Result<R> {
     let (cell, sid, uid) = index_of(i as u64)?;
     let txn = txn_named(tx);
-    let r = enter(&cell, Entry::Hot, |eng| {
+    let r = enter(&cell, |eng| {
         let (sp, pos) = find_index(eng, sid, uid)?;
         let idx = &sp.indexes[pos];
         // SAFETY: header contract on key.
@@ -90,7 +89,7 @@ unsafe fn open(
 ) -> Result<IterHandle> {
     let ty = IterType::from_code(ty)?;
     let (cell, sid, uid, txn) = index_in_txn(i as u64, tx)?;
-    let pos = enter(&cell, Entry::Hot, |eng| {
+    let pos = enter(&cell, |eng| {
         let (sp, pos) = find_index(eng, sid, uid)?;
         let idx = &sp.indexes[pos];
         // SAFETY: header contract on key.
@@ -117,7 +116,7 @@ export! {
         need(out, "out")?;
         // SAFETY: forwarded header contract.
         let it = unsafe { open(i, tx, ty, key, count)? };
-        let n = enter(&it.cell, Entry::Hot, |eng| {
+        let n = enter(&it.cell, |eng| {
             let (sp, pos) = find_index(eng, it.space, it.index_uid)?;
             let mvcc = eng.mvcc();
             let view = mvcc.view(it.txn)?;
@@ -153,7 +152,7 @@ fn with_iter<R>(
         .map_err(|_| Error::Reentry("the iterator is in use by an outer call".into()))?;
     let h = &mut *guard;
     let cell = h.cell.clone();
-    enter(&cell, Entry::Hot, |eng| {
+    enter(&cell, |eng| {
         let (sp, pos) = find_index(eng, h.space, h.index_uid).map_err(|_| {
             Error::BadHandle("the iterator's space or index was dropped; free the iterator".into())
         })?;

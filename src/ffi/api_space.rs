@@ -12,7 +12,6 @@ use crate::engine::tuple::TupleRef;
 use crate::engine::value::Value;
 use crate::engine::{Engine, SpaceId};
 use crate::error::{Error, Result};
-use crate::guard::Entry;
 use crate::mem::Quota;
 use std::ffi::c_char;
 use std::rc::Rc;
@@ -71,15 +70,15 @@ export! {
             fields.push(FormatField { name: fname.to_owned(), ty, nullable: f.is_nullable == 1 });
         }
         let cell = super::boundary::cell_of(e as u64)?;
-        let id = enter(&cell, Entry::Safe, |eng| eng.create_space(sname, fields))?;
+        let id = enter(&cell, |eng| eng.create_space(sname, fields))?;
         let h = match handles::insert(Obj::Space(cell.clone(), id)) {
             Ok(h) => h,
             Err(err) => {
-                let _ = enter(&cell, Entry::Safe, |eng| eng.drop_space(id).map(drop));
+                let _ = enter(&cell, |eng| eng.drop_space(id).map(drop));
                 return Err(err);
             }
         };
-        enter(&cell, Entry::Safe, |eng| {
+        enter(&cell, |eng| {
             eng.space_mut(id)?.handle = h;
             Ok(())
         })?;
@@ -94,7 +93,7 @@ export! {
         // SAFETY: header contract on name.
         let sname = unsafe { name(name_ptr, name_len, "space name")? };
         let cell = super::boundary::cell_of(e as u64)?;
-        let h = enter(&cell, Entry::Hot, |eng| {
+        let h = enter(&cell, |eng| {
             let id = eng.find_space(sname)?;
             Ok(eng.space(id)?.handle)
         })?;
@@ -106,7 +105,7 @@ export! {
 export! {
     Safe fn jb_space_drop(s: *mut jb_space) {
         let (cell, id) = space_of(s as u64)?;
-        let space = enter(&cell, Entry::Safe, |eng| eng.drop_space(id))?;
+        let space = enter(&cell, |eng| eng.drop_space(id))?;
         for i in &space.indexes {
             let _ = handles::remove(i.handle, Gone::Dropped);
         }
@@ -120,7 +119,7 @@ export! {
     Hot fn jb_space_id(s: *mut jb_space, out: *mut u64) {
         need(out, "out")?;
         let (cell, id) = space_of(s as u64)?;
-        let uid = enter(&cell, Entry::Hot, |eng| Ok(eng.space(id)?.uid))?;
+        let uid = enter(&cell, |eng| Ok(eng.space(id)?.uid))?;
         // SAFETY: checked non-null above.
         unsafe { put(out, uid, "out") }
     }
@@ -130,7 +129,7 @@ export! {
     Hot fn jb_space_len(s: *mut jb_space, out: *mut u64) {
         need(out, "out")?;
         let (cell, id) = space_of(s as u64)?;
-        let n = enter(&cell, Entry::Hot, |eng| Ok(eng.space(id)?.len() as u64))?;
+        let n = enter(&cell, |eng| Ok(eng.space(id)?.len() as u64))?;
         // SAFETY: checked non-null above.
         unsafe { put(out, n, "out") }
     }
@@ -149,7 +148,7 @@ export! {
         let def = unsafe { &*def };
         let parts = parse_parts(def, iname)?;
         let (cell, id) = space_of(s as u64)?;
-        let (_, uid) = enter(&cell, Entry::Safe, |eng| eng.create_index(id, iname, parts, def.unique == 1))?;
+        let (_, uid) = enter(&cell, |eng| eng.create_index(id, iname, parts, def.unique == 1))?;
         let h = register_index(&cell, id, uid)?;
         // SAFETY: checked non-null above.
         unsafe { put(out, h as *mut jb_index, "out") }
@@ -210,11 +209,11 @@ pub(crate) fn register_index(cell: &Rc<EngineCell>, id: SpaceId, uid: u64) -> Re
     let h = match handles::insert(Obj::Index(cell.clone(), id, uid)) {
         Ok(h) => h,
         Err(err) => {
-            let _ = enter(cell, Entry::Safe, remove_index);
+            let _ = enter(cell, remove_index);
             return Err(err);
         }
     };
-    enter(cell, Entry::Safe, |eng| {
+    enter(cell, |eng| {
         let sp = eng.space_mut(id)?;
         if let Some(i) = sp.indexes.iter_mut().find(|i| i.uid == uid) {
             i.handle = h;
@@ -230,7 +229,7 @@ export! {
         // SAFETY: header contract on name.
         let iname = unsafe { name(name_ptr, name_len, "index name")? };
         let (cell, id) = space_of(s as u64)?;
-        let h = enter(&cell, Entry::Hot, |eng| {
+        let h = enter(&cell, |eng| {
             let sp = eng.space(id)?;
             let pos = sp.index_pos(iname).ok_or_else(|| {
                 Error::NoSuchIndex(format!("no index named '{iname}' in space '{}'", sp.name))
@@ -246,7 +245,7 @@ export! {
     Hot fn jb_space_index_at(s: *mut jb_space, pos: u32, out: *mut *mut jb_index) {
         need(out, "out")?;
         let (cell, id) = space_of(s as u64)?;
-        let h = enter(&cell, Entry::Hot, |eng| {
+        let h = enter(&cell, |eng| {
             let sp = eng.space(id)?;
             sp.indexes.get(pos as usize).map(|i| i.handle).ok_or_else(|| {
                 Error::NoSuchIndex(format!("space '{}' has {} index(es), no index at position {pos}", sp.name, sp.indexes.len()))
@@ -262,7 +261,7 @@ export! {
         need(name, "name")?;
         need(len, "len")?;
         let (cell, sid, uid) = index_of(i as u64)?;
-        let (p, n) = enter(&cell, Entry::Hot, |eng| {
+        let (p, n) = enter(&cell, |eng| {
             let (sp, pos) = find_index(eng, sid, uid)?;
             let s = &sp.indexes[pos].name;
             Ok((s.as_ptr() as *const c_char, s.len()))
@@ -278,7 +277,7 @@ export! {
 export! {
     Safe fn jb_index_drop(i: *mut jb_index) {
         let (cell, sid, uid) = index_of(i as u64)?;
-        let index = enter(&cell, Entry::Safe, |eng| {
+        let index = enter(&cell, |eng| {
             let (sp, pos) = find_index(eng, sid, uid)?;
             let name = sp.indexes[pos].name.clone();
             // Through the engine, which logs the drop: replay must not bring the index back.
@@ -312,7 +311,7 @@ pub(crate) unsafe fn write(
     }
     let (cell, id) = space_of(s as u64)?;
     let txn = txn_in(tx, &cell)?;
-    enter(&cell, Entry::Hot, |eng| {
+    enter(&cell, |eng| {
         eng.check_writable()?;
         let quota = eng.quota().clone();
         // SAFETY: header contract on fields.

@@ -9,7 +9,6 @@ use super::handles::{self, EngineCell, Gone, Obj, Ticket};
 use crate::engine::checkpoint::RunState;
 use crate::engine::durable::TicketState;
 use crate::error::{Error, Result};
-use crate::guard::Entry;
 use std::rc::Rc;
 
 fn ticket_of(t: *mut jb_ticket) -> Result<(Rc<EngineCell>, Ticket)> {
@@ -28,12 +27,12 @@ export! {
         let h = match handles::insert(Obj::Ticket(cell.clone(), Ticket::Commit(0))) {
             Ok(h) => h,
             Err(e) => {
-                let _ = enter(&cell, Entry::Hot, |eng| eng.rollback(id));
+                let _ = enter(&cell, |eng| eng.rollback(id));
                 let _ = handles::remove(tx as u64, Gone::Freed);
                 return Err(e);
             }
         };
-        let r = enter(&cell, Entry::Hot, |eng| eng.commit_async(id));
+        let r = enter(&cell, |eng| eng.commit_async(id));
         match r {
             Ok(ticket) => {
                 let _ = handles::with(h, |o| {
@@ -57,7 +56,7 @@ export! {
     Hot fn jb_txn_commit_numbered(tx: *mut jb_txn, out: *mut u64) {
         need(out, "out")?;
         let (cell, id) = txn_of(tx)?;
-        let r = enter(&cell, Entry::Hot, |eng| eng.commit_async(id));
+        let r = enter(&cell, |eng| eng.commit_async(id));
         // The transaction is over, whatever the outcome.
         let _ = handles::remove(tx as u64, Gone::Freed);
         // SAFETY: checked non-null above.
@@ -79,7 +78,7 @@ export! {
     Hot fn jb_engine_commit_state(e: *mut jb_engine, n: u64, out: *mut u32) {
         need(out, "out")?;
         let cell = cell_of(e as u64)?;
-        let code = enter(&cell, Entry::Hot, |eng| eng.ticket_state(n).map(commit_code))?;
+        let code = enter(&cell, |eng| eng.ticket_state(n).map(commit_code))?;
         // SAFETY: checked non-null above.
         unsafe { put(out, code, "out") }
     }
@@ -88,7 +87,7 @@ export! {
 export! {
     Hot fn jb_engine_commit_wait(e: *mut jb_engine, n: u64) {
         let cell = cell_of(e as u64)?;
-        enter(&cell, Entry::Hot, |eng| eng.wait_ticket(n))
+        enter(&cell, |eng| eng.wait_ticket(n))
     }
 }
 
@@ -96,7 +95,7 @@ export! {
     Hot fn jb_engine_commit_counters(e: *mut jb_engine, out: *mut *const u64) {
         need(out, "out")?;
         let cell = cell_of(e as u64)?;
-        let p = enter(&cell, Entry::Hot, |eng| {
+        let p = enter(&cell, |eng| {
             Ok(&eng.counters.commits as *const _ as *const u64)
         })?;
         // SAFETY: checked non-null above. The counters live in an Rc the engine holds, laid
@@ -109,7 +108,7 @@ export! {
     Hot fn jb_ticket_state(t: *mut jb_ticket, out: *mut u32) {
         need(out, "out")?;
         let (cell, ticket) = ticket_of(t)?;
-        let code = enter(&cell, Entry::Hot, |eng| {
+        let code = enter(&cell, |eng| {
             Ok(match ticket {
                 Ticket::Commit(id) => commit_code(eng.ticket_state(id)?),
                 Ticket::Snapshot(run) => match eng.snapshot_state(run)? {
@@ -127,7 +126,7 @@ export! {
 export! {
     Hot fn jb_ticket_wait(t: *mut jb_ticket) {
         let (cell, ticket) = ticket_of(t)?;
-        enter(&cell, Entry::Hot, |eng| match ticket {
+        enter(&cell, |eng| match ticket {
             Ticket::Commit(id) => eng.wait_ticket(id),
             Ticket::Snapshot(run) => eng.snapshot_wait(run),
         })
@@ -147,7 +146,7 @@ export! {
         handles::remove(t as u64, Gone::Freed)?;
         // A commit's number needs no forgetting; a closed engine has no snapshot runs left.
         if let Ticket::Snapshot(run) = ticket {
-            let _ = enter(&cell, Entry::Hot, |eng| {
+            let _ = enter(&cell, |eng| {
                 eng.snapshot_release(run);
                 Ok(())
             });
@@ -160,11 +159,11 @@ export! {
     Hot fn jb_engine_snapshot(e: *mut jb_engine, out: *mut *mut jb_ticket) {
         let cell = cell_of(e as u64)?;
         if out.is_null() {
-            return enter(&cell, Entry::Hot, |eng| eng.snapshot());
+            return enter(&cell, |eng| eng.snapshot());
         }
         // The handle is made first, so that a failure to make it starts nothing.
         let h = handles::insert(Obj::Ticket(cell.clone(), Ticket::Snapshot(0)))?;
-        match enter(&cell, Entry::Hot, |eng| eng.snapshot_start()) {
+        match enter(&cell, |eng| eng.snapshot_start()) {
             Ok(run) => {
                 let _ = handles::with(h, |o| {
                     *o = Obj::Ticket(cell.clone(), Ticket::Snapshot(run));
@@ -184,7 +183,7 @@ export! {
 export! {
     Hot fn jb_engine_poll(e: *mut jb_engine) {
         let cell = cell_of(e as u64)?;
-        enter(&cell, Entry::Hot, |eng| {
+        enter(&cell, |eng| {
             eng.poll_wal();
             Ok(())
         })
@@ -195,7 +194,7 @@ export! {
     Hot fn jb_engine_awaiting(e: *mut jb_engine, i: u32, out: *mut jb_awaiting_index) {
         need(out, "out")?;
         let cell = cell_of(e as u64)?;
-        let a = enter(&cell, Entry::Hot, |eng| {
+        let a = enter(&cell, |eng| {
             let a = eng.awaiting.get(i as usize).ok_or_else(|| {
                 Error::NoSuchIndex(format!(
                     "{} recovered functional index(es) await their key functions; none at {i}",

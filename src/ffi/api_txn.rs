@@ -8,7 +8,6 @@ use super::handles::{self, EngineCell, Gone, Obj};
 use crate::engine::SpaceId;
 use crate::engine::mvcc::TxnId;
 use crate::error::{Error, Result};
-use crate::guard::Entry;
 use std::rc::Rc;
 
 /// The transaction a data function runs in: None for a NULL `tx` (autocommit). A
@@ -77,7 +76,7 @@ export! {
         let cell = cell_of(e as u64)?;
         // The transaction is named by its handle (see `txn_named`): the handle comes first.
         let h = handles::insert_with(|h| Obj::Txn(cell.clone(), h))?;
-        if let Err(err) = enter(&cell, Entry::Hot, |eng| eng.begin_as(h)) {
+        if let Err(err) = enter(&cell, |eng| eng.begin_as(h)) {
             let _ = handles::remove(h, Gone::Freed);
             return Err(err);
         }
@@ -89,7 +88,7 @@ export! {
 export! {
     Hot fn jb_txn_commit(tx: *mut jb_txn) {
         let (cell, id) = txn_of(tx)?;
-        let r = enter(&cell, Entry::Hot, |eng| eng.commit(id));
+        let r = enter(&cell, |eng| eng.commit(id));
         // The transaction is over, whatever the outcome.
         let _ = handles::remove(tx as u64, Gone::Freed);
         r
@@ -102,7 +101,7 @@ export! {
             return Ok(());
         }
         let (cell, id) = txn_of(tx)?;
-        let r = enter(&cell, Entry::Hot, |eng| eng.rollback(id));
+        let r = enter(&cell, |eng| eng.rollback(id));
         handles::remove(tx as u64, Gone::Freed)?;
         match r {
             Err(Error::Closed(_)) => Ok(()), // closing the engine ended it already

@@ -7,7 +7,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::guard::Entry;
 use crate::mem::errinj;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 
@@ -17,6 +17,9 @@ thread_local! {
     /// The last error message, NUL-terminated. A fixed buffer: the pointer handed out by
     /// jb_last_error() never dangles; only its contents change.
     static LAST_ERROR: RefCell<[u8; MSG_CAP]> = const { RefCell::new([0; MSG_CAP]) };
+    /// The kind of the exported function running on this thread (the innermost one): what
+    /// `enter` enters with. Declared once, by `export!`.
+    static KIND: Cell<Entry> = const { Cell::new(Entry::Free) };
 }
 
 pub fn set_last_error(msg: &str) {
@@ -41,9 +44,13 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
-/// Runs an exported function's body: never lets a panic out, turns errors into codes.
-pub fn call(_kind: Entry, name: &str, body: impl FnOnce() -> Result<()>) -> i32 {
-    let result = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|p| {
+/// Runs an exported function's body as an entry of `kind`: never lets a panic out, turns
+/// errors into codes.
+pub fn call(kind: Entry, name: &str, body: impl FnOnce() -> Result<()>) -> i32 {
+    let outer = KIND.replace(kind);
+    let result = catch_unwind(AssertUnwindSafe(body));
+    KIND.set(outer);
+    let result = result.unwrap_or_else(|p| {
         Err(Error::Panic(format!(
             "internal error in {name}: {}; the engine it was in is now poisoned",
             panic_message(&*p)
@@ -79,14 +86,11 @@ fn reentry() -> Error {
     )
 }
 
-/// Enters the engine of `cell` for one operation. Re-entry from a callback is refused; a
-/// panic inside poisons the engine so it refuses writes from then on (the panic itself is
-/// caught by `call`).
-pub fn enter<R>(
-    cell: &EngineCell,
-    kind: Entry,
-    f: impl FnOnce(&mut Engine) -> Result<R>,
-) -> Result<R> {
+/// Enters the engine of `cell` for one operation, as the kind of entry the running exported
+/// function is declared (`export!`). Re-entry from a callback is refused; a panic inside
+/// poisons the engine so it refuses writes from then on (the panic itself is caught by
+/// `call`).
+pub fn enter<R>(cell: &EngineCell, f: impl FnOnce(&mut Engine) -> Result<R>) -> Result<R> {
     /// Restores the HOT count and poisons the engine if the operation unwinds.
     struct Leave<'a> {
         cell: &'a EngineCell,
@@ -108,7 +112,15 @@ pub fn enter<R>(
         }
     }
     cell.origin.check("the engine")?;
-    let hot = kind == Entry::Hot;
+    let hot = match KIND.get() {
+        Entry::Hot => true,
+        Entry::Safe => false,
+        Entry::Free => {
+            return Err(Error::Panic(
+                "internal error: a function declared to touch no engine entered one".into(),
+            ));
+        }
+    };
     let leave;
     let Ok(mut slot) = cell.engine.try_borrow_mut() else {
         cell.reentry_refused.set(cell.reentry_refused.get() + 1);
@@ -150,7 +162,12 @@ macro_rules! export {
         /// Pointer arguments must be NULL or valid as the header documents for this function.
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn $name($($arg: $ty),*) -> std::ffi::c_int {
-            $crate::ffi::boundary::call($crate::guard::Entry::$kind, stringify!($name), || $body)
+            $crate::ffi::boundary::call($name::KIND, stringify!($name), || $body)
+        }
+        /// The function's kind of entry, for `ffi::exported` (and the header check).
+        #[doc(hidden)]
+        pub mod $name {
+            pub const KIND: $crate::guard::Entry = $crate::guard::Entry::$kind;
         }
         const _: () = {
             let _same_signature = if true { $crate::ffi::abi::$name } else { $name };

@@ -45,6 +45,34 @@ pub fn declared_functions() -> Vec<String> {
     names
 }
 
+/// Each declared function with the kind its doc begins with (HOT, SAFE or ANY; "" when its
+/// doc has none): the nearest comment starting a line above its declaration.
+pub fn declared_kinds() -> Vec<(String, String)> {
+    let mut kind = String::new();
+    let mut out = vec![];
+    for l in cdef_region().lines() {
+        if let Some(doc) = l.strip_prefix("/*") {
+            let word = doc.trim_start().split(['.', ' ']).next().unwrap_or("");
+            kind = if ["HOT", "SAFE", "ANY"].contains(&word) {
+                word.to_string()
+            } else {
+                String::new()
+            };
+            continue;
+        }
+        if l.starts_with(' ') || l.starts_with("typedef") {
+            continue;
+        }
+        if let Some(open) = l.find('(') {
+            let name = l[..open].rsplit([' ', '*']).next().unwrap_or("");
+            if name.starts_with("jb_") {
+                out.push((name.to_string(), kind.clone()));
+            }
+        }
+    }
+    out
+}
+
 /// A LuaJIT state with the ffi library and `package.path` set to the repository's lua/.
 pub fn lua() -> mlua::Lua {
     // Make sure the engine's symbols are linked into this binary for ffi.C to find.
