@@ -7,7 +7,6 @@
 //! a HOT entry is active. "May Lua run here?" is then: not inside a HOT entry of this engine,
 //! and not inside a callback made from any engine's HOT entry.
 
-use crate::ffi::abi;
 use std::cell::Cell;
 
 /// How an exported function may be called.
@@ -25,16 +24,6 @@ pub enum Entry {
 pub enum CallbackKind {
     Native,
     Lua,
-}
-
-impl CallbackKind {
-    pub fn from_code(code: u32) -> Option<CallbackKind> {
-        match code {
-            abi::JB_CB_NATIVE => Some(CallbackKind::Native),
-            abi::JB_CB_LUA => Some(CallbackKind::Lua),
-            _ => None,
-        }
-    }
 }
 
 thread_local! {

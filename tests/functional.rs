@@ -52,8 +52,10 @@ unsafe extern "C" fn key_fn(
     ctx: *mut c_void,
     data: *const u8,
     size: usize,
-    sink: *mut jb_key_sink,
+    sink: *mut std::ffi::c_void,
 ) -> i32 {
+    // The engine's opaque sink token is the C layer's jb_key_sink.
+    let sink = sink as *mut jitbox::ffi::abi::jb_key_sink;
     assert!(!FORBIDDEN.get(), "key function called where it must not be");
     CALLS.set(CALLS.get() + 1);
     // SAFETY: the engine passes the tuple's data for the call.

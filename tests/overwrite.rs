@@ -27,8 +27,10 @@ unsafe extern "C" fn mod_1000(
     _: *mut c_void,
     data: *const u8,
     size: usize,
-    sink: *mut jb_key_sink,
+    sink: *mut std::ffi::c_void,
 ) -> i32 {
+    // The engine's opaque sink token is the C layer's jb_key_sink.
+    let sink = sink as *mut jitbox::ffi::abi::jb_key_sink;
     // SAFETY: the engine passes the tuple's data for the call.
     let data = unsafe { std::slice::from_raw_parts(data, size) };
     let v = match value::field(data, 2).unwrap() {

@@ -14,15 +14,15 @@ use super::key::KeyDef;
 use super::tuple::TuplePtr;
 use super::value::{self, Value};
 use crate::error::{Error, Result};
-use crate::ffi::abi;
 use crate::guard::{self, CallbackKind};
 use crate::mem::{self, Quota};
 use std::cell::Cell;
 use std::ffi::c_void;
 
-/// `jb_key_fn`: (ctx, tuple data, size, sink) -> 0 or failure.
-pub type RawKeyFn =
-    unsafe extern "C" fn(*mut c_void, *const u8, usize, *mut abi::jb_key_sink) -> i32;
+/// A native key function: (ctx, tuple data, size, sink) -> 0 or failure. The sink is an
+/// opaque token the function hands back to report keys (`current_sink`); the C layer gives it
+/// its own type.
+pub type RawKeyFn = unsafe extern "C" fn(*mut c_void, *const u8, usize, *mut c_void) -> i32;
 
 /// A registered key function and where it may run.
 #[derive(Clone, Copy)]
@@ -269,12 +269,7 @@ pub fn call(f: &KeyFn, sink: &mut KeySink, under_hot: bool) {
     // (jb_index_create_func's contract); data is valid for the call; the sink is named by
     // its token only.
     let rc = guard::invoke_callback(under_hot, || unsafe {
-        (f.func)(
-            f.ctx,
-            data.as_ptr(),
-            data.len(),
-            token as *mut abi::jb_key_sink,
-        )
+        (f.func)(f.ctx, data.as_ptr(), data.len(), token as *mut c_void)
     });
     CURRENT.with(|c| c.set(outer));
     if guard::reentry_refusals() != refused {

@@ -172,8 +172,6 @@ pub struct Index {
     quota: Rc<Quota>,
     /// The last reservation, for `unreserve`.
     reserved: Option<Reservation>,
-    /// The C handle naming this index (freed when the index goes).
-    pub handle: u64,
 }
 
 impl Index {
@@ -198,7 +196,6 @@ impl Index {
             tree,
             quota,
             reserved: None,
-            handle: 0,
         }
     }
 

@@ -14,7 +14,6 @@ use super::mvcc::{Mvcc, ReadView};
 use super::tuple::TuplePtr;
 use super::value::{self, Value};
 use crate::error::{Error, Result};
-use crate::ffi::abi;
 use crate::mem::Quota;
 use std::rc::Rc;
 
@@ -40,23 +39,6 @@ pub enum IterType {
 }
 
 impl IterType {
-    pub fn from_code(code: u32) -> Result<IterType> {
-        Ok(match code {
-            abi::JB_ITER_EQ => IterType::Eq,
-            abi::JB_ITER_REQ => IterType::Req,
-            abi::JB_ITER_ALL => IterType::All,
-            abi::JB_ITER_LT => IterType::Lt,
-            abi::JB_ITER_LE => IterType::Le,
-            abi::JB_ITER_GE => IterType::Ge,
-            abi::JB_ITER_GT => IterType::Gt,
-            _ => {
-                return Err(Error::IllegalParams(format!(
-                    "unknown iterator type {code}; use EQ, REQ, ALL, LT, LE, GE or GT"
-                )));
-            }
-        })
-    }
-
     pub fn reverse(self) -> bool {
         matches!(self, IterType::Req | IterType::Le | IterType::Lt)
     }

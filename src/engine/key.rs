@@ -3,7 +3,6 @@
 use super::tuple::TuplePtr;
 use super::value::{Value, cmp_number};
 use crate::error::{Error, Result};
-use crate::ffi::abi;
 use std::cmp::Ordering;
 
 pub const MAX_PARTS: usize = 16;
@@ -19,31 +18,6 @@ pub enum FieldType {
 }
 
 impl FieldType {
-    /// Reads a type code coming from C: an integer, never trusted as an enum.
-    pub fn from_code(code: u32, allow_any: bool) -> Option<FieldType> {
-        Some(match code {
-            abi::JB_FT_BOOLEAN => FieldType::Boolean,
-            abi::JB_FT_UNSIGNED => FieldType::Unsigned,
-            abi::JB_FT_INTEGER => FieldType::Integer,
-            abi::JB_FT_NUMBER => FieldType::Number,
-            abi::JB_FT_STRING => FieldType::String,
-            abi::JB_FT_ANY if allow_any => FieldType::Any,
-            _ => return None,
-        })
-    }
-
-    /// The ABI's `JB_FT_*` number of this type.
-    pub fn code(self) -> u32 {
-        match self {
-            FieldType::Boolean => abi::JB_FT_BOOLEAN,
-            FieldType::Unsigned => abi::JB_FT_UNSIGNED,
-            FieldType::Integer => abi::JB_FT_INTEGER,
-            FieldType::Number => abi::JB_FT_NUMBER,
-            FieldType::String => abi::JB_FT_STRING,
-            FieldType::Any => abi::JB_FT_ANY,
-        }
-    }
-
     pub fn name(self) -> &'static str {
         match self {
             FieldType::Boolean => "boolean",

@@ -5,8 +5,7 @@ use super::boundary::{self, cell_of, enter, export};
 use super::convert::{need, put};
 use super::handles::{self, EngineCell, Gone, Obj};
 use crate::engine::{Engine, Logger, Options, WalMode};
-use crate::error::{Error, code_name};
-use crate::guard::CallbackKind;
+use crate::error::Error;
 use crate::mem::errinj;
 use std::ffi::{CStr, c_char};
 use std::rc::Rc;
@@ -18,36 +17,7 @@ pub extern "C" fn jb_abi_version() -> u32 {
 
 #[unsafe(no_mangle)]
 pub extern "C" fn jb_strerror(code: std::ffi::c_int) -> *const c_char {
-    // Names are static and NUL-terminated below.
-    static NAMES: &[&CStr] = &[
-        c"JB_OK",
-        c"JB_E_MEMORY",
-        c"JB_E_TUPLE_FOUND",
-        c"JB_E_NO_SUCH_SPACE",
-        c"JB_E_NO_SUCH_INDEX",
-        c"JB_E_FIELD_TYPE",
-        c"JB_E_ILLEGAL_PARAMS",
-        c"JB_E_CONFLICT",
-        c"JB_E_REENTRY",
-        c"JB_E_WAL_IO",
-        c"JB_E_CASCADE_ROLLBACK",
-        c"JB_E_CLOSED",
-        c"JB_E_BAD_HANDLE",
-        c"JB_E_WRONG_THREAD",
-        c"JB_E_PANIC",
-        c"JB_E_BUSY",
-        c"JB_E_LOADING",
-        c"JB_E_EXISTS",
-        c"JB_E_POISONED",
-        c"JB_E_BUFFER_TOO_SMALL",
-    ];
-    let name = code_name(code);
-    NAMES
-        .iter()
-        .find(|n| n.to_bytes() == name.as_bytes())
-        .copied()
-        .unwrap_or(c"JB_E_UNKNOWN")
-        .as_ptr()
+    super::status::status_name(code).as_ptr()
 }
 
 #[unsafe(no_mangle)]
@@ -116,7 +86,7 @@ export! {
             o.force_recovery = opts.flags & JB_OPEN_FORCE_RECOVERY != 0;
             o.lock_timeout = std::time::Duration::from_millis(opts.lock_timeout_ms.into());
             if let Some(func) = opts.log_fn {
-                let kind = CallbackKind::from_code(opts.log_kind).ok_or_else(|| {
+                let kind = super::status::callback_kind(opts.log_kind).ok_or_else(|| {
                     Error::IllegalParams(format!(
                         "jb_engine_opts.log_kind {} is unknown; use JB_CB_NATIVE or JB_CB_LUA",
                         opts.log_kind
@@ -165,11 +135,13 @@ export! {
 fn register_recovered(cell: &Rc<EngineCell>) -> crate::error::Result<()> {
     let mut slot = cell.engine.borrow_mut();
     let eng = slot.as_mut().expect("just opened");
-    for sp in eng.spaces_mut() {
-        sp.handle = handles::insert(Obj::Space(cell.clone(), sp.id))?;
-        let id = sp.id;
-        for ix in sp.indexes.iter_mut() {
-            ix.handle = handles::insert(Obj::Index(cell.clone(), id, ix.uid))?;
+    for sp in eng.spaces() {
+        cell.name(sp.uid, handles::insert(Obj::Space(cell.clone(), sp.id))?)?;
+        for ix in &sp.indexes {
+            cell.name(
+                ix.uid,
+                handles::insert(Obj::Index(cell.clone(), sp.id, ix.uid))?,
+            )?;
         }
     }
     Ok(())
@@ -199,9 +171,8 @@ export! {
             // A forked child: nothing of the parent's is touched (no transaction is rolled
             // back through the log, no thread joined, no file written); the engine's memory
             // is this process's copy and is freed.
-            if let Some(engine) = engine {
-                forget_handles(&engine);
-            }
+            cell.forget_all(Gone::Closed);
+            drop(engine);
             return Ok(());
         }
         if let Some(mut engine) = engine {
@@ -213,19 +184,9 @@ export! {
             if let Some(what) = engine.shut_down_wal() {
                 engine.log(JB_LOG_INFO as i32, &what);
             }
-            forget_handles(&engine);
         }
+        cell.forget_all(Gone::Closed);
         Ok(())
-    }
-}
-
-/// Closes the handles of a closing engine's spaces and indexes, then drops it.
-fn forget_handles(engine: &Engine) {
-    for s in engine.spaces() {
-        for i in &s.indexes {
-            let _ = handles::remove(i.handle, Gone::Closed);
-        }
-        let _ = handles::remove(s.handle, Gone::Closed);
     }
 }
 
@@ -304,7 +265,7 @@ export! {
 
 export! {
     Safe fn jb_engine_set_logger(e: *mut jb_engine, func: jb_log_fn, ctx: *mut std::ffi::c_void, kind: u32) {
-        let kind = CallbackKind::from_code(kind).ok_or_else(|| {
+        let kind = super::status::callback_kind(kind).ok_or_else(|| {
             Error::IllegalParams(format!("unknown callback kind {kind}; use JB_CB_NATIVE or JB_CB_LUA"))
         })?;
         let cell = cell_of(e as u64)?;

@@ -10,7 +10,6 @@ use crate::engine::func::{KeyFn, KeySink};
 use crate::engine::space::{GivenKeys, Mode};
 use crate::engine::tuple::TupleRef;
 use crate::error::{Error, Result};
-use crate::guard::CallbackKind;
 use std::ffi::c_char;
 
 export! {
@@ -31,13 +30,17 @@ export! {
                  index describe the key its function returns, so part k must have fieldno k",
                 k + 1, parts[k].fieldno)));
         }
-        let kind = CallbackKind::from_code(func.kind).ok_or_else(|| {
+        let kind = super::status::callback_kind(func.kind).ok_or_else(|| {
             Error::IllegalParams(format!("index '{iname}': unknown callback kind {}; use JB_CB_NATIVE or JB_CB_LUA", func.kind))
         })?;
         let f = func.fn_.ok_or_else(|| Error::IllegalParams(format!("index '{iname}': func->fn is NULL")))?;
         if func.multikey > 1 {
             return Err(Error::IllegalParams(format!("index '{iname}': multikey must be 0 or 1")));
         }
+        // SAFETY: the two function pointer types differ only in the pointee of the last
+        // argument (the opaque jb_key_sink, or c_void): raw pointers to sized types are
+        // ABI-compatible, so calling one as the other is calling it as declared.
+        let f: crate::engine::func::RawKeyFn = unsafe { std::mem::transmute(f) };
         let kf = KeyFn { func: f, ctx: func.ctx, kind, multikey: func.multikey == 1 };
         let types = parts.iter().map(|p| p.ty).collect();
         let (cell, id) = space_of(s as u64)?;

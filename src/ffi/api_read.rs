@@ -6,7 +6,7 @@ use super::api_txn::{index_in_txn, txn_named, why_not};
 use super::boundary::{enter, export};
 use super::convert::{copy_out, need, put, with_values};
 use super::handles::{self, IterHandle, Obj};
-use crate::engine::iter::{IterPos, IterType, Vis};
+use crate::engine::iter::{IterPos, Vis};
 use crate::engine::tuple::{TuplePtr, TupleRef};
 use crate::error::{Error, Result};
 use std::cell::RefCell;
@@ -87,7 +87,7 @@ unsafe fn open(
     key: *const jb_field,
     count: u32,
 ) -> Result<IterHandle> {
-    let ty = IterType::from_code(ty)?;
+    let ty = super::status::iter_type(ty)?;
     let (cell, sid, uid, txn) = index_in_txn(i as u64, tx)?;
     let pos = enter(&cell, |eng| {
         let (sp, pos) = find_index(eng, sid, uid)?;

@@ -5,7 +5,7 @@ use super::api_txn::txn_in;
 use super::boundary::{enter, export};
 use super::convert::{copy_out, name, need, put, with_values};
 use super::handles::{self, EngineCell, Gone, Obj};
-use crate::engine::key::{FieldType, KeyPart};
+use crate::engine::key::KeyPart;
 use crate::engine::mvcc::TxnId;
 use crate::engine::space::{FormatField, Mode, Space};
 use crate::engine::tuple::TupleRef;
@@ -58,7 +58,7 @@ export! {
             let f = unsafe { &*format.add(i) };
             // SAFETY: the field's name is name_len readable bytes (header contract).
             let fname = unsafe { name(f.name, f.name_len as usize, "format field name")? };
-            let ty = FieldType::from_code(f.type_, true).ok_or_else(|| {
+            let ty = super::status::field_type(f.type_, true).ok_or_else(|| {
                 Error::FieldType(format!("format field {} ('{fname}') of space '{sname}' has unknown type code {}", i + 1, f.type_))
             })?;
             if f.is_nullable > 1 || f.reserved != 0 {
@@ -72,15 +72,13 @@ export! {
         let cell = super::boundary::cell_of(e as u64)?;
         let id = enter(&cell, |eng| eng.create_space(sname, fields))?;
         let h = match handles::insert(Obj::Space(cell.clone(), id)) {
-            Ok(h) => h,
-            Err(err) => {
-                let _ = enter(&cell, |eng| eng.drop_space(id).map(drop));
-                return Err(err);
-            }
+            Ok(h) => cell.name(id.uid, h).map(|_| h).inspect_err(|_| {
+                let _ = handles::remove(h, Gone::Dropped);
+            }),
+            Err(err) => Err(err),
         };
-        enter(&cell, |eng| {
-            eng.space_mut(id)?.handle = h;
-            Ok(())
+        let h = h.inspect_err(|_| {
+            let _ = enter(&cell, |eng| eng.drop_space(id).map(drop));
         })?;
         // SAFETY: checked non-null above.
         unsafe { put(out, h as *mut jb_space, "out") }
@@ -93,10 +91,8 @@ export! {
         // SAFETY: header contract on name.
         let sname = unsafe { name(name_ptr, name_len, "space name")? };
         let cell = super::boundary::cell_of(e as u64)?;
-        let h = enter(&cell, |eng| {
-            let id = eng.find_space(sname)?;
-            Ok(eng.space(id)?.handle)
-        })?;
+        let uid = enter(&cell, |eng| Ok(eng.find_space(sname)?.uid))?;
+        let h = cell.handle_of(uid)?;
         // SAFETY: checked non-null above.
         unsafe { put(out, h as *mut jb_space, "out") }
     }
@@ -107,9 +103,9 @@ export! {
         let (cell, id) = space_of(s as u64)?;
         let space = enter(&cell, |eng| eng.drop_space(id))?;
         for i in &space.indexes {
-            let _ = handles::remove(i.handle, Gone::Dropped);
+            cell.forget(i.uid, Gone::Dropped);
         }
-        let _ = handles::remove(space.handle, Gone::Dropped);
+        cell.forget(space.uid, Gone::Dropped);
         drop(space);
         Ok(())
     }
@@ -175,7 +171,7 @@ pub(crate) fn parse_parts(def: &jb_index_def, iname: &str) -> Result<Vec<KeyPart
     for i in 0..def.part_count as usize {
         // SAFETY: parts points to part_count entries (header contract).
         let p = unsafe { &*def.parts.add(i) };
-        let ty = FieldType::from_code(p.type_, false).ok_or_else(|| {
+        let ty = super::status::field_type(p.type_, false).ok_or_else(|| {
             Error::FieldType(format!(
                 "index '{iname}' part {} has type code {}, which cannot be indexed",
                 i + 1,
@@ -206,21 +202,14 @@ pub(crate) fn register_index(cell: &Rc<EngineCell>, id: SpaceId, uid: u64) -> Re
         }
         Ok(())
     };
-    let h = match handles::insert(Obj::Index(cell.clone(), id, uid)) {
-        Ok(h) => h,
-        Err(err) => {
-            let _ = enter(cell, remove_index);
-            return Err(err);
-        }
-    };
-    enter(cell, |eng| {
-        let sp = eng.space_mut(id)?;
-        if let Some(i) = sp.indexes.iter_mut().find(|i| i.uid == uid) {
-            i.handle = h;
-        }
-        Ok(())
-    })?;
-    Ok(h)
+    let named = handles::insert(Obj::Index(cell.clone(), id, uid)).and_then(|h| {
+        cell.name(uid, h).map(|_| h).inspect_err(|_| {
+            let _ = handles::remove(h, Gone::Dropped);
+        })
+    });
+    named.inspect_err(|_| {
+        let _ = enter(cell, remove_index);
+    })
 }
 
 export! {
@@ -229,13 +218,14 @@ export! {
         // SAFETY: header contract on name.
         let iname = unsafe { name(name_ptr, name_len, "index name")? };
         let (cell, id) = space_of(s as u64)?;
-        let h = enter(&cell, |eng| {
+        let uid = enter(&cell, |eng| {
             let sp = eng.space(id)?;
             let pos = sp.index_pos(iname).ok_or_else(|| {
                 Error::NoSuchIndex(format!("no index named '{iname}' in space '{}'", sp.name))
             })?;
-            Ok(sp.indexes[pos].handle)
+            Ok(sp.indexes[pos].uid)
         })?;
+        let h = cell.handle_of(uid)?;
         // SAFETY: checked non-null above.
         unsafe { put(out, h as *mut jb_index, "out") }
     }
@@ -245,12 +235,13 @@ export! {
     Hot fn jb_space_index_at(s: *mut jb_space, pos: u32, out: *mut *mut jb_index) {
         need(out, "out")?;
         let (cell, id) = space_of(s as u64)?;
-        let h = enter(&cell, |eng| {
+        let uid = enter(&cell, |eng| {
             let sp = eng.space(id)?;
-            sp.indexes.get(pos as usize).map(|i| i.handle).ok_or_else(|| {
+            sp.indexes.get(pos as usize).map(|i| i.uid).ok_or_else(|| {
                 Error::NoSuchIndex(format!("space '{}' has {} index(es), no index at position {pos}", sp.name, sp.indexes.len()))
             })
         })?;
+        let h = cell.handle_of(uid)?;
         // SAFETY: checked non-null above.
         unsafe { put(out, h as *mut jb_index, "out") }
     }
@@ -283,7 +274,7 @@ export! {
             // Through the engine, which logs the drop: replay must not bring the index back.
             eng.drop_index(sid, &name)
         })?;
-        let _ = handles::remove(index.handle, Gone::Dropped);
+        cell.forget(index.uid, Gone::Dropped);
         Ok(())
     }
 }

@@ -203,7 +203,7 @@ export! {
             })?;
             let mut types = [0u32; 16];
             for (k, t) in a.types.iter().enumerate().take(16) {
-                types[k] = t.code();
+                types[k] = super::status::field_type_code(*t);
             }
             Ok(jb_awaiting_index {
                 space: a.space.as_ptr() as *const std::ffi::c_char,

@@ -60,7 +60,7 @@ pub fn call(kind: Entry, name: &str, body: impl FnOnce() -> Result<()>) -> i32 {
         Ok(()) => 0,
         Err(e) => {
             set_last_error(&format!("{name}: {e}"));
-            e.code()
+            super::status::status(&e)
         }
     }
 }

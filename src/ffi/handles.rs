@@ -30,6 +30,9 @@ pub struct EngineCell {
     pub reentry_refused: Cell<u64>,
     /// The process that opened the engine; a forked child gets an error from every entry.
     pub origin: crate::fork::Origin,
+    /// The handle of each of the engine's spaces and indexes, by uid (unique in an engine):
+    /// handles are this layer's, the engine knows nothing of them.
+    named: RefCell<rustc_hash::FxHashMap<u64, u64>>,
 }
 
 impl EngineCell {
@@ -42,6 +45,40 @@ impl EngineCell {
             handle: Cell::new(0),
             reentry_refused: Cell::new(0),
             origin: crate::fork::Origin::here(),
+            named: RefCell::new(Default::default()),
+        }
+    }
+
+    /// Records `h` as the handle of the space or index with `uid`.
+    pub fn name(&self, uid: u64, h: u64) -> Result<()> {
+        let mut named = self.named.borrow_mut();
+        named
+            .try_reserve(1)
+            .map_err(|_| Error::memory("a handle", 16, 0, 0))?;
+        named.insert(uid, h);
+        Ok(())
+    }
+
+    /// The handle of the space or index with `uid`.
+    pub fn handle_of(&self, uid: u64) -> Result<u64> {
+        self.named
+            .borrow()
+            .get(&uid)
+            .copied()
+            .ok_or_else(|| Error::BadHandle(format!("object {uid} of this engine has no handle")))
+    }
+
+    /// Frees the handle of the space or index with `uid` (it was dropped, or its engine closed).
+    pub fn forget(&self, uid: u64, why: Gone) {
+        if let Some(h) = self.named.borrow_mut().remove(&uid) {
+            let _ = remove(h, why);
+        }
+    }
+
+    /// Frees every space and index handle (the engine closes).
+    pub fn forget_all(&self, why: Gone) {
+        for (_, h) in std::mem::take(&mut *self.named.borrow_mut()) {
+            let _ = remove(h, why);
         }
     }
 }

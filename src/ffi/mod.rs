@@ -5,6 +5,7 @@ pub mod abi;
 pub mod boundary;
 pub mod convert;
 pub mod handles;
+pub mod status;
 
 mod api_engine;
 mod api_func;

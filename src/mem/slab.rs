@@ -242,7 +242,7 @@ mod tests {
             more.push(quota.alloc_object(32, "test").unwrap());
         }
         let err = quota.alloc_object(32, "test").unwrap_err();
-        assert_eq!(err.code(), crate::ffi::abi::JB_E_MEMORY);
+        assert!(matches!(err, crate::error::Error::Memory(_)), "{err:?}");
         assert_eq!(quota.used(), used);
         for p in more {
             // SAFETY: allocated above with size 32.

@@ -195,7 +195,7 @@ fn failed_reservation_leaves_accounting_unchanged() {
                 v += 1;
             }
             Err(e) => {
-                assert_eq!(e.code(), crate::ffi::abi::JB_E_MEMORY);
+                assert!(matches!(e, crate::error::Error::Memory(_)), "{e:?}");
                 assert_eq!(quota.used(), before);
                 break;
             }
