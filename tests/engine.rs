@@ -398,7 +398,7 @@ fn memory_limit_refuses_writes_but_reads_and_deletes_work() {
 
 #[test]
 fn oversized_tuple_is_refused_with_a_clear_error() {
-    let mut e = jitbox::Engine::open(jitbox::Options {
+    let mut e = jitbox::engine::Engine::open(jitbox::engine::Options {
         max_tuple_size: 1024,
         ..Default::default()
     })

@@ -2,10 +2,7 @@
 //! handle table, and the exported functions grouped by the object they act on.
 
 pub mod abi;
-pub mod boundary;
-pub mod convert;
-pub mod handles;
-pub mod status;
+internal!(boundary, convert, handles, status);
 
 mod api_engine;
 mod api_func;

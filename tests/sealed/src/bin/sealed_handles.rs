@@ -1,0 +1,4 @@
+//! The handle table behind the C ABI: not reachable.
+fn main() {
+    let _ = jitbox::ffi::handles::live_count();
+}
