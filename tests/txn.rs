@@ -244,6 +244,49 @@ fn a_bulk_commit_frees_what_it_replaced_at_once() {
 }
 
 #[test]
+fn deleted_rows_and_finished_transactions_give_their_memory_back() {
+    let (mut e, id) = setup();
+    let base = e.quota().used();
+    let mut after = vec![];
+    for round in 0..4 {
+        // Rows inserted and deleted in transactions, then autocommit: nothing stays charged
+        // for them (index blocks, version records, queues, logs), round after round.
+        let t = e.begin().unwrap();
+        for k in 10..20_010 {
+            let sp = e.space_mut(id).unwrap();
+            sp.replace_in(Some(t), &row(k, "n", round)).unwrap();
+        }
+        e.commit(t).unwrap();
+        let t = e.begin().unwrap();
+        for k in 10..20_010 {
+            e.space_mut(id)
+                .unwrap()
+                .delete_in(Some(t), &[Value::Uint(k)])
+                .unwrap();
+        }
+        e.commit(t).unwrap();
+        for k in 10..20_010 {
+            e.space_mut(id).unwrap().insert(&row(k, "n", 0)).unwrap();
+        }
+        for k in 10..20_010 {
+            e.space_mut(id).unwrap().delete(&[Value::Uint(k)]).unwrap();
+            e.after_write();
+        }
+        after.push(e.quota().used());
+    }
+    assert_eq!(e.space(id).unwrap().len(), 3);
+    assert!(
+        after[0] <= base + (1 << 20),
+        "{} bytes kept of {base}",
+        after[0]
+    );
+    assert!(
+        after.iter().all(|&u| u <= after[0] + (64 << 10)),
+        "memory kept grows: {after:?}"
+    );
+}
+
+#[test]
 fn ddl_waits_for_open_transactions() {
     let (mut e, id) = setup();
     let t = e.begin().unwrap();

@@ -246,6 +246,13 @@ impl Index {
         Ok(())
     }
 
+    /// Gives back the blocks removals emptied but a few (see `BTree::compact`). Between
+    /// operations only: the last reservation is void afterwards.
+    pub fn compact(&mut self) {
+        self.reserved = None;
+        with_tree!(&mut self.tree, t => t.compact())
+    }
+
     /// Undoes the last `reserve_insert` (nothing may have changed the tree since).
     pub fn unreserve(&mut self) {
         if let Some(mark) = self.reserved.take() {

@@ -98,7 +98,7 @@ impl IterPos {
         what: &str,
         alloc: impl FnOnce(&mut Self) -> std::result::Result<(), E>,
     ) -> Result<()> {
-        self.quota.charge(size, what)?;
+        self.quota.charge_read(size, what)?;
         if alloc(self).is_err() {
             self.quota.release(size);
             return Err(Error::memory(

@@ -92,6 +92,10 @@ pub struct Mvcc {
     /// them back (doomed transactions).
     aborted: HashMap<TxnId, Error>,
     charged: usize,
+    /// What `charged` holds for the room of `stories` (its `capacity()` is no measure: it
+    /// drops as removals leave tombstones) and of `dead`, `born` and `buried`.
+    stories_charged: usize,
+    queue_charged: [usize; 3],
 }
 
 const STORY_BYTES: usize = size_of::<(TuplePtr, Story)>() + 8;
@@ -112,6 +116,8 @@ impl Mvcc {
             promised: 0,
             aborted: HashMap::new(),
             charged: 0,
+            stories_charged: 0,
+            queue_charged: [0; 3],
         }
     }
 
@@ -298,11 +304,12 @@ impl Mvcc {
                 return Err(e);
             }
             self.charged += grown;
+            self.stories_charged += grown;
         }
         if let Some(id) = txn {
             let t = self.txn_mut(id)?;
             if t.log.capacity() - t.log.len() < log {
-                let more = t.log.capacity().max(4).max(log);
+                let (before, more) = (t.log.capacity(), t.log.capacity().max(4).max(log));
                 self.grow(
                     |m| {
                         m.txn_mut(id)
@@ -311,6 +318,10 @@ impl Mvcc {
                     more * size_of::<Undo>(),
                     "a transaction log",
                 )?;
+                // Room for `more` past the length can be less than `more` past the capacity:
+                // only what the capacity grew stays charged (`finish` releases the capacity).
+                let after = self.txn(id).map_or(before, |t| t.log.capacity());
+                self.release((before + more - after) * size_of::<Undo>());
             }
         }
         if let (Some(v), Some(_)) = (deleted, txn)
@@ -341,6 +352,7 @@ impl Mvcc {
                     more * QUEUE_BYTES,
                     "the GC queue",
                 )?;
+                self.queue_charged[0] += more * QUEUE_BYTES;
             }
             if b < queued {
                 let more = queued.max(self.born.len());
@@ -349,6 +361,7 @@ impl Mvcc {
                     more * QUEUE_BYTES,
                     "the GC queue",
                 )?;
+                self.queue_charged[1] += more * QUEUE_BYTES;
             }
         }
         Ok(())
@@ -364,6 +377,7 @@ impl Mvcc {
                 more * QUEUE_BYTES,
                 "the deferred key-function queue",
             )?;
+            self.queue_charged[2] += more * QUEUE_BYTES;
         }
         Ok(())
     }
@@ -383,6 +397,30 @@ impl Mvcc {
         let (space, t) = self.buried.pop_front()?;
         self.drop_story(t);
         Some((space, t))
+    }
+
+    /// Gives back the room of version records and queues that are empty again (after a
+    /// large transaction, say), when it is worth it: dropping them allocates nothing.
+    pub fn shrink_empty(&mut self) {
+        const WORTH: usize = 64 << 10;
+        if self.stories.is_empty() && self.stories_charged >= WORTH {
+            self.stories = FxHashMap::default();
+            let bytes = std::mem::take(&mut self.stories_charged);
+            self.release(bytes);
+        }
+        fn empty_room<T>(q: &mut VecDeque<T>, charged: &mut usize) -> usize {
+            if q.is_empty() && *charged >= WORTH {
+                *q = VecDeque::new();
+                std::mem::take(charged)
+            } else {
+                0
+            }
+        }
+        let [d, b, u] = &mut self.queue_charged;
+        let freed = empty_room(&mut self.dead, d)
+            + empty_room(&mut self.born, b)
+            + empty_room(&mut self.buried, u);
+        self.release(freed);
     }
 
     /// Charges `bytes` and runs `alloc`, all or nothing.
@@ -644,3 +682,4 @@ impl Drop for Mvcc {
         self.quota.release(self.charged);
     }
 }
+

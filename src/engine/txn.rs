@@ -233,7 +233,26 @@ impl Engine {
             }
         }
         self.refresh_pending();
-        n + self.mvcc_mut().trim(budget.saturating_sub(n))
+        let n = n + self.mvcc_mut().trim(budget.saturating_sub(n));
+        self.mvcc_mut().shrink_empty();
+        self.compact_indexes();
+        n
+    }
+
+    /// When removals emptied enough index blocks, every index gives back those it does not
+    /// need (`Index::compact`): deleting rows returns their index memory to the quota. Runs
+    /// between operations only (no reservation outstanding); a check of one counter otherwise.
+    pub fn compact_indexes(&mut self) {
+        const AFTER_BLOCKS: usize = 32;
+        if self.quota.freed_blocks() < AFTER_BLOCKS {
+            return;
+        }
+        self.quota.take_freed_blocks();
+        for sp in self.spaces_mut() {
+            for idx in sp.indexes.iter_mut() {
+                idx.compact();
+            }
+        }
     }
 
     /// The oldest version whose deletion every view sees, out of the queue with its story
@@ -320,6 +339,7 @@ impl Engine {
             self.collect(GC_STEP, false);
         } else {
             self.refresh_pending();
+            self.compact_indexes();
         }
     }
 

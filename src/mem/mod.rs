@@ -9,6 +9,11 @@ pub mod errinj;
 mod pages;
 mod slab;
 
+/// Memory beyond `memory_limit` that only reads may take (iterator keys and batches): an
+/// engine whose writes fail for want of memory still serves reads, and what reads take is
+/// bounded.
+pub const READ_RESERVE: usize = 256 << 10;
+
 /// Bytes charged against `memory_limit`. Charging happens before allocating, so a refusal
 /// leaves nothing behind; every charge is released exactly once by its owner. Tuples come
 /// from the slab allocator kept here, so the quota sees the memory they really take.
@@ -16,6 +21,8 @@ pub struct Quota {
     used: Cell<usize>,
     limit: usize,
     slabs: RefCell<slab::Slabs>,
+    /// Index blocks emptied by removals since the engine last compacted its indexes.
+    freed_blocks: Cell<usize>,
 }
 
 impl std::fmt::Debug for Quota {
@@ -35,6 +42,7 @@ impl Quota {
             used: Cell::new(0),
             limit,
             slabs: RefCell::new(slab::Slabs::default()),
+            freed_blocks: Cell::new(0),
         }
     }
 
@@ -77,6 +85,37 @@ impl Quota {
     pub fn charge(&self, bytes: usize, what: &str) -> Result<()> {
         errinj::alloc_point(what)?;
         self.charge_raw(bytes, what)
+    }
+
+    /// Charges `bytes` for a read: as `charge`, but within `READ_RESERVE` beyond the limit.
+    pub fn charge_read(&self, bytes: usize, what: &str) -> Result<()> {
+        errinj::alloc_point(what)?;
+        let used = self.used.get();
+        match used.checked_add(bytes) {
+            Some(total) if total <= self.limit.saturating_add(READ_RESERVE) => {
+                self.used.set(total);
+                Ok(())
+            }
+            _ => Err(Error::Memory(format!(
+                "not enough memory for {what}: {bytes} bytes needed, {used} in use of                  memory_limit {} plus the {READ_RESERVE} bytes reads may use beyond it;                  finish or free open iterators",
+                self.limit
+            ))),
+        }
+    }
+
+    /// An index block was emptied (it waits on its tree's free list).
+    pub fn note_freed_block(&self) {
+        self.freed_blocks.set(self.freed_blocks.get() + 1);
+    }
+
+    /// Index blocks emptied since the last `take_freed_blocks`.
+    pub fn freed_blocks(&self) -> usize {
+        self.freed_blocks.get()
+    }
+
+    /// Index blocks emptied since the last call.
+    pub fn take_freed_blocks(&self) -> usize {
+        self.freed_blocks.replace(0)
     }
 
     pub fn release(&self, bytes: usize) {

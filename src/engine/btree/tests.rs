@@ -250,3 +250,77 @@ fn appends_in_the_middle_keep_leaves_well_filled() {
     let fill = (runs * per_run) as f64 / (used * LEAF_CAP as f64);
     assert!(fill > 0.66, "leaf fill {fill:.2}");
 }
+
+/// Forward and backward walks give the model's entries.
+fn same_as_model(t: &BTree<u64>, model: &std::collections::BTreeSet<u64>) {
+    let want: Vec<u64> = model.iter().copied().collect();
+    let mut got = vec![];
+    let mut c = t.first();
+    while let Some(e) = t.get(c) {
+        got.push(e);
+        c = t.next(c);
+    }
+    assert_eq!(got, want, "forward");
+    let mut back = vec![];
+    let mut c = t.last();
+    while let Some(e) = t.get(c) {
+        back.push(e);
+        c = t.prev(c);
+    }
+    back.reverse();
+    assert_eq!(back, want, "backward");
+}
+
+#[test]
+fn compaction_gives_freed_blocks_back_and_keeps_the_tree() {
+    let quota = Rc::new(Quota::new(usize::MAX));
+    let mut t = BTree::new(quota.clone(), 0u64);
+    let mut model = std::collections::BTreeSet::new();
+    let mut x: u64 = 0x2545F4914F6CDD1D;
+    let mut compacted = 0;
+    for round in 0..12u64 {
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = x % 100_000;
+            if ins(&mut t, v) {
+                model.insert(v);
+            }
+        }
+        // Remove most entries (all in the last round), from anywhere.
+        let keep = if round == 11 { 0 } else { 1 + round % 4 };
+        let gone: Vec<u64> = model.iter().copied().filter(|v| v % 7 >= keep).collect();
+        for v in gone {
+            assert_eq!(t.remove(|e| e.cmp(&v), Some(v)), Some(v));
+            model.remove(&v);
+        }
+        let (blocks, used) = (t.leaves.len() + t.inners.len(), quota.used());
+        if !t.wants_compact() {
+            continue; // too few blocks freed to be worth a pass
+        }
+        compacted += 1;
+        t.compact();
+        assert!(!t.wants_compact());
+        t.check(|a, b| a.cmp(b)).unwrap();
+        same_as_model(&t, &model);
+        assert!(t.free_leaves.is_empty() && t.free_inners.is_empty(), "every freed block went");
+        assert!(t.leaves.len() + t.inners.len() < blocks, "round {round}: the arenas shrank");
+        // Memory goes back as whole slabs empty: at the latest when (nearly) all entries go.
+        assert!(quota.used() <= used, "round {round}: compaction charged memory");
+        if round == 11 {
+            assert!(quota.used() < used / 10, "{} of {used} bytes kept", quota.used());
+        }
+        // Lookups through the finger and inserts after compaction.
+        for probe in [0, 50_000, 99_999] {
+            let want = model.range(probe..).next().copied();
+            assert_eq!(t.get(t.lower_bound(|e| e.cmp(&probe), Some(probe))), want);
+        }
+    }
+    assert!(compacted >= 6, "compacted {compacted} times");
+    assert!(t.is_empty());
+    let v = 7;
+    assert!(ins(&mut t, v));
+    model.insert(v);
+    same_as_model(&t, &model);
+}

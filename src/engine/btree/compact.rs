@@ -1,0 +1,159 @@
+//! Giving freed blocks back. A removal puts the blocks it empties on the free lists, where
+//! they stay allocated (and charged) for later inserts. `compact` moves the live blocks at
+//! the end of each arena into free slots nearer the front, fixes every reference to them,
+//! and frees the blocks left at the end: deleting rows gives their index
+//! memory back to the quota, as far as whole slabs empty. It allocates nothing.
+
+use super::{BTree, Hinted, MAX_HEIGHT, NIL};
+use crate::mem::{Block, Quota};
+
+/// Frees the blocks of an arena from `keep` on.
+fn free_tail<T>(quota: &Quota, arena: &mut Vec<Block<T>>, keep: usize) {
+    for b in arena.drain(keep..) {
+        // SAFETY: the tree's blocks come from alloc_block on its quota; these are free (no
+        // entry and, after `fix_children`, no reference left to them) and leave the arena.
+        unsafe { quota.free_block(b) };
+    }
+}
+
+/// The `len` of a free block whose live contents moved away; its `prev` (a leaf) or
+/// `children[0]` (an inner node) says where to, until the references are fixed.
+const MOVED: u32 = u32::MAX - 1;
+
+impl<E: Copy + Hinted> BTree<E> {
+    /// Whether enough blocks are free (a quarter of an arena) for
+    /// `compact` to be worth its pass over the inner nodes.
+    pub fn wants_compact(&self) -> bool {
+        let many = |free: usize, all: usize| free > 0 && free * 4 > all;
+        many(self.free_leaves.len(), self.leaves.len())
+            || many(self.free_inners.len(), self.inners.len())
+    }
+
+    /// Frees every block removals emptied (none is kept for later inserts: one kept block can
+    /// hold a whole 64 KiB slab back, and an insert allocates one in no time). Only between
+    /// operations: a reservation made before is void afterwards, and so is every position
+    /// (the version changes, so iterators seek again).
+    pub fn compact(&mut self) {
+        if !self.wants_compact() {
+            return;
+        }
+        self.finger.set(NIL);
+        self.version += 1;
+        let leaves = self.move_leaves();
+        let inners = self.move_inners();
+        self.fix_children();
+        free_tail(&self.quota, &mut self.leaves, leaves);
+        free_tail(&self.quota, &mut self.inners, inners);
+    }
+
+    /// Moves every live leaf at or after the new arena length into a free slot before it;
+    /// returns that length (the live leaves). The free list ends up empty.
+    fn move_leaves(&mut self) -> usize {
+        let n = self.leaves.len();
+        let free = self.free_leaves.len();
+        let target = n - free;
+        self.free_leaves.sort_unstable();
+        let below = self.free_leaves.partition_point(|&f| (f as usize) < target);
+        let mut next = 0;
+        for src in target..n {
+            if self.free_leaves.binary_search(&(src as u32)).is_ok() {
+                continue;
+            }
+            let dst = self.free_leaves[next];
+            next += 1;
+            self.move_leaf(src as u32, dst);
+        }
+        debug_assert_eq!(next, below, "every free slot before the end was filled");
+        self.free_leaves.clear();
+        target
+    }
+
+    fn move_leaf(&mut self, src: u32, dst: u32) {
+        self.leaves.swap(src as usize, dst as usize);
+        let (prev, next) = {
+            let l = &self.leaves[dst as usize];
+            (l.prev, l.next)
+        };
+        if prev == NIL {
+            self.first = dst;
+        } else {
+            self.leaves[prev as usize].next = dst;
+        }
+        if next == NIL {
+            self.last = dst;
+        } else {
+            self.leaves[next as usize].prev = dst;
+        }
+        if self.height == 1 && self.root == src {
+            self.root = dst;
+        }
+        let gone = &mut self.leaves[src as usize];
+        gone.len = MOVED;
+        gone.prev = dst;
+    }
+
+    /// As `move_leaves`, for inner nodes.
+    fn move_inners(&mut self) -> usize {
+        let n = self.inners.len();
+        let free = self.free_inners.len();
+        let target = n - free;
+        self.free_inners.sort_unstable();
+        let below = self.free_inners.partition_point(|&f| (f as usize) < target);
+        let mut next = 0;
+        for src in target..n {
+            if self.free_inners.binary_search(&(src as u32)).is_ok() {
+                continue;
+            }
+            let dst = self.free_inners[next];
+            next += 1;
+            self.inners.swap(src, dst as usize);
+            if self.height > 1 && self.root == src as u32 {
+                self.root = dst;
+            }
+            let gone = &mut self.inners[src];
+            gone.len = MOVED;
+            gone.children[0] = dst;
+        }
+        debug_assert_eq!(next, below, "every free slot before the end was filled");
+        self.free_inners.clear();
+        target
+    }
+
+    /// Points every inner node's children at where they moved: one walk from the root, with
+    /// a stack of one (node, next child) per level.
+    fn fix_children(&mut self) {
+        if self.height < 2 {
+            return; // no inner node (the root, if any, was fixed as it moved)
+        }
+        let mut stack = [(0u32, 0usize); MAX_HEIGHT];
+        let mut depth = 0;
+        stack[0] = (self.root, 0);
+        loop {
+            let (node, ci) = stack[depth];
+            let len = self.inners[node as usize].len as usize;
+            if ci == len {
+                if depth == 0 {
+                    return;
+                }
+                depth -= 1;
+                stack[depth].1 += 1;
+                continue;
+            }
+            let child = self.inners[node as usize].children[ci];
+            if depth + 2 == self.height {
+                let l = &self.leaves[child as usize];
+                if l.len == MOVED {
+                    let to = l.prev;
+                    self.inners[node as usize].children[ci] = to;
+                }
+                stack[depth].1 += 1;
+            } else {
+                let c = &self.inners[child as usize];
+                let to = if c.len == MOVED { c.children[0] } else { child };
+                self.inners[node as usize].children[ci] = to;
+                depth += 1;
+                stack[depth] = (to, 0);
+            }
+        }
+    }
+}
