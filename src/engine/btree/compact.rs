@@ -16,6 +16,25 @@ fn free_tail<T>(quota: &Quota, arena: &mut Vec<Block<T>>, keep: usize) {
     }
 }
 
+/// For an arena of `n` blocks of which `free` lists the free ones: calls `mv(src, dst)` for
+/// every live block at or after the arena's new length (its live count), with a free slot
+/// before it; empties `free` (taking nothing from the allocator) and returns that length.
+fn plan_moves(free: &mut Vec<u32>, n: usize, mut mv: impl FnMut(u32, u32)) -> usize {
+    let target = n - free.len();
+    free.sort_unstable();
+    let below = free.partition_point(|&f| (f as usize) < target);
+    let mut next = 0;
+    for src in target..n {
+        if free.binary_search(&(src as u32)).is_err() {
+            mv(src as u32, free[next]);
+            next += 1;
+        }
+    }
+    debug_assert_eq!(next, below, "every free slot before the end was filled");
+    free.clear();
+    target
+}
+
 /// The `len` of a free block whose live contents moved away; its `prev` (a leaf) or
 /// `children[0]` (an inner node) says where to, until the references are fixed.
 const MOVED: u32 = u32::MAX - 1;
@@ -49,22 +68,9 @@ impl<E: Copy + Hinted> BTree<E> {
     /// Moves every live leaf at or after the new arena length into a free slot before it;
     /// returns that length (the live leaves). The free list ends up empty.
     fn move_leaves(&mut self) -> usize {
-        let n = self.leaves.len();
-        let free = self.free_leaves.len();
-        let target = n - free;
-        self.free_leaves.sort_unstable();
-        let below = self.free_leaves.partition_point(|&f| (f as usize) < target);
-        let mut next = 0;
-        for src in target..n {
-            if self.free_leaves.binary_search(&(src as u32)).is_ok() {
-                continue;
-            }
-            let dst = self.free_leaves[next];
-            next += 1;
-            self.move_leaf(src as u32, dst);
-        }
-        debug_assert_eq!(next, below, "every free slot before the end was filled");
-        self.free_leaves.clear();
+        let mut free = std::mem::take(&mut self.free_leaves);
+        let target = plan_moves(&mut free, self.leaves.len(), |src, dst| self.move_leaf(src, dst));
+        self.free_leaves = free;
         target
     }
 
@@ -94,28 +100,17 @@ impl<E: Copy + Hinted> BTree<E> {
 
     /// As `move_leaves`, for inner nodes.
     fn move_inners(&mut self) -> usize {
-        let n = self.inners.len();
-        let free = self.free_inners.len();
-        let target = n - free;
-        self.free_inners.sort_unstable();
-        let below = self.free_inners.partition_point(|&f| (f as usize) < target);
-        let mut next = 0;
-        for src in target..n {
-            if self.free_inners.binary_search(&(src as u32)).is_ok() {
-                continue;
-            }
-            let dst = self.free_inners[next];
-            next += 1;
-            self.inners.swap(src, dst as usize);
-            if self.height > 1 && self.root == src as u32 {
+        let mut free = std::mem::take(&mut self.free_inners);
+        let target = plan_moves(&mut free, self.inners.len(), |src, dst| {
+            self.inners.swap(src as usize, dst as usize);
+            if self.height > 1 && self.root == src {
                 self.root = dst;
             }
-            let gone = &mut self.inners[src];
+            let gone = &mut self.inners[src as usize];
             gone.len = MOVED;
             gone.children[0] = dst;
-        }
-        debug_assert_eq!(next, below, "every free slot before the end was filled");
-        self.free_inners.clear();
+        });
+        self.free_inners = free;
         target
     }
 
