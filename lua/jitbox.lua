@@ -390,7 +390,7 @@ end
 -- Engine, spaces, indexes.
 
 local db_mt, space_mt, index_mt = {}, {}, {}
-local current_tx -- from jitbox.txn, below
+local current_tx, end_dead -- from jitbox.txn, below
 db_mt.__index = db_mt
 
 local function live(db)
@@ -469,7 +469,8 @@ local function wrap(e, owned)
         _batches = {},
         _txs = setmetatable({}, { __mode = 'k' }), -- coroutine -> open transaction
         _guards = setmetatable({}, { __mode = 'k' }), -- coroutine -> its transaction guard
-        _ntx = 0,
+        _ntx = 0, -- open transactions of this module's coroutines
+        _outside = 0, -- statements run outside a transaction while one was open (see end_dead)
         _keyfns = {},
         _func_spaces = {}, -- space id -> space, for spaces with functional indexes
     }, db_mt)
@@ -639,8 +640,10 @@ end
 function db_mt:is_closed() return self._closed end
 
 function db_mt:stat()
+    local e = live(self)
+    if self._ntx > 0 then end_dead(self) end
     local st = ffi.new('jb_stat')
-    local rc = C.jb_engine_stat(live(self), st)
+    local rc = C.jb_engine_stat(e, st)
     if rc ~= 0 then raise(rc) end
     local res = {}
     for _, k in ipairs({ 'memory_used', 'memory_limit', 'max_tuple_size', 'space_count', 'tuple_count',
@@ -1134,6 +1137,7 @@ end
 -- db:gc(): runs all deferred work now and collects every old version nobody sees.
 function db_mt:gc()
     live(self)
+    if self._ntx > 0 then end_dead(self) end
     drain(self)
     run_deferred(self)
 end
@@ -1149,7 +1153,7 @@ local txn = require('jitbox.txn') { C = C, db_mt = db_mt, engines = engines, ill
     raise = raise, error_of = error_of, errors = errors, drain = drain, live = live,
     read_target = read_target, get_in = get_in, select_in = select_in, pairs_in = pairs_in,
     count_in = count_in }
-current_tx = txn.current_tx
+current_tx, end_dead = txn.current_tx, txn.end_dead
 
 ------------------------------------------------------------------------------------------
 -- Error injection: jitbox.errinj.set('ALLOC_FAIL_AFTER', 3)

@@ -16,12 +16,24 @@ return function(env)
     local MAIN = {} -- the main coroutine's key (coroutine.running() gives nil there)
     local corunning = coroutine.running
 
+    local end_dead
+
     -- The transaction handle of the running coroutine, or nil. One table check when no
-    -- transaction is open anywhere, so autocommit hot paths stay as they were.
+    -- transaction is open anywhere, so autocommit hot paths stay as they were. Statements
+    -- outside a transaction while others are open are counted: every SWEEP_EVERY of them
+    -- end the transactions of coroutines that died (see end_dead).
+    local SWEEP_EVERY = 256
     function current_tx(db)
         if db._ntx == 0 then return nil end
         local tx = db._txs[corunning() or MAIN]
-        return tx and tx.h
+        if tx then return tx.h end
+        local n = db._outside + 1
+        if n >= SWEEP_EVERY then
+            n = 0
+            end_dead(db)
+        end
+        db._outside = n
+        return nil
     end
 
     -- A transaction has no finalizer of its own (registering one per transaction cost more than
@@ -85,6 +97,31 @@ return function(env)
         tx.h = nil
         db._txs[co] = nil
         db._ntx = db._ntx - 1
+    end
+
+    -- A coroutine that finished (returned or raised) can never end its transaction, and
+    -- something may still hold it — a compiled trace keeps the coroutines it was recorded
+    -- with as constants until jit.flush(), so its guard's finalizer would not run. Such a
+    -- transaction is rolled back, as Tarantool rolls back the transaction of a fiber that
+    -- ends: at db:begin(), db:stat(), db:gc() and every SWEEP_EVERY statements run outside a
+    -- transaction while one is open. Returns how many it ended.
+    local costatus = coroutine.status
+    function end_dead(db)
+        local dead
+        for co, tx in pairs(db._txs) do
+            if co ~= MAIN and costatus(co) == 'dead' then
+                dead = dead or {}
+                dead[co] = tx
+            end
+        end
+        if dead == nil then return 0 end
+        local n = 0
+        for co, tx in pairs(dead) do
+            C.jb_txn_rollback(tx.h) -- a closed engine answers CLOSED: nothing to roll back
+            forget(tx, db, co)
+            n = n + 1
+        end
+        return n
     end
 
     -- Commit and rollback drain what their garbage collection buried (see `drain`).
@@ -231,6 +268,7 @@ return function(env)
     -- db:begin() -> tx: binds a new transaction to the running coroutine.
     function db_mt:begin()
         local e = live(self)
+        if self._ntx > 0 and end_dead(self) > 0 and self._pending[0] > 0 then drain(self) end
         local co = corunning() or MAIN
         if self._txs[co] then
             illegal('begin: this coroutine already has an open transaction; commit or roll it back first')
@@ -273,5 +311,5 @@ return function(env)
         return unpack(res, 2, table.maxn(res))
     end
 
-    return { current_tx = current_tx }
+    return { current_tx = current_tx, end_dead = end_dead }
 end

@@ -134,6 +134,41 @@ test('misuse gives clear errors', function()
     db:close()
 end)
 
+test('a transaction whose coroutine finished is rolled back even while something holds the coroutine', function()
+    local db, s = fresh()
+    local f = function(v) db:begin(); s:replace{1, 'n', v} end
+    -- Compiled traces keep the coroutines they were recorded with (as constants of the
+    -- closure calling resume) until jit.flush(); a table does the same without the JIT.
+    for i = 1, 200 do
+        local co = coroutine.create(f)
+        local function step() return coroutine.resume(co, i) end
+        for _ = 1, 60 do step() end
+    end
+    local held = {}
+    for i = 1, 3 do
+        held[i] = coroutine.create(f); assert(coroutine.resume(held[i], 1000 + i))
+    end
+    collectgarbage(); collectgarbage()
+    eq(s:get{1}[3], 10, 'none of them committed')
+    eq(db:stat().txn_open, 0, 'stat rolls back the transactions of finished coroutines')
+    eq(db._ntx, 0)
+    -- Autocommit statements end them too, within 256 statements, and db:begin() at once.
+    for i = 1, 3 do held[i] = coroutine.create(f); assert(coroutine.resume(held[i], 2000 + i)) end
+    for k = 1, 300 do s:get{1 + k % 3} end
+    eq(db._ntx, 0, 'autocommit statements ended them')
+    held[1] = coroutine.create(f); assert(coroutine.resume(held[1], 3000))
+    local live = coroutine.create(function() db:begin(); s:replace{2, 'n', 7}; coroutine.yield(); db:commit() end)
+    assert(coroutine.resume(live))
+    local tx = db:begin()
+    eq(db._ntx, 2, 'begin ended the finished coroutine\'s transaction, not the suspended one\'s')
+    tx:rollback()
+    assert(coroutine.resume(live))
+    eq(s:get{2}[3], 7, 'the suspended coroutine committed later')
+    eq(s:get{1}[3], 10)
+    eq(db:stat().txn_open, 0)
+    db:close()
+end)
+
 test('old versions stay while a reader needs them and go when it ends', function()
     local db, s = fresh()
     local reader = coroutine.create(function() db:begin(); coroutine.yield(); db:commit() end)
