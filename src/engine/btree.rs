@@ -842,7 +842,7 @@ impl<E: Copy + Hinted> BTree<E> {
         if leaf.len == 0 && depth == 0 {
             // The root leaf emptied: the tree is empty.
             self.free_leaves.push(leaf_id);
-            self.quota.note_freed_block();
+            self.freed_block();
             self.root = NIL;
             self.height = 0;
             self.first = NIL;
@@ -887,7 +887,7 @@ impl<E: Copy + Hinted> BTree<E> {
                 self.leaves[next as usize].prev = lid;
             }
             self.free_leaves.push(rid);
-            self.quota.note_freed_block();
+            self.freed_block();
             self.inner_remove_child(parent, ri);
             self.rebalance_inner(path, depth - 1);
         } else if ln < rn {
@@ -927,7 +927,7 @@ impl<E: Copy + Hinted> BTree<E> {
                 // The root has a single child: shrink a level.
                 self.root = self.inners[id as usize].children[0];
                 self.free_inners.push(id);
-                self.quota.note_freed_block();
+                self.freed_block();
                 self.height -= 1;
             }
             return;
@@ -951,7 +951,7 @@ impl<E: Copy + Hinted> BTree<E> {
             l.children[ln..ln + rn].copy_from_slice(&r.children[..rn]);
             l.len = (ln + rn) as u32;
             self.free_inners.push(rid);
-            self.quota.note_freed_block();
+            self.freed_block();
             self.inner_remove_child(parent, ri);
             self.rebalance_inner(path, level - 1);
         } else if ln < rn {

@@ -273,6 +273,8 @@ impl Engine {
             self.commit_now(id)?;
             return Ok(0);
         }
+        let quota = self.quota.clone();
+        let _reserve = self.mvcc().only_deletes(id).then(|| quota.deleting());
         let entries = self.mvcc().txn(id)?.log.len();
         self.mvcc_mut().reserve(0, None, 0, None, entries)?;
         let ticket =

@@ -222,6 +222,10 @@ impl Mvcc {
                 "transaction id {id} is in use (or 0); name a new transaction by a new id"
             )));
         }
+        // Within the delete reserve: a transaction that only deletes must begin on a full
+        // engine (one that writes fails at its first write instead).
+        let quota = self.quota.clone();
+        let _reserve = quota.deleting();
         self.grow(|m| m.txns.try_reserve(), size_of::<Txn>(), "a transaction")?;
         self.txns.insert(Txn {
             id,
@@ -229,6 +233,14 @@ impl Mvcc {
             log: Vec::new(),
         });
         Ok(id)
+    }
+
+    /// Whether transaction `id` only deleted (so its commit gives memory back): its
+    /// commit may use the delete reserve.
+    pub fn only_deletes(&self, id: TxnId) -> bool {
+        self.txns
+            .get(id)
+            .is_some_and(|t| t.log.iter().all(|u| matches!(u, Undo::Deleted(..))))
     }
 
     pub fn txn(&self, id: TxnId) -> Result<&Txn> {
@@ -402,7 +414,7 @@ impl Mvcc {
     /// Gives back the room of version records and queues that are empty again (after a
     /// large transaction, say), when it is worth it: dropping them allocates nothing.
     pub fn shrink_empty(&mut self) {
-        const WORTH: usize = 64 << 10;
+        const WORTH: usize = 16 << 10;
         if self.stories.is_empty() && self.stories_charged >= WORTH {
             self.stories = FxHashMap::default();
             let bytes = std::mem::take(&mut self.stories_charged);

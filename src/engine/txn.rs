@@ -91,6 +91,8 @@ impl Engine {
 
     /// Commits `id` in memory, at once (no WAL).
     pub(super) fn commit_now(&mut self, id: TxnId) -> Result<()> {
+        let quota = self.quota.clone();
+        let _reserve = self.mvcc().only_deletes(id).then(|| quota.deleting());
         let entries = self.mvcc().txn(id)?.log.len();
         // Room to queue every change for garbage collection, before anything changes.
         self.mvcc_mut().reserve(0, None, 0, None, entries)?;
@@ -243,11 +245,9 @@ impl Engine {
     /// need (`Index::compact`): deleting rows returns their index memory to the quota. Runs
     /// between operations only (no reservation outstanding); a check of one counter otherwise.
     pub fn compact_indexes(&mut self) {
-        const AFTER_BLOCKS: usize = 32;
-        if self.quota.freed_blocks() < AFTER_BLOCKS {
+        if !self.quota.take_compact_wanted() {
             return;
         }
-        self.quota.take_freed_blocks();
         for sp in self.spaces_mut() {
             for idx in sp.indexes.iter_mut() {
                 idx.compact();

@@ -14,15 +14,21 @@ mod slab;
 /// bounded.
 pub const READ_RESERVE: usize = 256 << 10;
 
+/// The least memory beyond `memory_limit` that deletes may use (see `Quota::deleting`).
+pub const DELETE_RESERVE_MIN: usize = 1 << 20;
+
 /// Bytes charged against `memory_limit`. Charging happens before allocating, so a refusal
 /// leaves nothing behind; every charge is released exactly once by its owner. Tuples come
 /// from the slab allocator kept here, so the quota sees the memory they really take.
 pub struct Quota {
     used: Cell<usize>,
     limit: usize,
+    /// What a charge may reach: `limit`, or `limit` plus the delete reserve while a
+    /// `Deleting` scope is alive.
+    ceiling: Cell<usize>,
     slabs: RefCell<slab::Slabs>,
-    /// Index blocks emptied by removals since the engine last compacted its indexes.
-    freed_blocks: Cell<usize>,
+    /// Set when an index's removals freed enough blocks to compact it.
+    compact_wanted: Cell<bool>,
 }
 
 impl std::fmt::Debug for Quota {
@@ -41,8 +47,9 @@ impl Quota {
         Quota {
             used: Cell::new(0),
             limit,
+            ceiling: Cell::new(limit),
             slabs: RefCell::new(slab::Slabs::default()),
-            freed_blocks: Cell::new(0),
+            compact_wanted: Cell::new(false),
         }
     }
 
@@ -65,12 +72,34 @@ impl Quota {
     pub(crate) fn charge_raw(&self, bytes: usize, what: &str) -> Result<()> {
         let used = self.used.get();
         match used.checked_add(bytes) {
-            Some(total) if total <= self.limit => {
+            Some(total) if total <= self.ceiling.get() => {
                 self.used.set(total);
                 Ok(())
             }
+            _ if self.ceiling.get() > self.limit => Err(Error::Memory(format!(
+                "not enough memory for {what}: {bytes} bytes needed, {used} in use of \
+                 memory_limit {} plus the {} bytes deletes may use beyond it; delete fewer \
+                 rows per transaction, or raise memory_limit",
+                self.limit,
+                self.delete_reserve()
+            ))),
             _ => Err(Error::memory(what, bytes, used, self.limit)),
         }
+    }
+
+    /// Memory beyond `memory_limit` that deletes may use: an eighth of the limit, at least
+    /// `DELETE_RESERVE_MIN`.
+    pub fn delete_reserve(&self) -> usize {
+        (self.limit / 8).max(DELETE_RESERVE_MIN)
+    }
+
+    /// While the returned scope lives, charges may use the delete reserve. A delete needs
+    /// memory only for its transaction's bookkeeping (version records, its log entry, its WAL
+    /// record), and gives back its tuple once committed: with the reserve, a full engine can
+    /// always be emptied — one row per statement, or many per transaction.
+    pub fn deleting(&self) -> Deleting<'_> {
+        let before = self.ceiling.replace(self.limit.saturating_add(self.delete_reserve()));
+        Deleting { quota: self, before }
     }
 
     pub fn used(&self) -> usize {
@@ -87,40 +116,59 @@ impl Quota {
         self.charge_raw(bytes, what)
     }
 
-    /// Charges `bytes` for a read: as `charge`, but within `READ_RESERVE` beyond the limit.
+    /// Charges `bytes` for a read: as `charge`, but up to `READ_RESERVE` beyond what deletes may
+    /// use.
     pub fn charge_read(&self, bytes: usize, what: &str) -> Result<()> {
         errinj::alloc_point(what)?;
         let used = self.used.get();
         match used.checked_add(bytes) {
-            Some(total) if total <= self.limit.saturating_add(READ_RESERVE) => {
+            Some(total) if total <= self.read_ceiling() => {
                 self.used.set(total);
                 Ok(())
             }
             _ => Err(Error::Memory(format!(
-                "not enough memory for {what}: {bytes} bytes needed, {used} in use of                  memory_limit {} plus the {READ_RESERVE} bytes reads may use beyond it;                  finish or free open iterators",
-                self.limit
+                "not enough memory for {what}: {bytes} bytes needed, {used} in use of \
+                 memory_limit {} plus the {} bytes reads may use beyond it; finish or free \
+                 open iterators",
+                self.limit,
+                self.read_ceiling() - self.limit
             ))),
         }
     }
 
-    /// An index block was emptied (it waits on its tree's free list).
-    pub fn note_freed_block(&self) {
-        self.freed_blocks.set(self.freed_blocks.get() + 1);
+    /// What reads may reach: `READ_RESERVE` beyond what deletes may reach, so that reads
+    /// work on an engine whose deletes used their reserve.
+    fn read_ceiling(&self) -> usize {
+        self.limit
+            .saturating_add(self.delete_reserve())
+            .saturating_add(READ_RESERVE)
     }
 
-    /// Index blocks emptied since the last `take_freed_blocks`.
-    pub fn freed_blocks(&self) -> usize {
-        self.freed_blocks.get()
+    /// An index wants compacting (`BTree::wants_compact`).
+    pub fn note_compact_wanted(&self) {
+        self.compact_wanted.set(true);
     }
 
-    /// Index blocks emptied since the last call.
-    pub fn take_freed_blocks(&self) -> usize {
-        self.freed_blocks.replace(0)
+    /// Whether an index wanted compacting since the last call.
+    pub fn take_compact_wanted(&self) -> bool {
+        self.compact_wanted.replace(false)
     }
 
     pub fn release(&self, bytes: usize) {
         debug_assert!(bytes <= self.used.get(), "quota released more than charged");
         self.used.set(self.used.get().saturating_sub(bytes));
+    }
+}
+
+/// A scope in which charges may use the delete reserve (`Quota::deleting`).
+pub struct Deleting<'q> {
+    quota: &'q Quota,
+    before: usize,
+}
+
+impl Drop for Deleting<'_> {
+    fn drop(&mut self) {
+        self.quota.ceiling.set(self.before);
     }
 }
 

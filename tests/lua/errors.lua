@@ -267,4 +267,53 @@ test('deleting rows gives their memory to other spaces', function()
     db:close()
 end)
 
+test('a full engine can be emptied by transactions, and while other transactions are open', function()
+    for _, durable in ipairs({ false, true }) do
+        local dir = durable and H.tmpdir() or nil
+        local db = jitbox.open{ memory_limit = 4 * 2^20, dir = dir, wal_mode = durable and 'write' or nil }
+        local s = db:create_space('full')
+        s:create_index('pk', { parts = {{1, 'unsigned'}} })
+        s:create_index('v', { parts = {{2, 'string'}}, unique = false })
+        local n = 0
+        while pcall(s.insert, s, { n + 1, 'v' .. n % 10 }) do n = n + 1 end
+        -- A reader keeps a transaction open: every delete below needs version records.
+        local reader = coroutine.wrap(function() db:begin(); coroutine.yield(); db:rollback() end)
+        reader()
+        for i = 1, 100 do s:delete{i} end
+        eq(s:len(), n - 100, 'autocommit deletes beside an open transaction')
+        reader()
+        -- One transaction deletes a few thousand rows, one the rest in batches.
+        db:txn(function() for i = 101, 3000 do s:delete{i} end end)
+        eq(s:len(), n - 3000)
+        local tx = db:begin()
+        for i = 3001, 3100 do s:delete{i} end
+        expect_error('MEMORY', 'memory_limit', s.insert, s, { n + 1, 'a write does not use the reserve' })
+        tx:commit()
+        eq(s:get{3050}, nil); eq(s:len(), n - 3100)
+        -- The reserve is bounded: one transaction deleting everything runs out of it, says
+        -- so, and is rolled back whole.
+        local err = expect_error('MEMORY', 'delete fewer rows per transaction', db.txn, db, function()
+            for i = 3101, n do s:delete{i} end
+        end)
+        assert(err.message:find('deletes may use beyond it', 1, true), err.message)
+        eq(s:len(), n - 3100, 'the failed transaction changed nothing')
+        eq(db:stat().txn_open, 0)
+        for from = 3101, n, 2000 do
+            db:txn(function() for i = from, math.min(from + 1999, n) do s:delete{i} end end)
+        end
+        eq(s:len(), 0)
+        -- What the rows took comes back (whole slabs, bar a few kept for the next writes).
+        local m = 0
+        while m < n and pcall(s.insert, s, { m + 1, 'v' .. m % 10 }) do m = m + 1 end
+        assert(m >= n * 0.98, ('refilled %d of %d rows'):format(m, n))
+        db:close()
+        if durable then
+            db = jitbox.open{ dir = dir, memory_limit = 4 * 2^20 }
+            eq(db.space.full:len(), m, 'the deletes and the inserts after them were recovered')
+            db:close()
+            H.rmdir(dir)
+        end
+    end
+end)
+
 H.done('errors.lua')

@@ -40,12 +40,22 @@ fn plan_moves(free: &mut Vec<u32>, n: usize, mut mv: impl FnMut(u32, u32)) -> us
 const MOVED: u32 = u32::MAX - 1;
 
 impl<E: Copy + Hinted> BTree<E> {
-    /// Whether enough blocks are free (a quarter of an arena) for
-    /// `compact` to be worth its pass over the inner nodes.
+    /// Whether enough blocks are free (a quarter of an arena, and a few) for `compact` to be
+    /// worth its pass over the tree: what a tree keeps unused is bounded by that quarter, and
+    /// the cost of compacting is proportional to the removals that freed it.
     pub fn wants_compact(&self) -> bool {
-        let many = |free: usize, all: usize| free > 0 && free * 4 > all;
+        const FEW: usize = 4;
+        let many = |free: usize, all: usize| free >= FEW && free * 4 > all;
         many(self.free_leaves.len(), self.leaves.len())
             || many(self.free_inners.len(), self.inners.len())
+    }
+
+    /// A block went on a free list; once the tree wants compacting, the quota tells the
+    /// engine so (which compacts between operations).
+    pub(super) fn freed_block(&self) {
+        if self.wants_compact() {
+            self.quota.note_compact_wanted();
+        }
     }
 
     /// Frees every block removals emptied (none is kept for later inserts: one kept block can

@@ -517,6 +517,8 @@ impl Space {
     }
 
     pub fn delete_in(&mut self, txn: Option<TxnId>, key: &[Value]) -> Result<Option<TupleRef>> {
+        let quota = self.quota.clone();
+        let _reserve = quota.deleting();
         let pk = self.primary()?;
         let name = &self.name;
         pk.def.check_key(key, true, &|| {
