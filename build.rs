@@ -10,6 +10,15 @@ fn main() {
     for kind in ["tests", "examples", "benches"] {
         println!("cargo:rustc-link-arg-{kind}=-rdynamic");
     }
+    // The engine's internal modules are public only to builds run from this repository
+    // (.cargo/config.toml sets JITBOX_INTERNALS for its tests, benches and examples). Not a
+    // feature: any crate in a dependency graph can turn a feature on, and the internals hand
+    // out raw tuple pointers that safe code could use after free.
+    println!("cargo:rerun-if-env-changed=JITBOX_INTERNALS");
+    println!("cargo::rustc-check-cfg=cfg(jitbox_internals)");
+    if std::env::var_os("JITBOX_INTERNALS").is_some_and(|v| v == "1") {
+        println!("cargo:rustc-cfg=jitbox_internals");
+    }
     #[cfg(feature = "bindgen")]
     generate_bindings();
 }

@@ -10,13 +10,13 @@
 //! kind is active; what callbacks may run) → `engine` (spaces, indexes, tuples) → `wal` (the
 //! write-ahead log on disk) and `mem` (the quota every allocation is charged to).
 
-/// Internal modules: public only with the `internals` feature, which jitbox's own tests and
-/// benchmarks enable (not an API).
+/// Internal modules: public only to jitbox's own tests, benchmarks and examples (`cfg
+/// jitbox_internals`, which build.rs sets for builds run from this repository; not an API).
 macro_rules! internal {
     ($($name:ident),* $(,)?) => {$(
-        #[cfg(feature = "internals")]
+        #[cfg(jitbox_internals)]
         pub mod $name;
-        #[cfg(not(feature = "internals"))]
+        #[cfg(not(jitbox_internals))]
         #[allow(dead_code, unreachable_pub)]
         mod $name;
     )*};
