@@ -1114,7 +1114,12 @@ function index_methods:count(key, opts)
     return count_filled(self, current_tx(self._db), it, n)
 end
 
-function index_methods:len() return self.space:len() end
+-- The entries of the index: its tuples, or for a functional index its keys (as Tarantool's
+-- index:len() for multikey and functional indexes).
+function index_methods:len()
+    if self._fe then return self:count() end
+    return self.space:len()
+end
 
 function index_methods:drop()
     live(self._db)

@@ -69,6 +69,13 @@ test('multikey: every key of the list, each once', function()
     eq(ids(tags:select({ 'green' })), '1,2')
     eq(ids(tags:select({ 'red' })), '1', 'a repeated key counts once')
     eq(tags:count(), 4)
+    eq(tags:len(), 4, 'len of a multikey index counts its entries, as Tarantool does')
+    eq(s.index.pk:len(), 3); eq(s:len(), 3)
+    local tx = db:begin()
+    s:delete{2}
+    eq(tags:len(), 2, 'in a transaction: what it sees')
+    tx:rollback()
+    eq(tags:len(), 4)
     s:replace{1, 'blue', 0}
     eq(ids(tags:select({ 'blue' })), '1,2')
     eq(#tags:select({ 'red' }), 0)
