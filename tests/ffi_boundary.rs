@@ -84,6 +84,49 @@ fn null_handles_and_out_pointers_are_refused() {
             JB_E_BAD_HANDLE
         );
         assert_eq!(jb_engine_open(null(), null_mut()), JB_E_ILLEGAL_PARAMS);
+        // Options the open would not use are refused, not ignored.
+        let mut e = null_mut();
+        for (opts, says) in [
+            (
+                jb_engine_opts {
+                    flags: 2,
+                    ..Default::default()
+                },
+                "unknown bits",
+            ),
+            (
+                jb_engine_opts {
+                    wal_mode: 7,
+                    ..Default::default()
+                },
+                "wal_mode 7",
+            ),
+            (
+                jb_engine_opts {
+                    log_kind: JB_CB_LUA,
+                    ..Default::default()
+                },
+                "without log_fn",
+            ),
+            (
+                jb_engine_opts {
+                    log_ctx: 8 as *mut _,
+                    ..Default::default()
+                },
+                "without log_fn",
+            ),
+            (
+                jb_engine_opts {
+                    dir_len: 4,
+                    ..Default::default()
+                },
+                "dir NULL",
+            ),
+        ] {
+            assert_eq!(jb_engine_open(&opts, &mut e), JB_E_ILLEGAL_PARAMS, "{says}");
+            assert!(last_error().contains(says), "{says}: {}", last_error());
+            assert!(e.is_null());
+        }
         let db = open(0);
         assert_eq!(jb_space_len(db.s, null_mut()), JB_E_ILLEGAL_PARAMS);
         assert_eq!(

@@ -115,15 +115,16 @@ typedef struct jb_engine_opts {
     const char *dir;          /* borrowed; NULL = no directory (in memory only). Opening
                                  locks it (one engine per directory, any process) and
                                  recovers the snapshot and WAL found there */
-    uint32_t dir_len;
+    uint32_t dir_len;         /* 0 when dir is NULL */
     uint32_t wal_mode;        /* enum jb_wal_mode; WRITE and FSYNC need dir */
     uint64_t wal_queue_max_size;  /* bytes handed to the WAL writer at a time; 0 = 16 MiB */
     uint32_t lock_timeout_ms; /* how long to wait for another engine to close dir; 0 = refuse
                                  at once (JB_E_BUSY, naming the holder's pid) */
-    uint32_t log_kind;        /* enum jb_callback_kind of log_fn */
+    uint32_t log_kind;        /* enum jb_callback_kind of log_fn; 0 without log_fn */
     jb_log_fn log_fn;         /* NULL = warnings and errors go to stderr. In place before
                                  recovery runs; jb_engine_set_logger replaces it later */
-    void *log_ctx;            /* borrowed: must stay valid while log_fn is registered */
+    void *log_ctx;            /* borrowed: must stay valid while log_fn is registered;
+                                 NULL without log_fn */
 } jb_engine_opts;
 
 typedef struct jb_format_field {

@@ -93,6 +93,13 @@ export! {
                     ))
                 })?;
                 o.logger = Some(Logger { func, ctx: opts.log_ctx, kind });
+            } else if opts.log_kind != JB_CB_NATIVE || !opts.log_ctx.is_null() {
+                return Err(Error::IllegalParams(
+                    "jb_engine_opts.log_kind or log_ctx is set without log_fn; set log_fn, or leave both zero".into()));
+            }
+            if opts.dir.is_null() && opts.dir_len != 0 {
+                return Err(Error::IllegalParams(format!(
+                    "jb_engine_opts.dir_len is {} with dir NULL; set dir, or dir_len 0", opts.dir_len)));
             }
             if opts.memory_limit != 0 {
                 o.memory_limit = usize::try_from(opts.memory_limit).unwrap_or(usize::MAX);
