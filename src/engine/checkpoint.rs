@@ -239,7 +239,7 @@ impl Engine {
             .iter()
             .map(|f| LoggedField {
                 name: &f.name,
-                ty: f.ty,
+                ty: f.ty.into(),
                 nullable: f.nullable,
             })
             .collect();
@@ -262,7 +262,7 @@ impl Engine {
                     .def
                     .parts
                     .iter()
-                    .map(|p| (if ix.func.is_some() { 0 } else { p.fieldno }, p.ty))
+                    .map(|p| (if ix.func.is_some() { 0 } else { p.fieldno }, p.ty.into()))
                     .collect(),
             };
             ops::encode(&Op::CreateIndex(logged), &mut out)?;
@@ -275,7 +275,7 @@ impl Engine {
                 unique: a.unique,
                 func: Some(&fname),
                 multikey: a.multikey,
-                parts: a.types.iter().map(|&t| (0, t)).collect(),
+                parts: a.types.iter().map(|&t| (0, t.into())).collect(),
             };
             ops::encode(&Op::CreateIndex(logged), &mut out)?;
         }

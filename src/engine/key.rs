@@ -1,5 +1,6 @@
 //! Field types, index key definitions, and the comparisons indexes are ordered by.
 
+use crate::wal::ops::LoggedType;
 use super::tuple::TuplePtr;
 use super::value::{Value, cmp_number};
 use crate::error::{Error, Result};
@@ -15,6 +16,33 @@ pub enum FieldType {
     Number,
     String,
     Any,
+}
+
+/// The engine's types as the WAL logs them, and back.
+impl From<FieldType> for LoggedType {
+    fn from(t: FieldType) -> LoggedType {
+        match t {
+            FieldType::Boolean => LoggedType::Boolean,
+            FieldType::Unsigned => LoggedType::Unsigned,
+            FieldType::Integer => LoggedType::Integer,
+            FieldType::Number => LoggedType::Number,
+            FieldType::String => LoggedType::String,
+            FieldType::Any => LoggedType::Any,
+        }
+    }
+}
+
+impl From<LoggedType> for FieldType {
+    fn from(t: LoggedType) -> FieldType {
+        match t {
+            LoggedType::Boolean => FieldType::Boolean,
+            LoggedType::Unsigned => FieldType::Unsigned,
+            LoggedType::Integer => FieldType::Integer,
+            LoggedType::Number => FieldType::Number,
+            LoggedType::String => FieldType::String,
+            LoggedType::Any => FieldType::Any,
+        }
+    }
 }
 
 impl FieldType {

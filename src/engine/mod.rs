@@ -277,7 +277,7 @@ impl Engine {
                 .iter()
                 .map(|f| LoggedField {
                     name: &f.name,
-                    ty: f.ty,
+                    ty: f.ty.into(),
                     nullable: f.nullable,
                 })
                 .collect(),
@@ -349,7 +349,7 @@ impl Engine {
             unique,
             func: None,
             multikey: false,
-            parts: parts.iter().map(|p| (p.fieldno, p.ty)).collect(),
+            parts: parts.iter().map(|p| (p.fieldno, p.ty.into())).collect(),
         };
         let r = self.add_index(id, name, parts.len(), "index", |sp, name, uid| {
             sp.add_index(name, uid, parts, unique)
@@ -404,7 +404,7 @@ impl Engine {
             unique,
             func: Some(&fname),
             multikey: kf.multikey,
-            parts: types.iter().map(|&t| (0, t)).collect(),
+            parts: types.iter().map(|&t| (0, t.into())).collect(),
         };
         let recovered = self.take_awaiting(&logged)?;
         let r = self.add_index(

@@ -184,7 +184,7 @@ impl Engine {
                     .iter()
                     .map(|f| FormatField {
                         name: f.name.to_owned(),
-                        ty: f.ty,
+                        ty: f.ty.into(),
                         nullable: f.nullable,
                     })
                     .collect();
@@ -195,7 +195,7 @@ impl Engine {
                 self.awaiting.push(AwaitingIndex {
                     space: ix.space.to_owned(),
                     name: ix.name.to_owned(),
-                    types: ix.parts.iter().map(|p| p.1).collect(),
+                    types: ix.parts.iter().map(|p| p.1.into()).collect(),
                     unique: ix.unique,
                     multikey: ix.multikey,
                 });
@@ -206,7 +206,7 @@ impl Engine {
                 let parts = ix
                     .parts
                     .iter()
-                    .map(|&(fieldno, ty)| KeyPart { fieldno, ty })
+                    .map(|&(fieldno, ty)| KeyPart { fieldno, ty: ty.into() })
                     .collect();
                 self.create_index(id, ix.name, parts, ix.unique).map(drop)
             }
@@ -253,7 +253,7 @@ impl Engine {
             return Ok(false);
         };
         let a = &self.awaiting[pos];
-        let types: Vec<FieldType> = ix.parts.iter().map(|p| p.1).collect();
+        let types: Vec<FieldType> = ix.parts.iter().map(|p| p.1.into()).collect();
         if a.types != types || a.unique != ix.unique || a.multikey != ix.multikey {
             return Err(Error::IllegalParams(format!(
                 "functional index '{}' of space '{}' was created with parts ({}), unique = {}, \

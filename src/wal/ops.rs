@@ -7,7 +7,6 @@
 //! nothing here may follow numbers defined elsewhere (the C ABI's enums). Spaces are named by
 //! name, which replay resolves in the order the operations come.
 
-use crate::engine::key::FieldType;
 use crate::error::{Error, Result};
 
 const REPLACE: u8 = 1;
@@ -17,11 +16,23 @@ const CREATE_INDEX: u8 = 4;
 const DROP_SPACE: u8 = 5;
 const DROP_INDEX: u8 = 6;
 
+/// A field type as the log names it. The engine maps its own types to these (the log's tags
+/// are the WAL's, so a change to the engine's types cannot change what old files mean).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoggedType {
+    Boolean,
+    Unsigned,
+    Integer,
+    Number,
+    String,
+    Any,
+}
+
 /// A field of a space's format, as logged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoggedField<'a> {
     pub name: &'a str,
-    pub ty: FieldType,
+    pub ty: LoggedType,
     pub nullable: bool,
 }
 
@@ -34,7 +45,7 @@ pub struct LoggedIndex<'a> {
     pub unique: bool,
     pub func: Option<&'a str>,
     pub multikey: bool,
-    pub parts: Vec<(u32, FieldType)>,
+    pub parts: Vec<(u32, LoggedType)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,26 +75,26 @@ pub enum Op<'a> {
 }
 
 /// A field type's tag on disk.
-fn type_code(t: FieldType) -> u8 {
+fn type_code(t: LoggedType) -> u8 {
     match t {
-        FieldType::Boolean => 1,
-        FieldType::Unsigned => 2,
-        FieldType::Integer => 3,
-        FieldType::Number => 4,
-        FieldType::String => 5,
-        FieldType::Any => 6,
+        LoggedType::Boolean => 1,
+        LoggedType::Unsigned => 2,
+        LoggedType::Integer => 3,
+        LoggedType::Number => 4,
+        LoggedType::String => 5,
+        LoggedType::Any => 6,
     }
 }
 
 /// The field type a tag on disk names.
-fn type_of(tag: u8) -> Option<FieldType> {
+fn type_of(tag: u8) -> Option<LoggedType> {
     Some(match tag {
-        1 => FieldType::Boolean,
-        2 => FieldType::Unsigned,
-        3 => FieldType::Integer,
-        4 => FieldType::Number,
-        5 => FieldType::String,
-        6 => FieldType::Any,
+        1 => LoggedType::Boolean,
+        2 => LoggedType::Unsigned,
+        3 => LoggedType::Integer,
+        4 => LoggedType::Number,
+        5 => LoggedType::String,
+        6 => LoggedType::Any,
         _ => return None,
     })
 }
@@ -216,7 +227,7 @@ impl<'a> Reader<'a> {
         let n = self.u32()? as usize;
         self.bytes(n)
     }
-    fn ty(&mut self) -> Option<FieldType> {
+    fn ty(&mut self) -> Option<LoggedType> {
         type_of(self.u8()?)
     }
     fn op(&mut self) -> Option<Op<'a>> {

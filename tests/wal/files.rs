@@ -3,8 +3,8 @@
 //! was — or, with `force`, set aside and reported.
 
 use super::common::files::contents;
-use jitbox::engine::key::FieldType;
 use jitbox::error::Error;
+use jitbox::wal::ops::LoggedType;
 use jitbox::wal::ops::{self, LoggedField, LoggedIndex, Op};
 use jitbox::wal::{record, replay, segment};
 use std::path::{Path, PathBuf};
@@ -72,7 +72,7 @@ fn operations_round_trip() {
             space: "s",
             format: vec![LoggedField {
                 name: "id",
-                ty: FieldType::Unsigned,
+                ty: LoggedType::Unsigned,
                 nullable: false,
             }],
         },
@@ -82,7 +82,7 @@ fn operations_round_trip() {
             unique: false,
             func: Some("s.by_f"),
             multikey: true,
-            parts: vec![(0, FieldType::Integer), (1, FieldType::String)],
+            parts: vec![(0, LoggedType::Integer), (1, LoggedType::String)],
         }),
         Op::Replace {
             space: "s",
