@@ -265,9 +265,20 @@ return function(env)
         return true
     end
 
-    -- db:begin() -> tx: binds a new transaction to the running coroutine.
-    function db_mt:begin()
+    -- db:begin() -> tx: binds a new transaction to the running coroutine. Options: none is
+    -- known yet; `txn_isolation` is refused (a transaction reads the snapshot taken at its
+    -- begin, whatever level is asked for), and so is any other, by name.
+    function db_mt:begin(opts)
         local e = live(self)
+        if opts ~= nil then
+            if type(opts) ~= 'table' then illegal('begin: options must be a table') end
+            for k in pairs(opts) do
+                if k == 'txn_isolation' then
+                    illegal("begin: option 'txn_isolation' is not supported by jitbox: a transaction always reads the snapshot taken at its begin, plus its own writes")
+                end
+                illegal(("begin: unknown option '%s'; begin takes no options"):format(tostring(k)))
+            end
+        end
         if self._ntx > 0 and end_dead(self) > 0 and self._pending[0] > 0 then drain(self) end
         local co = corunning() or MAIN
         if self._txs[co] then
@@ -294,9 +305,25 @@ return function(env)
         return tx
     end
 
-    function db_mt:commit() running_tx(self, 'commit'):commit() end
+    -- As box.commit() and box.rollback(): with no transaction open in this coroutine, they do
+    -- nothing. commit_async has a ticket to return, so it needs one.
+    function db_mt:commit()
+        live(self)
+        local tx = self._txs[corunning() or MAIN]
+        if tx then tx:commit() end
+    end
+    function db_mt:rollback()
+        live(self)
+        local tx = self._txs[corunning() or MAIN]
+        if tx then tx:rollback() end
+    end
     function db_mt:commit_async() return running_tx(self, 'commit_async'):commit_async() end
-    function db_mt:rollback() running_tx(self, 'rollback'):rollback() end
+
+    -- As box.is_in_txn(): whether the running coroutine has a transaction open.
+    function db_mt:is_in_txn()
+        live(self)
+        return self._txs[corunning() or MAIN] ~= nil
+    end
 
     -- db:txn(fn, ...): runs fn in a new transaction; commits when it returns, rolls back (and
     -- re-raises) when it raises. Returns fn's results.
