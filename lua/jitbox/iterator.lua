@@ -1,0 +1,179 @@
+-- jitbox.iterator: index:pairs() and index:select(), and the options every read takes.
+--
+-- Iterators fetch tuples in batches: one FFI call copies up to BATCH tuples into the
+-- iterator's own buffer, and each step makes a tuple from its slice. A write anywhere in the
+-- engine (the change counter moves) drops the rest of the batch: the iterator is rewound to
+-- the last tuple handed out and continues from the engine, so a loop sees its own changes.
+-- Batch buffers are pooled per engine; a tuple too big for one goes the single-step way.
+
+local ffi = require('ffi')
+local B = require('jitbox.base')
+local T = require('jitbox.tuple')
+local current_tx = require('jitbox.txn').current_tx
+local C, illegal, raise, index_methods = B.C, B.illegal, B.raise, B.index_methods
+local out_len, out_u32, out_ptr = B.out_len, B.out_u32, B.out_ptr
+local fill, make_tuple = T.fill, T.make_tuple
+local floor = math.floor
+
+local I = {}
+
+local iter_codes = {
+    EQ = C.JB_ITER_EQ, REQ = C.JB_ITER_REQ, ALL = C.JB_ITER_ALL, LT = C.JB_ITER_LT,
+    LE = C.JB_ITER_LE, GE = C.JB_ITER_GE, GT = C.JB_ITER_GT,
+}
+
+-- Options a read takes; any other is an error naming it. Options are a table, or (as in
+-- Tarantool) the iterator itself: a name or its number.
+local READ_OPTIONS = { select = { iterator = true, limit = true, offset = true },
+    pairs = { iterator = true }, count = { iterator = true } }
+
+local function check_options(opts, what)
+    local allowed = READ_OPTIONS[what]
+    for k in pairs(opts) do
+        if not allowed[k] then
+            illegal(("%s: unknown option '%s'; %s takes %s"):format(what, tostring(k), what,
+                what == 'select' and 'iterator, limit and offset' or 'iterator'))
+        end
+    end
+end
+
+-- The iterator code of a read's options (see READ_OPTIONS).
+local function iter_type(opts, what)
+    local it = opts
+    if type(opts) == 'table' then
+        check_options(opts, what)
+        it = opts.iterator
+    end
+    if it == nil then return C.JB_ITER_EQ end
+    if type(it) == 'string' then
+        local code = iter_codes[it:upper()]
+        if code then return code end
+    elseif type(it) == 'number' and it >= 0 and it <= 6 and it == floor(it) then
+        return it
+    end
+    illegal(("%s: unknown iterator '%s'; use EQ, REQ, ALL, LT, LE, GE or GT (or 0..6)")
+        :format(what, tostring(it)))
+end
+I.iter_type = iter_type
+
+-- A select's limit or offset: a whole number from 0.
+local function count_option(opts, name, default)
+    local v = type(opts) == 'table' and opts[name]
+    if v == nil or v == false then return default end
+    if type(v) ~= 'number' or v < 0 or v ~= floor(v) then
+        illegal(("select: %s must be a whole number from 0, not %s"):format(name, tostring(v)))
+    end
+    return v
+end
+
+local function iter_finalizer(it) C.jb_iter_free(it) end
+
+local BATCH, BATCH_BYTES = 64, 16384
+ffi.cdef(([[
+struct jb_lua_batch { uint32_t ends[%d]; uint8_t buf[%d]; };
+]]):format(BATCH, BATCH_BYTES))
+local batch_t = ffi.typeof('struct jb_lua_batch')
+local changes_out = ffi.new('const uint64_t*[1]')
+local E_BUFFER_TOO_SMALL = C.JB_E_BUFFER_TOO_SMALL
+
+local function iter_finish(state)
+    if not state.done then
+        state.done = true
+        state.n = 0
+        C.jb_iter_free(ffi.gc(state.it, nil))
+        local pool = state.db._batches
+        pool[#pool + 1] = state.batch
+    end
+    return nil
+end
+
+-- Refills the batch (rewinding first when the data changed under a partly used one).
+local function iter_fill(state)
+    if state.done then return nil end
+    local it, b, i = state.it, state.batch, state.i
+    if i < state.n then
+        local rc = C.jb_iter_rewind(it, i)
+        if rc ~= 0 then raise(rc) end
+    end
+    local rc = C.jb_iter_next_data_batch(it, b.buf, BATCH_BYTES, b.ends, BATCH, out_u32)
+    state.seen = tonumber(state.changes[0])
+    if rc == E_BUFFER_TOO_SMALL then
+        -- One tuple larger than the batch buffer: it comes alone through the engine buffer.
+        local db = state.db
+        rc = C.jb_iter_next_data(it, db._buf, db._cap, out_len)
+        if rc ~= 0 then raise(rc) end
+        state.i, state.n = 0, 0
+        return state, make_tuple(db._buf, out_len[0])
+    end
+    if rc ~= 0 then raise(rc) end
+    local n = out_u32[0]
+    if n == 0 then return iter_finish(state) end
+    state.i, state.n = 1, n
+    return state, make_tuple(b.buf, b.ends[0])
+end
+
+-- The iterator's step: a tuple from the batch while nothing changed, else a refill.
+local function iter_next(state)
+    local i = state.i
+    if i < state.n and tonumber(state.changes[0]) == state.seen then
+        state.i = i + 1
+        local b = state.batch
+        local from = b.ends[i - 1]
+        return state, make_tuple(b.buf + from, b.ends[i] - from)
+    end
+    return iter_fill(state)
+end
+
+local function open_iter(index, key, opts, tx, what)
+    local it = iter_type(opts, what or 'pairs')
+    local buf, n = fill(key)
+    local rc = C.jb_index_iter(index._i, tx, it, buf, n, ffi.cast('jb_iter**', out_ptr))
+    if rc ~= 0 then raise(rc) end
+    local it = ffi.gc(ffi.cast('jb_iter*', out_ptr[0]), iter_finalizer)
+    rc = C.jb_iter_changes(it, changes_out)
+    if rc ~= 0 then raise(rc) end
+    local db = index._db
+    local pool = db._batches
+    local batch = pool[#pool]
+    if batch then pool[#pool] = nil else batch = batch_t() end
+    return { it = it, db = db, done = false, batch = batch, i = 0, n = 0,
+        changes = changes_out[0], seen = 0 }
+end
+
+-- Reads take the transaction handle to read in: the running coroutine's (current_tx) from
+-- the index methods, a given one from the transaction's own read methods (jitbox/read.lua).
+
+-- for _, t in index:pairs(key, {iterator = 'GE'}) do ... end
+function I.pairs_in(index, tx, key, opts)
+    return iter_next, open_iter(index, key, opts, tx), nil
+end
+local pairs_in = I.pairs_in
+
+function index_methods:pairs(key, opts) return pairs_in(self, current_tx(self._db), key, opts) end
+
+function I.select_in(index, tx, key, opts)
+    local limit = count_option(opts, 'limit', 4294967295)
+    local offset = count_option(opts, 'offset', 0)
+    local res, n = {}, 0
+    local it = iter_type(opts, 'select') -- validated even when nothing is read
+    if limit == 0 then return res end
+    local state = open_iter(index, key, it, tx, 'select')
+    while true do
+        local _, t = iter_next(state)
+        if t == nil then break end
+        if offset > 0 then
+            offset = offset - 1
+        else
+            n = n + 1
+            res[n] = t
+            if n >= limit then break end
+        end
+    end
+    iter_finish(state)
+    return res
+end
+local select_in = I.select_in
+
+function index_methods:select(key, opts) return select_in(self, current_tx(self._db), key, opts) end
+
+return I

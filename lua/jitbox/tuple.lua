@@ -1,0 +1,302 @@
+-- jitbox.tuple: Lua values <-> the engine's fields, and tuples.
+--
+-- Rows and keys go to the engine as jb_field arrays in one shared buffer (`fill`), filled
+-- right before the FFI call that reads them. Tuples returned to Lua are copies of the
+-- tuple's MessagePack data in Lua-owned memory: the garbage collector frees them, no
+-- finalizer runs per tuple, and they stay valid after close.
+
+local ffi = require('ffi')
+local B = require('jitbox.base')
+local C, illegal, raise = B.C, B.illegal, B.raise
+local out_len, out_u32 = B.out_len, B.out_u32
+
+-- A tuple's size is const: Lua cannot change the length the engine decodes (an assignment
+-- raises), so every read stays inside the tuple's own allocation whatever its bytes say.
+ffi.cdef[[
+struct jb_tuple_data { const uint32_t size; uint8_t data[?]; };
+struct jb_tuple_small { const uint32_t size; uint8_t data[28]; };
+]]
+
+local T = {}
+
+local FT_NIL, FT_BOOLEAN, FT_UNSIGNED, FT_INTEGER, FT_NUMBER, FT_STRING =
+    C.JB_FT_NIL, C.JB_FT_BOOLEAN, C.JB_FT_UNSIGNED, C.JB_FT_INTEGER, C.JB_FT_NUMBER, C.JB_FT_STRING
+local int64_t, uint64_t = ffi.typeof('int64_t'), ffi.typeof('uint64_t')
+local u32_ptr = ffi.typeof('uint32_t*')
+local floor = math.floor
+
+-- An explicit nil field: {1, 2, jitbox.NULL} has three fields, the last nil (a table's
+-- trailing nil is no field at all). It reads back as nil. A NULL pointer, as Tarantool's box.NULL.
+T.NULL = ffi.cast('void *', 0)
+
+------------------------------------------------------------------------------------------
+-- Lua values -> jb_field arrays.
+
+local fields_cap = 64
+local fields_buf = ffi.new('jb_field[?]', fields_cap)
+
+local function set_field(f, v, i)
+    local tv = type(v)
+    if tv == 'number' then
+        if v == floor(v) and v >= 0 and v < 18446744073709551616 then
+            f.type = FT_UNSIGNED; f.v.u = v
+        elseif v == floor(v) and v < 0 and v >= -9223372036854775808 then
+            f.type = FT_INTEGER; f.v.i = v
+        else
+            f.type = FT_NUMBER; f.v.d = v
+        end
+    elseif tv == 'string' then
+        f.type = FT_STRING; f.len = #v; f.v.s = v
+    elseif tv == 'boolean' then
+        f.type = FT_BOOLEAN; f.v.u = v and 1 or 0
+    elseif v == nil then
+        f.type = FT_NIL
+    elseif tv == 'cdata' and ffi.istype(uint64_t, v) then
+        f.type = FT_UNSIGNED; f.v.u = v
+    elseif tv == 'cdata' and ffi.istype(int64_t, v) then
+        if v >= 0 then f.type = FT_UNSIGNED; f.v.u = v else f.type = FT_INTEGER; f.v.i = v end
+    else
+        illegal(('field %d has unsupported Lua type %s; use nil, boolean, number, string or 64-bit cdata'):format(i, tv))
+    end
+end
+T.set_field = set_field
+
+-- The number of fields of a row or key table: its largest key. Every key must be a field
+-- number (a whole number from 1); the fields between are nil, so {1, nil, 3} has three fields
+-- (as Tarantool stores it) and a trailing jitbox.NULL makes a trailing nil field. `#t` is not
+-- the count: with a hole it is any border (LuaJIT gives 1 for #{1, nil, 3}). Keys are read
+-- raw (`next`), so a metatable adds no fields.
+local function not_a_field(k)
+    local shown = type(k) == 'string' and ("'" .. k .. "'") or tostring(k)
+    illegal(('a row or key table has the key %s (%s), which is not a field number; rows and keys are arrays {field1, field2, ...}')
+        :format(shown, type(k)))
+end
+
+local function row_len_any(t)
+    local n, count = 0, 0
+    for k in next, t do
+        if type(k) ~= 'number' or not (k >= 1 and k <= 4294967295) or k ~= floor(k) then not_a_field(k) end
+        count = count + 1
+        if k > n then n = k end
+    end
+    -- Tarantool's rule for a sparse array (more than twice as many holes as fields, beyond
+    -- ten) makes it a map, which no row can be; here it is an error, not a huge row of nils.
+    if n > 10 and n > 2 * count then
+        illegal(('a row or key table sets field %d but has only %d fields: too sparse for an array; put jitbox.NULL in the holes')
+            :format(n, count))
+    end
+    return n
+end
+
+-- Keys 1, 2, ... in traversal order — an array without holes, as table constructors and
+-- t[#t + 1] = v make — are counted with unrolled `next` calls: a trace compiles them, where a
+-- loop here would be an inner loop that splits the caller's trace. Anything else is scanned.
+local function row_len(t)
+    local k = next(t)
+    if k == nil then return 0 elseif k ~= 1 then return row_len_any(t) end
+    k = next(t, 1) if k == nil then return 1 elseif k ~= 2 then return row_len_any(t) end
+    k = next(t, 2) if k == nil then return 2 elseif k ~= 3 then return row_len_any(t) end
+    k = next(t, 3) if k == nil then return 3 elseif k ~= 4 then return row_len_any(t) end
+    k = next(t, 4) if k == nil then return 4 elseif k ~= 5 then return row_len_any(t) end
+    k = next(t, 5) if k == nil then return 5 elseif k ~= 6 then return row_len_any(t) end
+    k = next(t, 6) if k == nil then return 6 elseif k ~= 7 then return row_len_any(t) end
+    k = next(t, 7) if k == nil then return 7 end
+    return row_len_any(t)
+end
+T.row_len = row_len
+
+-- A table with a metatable, read once: its fields 1..row_len(t), each with t[i] (so __index
+-- is honoured for holes), into a plain table of our own. Whatever that Lua does — collect
+-- garbage, call the engine and so refill the shared field buffer — is over before the buffer
+-- is filled, and the copy keeps the strings it holds alive until the next fill.
+-- Not compiled: its loop runs the row's __index, which may call the engine (and so fill,
+-- re-entered), and Debian's LuaJIT 2.1 (the 2022-03 snapshot) miscompiles a trace through
+-- that: a later call got a field count of 0 for a four-field row (tests/lua/fuzz.lua found it,
+-- at random under ASLR; -O-narrow or OpenResty's LuaJIT do not show it). Such rows are rare,
+-- and their __index calls are slow anyway.
+local snapshot_anchor
+local function snapshot(t, n)
+    local c = {}
+    for i = 1, n do c[i] = t[i] end
+    snapshot_anchor = c
+    return c
+end
+jit.off(snapshot)
+
+-- Fills the shared field buffer from a table (or a single scalar key); returns the buffer
+-- and the count. Reading a plain table runs no Lua; its strings stay referenced by `t` for
+-- the FFI call that follows at once (no Lua in between).
+function T.fill(t)
+    if type(t) ~= 'table' then
+        if t == nil then return fields_buf, 0 end
+        set_field(fields_buf[0], t, 1)
+        return fields_buf, 1
+    end
+    local n = row_len(t)
+    if getmetatable(t) ~= nil then t = snapshot(t, n) end
+    if n > fields_cap then
+        fields_cap = n * 2
+        fields_buf = ffi.new('jb_field[?]', fields_cap)
+    end
+    local buf = fields_buf
+    -- Up to 8 fields without a loop. A short inner loop here keeps the caller's loop from
+    -- getting a trace of its own (LuaJIT: "inner loop in root trace"), and its body then
+    -- runs as a patchwork of side traces and interpreter.
+    if n >= 1 then set_field(buf[0], t[1], 1) end
+    if n >= 2 then set_field(buf[1], t[2], 2) end
+    if n >= 3 then set_field(buf[2], t[3], 3) end
+    if n >= 4 then set_field(buf[3], t[4], 4) end
+    if n >= 5 then set_field(buf[4], t[5], 5) end
+    if n >= 6 then set_field(buf[5], t[6], 6) end
+    if n >= 7 then set_field(buf[6], t[7], 7) end
+    if n >= 8 then set_field(buf[7], t[8], 8) end
+    for i = 9, n do
+        set_field(buf[i - 1], t[i], i)
+    end
+    return buf, n
+end
+
+-- The shared field buffer refilled from a tuple (its strings point into the tuple's
+-- bytes); returns the buffer and the count.
+function T.refill(row)
+    local rc = C.jb_data_fields(row.data, row.size, fields_buf, fields_cap, out_u32)
+    if rc ~= 0 then raise(rc) end
+    local n = out_u32[0]
+    if n > fields_cap then
+        fields_cap = n * 2
+        fields_buf = ffi.new('jb_field[?]', fields_cap)
+        return T.refill(row)
+    end
+    return fields_buf, n
+end
+
+------------------------------------------------------------------------------------------
+-- Tuples: struct jb_tuple_data (size + MessagePack bytes) with a metatype.
+
+local tuple_t = ffi.typeof('struct jb_tuple_data')
+-- Tuples of up to 28 bytes (many rows of a few scalars) use a fixed-size type: LuaJIT
+-- allocates and collects it faster than a variable-length one.
+local small_t, SMALL = ffi.typeof('struct jb_tuple_small'), 28
+
+-- Copies `len` bytes of tuple data from an engine's result buffer into a new tuple.
+local function make_tuple(buf, len)
+    local t = len <= SMALL and small_t() or tuple_t(len)
+    ffi.cast(u32_ptr, t)[0] = len -- the one write of the const size, right after allocation
+    ffi.copy(t.data, buf, len)
+    return t
+end
+T.make_tuple = make_tuple
+
+function T.is_tuple(v) return ffi.istype(tuple_t, v) or ffi.istype(small_t, v) end
+
+-- The n fields in `buf` encoded as a tuple of their own, through the engine buffer `out`
+-- of `cap` bytes. A row larger than any tuple may be is encoded all the same: the write
+-- refuses it, naming the limit.
+function T.encode(buf, n, out, cap)
+    local rc = C.jb_data_encode(buf, n, out, cap, out_len)
+    if rc == C.JB_E_BUFFER_TOO_SMALL then
+        local big = ffi.new('uint8_t[?]', out_len[0])
+        rc = C.jb_data_encode(buf, n, big, out_len[0], out_len)
+        if rc == 0 then return make_tuple(big, out_len[0]) end
+    end
+    if rc ~= 0 then raise(rc) end
+    return make_tuple(out, out_len[0])
+end
+
+local function field_value(f)
+    local ty = f.type
+    if ty == FT_UNSIGNED then
+        local u = f.v.u
+        if u < 9007199254740992ULL then return tonumber(u) end
+        return u
+    elseif ty == FT_STRING then
+        return ffi.string(f.v.s, f.len)
+    elseif ty == FT_INTEGER then
+        local i = f.v.i
+        if i > -9007199254740992LL then return tonumber(i) end
+        return i
+    elseif ty == FT_NUMBER then
+        return f.v.d
+    elseif ty == FT_BOOLEAN then
+        return f.v.u ~= 0
+    end
+    return nil
+end
+T.field_value = field_value
+
+local methods = {}
+T.methods = methods
+local field_out = ffi.new('jb_field[1]')
+
+-- Field i, or nil where a Lua table would have none: past the end, below 1, not a whole
+-- number (t[1.5], t[0/0]) — never another field.
+local function tuple_field(t, i)
+    if not (i >= 1 and i <= 4294967296 and i == floor(i)) then return nil end
+    local rc = C.jb_data_field(t.data, t.size, i - 1, field_out)
+    if rc ~= 0 then raise(rc) end
+    return field_value(field_out[0])
+end
+
+local function tuple_count(t)
+    local rc = C.jb_data_field_count(t.data, t.size, out_u32)
+    if rc ~= 0 then raise(rc) end
+    return tonumber(out_u32[0])
+end
+
+-- The bounds i..j of a range over n fields, as unpack(t, i, j) takes them.
+local function field_range(what, n, i, j)
+    i, j = i or 1, j or n
+    if type(i) ~= 'number' or type(j) ~= 'number' or i ~= floor(i) or j ~= floor(j) then
+        illegal(('tuple:%s(i, j): i and j must be whole numbers, not %s, %s'):format(what, tostring(i), tostring(j)))
+    end
+    return i, j
+end
+
+-- Fields i..j (default: all) as a table {t[i], ..., t[j]} (nil where the tuple has none)
+-- and its length.
+local function fields_of(t, i, j)
+    local n = tuple_count(t)
+    i, j = field_range(i == nil and j == nil and 'totable' or 'unpack', n, i, j)
+    local fs = ffi.new('jb_field[?]', math.max(n, 1))
+    local rc = C.jb_data_fields(t.data, t.size, fs, n, out_u32)
+    if rc ~= 0 then raise(rc) end
+    local res = {}
+    for k = i, j do
+        if k >= 1 and k <= n then res[k - i + 1] = field_value(fs[k - 1]) end
+    end
+    return res, j - i + 1
+end
+
+function methods.totable(t, i, j) return (fields_of(t, i, j)) end
+
+-- t:unpack(i, j): fields i..j (default: all), nils included.
+function methods.unpack(t, i, j)
+    local res, n = fields_of(t, i, j)
+    return unpack(res, 1, n)
+end
+
+-- The tuple's MessagePack bytes as a Lua string.
+function methods.tomsgpack(t)
+    return ffi.string(t.data, t.size)
+end
+
+local tuple_mt = {
+    __index = function(t, k)
+        if type(k) == 'number' then return tuple_field(t, k) end
+        return methods[k]
+    end,
+    __len = tuple_count,
+    __tostring = function(t)
+        local fields, n = fields_of(t)
+        local parts = {}
+        for i = 1, n do
+            local v = fields[i]
+            parts[i] = type(v) == 'string' and ('%q'):format(v) or tostring(v)
+        end
+        return '[' .. table.concat(parts, ', ') .. ']'
+    end,
+}
+ffi.metatype(tuple_t, tuple_mt)
+ffi.metatype(small_t, tuple_mt)
+
+return T
