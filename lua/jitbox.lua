@@ -1,15 +1,17 @@
 -- jitbox: a transactional in-memory storage engine, from LuaJIT at FFI speed.
 --
--- Hot paths (get, pairs, insert, replace, delete, tuple field access) are plain FFI calls on
--- reusable buffers, so they compile inside traces; C never calls back into Lua from them.
+-- Hot paths (get, pairs, insert, replace, update, upsert, delete, tuple field access) are
+-- plain FFI calls on reusable buffers, so they compile inside traces; C never calls back into
+-- Lua from them.
 -- DDL and lifecycle functions are SAFE entries and run with the JIT off.
 --
 -- One file per concern under jitbox/, each requiring jitbox/base.lua:
---   tuple     Lua values <-> fields, tuples      keys      functional indexes' key functions
---   schema    spaces and indexes                 write     insert, replace, delete
---   read      get, count, len                    iterator  pairs, select, read options
---   txn       transactions, commit tickets       snapshot  db:snapshot and its tickets
---   deferred  the engine's deferred work         engine    open, attach, close, stat, gc
+--   tuple     Lua values <-> fields, tuples    keys      functional indexes' key functions
+--   schema    spaces and indexes               write     insert, replace, delete, update, upsert
+--   update    update operations, tuple:update  read      get, count, len
+--   iterator  pairs, select, read options      txn       transactions, commit tickets
+--   snapshot  db:snapshot and its tickets      deferred  the engine's deferred work
+--   engine    open, attach, close, stat, gc
 
 local B = require('jitbox.base')
 local T = require('jitbox.tuple')

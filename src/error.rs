@@ -39,6 +39,24 @@ pub enum Error {
     /// Rolled back because a transaction it followed failed to reach the WAL.
     #[error("{0}")]
     CascadeRollback(String),
+    /// An update names a field the tuple does not have (by number or format name).
+    #[error("{0}")]
+    NoSuchField(String),
+    /// A malformed update operation: unknown operator, a field changed twice, 0 deletes.
+    #[error("{0}")]
+    UpdateOp(String),
+    /// An update operation's argument, or the field it applies to, has the wrong type.
+    #[error("{0}")]
+    UpdateArgType(String),
+    /// `+` or `-` on integers left the 64-bit range.
+    #[error("{0}")]
+    IntegerOverflow(String),
+    /// A splice's offset is outside the string.
+    #[error("{0}")]
+    Splice(String),
+    /// An update would change a primary key field.
+    #[error("{0}")]
+    PrimaryKeyUpdate(String),
     #[error("buffer of {cap} bytes is too small: {need} bytes needed")]
     BufferTooSmall { need: usize, cap: usize },
 }

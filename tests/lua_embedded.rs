@@ -40,8 +40,19 @@ fn lua_wal() {
 }
 
 #[test]
+fn lua_update() {
+    common::run_lua_file("update.lua");
+}
+
+#[test]
 fn lua_snapshot() {
     common::run_lua_file("snapshot.lua");
+}
+
+/// update, upsert and writes through unique indexes print what Tarantool 2.6 prints.
+#[test]
+fn compat_update_as_tarantool() {
+    common::run_compat("update");
 }
 
 /// tests/lua/fuzz.lua with its fixed seeds (JITBOX_FUZZ_SEEDS / JITBOX_FUZZ_STEPS run it longer).

@@ -57,7 +57,13 @@ enum jb_status {
     JB_E_LOADING = -16,
     JB_E_EXISTS = -17,         /* a space or index with that name already exists */
     JB_E_POISONED = -18,       /* the engine refuses writes after an internal error */
-    JB_E_BUFFER_TOO_SMALL = -19 /* a caller buffer is too small; *len says the size needed */
+    JB_E_BUFFER_TOO_SMALL = -19, /* a caller buffer is too small; *len says the size needed */
+    JB_E_NO_SUCH_FIELD = -20,    /* an update names a field the tuple does not have */
+    JB_E_UPDATE_OP = -21,        /* a malformed update operation (operator, field changed twice) */
+    JB_E_UPDATE_ARG_TYPE = -22,  /* an update's argument or its field has the wrong type */
+    JB_E_INTEGER_OVERFLOW = -23, /* + or - on integers left -2^63..2^64-1 */
+    JB_E_SPLICE = -24,           /* a splice offset is outside the string */
+    JB_E_PRIMARY_KEY_UPDATE = -25 /* an update would change a primary key field */
 };
 
 /* Field types of jb_field.type, of format fields and of index parts. */
@@ -247,6 +253,33 @@ typedef struct jb_keys {
     uint32_t part_count;     /* jb_field entries in parts */
     uint32_t index_count;    /* entries in counts: the space's number of functional indexes */
 } jb_keys;
+
+/* One update operation, with Tarantool's operators: '=' sets a field (field count + 1 appends),
+   '!' inserts before it (count + 1, or -1, appends), '#' deletes arg.v.u fields from it, '+' and
+   '-' add or subtract a number (integers stay integers and must stay within -2^63..2^64-1; a
+   double makes a double), '&' '|' '^' combine an unsigned field with the unsigned arg, ':'
+   splices: cuts splice_cut bytes of a string field at splice_offset and pastes arg's string.
+   Operations apply in order, each to the result of those before it; '=', arithmetic, bitwise
+   and ':' may change a field once per update (JB_E_UPDATE_OP otherwise). */
+typedef struct jb_update_op {
+    uint8_t op;             /* '=', '!', '#', '+', '-', '&', '|', '^' or ':' */
+    uint8_t reserved[3];    /* 0 */
+    int32_t field;          /* 1-based field number, negative from the end (-1: the last);
+                               0 when name is set */
+    const char *name;       /* a format field's name instead of a number, or NULL */
+    size_t name_len;
+    int32_t splice_offset;  /* ':' only: 1-based byte offset (past the end: the end), negative
+                               from the end (-1: after the last byte); 0 is out of bounds */
+    int32_t splice_cut;     /* ':' only: bytes to cut; negative: all but -splice_cut - 1 of
+                               the bytes after the offset */
+    jb_field arg;           /* the value ('=', '!'), number, mask, count or string to paste */
+} jb_update_op;
+
+/* Bits of the flags of jb_index_update and jb_space_upsert. */
+enum jb_write_flag {
+    JB_WRITE_PREVIEW = 1  /* write nothing: copy to buf the tuple the call would write (for a
+                             caller that computes functional-index keys before writing it) */
+};
 
 /* ANY. ABI version of this header; a Lua module or host compares it with its own. Any thread. */
 uint32_t jb_abi_version(void);
@@ -505,6 +538,35 @@ int jb_space_replace_rekeyed(jb_space *s, jb_txn *tx, const jb_field *fields, ui
                              const jb_keys *keys, const jb_keys *old_keys, uint8_t *buf,
                              size_t cap, size_t *len);
 
+/* HOT. Updates the tuple with a full key of unique index i (any unique index), as tx (NULL:
+   autocommit) sees it, by ops (op_count of them, borrowed with their strings), in the engine:
+   the new tuple is checked against the format and every index as a replace is, and a change
+   of a primary-key field gives JB_E_PRIMARY_KEY_UPDATE. Nothing changes on any error. The new
+   tuple is copied to buf as jb_space_replace copies its result; *len = 0 when no tuple has the
+   key (nothing is written). flags: 0 or JB_WRITE_PREVIEW. On a space with a JB_CB_LUA key
+   function, only a preview (then jb_space_replace_keyed). Borrows i, tx, key, ops, buf, len. */
+int jb_index_update(jb_index *i, jb_txn *tx, const jb_field *key, uint32_t key_count,
+                    const jb_update_op *ops, uint32_t op_count, uint32_t flags, uint8_t *buf,
+                    size_t cap, size_t *len);
+
+/* HOT. Inserts the tuple (checked as an insert checks it) when no tuple has its primary key;
+   otherwise updates that tuple by ops, as Tarantool's upsert does: an operation that fails on
+   the tuple's data (missing field, wrong type, overflow, splice bounds) is skipped and the rest
+   apply, and an update that would change the primary key is skipped whole; each skip is
+   logged as a warning through the engine's logger. Malformed operations (unknown operator,
+   unknown field name, a bad argument) and a result that breaks the format fail the call and
+   change nothing.
+   *len = 0 unless flags has JB_WRITE_PREVIEW (as jb_index_update; buf may be NULL
+   otherwise). Borrows s, tx, fields, ops, buf, len. */
+int jb_space_upsert(jb_space *s, jb_txn *tx, const jb_field *fields, uint32_t count,
+                    const jb_update_op *ops, uint32_t op_count, uint32_t flags, uint8_t *buf,
+                    size_t cap, size_t *len);
+
+/* HOT. Deletes the tuple with a full key of unique index i (any unique index) as
+   jb_space_delete does by primary key. Borrows i, tx, key, buf, len. */
+int jb_index_delete(jb_index *i, jb_txn *tx, const jb_field *key, uint32_t count, uint8_t *buf,
+                    size_t cap, size_t *len);
+
 /* HOT. Gets by a full key of a unique index. Borrows key. Writes NULL to *out when absent;
    otherwise the caller owns *out (release with jb_tuple_unref). */
 int jb_index_get(jb_index *i, jb_txn *tx, const jb_field *key, uint32_t count,
@@ -587,12 +649,18 @@ int jb_data_fields(const uint8_t *data, size_t size, jb_field *out, uint32_t cap
    the functions above. Borrows fields (and their strings); buf is the caller's. */
 int jb_data_encode(const jb_field *fields, uint32_t count, uint8_t *buf, size_t cap, size_t *len);
 
+/* HOT. Applies update operations to tuple data (as jb_index_update does, without a space:
+   no format, so fields go by number only, and no index checks) and writes the result as
+   jb_data_encode does. Pure, as the functions above. Borrows data, ops (and their strings). */
+int jb_data_update(const uint8_t *data, size_t size, const jb_update_op *ops, uint32_t op_count,
+                   uint8_t *buf, size_t cap, size_t *len);
+
 /* HOT. Copies the tuple's data into buf; *len = size (JB_E_BUFFER_TOO_SMALL: size needed). */
 int jb_tuple_data(jb_tuple *t, uint8_t *buf, size_t cap, size_t *len);
 
 /* JITBOX_CDEF_END */
 
-#define JITBOX_ABI_VERSION 11u
+#define JITBOX_ABI_VERSION 12u
 
 #ifdef __cplusplus
 }

@@ -115,10 +115,17 @@ function db_mt:create_space(name, opts)
     return s
 end
 
--- Index parts: {{1, 'unsigned'}}, {{field = 2, type = 'string'}}, {'name'} or {2}.
+-- Index parts: {{1, 'unsigned'}}, {{field = 2, type = 'string'}}, {'name'}, {2}, or as
+-- Tarantool also reads them, {2, 'string'} (one part) and {1, 'unsigned', 2, 'string'}: a list
+-- that starts with a field number followed by nothing or a string is field-type pairs.
 local function parse_parts(space, name, parts)
     if type(parts) ~= 'table' or #parts == 0 then
         illegal(("create_index %s: parts must be a non-empty list"):format(name))
+    end
+    if type(parts[1]) == 'number' and (parts[2] == nil or type(parts[2]) == 'string') then
+        local pairs_of = {}
+        for i = 1, #parts, 2 do pairs_of[#pairs_of + 1] = { parts[i], parts[i + 1] } end
+        parts = pairs_of
     end
     local format = space._format or {}
     local res = ffi.new('jb_key_part[?]', #parts)

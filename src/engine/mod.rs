@@ -14,6 +14,7 @@ mod recovery;
 pub mod space;
 pub mod tuple;
 mod txn;
+pub mod update;
 pub mod value;
 
 use crate::error::{Error, Result};

@@ -5,7 +5,7 @@
 #![allow(non_camel_case_types, non_upper_case_globals, dead_code)]
 #![allow(clippy::all)]
 
-pub const JITBOX_ABI_VERSION: u32 = 11;
+pub const JITBOX_ABI_VERSION: u32 = 12;
 pub const JB_OK: jb_status = 0;
 pub const JB_E_MEMORY: jb_status = -1;
 pub const JB_E_TUPLE_FOUND: jb_status = -2;
@@ -26,6 +26,12 @@ pub const JB_E_LOADING: jb_status = -16;
 pub const JB_E_EXISTS: jb_status = -17;
 pub const JB_E_POISONED: jb_status = -18;
 pub const JB_E_BUFFER_TOO_SMALL: jb_status = -19;
+pub const JB_E_NO_SUCH_FIELD: jb_status = -20;
+pub const JB_E_UPDATE_OP: jb_status = -21;
+pub const JB_E_UPDATE_ARG_TYPE: jb_status = -22;
+pub const JB_E_INTEGER_OVERFLOW: jb_status = -23;
+pub const JB_E_SPLICE: jb_status = -24;
+pub const JB_E_PRIMARY_KEY_UPDATE: jb_status = -25;
 pub type jb_status = ::std::os::raw::c_int;
 pub const JB_FT_NIL: jb_field_type = 0;
 pub const JB_FT_BOOLEAN: jb_field_type = 1;
@@ -484,6 +490,46 @@ impl Default for jb_keys {
         }
     }
 }
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct jb_update_op {
+    pub op: u8,
+    pub reserved: [u8; 3usize],
+    pub field: i32,
+    pub name: *const ::std::os::raw::c_char,
+    pub name_len: usize,
+    pub splice_offset: i32,
+    pub splice_cut: i32,
+    pub arg: jb_field,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of jb_update_op"][::std::mem::size_of::<jb_update_op>() - 48usize];
+    ["Alignment of jb_update_op"][::std::mem::align_of::<jb_update_op>() - 8usize];
+    ["Offset of field: jb_update_op::op"][::std::mem::offset_of!(jb_update_op, op) - 0usize];
+    ["Offset of field: jb_update_op::reserved"]
+        [::std::mem::offset_of!(jb_update_op, reserved) - 1usize];
+    ["Offset of field: jb_update_op::field"][::std::mem::offset_of!(jb_update_op, field) - 4usize];
+    ["Offset of field: jb_update_op::name"][::std::mem::offset_of!(jb_update_op, name) - 8usize];
+    ["Offset of field: jb_update_op::name_len"]
+        [::std::mem::offset_of!(jb_update_op, name_len) - 16usize];
+    ["Offset of field: jb_update_op::splice_offset"]
+        [::std::mem::offset_of!(jb_update_op, splice_offset) - 24usize];
+    ["Offset of field: jb_update_op::splice_cut"]
+        [::std::mem::offset_of!(jb_update_op, splice_cut) - 28usize];
+    ["Offset of field: jb_update_op::arg"][::std::mem::offset_of!(jb_update_op, arg) - 32usize];
+};
+impl Default for jb_update_op {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+pub const JB_WRITE_PREVIEW: jb_write_flag = 1;
+pub type jb_write_flag = ::std::os::raw::c_uint;
 unsafe extern "C" {
     pub fn jb_abi_version() -> u32;
 }
@@ -782,6 +828,45 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    pub fn jb_index_update(
+        i: *mut jb_index,
+        tx: *mut jb_txn,
+        key: *const jb_field,
+        key_count: u32,
+        ops: *const jb_update_op,
+        op_count: u32,
+        flags: u32,
+        buf: *mut u8,
+        cap: usize,
+        len: *mut usize,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_space_upsert(
+        s: *mut jb_space,
+        tx: *mut jb_txn,
+        fields: *const jb_field,
+        count: u32,
+        ops: *const jb_update_op,
+        op_count: u32,
+        flags: u32,
+        buf: *mut u8,
+        cap: usize,
+        len: *mut usize,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_index_delete(
+        i: *mut jb_index,
+        tx: *mut jb_txn,
+        key: *const jb_field,
+        count: u32,
+        buf: *mut u8,
+        cap: usize,
+        len: *mut usize,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
     pub fn jb_index_get(
         i: *mut jb_index,
         tx: *mut jb_txn,
@@ -911,6 +996,17 @@ unsafe extern "C" {
     pub fn jb_data_encode(
         fields: *const jb_field,
         count: u32,
+        buf: *mut u8,
+        cap: usize,
+        len: *mut usize,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_data_update(
+        data: *const u8,
+        size: usize,
+        ops: *const jb_update_op,
+        op_count: u32,
         buf: *mut u8,
         cap: usize,
         len: *mut usize,

@@ -3,11 +3,11 @@
 use super::abi::*;
 use super::api_txn::txn_in;
 use super::boundary::{enter, export};
-use super::convert::{copy_out, name, need, put, with_values};
+use super::convert::{copy_out, name, need, put, update_ops, with_values};
 use super::handles::{self, EngineCell, Gone, Obj};
 use crate::engine::key::KeyPart;
 use crate::engine::mvcc::TxnId;
-use crate::engine::space::{FormatField, Mode, Space};
+use crate::engine::space::{Apply, FormatField, Mode, Space};
 use crate::engine::tuple::TupleRef;
 use crate::engine::value::Value;
 use crate::engine::{Engine, SpaceId};
@@ -350,5 +350,136 @@ export! {
         let out = ResultBuf { buf, cap, len };
         // SAFETY: forwarded header contract.
         unsafe { write(s, tx, key, count, out, "key", |sp, t, v, _| sp.delete_in(t, v)) }
+    }
+}
+
+/// Runs a write through unique index `i` (an update, upsert or delete) and copies its result
+/// out; with `preview`, writes nothing and copies the tuple the write would make.
+unsafe fn index_write(
+    i: *mut jb_index,
+    tx: *mut jb_txn,
+    out: ResultBuf,
+    preview: bool,
+    op: impl FnOnce(
+        &mut Space,
+        usize,
+        Option<TxnId>,
+        Apply,
+        &mut dyn FnMut(Error),
+    ) -> Result<Option<TupleRef>>,
+) -> Result<()> {
+    let ResultBuf { buf, cap, len } = out;
+    if !buf.is_null() || preview {
+        need(len, "len")?;
+    }
+    let (cell, sid, uid) = index_of(i as u64)?;
+    let txn = txn_in(tx, &cell)?;
+    enter(&cell, |eng| {
+        eng.check_writable()?;
+        let pos = find_index(eng, sid, uid)?.1;
+        eng.check_space_ready(&eng.space(sid)?.name)?;
+        let mut skipped = Vec::new();
+        let mut note = |e: Error| {
+            if skipped.try_reserve(1).is_ok() {
+                skipped.push(e.to_string());
+            }
+        };
+        let mut data = Vec::new();
+        let r = if preview {
+            op(
+                eng.space_mut(sid)?,
+                pos,
+                txn,
+                Apply::Preview(&mut data),
+                &mut note,
+            )
+        } else {
+            eng.statement(txn, |eng, txn| {
+                op(eng.space_mut(sid)?, pos, txn, Apply::Write, &mut note)
+            })
+        };
+        eng.note_result(&r);
+        if !preview {
+            eng.after_write();
+        }
+        for why in &skipped {
+            let sname = eng.space(sid).map(|s| s.name.clone()).unwrap_or_default();
+            eng.log(
+                1,
+                &format!("upsert into space '{sname}' skipped an operation: {why}"),
+            );
+        }
+        let r = r?;
+        // SAFETY: header contract on buf/cap/len.
+        unsafe {
+            if preview {
+                copy_out(&data, buf, cap, len);
+            } else if let Some(t) = r {
+                copy_out(t.data(), buf, cap, len);
+            } else if !len.is_null() {
+                len.write(0);
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The flags of an update or upsert: whether it previews.
+fn preview_flag(flags: u32) -> Result<bool> {
+    if flags & !JB_WRITE_PREVIEW != 0 {
+        return Err(Error::IllegalParams(format!(
+            "flags {flags:#x}: unknown bits; use 0 or JB_WRITE_PREVIEW"
+        )));
+    }
+    Ok(flags & JB_WRITE_PREVIEW != 0)
+}
+
+export! {
+    Hot fn jb_index_update(i: *mut jb_index, tx: *mut jb_txn, key: *const jb_field, key_count: u32,
+                           ops: *const jb_update_op, op_count: u32, flags: u32, buf: *mut u8, cap: usize, len: *mut usize) {
+        let preview = preview_flag(flags)?;
+        let out = ResultBuf { buf, cap, len };
+        // SAFETY: forwarded header contract on key, ops and the result buffer.
+        unsafe {
+            index_write(i, tx, out, preview, |sp, pos, txn, apply, _| {
+                let ops = update_ops(ops, op_count, &sp.format)?;
+                with_values(key, key_count, "key", |k| sp.update_in(txn, pos, k, &ops, apply))
+            })
+        }
+    }
+}
+
+export! {
+    Hot fn jb_space_upsert(s: *mut jb_space, tx: *mut jb_txn, fields: *const jb_field, count: u32,
+                           ops: *const jb_update_op, op_count: u32, flags: u32, buf: *mut u8, cap: usize, len: *mut usize) {
+        let preview = preview_flag(flags)?;
+        let (cell, sid) = space_of(s as u64)?;
+        let pk = enter(&cell, |eng| {
+            let sp = eng.space(sid)?;
+            sp.indexes.first().map(|i| i.uid).ok_or_else(|| Error::NoSuchIndex(format!(
+                "space '{}' has no primary index; create one with create_index first", sp.name)))
+        })?;
+        let pk = cell.handle_of(pk)?;
+        let out = ResultBuf { buf, cap, len };
+        // SAFETY: forwarded header contract on fields, ops and the result buffer.
+        unsafe {
+            index_write(pk as *mut jb_index, tx, out, preview, |sp, _, txn, apply, skipped| {
+                let ops = update_ops(ops, op_count, &sp.format)?;
+                // An upsert returns nothing: its tuple goes out only as a preview.
+                with_values(fields, count, "tuple", |t| sp.upsert_in(txn, t, &ops, apply, skipped).map(|_| None))
+            })
+        }
+    }
+}
+
+export! {
+    Hot fn jb_index_delete(i: *mut jb_index, tx: *mut jb_txn, key: *const jb_field, count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
+        let out = ResultBuf { buf, cap, len };
+        // SAFETY: forwarded header contract.
+        unsafe {
+            index_write(i, tx, out, false, |sp, pos, txn, _, _| {
+                with_values(key, count, "key", |k| sp.delete_by(txn, pos, k))
+            })
+        }
     }
 }

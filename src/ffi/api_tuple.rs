@@ -2,10 +2,10 @@
 
 use super::abi::*;
 use super::boundary::export;
-use super::convert::{bytes, copy_out, need, put, to_field, with_values};
+use super::convert::{bytes, copy_out, need, put, to_field, update_ops, with_values};
 use super::handles::{self, Gone, Obj};
 use crate::engine::tuple::TupleRef;
-use crate::engine::value;
+use crate::engine::{update, value};
 use crate::error::{Error, Result};
 
 fn tuple_of(t: *mut jb_tuple) -> Result<TupleRef> {
@@ -131,27 +131,53 @@ export! {
     }
 }
 
+/// Encodes `vals` as tuple data into buf (cap bytes); `*len` gets the size.
+///
+/// # Safety
+/// `len` must be writable; `buf` NULL or `cap` writable bytes.
+unsafe fn encode_into(
+    vals: &[value::Value],
+    buf: *mut u8,
+    cap: usize,
+    len: *mut usize,
+) -> Result<()> {
+    let size = value::encoded_array_len(vals);
+    // SAFETY: the caller guarantees len.
+    unsafe { len.write(size) };
+    if size > cap {
+        return Err(Error::BufferTooSmall { need: size, cap });
+    }
+    need(buf, "buf")?;
+    // SAFETY: buf holds cap >= size writable bytes (the caller's guarantee).
+    let out = unsafe { std::slice::from_raw_parts_mut(buf, size) };
+    let mut sink = value::SliceSink { buf: out, pos: 0 };
+    value::encode_array_header(vals.len(), &mut sink);
+    for v in vals {
+        v.encode(&mut sink);
+    }
+    Ok(())
+}
+
 export! {
     Hot fn jb_data_encode(fields: *const jb_field, count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
         need(len, "len")?;
-        // SAFETY: header contract: count fields whose strings stay valid for the call.
+        // SAFETY: header contract: count fields whose strings stay valid for the call; buf
+        // holds cap bytes.
+        unsafe { with_values(fields, count, "fields", |vals| encode_into(vals, buf, cap, len)) }
+    }
+}
+
+export! {
+    Hot fn jb_data_update(data: *const u8, size: usize, ops: *const jb_update_op, op_count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
+        need(len, "len")?;
+        // SAFETY: header contract on data, ops (and their strings) and buf/cap/len.
         unsafe {
-            with_values(fields, count, "fields", |vals| {
-                let size = value::encoded_array_len(vals);
-                len.write(size);
-                if size > cap {
-                    return Err(Error::BufferTooSmall { need: size, cap });
-                }
-                need(buf, "buf")?;
-                // SAFETY: buf holds cap >= size writable bytes (header contract).
-                let out = std::slice::from_raw_parts_mut(buf, size);
-                let mut sink = value::SliceSink { buf: out, pos: 0 };
-                value::encode_array_header(vals.len(), &mut sink);
-                for v in vals {
-                    v.encode(&mut sink);
-                }
-                Ok(())
-            })
+            let d = bytes(data, size, "data")?;
+            value::validate(d)?;
+            let ops = update_ops(ops, op_count, &[])?;
+            let mut cells = update::cells_of(d, ops.len())?;
+            update::apply(&mut cells, &ops)?;
+            update::with_cell_values(&cells, |vals| encode_into(vals, buf, cap, len))
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Reading `jb_field` arrays and raw buffers from C, and writing values and tuple data back.
 
-use super::abi::{self, jb_field};
+use super::abi::{self, jb_field, jb_update_op};
+use crate::engine::space::FormatField;
+use crate::engine::update::{FieldRef, RawOp, UpdateOp};
 use crate::engine::value::Value;
 use crate::error::{Error, Result};
 
@@ -91,6 +93,61 @@ pub unsafe fn with_values<R>(
         vals.push(unsafe { read_field(s, i)? });
     }
     f(&vals)
+}
+
+/// Reads and checks a C array of update operations; names resolve in `format`.
+///
+/// # Safety
+/// `ops` must be NULL (with `count` 0) or point to `count` operations whose names and
+/// strings stay valid for the returned lifetime.
+pub unsafe fn update_ops<'a>(
+    ops: *const jb_update_op,
+    count: u32,
+    format: &[FormatField],
+) -> Result<Vec<UpdateOp<'a>>> {
+    let n = count as usize;
+    if ops.is_null() {
+        if n != 0 {
+            return Err(Error::IllegalParams(format!("ops is NULL but op_count is {n}")));
+        }
+        return Ok(Vec::new());
+    }
+    // SAFETY: the caller guarantees `count` readable operations.
+    let src = unsafe { std::slice::from_raw_parts(ops, n) };
+    let mut out = Vec::new();
+    out.try_reserve_exact(n)
+        .map_err(|_| Error::Memory(format!("cannot allocate {n} update operations")))?;
+    for (i, op) in src.iter().enumerate() {
+        if op.reserved != [0; 3] {
+            return Err(Error::IllegalParams(format!(
+                "update operation {}: reserved bytes must be 0",
+                i + 1
+            )));
+        }
+        let field = if op.name.is_null() {
+            FieldRef::Number(op.field)
+        } else {
+            if op.field != 0 {
+                return Err(Error::IllegalParams(format!(
+                    "update operation {}: give a field number or a name, not both",
+                    i + 1
+                )));
+            }
+            // SAFETY: the caller guarantees name_len readable bytes.
+            FieldRef::Name(unsafe { name(op.name, op.name_len, "update field name")? })
+        };
+        // SAFETY: the caller guarantees the argument's string.
+        let arg = unsafe { read_field(&op.arg, i)? };
+        let raw = RawOp {
+            opcode: op.op,
+            field,
+            arg,
+            splice_offset: op.splice_offset,
+            splice_cut: op.splice_cut,
+        };
+        out.push(UpdateOp::parse(raw, i + 1, format)?);
+    }
+    Ok(out)
 }
 
 /// The C view of a value; strings point into the tuple data they came from.

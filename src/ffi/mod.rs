@@ -73,6 +73,9 @@ pub fn exported() -> Vec<Export> {
         api_space::jb_space_insert,
         api_space::jb_space_replace,
         api_space::jb_space_delete,
+        api_space::jb_index_update,
+        api_space::jb_space_upsert,
+        api_space::jb_index_delete,
         api_read::jb_index_get,
         api_read::jb_index_get_data,
         api_read::jb_index_count,
@@ -107,5 +110,6 @@ pub fn exported() -> Vec<Export> {
         api_tuple::jb_data_field_count,
         api_tuple::jb_data_fields,
         api_tuple::jb_data_encode,
+        api_tuple::jb_data_update,
     ]
 }

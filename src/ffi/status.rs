@@ -29,6 +29,12 @@ pub fn status(e: &Error) -> i32 {
         Error::WalIo(_) => abi::JB_E_WAL_IO,
         Error::CascadeRollback(_) => abi::JB_E_CASCADE_ROLLBACK,
         Error::BufferTooSmall { .. } => abi::JB_E_BUFFER_TOO_SMALL,
+        Error::NoSuchField(_) => abi::JB_E_NO_SUCH_FIELD,
+        Error::UpdateOp(_) => abi::JB_E_UPDATE_OP,
+        Error::UpdateArgType(_) => abi::JB_E_UPDATE_ARG_TYPE,
+        Error::IntegerOverflow(_) => abi::JB_E_INTEGER_OVERFLOW,
+        Error::Splice(_) => abi::JB_E_SPLICE,
+        Error::PrimaryKeyUpdate(_) => abi::JB_E_PRIMARY_KEY_UPDATE,
     }
 }
 
@@ -55,6 +61,12 @@ pub fn status_name(code: i32) -> &'static CStr {
         abi::JB_E_EXISTS => c"JB_E_EXISTS",
         abi::JB_E_POISONED => c"JB_E_POISONED",
         abi::JB_E_BUFFER_TOO_SMALL => c"JB_E_BUFFER_TOO_SMALL",
+        abi::JB_E_NO_SUCH_FIELD => c"JB_E_NO_SUCH_FIELD",
+        abi::JB_E_UPDATE_OP => c"JB_E_UPDATE_OP",
+        abi::JB_E_UPDATE_ARG_TYPE => c"JB_E_UPDATE_ARG_TYPE",
+        abi::JB_E_INTEGER_OVERFLOW => c"JB_E_INTEGER_OVERFLOW",
+        abi::JB_E_SPLICE => c"JB_E_SPLICE",
+        abi::JB_E_PRIMARY_KEY_UPDATE => c"JB_E_PRIMARY_KEY_UPDATE",
         _ => c"JB_E_UNKNOWN",
     }
 }

@@ -102,5 +102,54 @@ pub fn run_lua_file(name: &str) {
         panic!("{name} failed:\n{e}");
     }
 }
+
+/// Runs a compat script from tests/compat (the same calls on Tarantool and on jitbox) in a
+/// fresh embedded LuaJIT and checks that it prints exactly what Tarantool 2.6 printed, kept
+/// in `name.expected`.
+pub fn run_compat(name: &str) {
+    let lua = lua();
+    let root = root();
+    let dir = root.join("tests/compat");
+    lua.load(format!(
+        "package.path = '{}/?.lua;' .. package.path\n\
+         COMPAT_OUT = {{}}\n\
+         print = function(...) \
+             local t = {{}} \
+             for i = 1, select('#', ...) do t[i] = tostring((select(i, ...))) end \
+             COMPAT_OUT[#COMPAT_OUT + 1] = table.concat(t, '\\t') \
+         end",
+        dir.display()
+    ))
+    .exec()
+    .unwrap();
+    let path = dir.join(format!("{name}.lua"));
+    let src = std::fs::read_to_string(&path).unwrap();
+    if let Err(e) = lua
+        .load(&src)
+        .set_name(format!("@{}", path.display()))
+        .exec()
+    {
+        panic!("{name}.lua failed:\n{e}");
+    }
+    let out: Vec<String> = lua.load("return COMPAT_OUT").eval::<Vec<String>>().unwrap();
+    let expected = std::fs::read_to_string(dir.join(format!("{name}.expected"))).unwrap();
+    let expected: Vec<&str> = expected.lines().collect();
+    for (i, (got, want)) in out.iter().zip(&expected).enumerate() {
+        assert_eq!(
+            got,
+            want,
+            "{name}.lua line {}: jitbox printed {got:?}, Tarantool {want:?}",
+            i + 1
+        );
+    }
+    assert_eq!(
+        out.len(),
+        expected.len(),
+        "{name}.lua: jitbox printed {} lines, Tarantool {}",
+        out.len(),
+        expected.len()
+    );
+}
+
 pub mod files;
 pub mod native;

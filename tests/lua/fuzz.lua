@@ -1,6 +1,7 @@
 -- A seeded fuzz test of the Lua API against a model. Workers (coroutines, each with its own
--- transactions) interleave at random: writes of plain, proxy and metatable rows, key
--- functions that yield to the other workers in the middle of a write, iterations that write
+-- transactions) interleave at random: writes of plain, proxy and metatable rows, updates and
+-- upserts, key functions that yield to the other workers in the middle of a write (an update
+-- must then apply to the row as it is at the write), iterations that write
 -- at the cursor, ahead and behind and yield between steps, transactions that commit, roll
 -- back, conflict or are abandoned. Every read is checked against the model of what its
 -- reader sees. Fixed seeds by default; longer on demand:
@@ -102,8 +103,47 @@ local function run(seed)
         return r, { k, r[2], r[3], r[4], nil } -- a trailing nil is no field
     end
 
+    -- An update or upsert: {'+', 3, d}, a new serial in field 4, and (update) a new field 2.
+    -- What it makes of the row depends on the row at the write, so the model applies it then.
+    local function write_ops(w, k, op)
+        local d, a = rnd(-5, 5), rnd(0, 3)
+        serial = serial + 1
+        local sn = serial
+        local r0, row
+        if op == 5 then r0, row = new_row(k) sn = r0[4] end
+        local ops = op == 4 and { { '+', 3, d }, { '=', 2, a }, { '=', 4, sn } } or { { '+', 3, d }, { '=', 4, sn } }
+        writing[coroutine.running()] = sn
+        local ok, res
+        if op == 4 then ok, res = pcall(s.update, s, rnd() < 0.5 and { k } or k, ops)
+        else ok, res = pcall(s.upsert, s, row, ops) end
+        writing[coroutine.running()] = nil
+        log[#log + 1] = ('w%d %s %d d=%d a=%d sn=%d -> %s'):format(w.id, op == 4 and 'update' or 'upsert', k, d, a, sn,
+            ok and tostring(res) or code_of(res))
+        local v = view(w)
+        local tx = w.tx
+        if tx and tx.doomed then
+            if ok or code_of(res) ~= 'CONFLICT' then fail(w, 'a doomed transaction wrote') end
+            return
+        end
+        if not ok then
+            if code_of(res) == 'CONFLICT' and tx and changed_since(tx, k) then tx.doomed = true return end
+            fail(w, 'write failed: ' .. tostring(res))
+        end
+        local old = v[k]
+        local r
+        if old then
+            r = { k, op == 4 and a or old[2], old[3] + d, sn }
+        elseif op == 5 then
+            r = r0
+        end
+        if op == 4 then same(w, res, r, 'update result')
+        elseif res ~= nil then fail(w, 'upsert returned ' .. tostring(res)) end
+        if r then apply(w, k, r) end
+    end
+
     local function write(w)
-        local k, op = rnd(KEYS), rnd(3)
+        local k, op = rnd(KEYS), rnd(5)
+        if op >= 4 then return write_ops(w, k, op) end
         local v = view(w)
         local r, row = nil, nil
         if op ~= 3 then r, row = new_row(k) end

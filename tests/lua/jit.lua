@@ -1,4 +1,4 @@
--- The hot paths compile: each loop of get, pairs, insert, replace, delete and field access
+-- The hot paths compile: each loop of get, pairs, insert, replace, update, upsert, delete and field access
 -- gets a root trace of its own (so it runs compiled, not as side traces stitched to the
 -- interpreter), and nothing in the module hits an NYI.
 package.loaded.harness = nil
@@ -41,6 +41,7 @@ test('hot loops over the module run in their own traces, with no NYI', function(
     -- trace with 'symbol not in cache', once); DDL above runs with the JIT off by design.
     s:insert{0, 'w', 0}; s:replace{0, 'w', 0}; local _ = s:get{0}[1]
     for _ in s:pairs() do end
+    s:update(0, {{'+', 3, 1}}); s:upsert({0, 'w', 0}, {{'+', 3, 1}})
     s:delete{0}; s:len()
     -- Realistic thresholds: with hotloop=1 every function gets hot before any loop and the
     -- trace structure says little about normal runs.
@@ -65,6 +66,11 @@ test('hot loops over the module run in their own traces, with no NYI', function(
     eq(k, 20 * 200 * 3)
     loops.replace = next_line()
     for i = 1, 20000 do s:replace{i, 'x', i} end
+    loops.update = next_line()
+    for i = 1, 20000 do s:update(i, {{'+', 3, 1}}) end
+    eq(s:get{20000}[3], 20001)
+    loops.upsert = next_line()
+    for i = 1, 20000 do s:upsert({i, 'x', 0}, {{'=', 3, i}}) end
     loops.delete = next_line()
     for i = 1, 20000, 2 do s:delete{i} end
     eq(s:len(), 10000)

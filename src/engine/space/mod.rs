@@ -5,8 +5,10 @@
 
 mod functional;
 mod overwrite;
+mod update;
 
 pub use functional::GivenKeys;
+pub use update::Apply;
 use functional::RowScratch;
 
 use super::index::Index;

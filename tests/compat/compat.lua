@@ -1,0 +1,79 @@
+-- The same calls on Tarantool 2.6 and on jitbox: a compat script runs under `tarantool
+-- script.lua` and under LuaJIT with the jitbox module, and prints one line per call. The
+-- lines Tarantool printed are kept next to the script (script.expected) and jitbox's must
+-- equal them. Errors print as jitbox's code names; Tarantool's numeric codes map to them here.
+local M = {}
+
+M.tarantool = rawget(_G, 'box') ~= nil
+
+-- Tarantool's error codes -> jitbox's.
+local CODES = {
+    [1] = 'ILLEGAL_PARAMS', [3] = 'TUPLE_FOUND', [18] = 'FIELD_TYPE', [19] = 'ILLEGAL_PARAMS',
+    [23] = 'FIELD_TYPE', [25] = 'SPLICE', [26] = 'UPDATE_ARG_TYPE', [28] = 'UPDATE_OP',
+    [29] = 'UPDATE_OP', [37] = 'NO_SUCH_FIELD', [39] = 'FIELD_TYPE', [94] = 'PRIMARY_KEY_UPDATE',
+    [95] = 'INTEGER_OVERFLOW', [201] = 'NO_SUCH_FIELD',
+}
+
+local jitbox
+if M.tarantool then
+    box.cfg{ work_dir = require('fio').tempdir(), log_level = 0 }
+else
+    jitbox = require('jitbox')
+end
+
+-- A space with format `format` and a primary index on field 1.
+function M.space(name, format)
+    if M.tarantool then
+        local s = box.schema.space.create(name, { format = format })
+        s:create_index('pk')
+        return s
+    end
+    M.db = M.db or jitbox.open{ logger = function() end }
+    local s = M.db:create_space(name, { format = format })
+    s:create_index('pk')
+    return s
+end
+
+local function show_value(v)
+    if type(v) == 'string' then return ('%q'):format(v) end
+    if v == nil or (type(v) == 'cdata' and v == nil) then return 'nil' end
+    return tostring(v)
+end
+
+local function show_tuple(t)
+    local fields = t:totable()
+    local parts = {}
+    for i = 1, #t do parts[i] = show_value(fields[i]) end
+    return '[' .. table.concat(parts, ', ') .. ']'
+end
+M.show_tuple = show_tuple
+
+-- Calls f(...) and prints what it returned (how many values, tuples shown) or the error's code.
+function M.show(label, f, ...)
+    local r = { pcall(f, ...) }
+    if not r[1] then
+        local err = r[2]
+        local code
+        if M.tarantool then
+            code = CODES[err.code] or ('?' .. tostring(err.code) .. ' ' .. tostring(err))
+        else
+            local e = jitbox.error(err)
+            code = e and e.code or ('? ' .. tostring(err))
+        end
+        print(label, 'error', code)
+        return
+    end
+    local out = {}
+    for i = 2, table.maxn(r) do
+        local v = r[i]
+        out[#out + 1] = (type(v) == 'cdata' or type(v) == 'userdata') and v ~= nil and v.totable and show_tuple(v) or show_value(v)
+    end
+    print(label, 'ok', #r - 1, table.concat(out, ' '))
+end
+
+-- The end of a script: Tarantool's event loop would keep it running.
+function M.finish()
+    if M.tarantool then os.exit(0) end
+end
+
+return M
