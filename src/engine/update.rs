@@ -6,6 +6,10 @@
 use super::space::FormatField;
 use super::value::Value;
 use crate::error::{Error, Result};
+use smallvec::SmallVec;
+
+/// The fields of a tuple while updates apply (on the stack for most tuples).
+pub type Cells<'a> = SmallVec<[Cell<'a>; 8]>;
 
 /// Where an operation applies: a field number as the caller gave it (1-based, or negative
 /// from the end) or a format field's name.
@@ -218,14 +222,14 @@ impl<'a> Cell<'a> {
 }
 
 /// Room for `extra` more cells, or MEMORY.
-fn room(cells: &mut Vec<Cell>, extra: usize) -> Result<()> {
+fn room(cells: &mut Cells, extra: usize) -> Result<()> {
     cells
         .try_reserve(extra)
         .map_err(|_| Error::Memory("cannot allocate the fields of an updated tuple".into()))
 }
 
 /// Applies `op` to `cells`. A failing operation changes nothing.
-pub fn apply_one<'a>(cells: &mut Vec<Cell<'a>>, op: &UpdateOp<'a>) -> Result<()> {
+pub fn apply_one<'a>(cells: &mut Cells<'a>, op: &UpdateOp<'a>) -> Result<()> {
     let len = cells.len();
     match op.kind {
         Kind::Set(v) => {
@@ -359,27 +363,27 @@ fn splice(op: &UpdateOp, s: &[u8], offset: i32, cut: i32, paste: &[u8]) -> Resul
     Ok(out)
 }
 
-/// The fields of tuple data as cells, with room for `extra` more.
-pub fn cells_of<'a>(data: &'a [u8], extra: usize) -> Result<Vec<Cell<'a>>> {
-    let mut cells = Vec::new();
+/// Appends the fields of tuple data to `cells` (filled in place: a returned array of cells
+/// would be copied on every call).
+pub fn cells_of<'a>(data: &'a [u8], cells: &mut Cells<'a>) -> Result<()> {
     for v in super::value::fields(data)? {
         if cells.len() == cells.capacity() {
-            room(&mut cells, extra.max(4))?;
+            room(cells, 4)?;
         }
         cells.push(Cell::new(v?));
     }
-    Ok(cells)
+    Ok(())
 }
 
 /// Applies every operation in order; the first failing one is the error.
-pub fn apply<'a>(cells: &mut Vec<Cell<'a>>, ops: &[UpdateOp<'a>]) -> Result<()> {
+pub fn apply<'a>(cells: &mut Cells<'a>, ops: &[UpdateOp<'a>]) -> Result<()> {
     ops.iter().try_for_each(|op| apply_one(cells, op))
 }
 
 /// Applies the operations an upsert can, in order: one that fails is skipped (`skipped`
 /// hears why), as Tarantool skips it, and the rest still apply.
 pub fn apply_skipping<'a>(
-    cells: &mut Vec<Cell<'a>>,
+    cells: &mut Cells<'a>,
     ops: &[UpdateOp<'a>],
     mut skipped: impl FnMut(Error),
 ) {
@@ -392,7 +396,7 @@ pub fn apply_skipping<'a>(
 
 /// Runs `f` on the values of `cells`.
 pub fn with_cell_values<R>(cells: &[Cell], f: impl FnOnce(&[Value]) -> Result<R>) -> Result<R> {
-    let mut vals = Vec::new();
+    let mut vals: SmallVec<[Value; 8]> = SmallVec::new();
     vals.try_reserve_exact(cells.len())
         .map_err(|_| Error::Memory("cannot allocate the fields of an updated tuple".into()))?;
     vals.extend(cells.iter().map(Cell::value));
@@ -415,7 +419,7 @@ mod tests {
     }
 
     fn run<'a>(fields: &[Value<'a>], ops: &[UpdateOp<'a>]) -> Result<Vec<Value<'static>>> {
-        let mut cells: Vec<Cell> = fields.iter().map(|v| Cell::new(*v)).collect();
+        let mut cells: Cells = fields.iter().map(|v| Cell::new(*v)).collect();
         apply(&mut cells, ops)?;
         Ok(cells
             .iter()

@@ -3,7 +3,7 @@
 use super::abi::*;
 use super::api_txn::txn_in;
 use super::boundary::{enter, export};
-use super::convert::{copy_out, name, need, put, update_ops, with_values};
+use super::convert::{Ops, copy_out, name, need, put, update_ops, with_values};
 use super::handles::{self, EngineCell, Gone, Obj};
 use crate::engine::key::KeyPart;
 use crate::engine::mvcc::TxnId;
@@ -442,8 +442,9 @@ export! {
         // SAFETY: forwarded header contract on key, ops and the result buffer.
         unsafe {
             index_write(i, tx, out, preview, |sp, pos, txn, apply, _| {
-                let ops = update_ops(ops, op_count, &sp.format)?;
-                with_values(key, key_count, "key", |k| sp.update_in(txn, pos, k, &ops, apply))
+                let mut parsed = Ops::new();
+                update_ops(ops, op_count, &sp.format, &mut parsed)?;
+                with_values(key, key_count, "key", |k| sp.update_in(txn, pos, k, &parsed, apply))
             })
         }
     }
@@ -464,9 +465,10 @@ export! {
         // SAFETY: forwarded header contract on fields, ops and the result buffer.
         unsafe {
             index_write(pk as *mut jb_index, tx, out, preview, |sp, _, txn, apply, skipped| {
-                let ops = update_ops(ops, op_count, &sp.format)?;
+                let mut parsed = Ops::new();
+                update_ops(ops, op_count, &sp.format, &mut parsed)?;
                 // An upsert returns nothing: its tuple goes out only as a preview.
-                with_values(fields, count, "tuple", |t| sp.upsert_in(txn, t, &ops, apply, skipped).map(|_| None))
+                with_values(fields, count, "tuple", |t| sp.upsert_in(txn, t, &parsed, apply, skipped).map(|_| None))
             })
         }
     }

@@ -2,7 +2,7 @@
 
 use super::abi::*;
 use super::boundary::export;
-use super::convert::{bytes, copy_out, need, put, to_field, update_ops, with_values};
+use super::convert::{Ops, bytes, copy_out, need, put, to_field, update_ops, with_values};
 use super::handles::{self, Gone, Obj};
 use crate::engine::tuple::TupleRef;
 use crate::engine::{update, value};
@@ -168,14 +168,16 @@ export! {
 }
 
 export! {
-    Hot fn jb_data_update(data: *const u8, size: usize, ops: *const jb_update_op, op_count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
+    Hot fn jb_data_update(data: *const u8, size: usize, ops_ptr: *const jb_update_op, op_count: u32, buf: *mut u8, cap: usize, len: *mut usize) {
         need(len, "len")?;
         // SAFETY: header contract on data, ops (and their strings) and buf/cap/len.
         unsafe {
             let d = bytes(data, size, "data")?;
             value::validate(d)?;
-            let ops = update_ops(ops, op_count, &[])?;
-            let mut cells = update::cells_of(d, ops.len())?;
+            let mut ops = Ops::new();
+            update_ops(ops_ptr, op_count, &[], &mut ops)?;
+            let mut cells = update::Cells::new();
+            update::cells_of(d, &mut cells)?;
             update::apply(&mut cells, &ops)?;
             update::with_cell_values(&cells, |vals| encode_into(vals, buf, cap, len))
         }

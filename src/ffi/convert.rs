@@ -5,6 +5,7 @@ use crate::engine::space::FormatField;
 use crate::engine::update::{FieldRef, RawOp, UpdateOp};
 use crate::engine::value::Value;
 use crate::error::{Error, Result};
+use smallvec::SmallVec;
 
 const STACK_FIELDS: usize = 32;
 
@@ -95,7 +96,11 @@ pub unsafe fn with_values<R>(
     f(&vals)
 }
 
-/// Reads and checks a C array of update operations; names resolve in `format`.
+/// The checked update operations of a C call (on the stack for a few).
+pub type Ops<'a> = SmallVec<[UpdateOp<'a>; 4]>;
+
+/// Reads and checks a C array of update operations into `out` (filled in place); names
+/// resolve in `format`.
 ///
 /// # Safety
 /// `ops` must be NULL (with `count` 0) or point to `count` operations whose names and
@@ -104,17 +109,17 @@ pub unsafe fn update_ops<'a>(
     ops: *const jb_update_op,
     count: u32,
     format: &[FormatField],
-) -> Result<Vec<UpdateOp<'a>>> {
+    out: &mut Ops<'a>,
+) -> Result<()> {
     let n = count as usize;
     if ops.is_null() {
         if n != 0 {
             return Err(Error::IllegalParams(format!("ops is NULL but op_count is {n}")));
         }
-        return Ok(Vec::new());
+        return Ok(());
     }
     // SAFETY: the caller guarantees `count` readable operations.
     let src = unsafe { std::slice::from_raw_parts(ops, n) };
-    let mut out = Vec::new();
     out.try_reserve_exact(n)
         .map_err(|_| Error::Memory(format!("cannot allocate {n} update operations")))?;
     for (i, op) in src.iter().enumerate() {
@@ -147,7 +152,7 @@ pub unsafe fn update_ops<'a>(
         };
         out.push(UpdateOp::parse(raw, i + 1, format)?);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The C view of a value; strings point into the tuple data they came from.

@@ -55,6 +55,9 @@ pub enum Mode {
     /// A replace whose caller does not want the replaced version back, so that it may be
     /// overwritten in place (see `overwrite`).
     Overwrite,
+    /// An update of this version, which the caller found under the same view just before:
+    /// as `Overwrite`, and an autocommit write need not look it up again.
+    Update(TuplePtr),
 }
 
 /// What every space of an engine shares with it.
@@ -249,7 +252,7 @@ impl Space {
         // Apply: nothing below can fail.
         bump(&self.changes);
         if quiet
-            && mode == Mode::Overwrite
+            && matches!(mode, Mode::Overwrite | Mode::Update(_))
             && let Some(o) = old
             && self.can_overwrite(o, new, old_keys)
         {
@@ -411,7 +414,12 @@ impl Space {
         mvcc: &Mvcc,
     ) -> Result<Option<TuplePtr>> {
         let pk = &self.indexes[0];
-        let old = self.visible_version(pk, new, view, mvcc, None)?;
+        let old = match mode {
+            // Nothing ran between the lookup and this write; a transaction still walks the
+            // key's versions for conflicts.
+            Mode::Update(o) if view.txn.is_none() => Some(o),
+            _ => self.visible_version(pk, new, view, mvcc, None)?,
+        };
         if let (Some(_), Mode::Insert) = (old, mode) {
             return Err(self.duplicate(pk, new));
         }

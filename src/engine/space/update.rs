@@ -6,9 +6,10 @@ use super::{Mode, Space};
 use crate::engine::key::cmp_values;
 use crate::engine::mvcc::TxnId;
 use crate::engine::tuple::{TuplePtr, TupleRef};
-use crate::engine::update::{self, UpdateOp};
+use crate::engine::update::{self, Cells, UpdateOp};
 use crate::engine::value::{self, Value};
 use crate::error::{Error, Result};
+use smallvec::SmallVec;
 use std::cmp::Ordering;
 
 /// What an update or upsert does with the tuple it makes.
@@ -75,12 +76,14 @@ impl Space {
             return Ok(None);
         };
         // The old data is read from a copy: the write may overwrite the old tuple in place.
-        let data = copy_of(old)?;
-        let mut cells = update::cells_of(&data, ops.len())?;
+        let mut data = SmallVec::new();
+        copy_of(old, &mut data)?;
+        let mut cells = Cells::new();
+        update::cells_of(&data, &mut cells)?;
         update::apply(&mut cells, ops)?;
         update::with_cell_values(&cells, |vals| {
             self.check_primary_kept(&data, vals)?;
-            self.finish(txn, vals, Mode::Overwrite, apply)
+            self.finish(txn, vals, Mode::Update(old), apply)
         })
     }
 
@@ -106,15 +109,17 @@ impl Space {
         let Some(old) = self.find_unique(txn, 0, &key[..parts.len()], "upsert into")? else {
             return self.finish(txn, tuple, Mode::Insert, apply);
         };
-        let data = copy_of(old)?;
-        let mut cells = update::cells_of(&data, ops.len())?;
+        let mut data = SmallVec::new();
+        copy_of(old, &mut data)?;
+        let mut cells = Cells::new();
+        update::cells_of(&data, &mut cells)?;
         update::apply_skipping(&mut cells, ops, &mut skipped);
         update::with_cell_values(&cells, |vals| {
             if let Err(e) = self.check_primary_kept(&data, vals) {
                 skipped(e);
                 return Ok(None);
             }
-            self.finish(txn, vals, Mode::Overwrite, apply)
+            self.finish(txn, vals, Mode::Update(old), apply)
         })
     }
 
@@ -171,12 +176,11 @@ impl Space {
     }
 }
 
-/// A copy of a tuple's data.
-fn copy_of(t: TuplePtr) -> Result<Vec<u8>> {
+/// A copy of a tuple's data, in `v` (on the stack for most tuples).
+fn copy_of(t: TuplePtr, v: &mut SmallVec<[u8; 256]>) -> Result<()> {
     let d = t.data();
-    let mut v = Vec::new();
     v.try_reserve_exact(d.len())
         .map_err(|_| Error::Memory(format!("cannot allocate {} bytes for an update", d.len())))?;
     v.extend_from_slice(d);
-    Ok(v)
+    Ok(())
 }
