@@ -7,8 +7,9 @@
 --
 -- One file per concern under jitbox/, each requiring jitbox/base.lua:
 --   tuple     Lua values <-> fields, tuples    keys      functional indexes' key functions
---   schema    spaces and indexes               write     insert, replace, delete, update, upsert
---   update    update operations, tuple:update  read      get, count, len
+--   catalog   space and index objects, lists   schema    DDL, formats, sizes
+--   write     insert, replace, delete, update, upsert
+--   update    update operations, tuple:update  read      get, count, len, min, max
 --   iterator  pairs, select, read options      txn       transactions, commit tickets
 --   snapshot  db:snapshot and its tickets      deferred  the engine's deferred work
 --   engine    open, attach, close, stat, gc

@@ -45,6 +45,11 @@ fn lua_update() {
 }
 
 #[test]
+fn lua_schema() {
+    common::run_lua_file("schema.lua");
+}
+
+#[test]
 fn lua_snapshot() {
     common::run_lua_file("snapshot.lua");
 }
@@ -53,6 +58,12 @@ fn lua_snapshot() {
 #[test]
 fn compat_update_as_tarantool() {
     common::run_compat("update");
+}
+
+/// min/max, the objects' fields, renames, truncate and if_not_exists show what Tarantool 2.6 shows.
+#[test]
+fn compat_schema_as_tarantool() {
+    common::run_compat("schema");
 }
 
 /// tests/lua/fuzz.lua with its fixed seeds (JITBOX_FUZZ_SEEDS / JITBOX_FUZZ_STEPS run it longer).

@@ -369,6 +369,58 @@ int jb_engine_buried_forget(jb_engine *e, const uint8_t *data, const jb_keys *ke
 /* HOT. Writes the space's id to *out: unique among the engine's spaces, never reused. */
 int jb_space_id(jb_space *s, uint64_t *out);
 
+/* What jb_space_describe and jb_index_describe report. Names are engine-owned until the next
+   DDL and not NUL-terminated. */
+typedef struct jb_space_info {
+    uint64_t id;            /* as jb_space_id */
+    const char *name;
+    size_t name_len;
+    uint32_t field_count;   /* fields of its format */
+    uint32_t index_count;
+    uint64_t len;           /* tuples in the latest committed state */
+    uint64_t bsize;         /* bytes its tuples take (old versions not yet collected
+                               included); walks the space */
+} jb_space_info;
+
+typedef struct jb_index_info {
+    const char *name;
+    size_t name_len;
+    uint32_t id;            /* its position in the space: 0 is the primary index */
+    uint32_t part_count;    /* parts: jb_index_part */
+    uint8_t unique;
+    uint8_t functional;
+    uint8_t multikey;
+    uint8_t reserved;
+    uint64_t len;           /* entries, old versions not yet collected included */
+    uint64_t bsize;         /* bytes its blocks take */
+} jb_index_info;
+
+/* HOT. The space at position pos (0-based) among the engine's spaces, JB_E_NO_SUCH_SPACE past
+   the last: pos = 0, 1, ... lists every space. *out is engine-owned. Borrows e. */
+int jb_engine_space_at(jb_engine *e, uint32_t pos, jb_space **out);
+
+/* HOT. Facts about a space into *out (the caller's). Borrows s. */
+int jb_space_describe(jb_space *s, jb_space_info *out);
+
+/* HOT. Field i (0-based) of the space's format into *out (its name engine-owned until the next
+   DDL), JB_E_NO_SUCH_FIELD past the last. Borrows s. */
+int jb_space_format_field(jb_space *s, uint32_t i, jb_format_field *out);
+
+/* HOT. Facts about an index into *out; part k (0-based) of its key into *out,
+   JB_E_NO_SUCH_FIELD past the last (a functional index's parts are its keys' parts, fieldno
+   0, 1, ...). Borrow i. */
+int jb_index_describe(jb_index *i, jb_index_info *out);
+int jb_index_part(jb_index *i, uint32_t k, jb_key_part *out);
+
+/* SAFE. Removes every tuple of the space, logged; its indexes stay. JB_E_BUSY while a
+   transaction is open. Borrows s. */
+int jb_space_truncate(jb_space *s);
+
+/* SAFE. Rename a space or an index, logged; handles stay valid. JB_E_EXISTS when the name is
+   taken. Borrow s/i and name. */
+int jb_space_rename(jb_space *s, const char *name, size_t name_len);
+int jb_index_rename(jb_index *i, const char *name, size_t name_len);
+
 /* HOT. Looks an index up by name. Borrows name. *out is engine-owned. */
 int jb_index_find(jb_space *s, const char *name, size_t name_len, jb_index **out);
 

@@ -6,7 +6,8 @@ local B = require('jitbox.base')
 local X = require('jitbox.txn')
 local D = require('jitbox.deferred')
 local keys = require('jitbox.keys')
-local S = require('jitbox.schema')
+local K = require('jitbox.catalog')
+require('jitbox.schema')
 local C, illegal, raise, live, db_mt = B.C, B.illegal, B.raise, B.live, B.db_mt
 local options, size_option, type_names = B.options, B.size_option, B.type_names
 local end_dead, drain = X.end_dead, D.drain
@@ -39,7 +40,7 @@ local function wrap(e, owned)
         if rc ~= 0 then raise(rc) end
         db._commits = commits[0]
     end
-    db.space = S.space_list(db)
+    K.space_list(db)
     db._slot = X.engine_slot(db)
     return db
 end

@@ -9,7 +9,7 @@ local B = require('jitbox.base')
 local T = require('jitbox.tuple')
 local I = require('jitbox.iterator')
 local X = require('jitbox.txn')
-local primary = require('jitbox.schema').primary
+local primary = require('jitbox.catalog').primary
 local C, illegal, raise = B.C, B.illegal, B.raise
 local space_methods, index_methods, space_mt, index_mt = B.space_methods, B.index_methods, B.space_mt, B.index_mt
 local out_len, out_u64 = B.out_len, B.out_u64
@@ -100,3 +100,9 @@ function tx_methods:get(x, key) return get_in(read_target(x), reading(self, 'get
 function tx_methods:select(x, key, opts) return select_in(read_target(x), reading(self, 'select'), key, opts) end
 function tx_methods:pairs(x, key, opts) return pairs_in(read_target(x), reading(self, 'pairs'), key, opts) end
 function tx_methods:count(x, key, opts) return count_in(read_target(x), reading(self, 'count'), key, opts) end
+
+-- index:min(key), index:max(key): the first and the last tuple with the (partial) key, or of
+-- the whole index without one; nil when there is none.
+local MIN, MAX = { iterator = 'EQ', limit = 1 }, { iterator = 'REQ', limit = 1 }
+function index_methods:min(key) return select_in(self, current_tx(self._db), key, MIN)[1] end
+function index_methods:max(key) return select_in(self, current_tx(self._db), key, MAX)[1] end

@@ -1,94 +1,30 @@
--- jitbox.schema: spaces and indexes — creating, finding, dropping.
---
--- db.space and space.index are lists filled on first use: a name the engine does not know
--- reads as nil. DDL functions are SAFE entries and run with the JIT off.
+-- jitbox.schema: DDL — creating, dropping, renaming and truncating spaces and indexes, and
+-- reading formats. DDL functions are SAFE entries and run with the JIT off. The objects and
+-- their lists: jitbox/catalog.lua.
 
 local ffi = require('ffi')
 local B = require('jitbox.base')
 local keys = require('jitbox.keys')
+local K = require('jitbox.catalog')
 local C, illegal, raise, live, options = B.C, B.illegal, B.raise, B.live, B.options
 local db_mt, space_methods, index_methods = B.db_mt, B.space_methods, B.index_methods
-local space_mt, index_mt, type_codes = B.space_mt, B.index_mt, B.type_codes
-local out_len, out_ptr = B.out_len, B.out_ptr
+local type_codes = B.type_codes
 local floor = math.floor
 
-local S = {}
-
-local function new_index(space, handle, name)
-    return setmetatable({ space = space, name = name, _i = handle, _db = space._db }, index_mt)
-end
-
--- The index of a space by name or number (0: the primary index), or nil.
-local function find_index(space, key)
-    local rc
-    if type(key) == 'number' then
-        rc = C.jb_space_index_at(space._s, key, ffi.cast('jb_index**', out_ptr))
-    else
-        rc = C.jb_index_find(space._s, key, #key, ffi.cast('jb_index**', out_ptr))
-    end
-    if rc == C.JB_E_NO_SUCH_INDEX then return nil end
-    if rc ~= 0 then raise(rc) end
-    local handle = ffi.cast('jb_index*', out_ptr[0])
-    local name = key
-    if type(key) ~= 'string' then
-        local p = ffi.new('const char*[1]')
-        rc = C.jb_index_name(handle, p, out_len)
-        if rc ~= 0 then raise(rc) end
-        name = ffi.string(p[0], out_len[0])
-    end
-    return new_index(space, handle, name)
-end
-
-local index_list_mt = {
-    __index = function(list, key)
-        local idx = find_index(rawget(list, '_space'), key)
-        if idx and type(key) == 'string' then rawset(list, key, idx) end
-        return idx
-    end,
-}
-
-local function new_space(db, handle, name)
-    local s = setmetatable({ name = name, _s = handle, _db = db }, space_mt)
-    s.index = setmetatable({ _space = s }, index_list_mt)
-    return s
-end
-
-local space_list_mt = {
-    __index = function(list, name)
-        local db = rawget(list, '_db')
-        local rc = C.jb_space_find(live(db), name, #name, ffi.cast('jb_space**', out_ptr))
-        if rc == C.JB_E_NO_SUCH_SPACE then return nil end
-        if rc ~= 0 then raise(rc) end
-        local s = new_space(db, ffi.cast('jb_space*', out_ptr[0]), name)
-        rawset(list, name, s)
-        return s
-    end,
-}
-
--- db.space of a new engine object.
-function S.space_list(db) return setmetatable({ _db = db }, space_list_mt) end
-
--- The primary index of a space (NO_SUCH_INDEX, blaming the caller's caller, without one).
-function S.primary(space)
-    local pk = rawget(space, '_pk')
-    if pk == nil then
-        pk = find_index(space, 0)
-        if pk == nil then
-            B.throw(B.new_error('NO_SUCH_INDEX', C.JB_E_NO_SUCH_INDEX,
-                ("space '%s' has no primary index; create one with create_index"):format(space.name)), 3)
-        end
-        rawset(space, '_pk', pk)
-    end
-    return pk
-end
-
 -- db:create_space(name, {format = {{'id', 'unsigned'}, {name = 'n', type = 'string', is_nullable = true}}})
-local SPACE_OPTIONS = { format = true }
-local INDEX_OPTIONS = { parts = true, unique = true, type = true, func = true, multikey = true }
+-- With if_not_exists = true an existing space is returned (and 'not created', as Tarantool
+-- returns it), whatever its format.
+local SPACE_OPTIONS = { format = true, if_not_exists = true }
+local INDEX_OPTIONS = { parts = true, unique = true, type = true, func = true, multikey = true,
+    if_not_exists = true }
 
 function db_mt:create_space(name, opts)
     if type(name) ~= 'string' then illegal('create_space: name must be a string') end
     opts = options(opts, SPACE_OPTIONS, 'create_space ' .. name)
+    if opts.if_not_exists then
+        local s = self.space[name]
+        if s then return s, 'not created' end
+    end
     local format = opts.format or {}
     local n = #format
     local ff = ffi.new('jb_format_field[?]', math.max(n, 1))
@@ -109,10 +45,8 @@ function db_mt:create_space(name, opts)
     local out = ffi.new('jb_space*[1]')
     local rc = C.jb_space_create(live(self), name, #name, ff, n, out)
     if rc ~= 0 then raise(rc) end
-    local s = new_space(self, out[0], name)
-    s._format = format
-    rawset(self.space, name, s)
-    return s
+    K.refresh_spaces(self)
+    return K.space_object(self, out[0])
 end
 
 -- Index parts: {{1, 'unsigned'}}, {{field = 2, type = 'string'}}, {'name'}, {2}, or as
@@ -164,6 +98,10 @@ end
 function space_methods:create_index(name, opts)
     if type(name) ~= 'string' then illegal('create_index: name must be a string') end
     opts = options(opts, INDEX_OPTIONS, 'create_index ' .. name)
+    if opts.if_not_exists then
+        local idx = rawget(self.index, name)
+        if idx then return idx, 'not created' end
+    end
     if opts.type ~= nil and opts.type ~= 'TREE' and opts.type ~= 'tree' then
         illegal(("create_index %s: only TREE indexes exist, not '%s'"):format(name, tostring(opts.type)))
     end
@@ -197,7 +135,8 @@ function space_methods:create_index(name, opts)
         rc = C.jb_index_create(self._s, name, #name, def, out)
     end
     if rc ~= 0 then raise(rc) end
-    local idx = new_index(self, out[0], name)
+    K.refresh_indexes(self)
+    local idx = rawget(self.index, name)
     if fe then
         self._db._keyfns[fe] = true
         idx._fe = fe
@@ -209,7 +148,6 @@ function space_methods:create_index(name, opts)
         if rc ~= 0 then raise(rc) end
         self._db._func_spaces[tonumber(id[0])] = self
     end
-    rawset(self.index, name, idx)
     return idx
 end
 
@@ -217,7 +155,66 @@ function space_methods:drop()
     live(self._db)
     local rc = C.jb_space_drop(self._s)
     if rc ~= 0 then raise(rc) end
-    rawset(self._db.space, self.name, nil)
+    self._db._spaces[tonumber(ffi.cast('uintptr_t', self._s))] = nil
+    K.refresh_spaces(self._db)
+end
+
+-- s:truncate(): removes every tuple (not inside a transaction: BUSY while one is open).
+function space_methods:truncate()
+    live(self._db)
+    local rc = C.jb_space_truncate(self._s)
+    if rc ~= 0 then raise(rc) end
+end
+
+-- s:rename(name), index:rename(name).
+local function name_arg(name, what)
+    if type(name) ~= 'string' then illegal(('%s: the new name must be a string, not %s'):format(what, type(name))) end
+    return name
+end
+
+function space_methods:rename(name)
+    name_arg(name, 'rename')
+    live(self._db)
+    local rc = C.jb_space_rename(self._s, name, #name)
+    if rc ~= 0 then raise(rc) end
+    K.refresh_spaces(self._db)
+end
+
+function index_methods:rename(name)
+    name_arg(name, 'index:rename')
+    live(self._db)
+    local rc = C.jb_index_rename(self._i, name, #name)
+    if rc ~= 0 then raise(rc) end
+    K.refresh_indexes(self.space)
+end
+
+-- s:format(): the format, as Tarantool gives it ({name =, type =}, is_nullable when true).
+-- Changing it is not supported: s:format(new) is an error.
+function space_methods:format(new)
+    if new ~= nil then
+        illegal(("space '%s': changing a format is not supported by jitbox; create a space with the new format and copy the tuples"):format(self.name))
+    end
+    local res = {}
+    for i, f in ipairs(self._format) do
+        res[i] = { name = f.name, type = f.type, is_nullable = f.is_nullable or nil }
+    end
+    return res
+end
+
+-- Bytes the space's tuples take (walks the space), and an index's blocks.
+local info_s, info_i = ffi.new('jb_space_info'), ffi.new('jb_index_info')
+function space_methods:bsize()
+    live(self._db)
+    local rc = C.jb_space_describe(self._s, info_s)
+    if rc ~= 0 then raise(rc) end
+    return tonumber(info_s.bsize)
+end
+
+function index_methods:bsize()
+    live(self._db)
+    local rc = C.jb_index_describe(self._i, info_i)
+    if rc ~= 0 then raise(rc) end
+    return tonumber(info_i.bsize)
 end
 
 function index_methods:drop()
@@ -234,12 +231,12 @@ function index_methods:drop()
         end
         rawset(space, '_funcs', #funcs > 0 and funcs or nil)
     end
-    rawset(space.index, self.name, nil)
-    rawset(space, '_pk', nil)
+    space._indexes[tonumber(ffi.cast('uintptr_t', self._i))] = nil
+    K.refresh_indexes(space)
 end
 
-for _, f in ipairs({ db_mt.create_space, space_methods.create_index, space_methods.drop, index_methods.drop }) do
+for _, f in ipairs({ db_mt.create_space, space_methods.create_index, space_methods.drop, index_methods.drop,
+    space_methods.truncate, space_methods.rename, index_methods.rename }) do
     jit.off(f)
 end
 
-return S

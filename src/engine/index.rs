@@ -209,6 +209,14 @@ impl Index {
         }
     }
 
+    /// Bytes its blocks take.
+    pub fn bsize(&self) -> usize {
+        match &self.tree {
+            Tree::Narrow(t) => t.charged(),
+            Tree::Wide(t) => t.charged(),
+        }
+    }
+
     pub fn is_functional(&self) -> bool {
         self.func.is_some()
     }

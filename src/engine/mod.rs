@@ -1,6 +1,7 @@
 //! The engine: spaces by name, the memory quota, statistics, the logger and its deferred
 //! queue. Single-threaded: the C boundary makes sure only the owning thread gets here.
 
+mod alter;
 pub mod btree;
 pub mod checkpoint;
 pub mod durable;

@@ -225,6 +225,31 @@ impl Engine {
                 let id = self.find_space(space)?;
                 self.drop_index(id, index).map(drop)
             }
+            Op::Truncate { space } => {
+                let id = self.find_space(space)?;
+                self.space_mut(id)?.truncate();
+                Ok(())
+            }
+            Op::RenameSpace { space, to } => {
+                let id = self.find_space(space)?;
+                self.rename_space(id, to)
+            }
+            Op::RenameIndex { space, index, to } => {
+                if let Some(a) = self
+                    .awaiting
+                    .iter_mut()
+                    .find(|a| a.space == *space && a.name == *index)
+                {
+                    a.name = (*to).to_owned();
+                    return Ok(());
+                }
+                let id = self.find_space(space)?;
+                let sp = self.space(id)?;
+                let pos = sp.index_pos(index).ok_or_else(|| {
+                    Error::NoSuchIndex(format!("no index named '{index}' in space '{space}'"))
+                })?;
+                self.rename_index(id, pos, to)
+            }
         }
     }
 

@@ -667,6 +667,127 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn jb_space_id(s: *mut jb_space, out: *mut u64) -> ::std::os::raw::c_int;
 }
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct jb_space_info {
+    pub id: u64,
+    pub name: *const ::std::os::raw::c_char,
+    pub name_len: usize,
+    pub field_count: u32,
+    pub index_count: u32,
+    pub len: u64,
+    pub bsize: u64,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of jb_space_info"][::std::mem::size_of::<jb_space_info>() - 48usize];
+    ["Alignment of jb_space_info"][::std::mem::align_of::<jb_space_info>() - 8usize];
+    ["Offset of field: jb_space_info::id"][::std::mem::offset_of!(jb_space_info, id) - 0usize];
+    ["Offset of field: jb_space_info::name"][::std::mem::offset_of!(jb_space_info, name) - 8usize];
+    ["Offset of field: jb_space_info::name_len"]
+        [::std::mem::offset_of!(jb_space_info, name_len) - 16usize];
+    ["Offset of field: jb_space_info::field_count"]
+        [::std::mem::offset_of!(jb_space_info, field_count) - 24usize];
+    ["Offset of field: jb_space_info::index_count"]
+        [::std::mem::offset_of!(jb_space_info, index_count) - 28usize];
+    ["Offset of field: jb_space_info::len"][::std::mem::offset_of!(jb_space_info, len) - 32usize];
+    ["Offset of field: jb_space_info::bsize"]
+        [::std::mem::offset_of!(jb_space_info, bsize) - 40usize];
+};
+impl Default for jb_space_info {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct jb_index_info {
+    pub name: *const ::std::os::raw::c_char,
+    pub name_len: usize,
+    pub id: u32,
+    pub part_count: u32,
+    pub unique: u8,
+    pub functional: u8,
+    pub multikey: u8,
+    pub reserved: u8,
+    pub len: u64,
+    pub bsize: u64,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of jb_index_info"][::std::mem::size_of::<jb_index_info>() - 48usize];
+    ["Alignment of jb_index_info"][::std::mem::align_of::<jb_index_info>() - 8usize];
+    ["Offset of field: jb_index_info::name"][::std::mem::offset_of!(jb_index_info, name) - 0usize];
+    ["Offset of field: jb_index_info::name_len"]
+        [::std::mem::offset_of!(jb_index_info, name_len) - 8usize];
+    ["Offset of field: jb_index_info::id"][::std::mem::offset_of!(jb_index_info, id) - 16usize];
+    ["Offset of field: jb_index_info::part_count"]
+        [::std::mem::offset_of!(jb_index_info, part_count) - 20usize];
+    ["Offset of field: jb_index_info::unique"]
+        [::std::mem::offset_of!(jb_index_info, unique) - 24usize];
+    ["Offset of field: jb_index_info::functional"]
+        [::std::mem::offset_of!(jb_index_info, functional) - 25usize];
+    ["Offset of field: jb_index_info::multikey"]
+        [::std::mem::offset_of!(jb_index_info, multikey) - 26usize];
+    ["Offset of field: jb_index_info::reserved"]
+        [::std::mem::offset_of!(jb_index_info, reserved) - 27usize];
+    ["Offset of field: jb_index_info::len"][::std::mem::offset_of!(jb_index_info, len) - 32usize];
+    ["Offset of field: jb_index_info::bsize"]
+        [::std::mem::offset_of!(jb_index_info, bsize) - 40usize];
+};
+impl Default for jb_index_info {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+unsafe extern "C" {
+    pub fn jb_engine_space_at(
+        e: *mut jb_engine,
+        pos: u32,
+        out: *mut *mut jb_space,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_space_describe(s: *mut jb_space, out: *mut jb_space_info) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_space_format_field(
+        s: *mut jb_space,
+        i: u32,
+        out: *mut jb_format_field,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_index_describe(i: *mut jb_index, out: *mut jb_index_info) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_index_part(i: *mut jb_index, k: u32, out: *mut jb_key_part) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_space_truncate(s: *mut jb_space) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_space_rename(
+        s: *mut jb_space,
+        name: *const ::std::os::raw::c_char,
+        name_len: usize,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_index_rename(
+        i: *mut jb_index,
+        name: *const ::std::os::raw::c_char,
+        name_len: usize,
+    ) -> ::std::os::raw::c_int;
+}
 unsafe extern "C" {
     pub fn jb_index_find(
         s: *mut jb_space,

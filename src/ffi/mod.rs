@@ -7,6 +7,7 @@ internal!(boundary, convert, handles, status);
 mod api_engine;
 mod api_func;
 mod api_read;
+mod api_schema;
 mod api_space;
 mod api_ticket;
 mod api_tuple;
@@ -76,6 +77,14 @@ pub fn exported() -> Vec<Export> {
         api_space::jb_index_update,
         api_space::jb_space_upsert,
         api_space::jb_index_delete,
+        api_schema::jb_engine_space_at,
+        api_schema::jb_space_describe,
+        api_schema::jb_space_format_field,
+        api_schema::jb_index_describe,
+        api_schema::jb_index_part,
+        api_schema::jb_space_truncate,
+        api_schema::jb_space_rename,
+        api_schema::jb_index_rename,
         api_read::jb_index_get,
         api_read::jb_index_get_data,
         api_read::jb_index_count,

@@ -15,6 +15,9 @@ const CREATE_SPACE: u8 = 3;
 const CREATE_INDEX: u8 = 4;
 const DROP_SPACE: u8 = 5;
 const DROP_INDEX: u8 = 6;
+const TRUNCATE: u8 = 7;
+const RENAME_SPACE: u8 = 8;
+const RENAME_INDEX: u8 = 9;
 
 /// A field type as the log names it. The engine maps its own types to these (the log's tags
 /// are the WAL's, so a change to the engine's types cannot change what old files mean).
@@ -71,6 +74,19 @@ pub enum Op<'a> {
     DropIndex {
         space: &'a str,
         index: &'a str,
+    },
+    /// Remove every tuple of the space.
+    Truncate {
+        space: &'a str,
+    },
+    RenameSpace {
+        space: &'a str,
+        to: &'a str,
+    },
+    RenameIndex {
+        space: &'a str,
+        index: &'a str,
+        to: &'a str,
     },
 }
 
@@ -163,6 +179,24 @@ pub fn encode(op: &Op, out: &mut Vec<u8>) -> Result<()> {
             w.push(DROP_INDEX);
             name(w, space);
             name(w, index);
+        }
+        Op::Truncate { space } => {
+            grow(w, 3 + space.len())?;
+            w.push(TRUNCATE);
+            name(w, space);
+        }
+        Op::RenameSpace { space, to } => {
+            grow(w, 5 + space.len() + to.len())?;
+            w.push(RENAME_SPACE);
+            name(w, space);
+            name(w, to);
+        }
+        Op::RenameIndex { space, index, to } => {
+            grow(w, 7 + space.len() + index.len() + to.len())?;
+            w.push(RENAME_INDEX);
+            name(w, space);
+            name(w, index);
+            name(w, to);
         }
     }
     Ok(())
@@ -279,7 +313,54 @@ impl<'a> Reader<'a> {
                 space: self.name()?,
                 index: self.name()?,
             },
+            TRUNCATE => Op::Truncate {
+                space: self.name()?,
+            },
+            RENAME_SPACE => Op::RenameSpace {
+                space: self.name()?,
+                to: self.name()?,
+            },
+            RENAME_INDEX => Op::RenameIndex {
+                space: self.name()?,
+                index: self.name()?,
+                to: self.name()?,
+            },
             _ => return None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_changes_read_back_as_written() {
+        let ops = [
+            Op::Truncate { space: "users" },
+            Op::RenameSpace {
+                space: "users",
+                to: "people",
+            },
+            Op::RenameIndex {
+                space: "people",
+                index: "email",
+                to: "mail",
+            },
+        ];
+        let mut payload = Vec::new();
+        for op in &ops {
+            encode(op, &mut payload).unwrap();
+        }
+        let mut back = Vec::new();
+        decode("test", &payload, |op| {
+            back.push(op);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(back, ops);
+        // A cut operation is damage, not a shorter list.
+        let cut = &payload[..payload.len() - 1];
+        assert!(decode("test", cut, |_| Ok(())).is_err());
     }
 }

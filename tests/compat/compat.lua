@@ -11,7 +11,7 @@ local CODES = {
     [1] = 'ILLEGAL_PARAMS', [3] = 'TUPLE_FOUND', [18] = 'FIELD_TYPE', [19] = 'ILLEGAL_PARAMS',
     [23] = 'FIELD_TYPE', [25] = 'SPLICE', [26] = 'UPDATE_ARG_TYPE', [28] = 'UPDATE_OP',
     [29] = 'UPDATE_OP', [37] = 'NO_SUCH_FIELD', [39] = 'FIELD_TYPE', [94] = 'PRIMARY_KEY_UPDATE',
-    [95] = 'INTEGER_OVERFLOW', [201] = 'NO_SUCH_FIELD',
+    [95] = 'INTEGER_OVERFLOW', [201] = 'NO_SUCH_FIELD', [10] = 'EXISTS', [85] = 'EXISTS',
 }
 
 local jitbox
@@ -32,6 +32,17 @@ function M.space(name, format)
     local s = M.db:create_space(name, { format = format })
     s:create_index('pk')
     return s
+end
+
+-- A space by name (nil when there is none), and a new space.
+function M.space_named(name)
+    if M.tarantool then return box.space[name] end
+    return M.db.space[name]
+end
+
+function M.create_space(name, opts)
+    if M.tarantool then return box.schema.space.create(name, opts) end
+    return M.db:create_space(name, opts)
 end
 
 local function show_value(v)

@@ -667,6 +667,41 @@ impl Space {
         Ok(())
     }
 
+    /// Removes every tuple: each index is replaced by an empty one with the same definition.
+    /// The caller made sure that no version but the live ones is left (`ready_for_ddl`).
+    pub fn truncate(&mut self) {
+        bump(&self.changes);
+        // Secondary indexes first: they only point at tuples the primary one holds.
+        for pos in (0..self.indexes.len()).rev() {
+            let old = &self.indexes[pos];
+            let mut empty = Index::new(
+                old.name.clone(),
+                old.uid,
+                old.unique,
+                old.def.clone(),
+                self.quota.clone(),
+            );
+            empty.func = old.func;
+            let old = std::mem::replace(&mut self.indexes[pos], empty);
+            if pos == 0 {
+                release_all(&old, &self.quota);
+            }
+        }
+    }
+
+    /// Bytes the tuples of the primary index take (old versions not yet collected included);
+    /// walks the index.
+    pub fn bsize(&self) -> usize {
+        let mut n = 0;
+        if let Some(pk) = self.indexes.first() {
+            let _ = pk.try_for_each(|t| {
+                n += t.data().len();
+                Ok::<(), ()>(())
+            });
+        }
+        n
+    }
+
     fn drop_index_unchecked(&mut self, pos: usize) -> Result<Index> {
         bump(&self.changes);
         let index = self.indexes.remove(pos);

@@ -1,0 +1,171 @@
+-- jitbox.catalog: the Lua objects of an engine's spaces and indexes, and their lists.
+--
+-- One object per space and per index, found by its handle, so that every way to reach it
+-- (db.space.name, s.index[0], s.index.name) gives the same object. db.space lists the spaces
+-- by name, s.index the indexes by position (from 0, the primary index) and by name; both are
+-- plain tables (pairs works, no internal keys) refilled from the engine after this module's
+-- DDL, and a name they lack is looked up in the engine once (a C host may have created it).
+-- Objects carry what Tarantool's do: s.name, s.id, s.field_count (0: no fixed count),
+-- s.index; index name, id, type, unique, parts, space_id.
+
+local ffi = require('ffi')
+local B = require('jitbox.base')
+local C, raise, live = B.C, B.raise, B.live
+local space_mt, index_mt, type_names = B.space_mt, B.index_mt, B.type_names
+local out_ptr = B.out_ptr
+
+local K = {}
+
+local owner = setmetatable({}, { __mode = 'k' }) -- a list -> its engine or space
+local handle_key = function(h) return tonumber(ffi.cast('uintptr_t', h)) end
+
+local space_info = ffi.new('jb_space_info')
+local index_info = ffi.new('jb_index_info')
+local format_field = ffi.new('jb_format_field')
+local key_part = ffi.new('jb_key_part')
+
+-- Reads the index's name, position and key from the engine into its object.
+local function describe_index(idx)
+    local rc = C.jb_index_describe(idx._i, index_info)
+    if rc ~= 0 then raise(rc) end
+    idx.name = ffi.string(index_info.name, index_info.name_len)
+    idx.id = tonumber(index_info.id)
+    idx.unique = index_info.unique == 1
+    idx.type = 'TREE'
+    local parts = {}
+    for k = 0, index_info.part_count - 1 do
+        rc = C.jb_index_part(idx._i, k, key_part)
+        if rc ~= 0 then raise(rc) end
+        parts[k + 1] = { fieldno = tonumber(key_part.fieldno) + 1,
+            type = type_names[tonumber(key_part.type)], is_nullable = false }
+    end
+    idx.parts = parts
+    return idx
+end
+
+local function index_object(space, handle)
+    local objs = space._indexes
+    local key = handle_key(handle)
+    local idx = objs[key]
+    if idx == nil then
+        idx = setmetatable({ space = space, space_id = space.id, _i = handle, _db = space._db }, index_mt)
+        objs[key] = idx
+    end
+    return describe_index(idx)
+end
+
+-- Refills s.index from the engine: by position and by name.
+function K.refresh_indexes(space)
+    local list = space.index
+    for k in pairs(list) do list[k] = nil end
+    local pos = 0
+    while true do
+        local rc = C.jb_space_index_at(space._s, pos, ffi.cast('jb_index**', out_ptr))
+        if rc == C.JB_E_NO_SUCH_INDEX then break end
+        if rc ~= 0 then raise(rc) end
+        local idx = index_object(space, ffi.cast('jb_index*', out_ptr[0]))
+        list[pos], list[idx.name] = idx, idx
+        pos = pos + 1
+    end
+    rawset(space, '_pk', rawget(list, 0))
+end
+
+local index_list_mt = {
+    -- A name this module has not seen: an index a C host created. Refilled once.
+    __index = function(list, key)
+        local space = owner[list]
+        if type(key) ~= 'string' and type(key) ~= 'number' then return nil end
+        local rc
+        if type(key) == 'string' then
+            rc = C.jb_index_find(space._s, key, #key, ffi.cast('jb_index**', out_ptr))
+        else
+            rc = C.jb_space_index_at(space._s, key, ffi.cast('jb_index**', out_ptr))
+        end
+        if rc == C.JB_E_NO_SUCH_INDEX or rc == C.JB_E_ILLEGAL_PARAMS then return nil end
+        if rc ~= 0 then raise(rc) end
+        K.refresh_indexes(space)
+        return rawget(list, key)
+    end,
+}
+
+-- Reads the space's name, id and format from the engine into its object.
+local function describe_space(s)
+    local rc = C.jb_space_describe(s._s, space_info)
+    if rc ~= 0 then raise(rc) end
+    s.name = ffi.string(space_info.name, space_info.name_len)
+    s.id = tonumber(space_info.id)
+    s.field_count = 0
+    local format = {}
+    for i = 0, space_info.field_count - 1 do
+        rc = C.jb_space_format_field(s._s, i, format_field)
+        if rc ~= 0 then raise(rc) end
+        format[i + 1] = { name = ffi.string(format_field.name, format_field.name_len),
+            type = type_names[tonumber(format_field.type)], is_nullable = format_field.is_nullable == 1 }
+    end
+    s._format = format
+    return s
+end
+
+local function space_object(db, handle)
+    local key = handle_key(handle)
+    local s = db._spaces[key]
+    if s == nil then
+        s = setmetatable({ _s = handle, _db = db, _indexes = {} }, space_mt)
+        s.index = setmetatable({}, index_list_mt)
+        owner[s.index] = s
+        db._spaces[key] = s
+        describe_space(s)
+        K.refresh_indexes(s)
+        return s
+    end
+    return describe_space(s)
+end
+K.space_object = space_object
+
+-- Refills db.space from the engine.
+function K.refresh_spaces(db)
+    local list = db.space
+    for k in pairs(list) do list[k] = nil end
+    local pos = 0
+    while true do
+        local rc = C.jb_engine_space_at(db._e, pos, ffi.cast('jb_space**', out_ptr))
+        if rc == C.JB_E_NO_SUCH_SPACE then break end
+        if rc ~= 0 then raise(rc) end
+        local s = space_object(db, ffi.cast('jb_space*', out_ptr[0]))
+        list[s.name] = s
+        pos = pos + 1
+    end
+end
+
+local space_list_mt = {
+    -- A name this module has not seen: a space a C host created. Refilled once.
+    __index = function(list, name)
+        local db = owner[list]
+        if type(name) ~= 'string' then return nil end
+        local rc = C.jb_space_find(live(db), name, #name, ffi.cast('jb_space**', out_ptr))
+        if rc == C.JB_E_NO_SUCH_SPACE or rc == C.JB_E_ILLEGAL_PARAMS then return nil end
+        if rc ~= 0 then raise(rc) end
+        K.refresh_spaces(db)
+        return rawget(list, name)
+    end,
+}
+
+-- db.space of a new engine object, filled.
+function K.space_list(db)
+    db._spaces = {}
+    db.space = setmetatable({}, space_list_mt)
+    owner[db.space] = db
+    K.refresh_spaces(db)
+end
+
+-- The primary index of a space (NO_SUCH_INDEX, blaming the caller's caller, without one).
+function K.primary(space)
+    local pk = rawget(space, '_pk') or space.index[0]
+    if pk == nil then
+        B.throw(B.new_error('NO_SUCH_INDEX', C.JB_E_NO_SUCH_INDEX,
+            ("space '%s' has no primary index; create one with create_index"):format(space.name)), 3)
+    end
+    return pk
+end
+
+return K
