@@ -66,6 +66,12 @@ fn compat_schema_as_tarantool() {
     common::run_compat("schema");
 }
 
+/// Fields by name, tomap and update by name give what Tarantool 2.6 gives.
+#[test]
+fn compat_tuple_as_tarantool() {
+    common::run_compat("tuple");
+}
+
 /// tests/lua/fuzz.lua with its fixed seeds (JITBOX_FUZZ_SEEDS / JITBOX_FUZZ_STEPS run it longer).
 #[test]
 fn lua_fuzz_against_a_model() {

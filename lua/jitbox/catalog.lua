@@ -10,6 +10,7 @@
 
 local ffi = require('ffi')
 local B = require('jitbox.base')
+local T = require('jitbox.tuple')
 local C, raise, live = B.C, B.raise, B.live
 local space_mt, index_mt, type_names = B.space_mt, B.index_mt, B.type_names
 local out_ptr = B.out_ptr
@@ -48,7 +49,8 @@ local function index_object(space, handle)
     local key = handle_key(handle)
     local idx = objs[key]
     if idx == nil then
-        idx = setmetatable({ space = space, space_id = space.id, _i = handle, _db = space._db }, index_mt)
+        idx = setmetatable({ space = space, space_id = space.id, _i = handle, _db = space._db,
+            _fmt = space._fmt }, index_mt)
         objs[key] = idx
     end
     return describe_index(idx)
@@ -103,6 +105,12 @@ local function describe_space(s)
             type = type_names[tonumber(format_field.type)], is_nullable = format_field.is_nullable == 1 }
     end
     s._format = format
+    -- Its names for tuples (t.name), registered once: formats never change.
+    if s._fmt == nil then
+        local names = {}
+        for i, f in ipairs(format) do names[i] = f.name end
+        s._fmt = #names > 0 and T.register_format(names) or 0
+    end
     return s
 end
 

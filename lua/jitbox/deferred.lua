@@ -37,7 +37,7 @@ function D.drain(db)
         local space = db._func_spaces[tonumber(buried_space[0])]
         if not space or not space._funcs then break end
         -- A failing key function forgets by a search of the index (keys NULL).
-        local ok, k = pcall(keys.compute, space._funcs, make_tuple(data, buried_size[0]))
+        local ok, k = pcall(keys.compute, space._funcs, make_tuple(data, buried_size[0], space._fmt))
         if C.jb_engine_buried_forget(e, data, ok and k or nil) ~= 0 then break end
     end
     if not db._closed and db._pending[0] > 0 then run(db) end

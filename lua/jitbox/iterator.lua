@@ -103,13 +103,13 @@ local function iter_fill(state)
         rc = C.jb_iter_next_data(it, db._buf, db._cap, out_len)
         if rc ~= 0 then raise(rc) end
         state.i, state.n = 0, 0
-        return state, make_tuple(db._buf, out_len[0])
+        return state, make_tuple(db._buf, out_len[0], state.fmt)
     end
     if rc ~= 0 then raise(rc) end
     local n = out_u32[0]
     if n == 0 then return iter_finish(state) end
     state.i, state.n = 1, n
-    return state, make_tuple(b.buf, b.ends[0])
+    return state, make_tuple(b.buf, b.ends[0], state.fmt)
 end
 
 -- The iterator's step: a tuple from the batch while nothing changed, else a refill.
@@ -119,7 +119,7 @@ local function iter_next(state)
         state.i = i + 1
         local b = state.batch
         local from = b.ends[i - 1]
-        return state, make_tuple(b.buf + from, b.ends[i] - from)
+        return state, make_tuple(b.buf + from, b.ends[i] - from, state.fmt)
     end
     return iter_fill(state)
 end
@@ -137,7 +137,7 @@ local function open_iter(index, key, opts, tx, what)
     local batch = pool[#pool]
     if batch then pool[#pool] = nil else batch = batch_t() end
     return { it = it, db = db, done = false, batch = batch, i = 0, n = 0,
-        changes = changes_out[0], seen = 0 }
+        changes = changes_out[0], seen = 0, fmt = index._fmt }
 end
 
 -- Reads take the transaction handle to read in: the running coroutine's (current_tx) from

@@ -148,7 +148,7 @@ end
 local callback = ffi.cast('jb_key_fn', function(ctx, data, size, sink)
     local fe = fns[tonumber(ffi.cast('uintptr_t', ctx))]
     if not fe then return sink_fail(sink, 'its Lua function is gone') end
-    local ok, k = pcall(fe.f, make_tuple(data, size))
+    local ok, k = pcall(fe.f, make_tuple(data, size, fe.fmt))
     if not ok then return sink_fail(sink, k) end
     local ok2, rc = pcall(push_all, fe, k, sink)
     if not ok2 then return sink_fail(sink, rc) end
@@ -156,9 +156,10 @@ local callback = ffi.cast('jb_key_fn', function(ctx, data, size, sink)
 end)
 
 -- A jb_func_def for key function f of index `name`; keeps f reachable while registered.
-local function register(f, name, nparts, multikey)
+local function register(f, name, nparts, multikey, fmt)
     next_id = next_id + 1
-    local fe = { f = f, name = name, nparts = nparts, multikey = multikey and true or false, id = next_id }
+    local fe = { f = f, name = name, nparts = nparts, multikey = multikey and true or false, id = next_id,
+        fmt = fmt }
     fns[next_id] = fe
     local def = ffi.new('jb_func_def')
     def.fn = callback

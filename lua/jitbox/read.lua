@@ -23,7 +23,7 @@ local function get_filled(index, tx, buf, n)
     if rc ~= 0 then raise(rc) end
     local len = out_len[0]
     if len == 0 then return nil end
-    return make_tuple(db._buf, len)
+    return make_tuple(db._buf, len, index._fmt)
 end
 
 local function get_in(index, tx, key)

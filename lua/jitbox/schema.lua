@@ -128,7 +128,7 @@ function space_methods:create_index(name, opts)
             end
         end
         local fdef
-        fdef, fe = keys.register(func, name, n, opts.multikey)
+        fdef, fe = keys.register(func, name, n, opts.multikey, self._fmt)
         rc = C.jb_index_create_func(self._s, name, #name, def, fdef, out)
         if rc ~= 0 then keys.unregister(fe) end
     else

@@ -11,10 +11,11 @@ local C, illegal, raise = B.C, B.illegal, B.raise
 local out_len, out_u32 = B.out_len, B.out_u32
 
 -- A tuple's size is const: Lua cannot change the length the engine decodes (an assignment
--- raises), so every read stays inside the tuple's own allocation whatever its bytes say.
+-- raises), so every read stays inside the tuple's own allocation whatever its bytes say. Its
+-- format (the names of its space's fields: `formats` below, 0 for none) is const too.
 ffi.cdef[[
-struct jb_tuple_data { const uint32_t size; uint8_t data[?]; };
-struct jb_tuple_small { const uint32_t size; uint8_t data[28]; };
+struct jb_tuple_data { const uint32_t size; const uint32_t fmt; uint8_t data[?]; };
+struct jb_tuple_small { const uint32_t size; const uint32_t fmt; uint8_t data[24]; };
 ]]
 
 local T = {}
@@ -174,14 +175,28 @@ end
 -- Tuples: struct jb_tuple_data (size + MessagePack bytes) with a metatype.
 
 local tuple_t = ffi.typeof('struct jb_tuple_data')
--- Tuples of up to 28 bytes (many rows of a few scalars) use a fixed-size type: LuaJIT
+-- Tuples of up to 24 bytes (many rows of a few scalars) use a fixed-size type: LuaJIT
 -- allocates and collects it faster than a variable-length one.
-local small_t, SMALL = ffi.typeof('struct jb_tuple_small'), 28
+local small_t, SMALL = ffi.typeof('struct jb_tuple_small'), 24
 
--- Copies `len` bytes of tuple data from an engine's result buffer into a new tuple.
-local function make_tuple(buf, len)
+-- Formats by number: the field names of a space, for t.name and t:tomap(). Numbers are
+-- never reused, so a tuple always names its fields as its space did when it was made.
+local formats = { [0] = false }
+function T.register_format(names)
+    local by_name = {}
+    for i, name in ipairs(names) do by_name[name] = i end
+    formats[#formats + 1] = { names = names, by_name = by_name }
+    return #formats
+end
+
+-- Copies `len` bytes of tuple data from an engine's result buffer into a new tuple with
+-- format fmt (nil: none).
+local function make_tuple(buf, len, fmt)
     local t = len <= SMALL and small_t() or tuple_t(len)
-    ffi.cast(u32_ptr, t)[0] = len -- the one write of the const size, right after allocation
+    local head = ffi.cast(u32_ptr, t)
+    -- The one write of the const size and format, right after allocation.
+    head[0] = len
+    head[1] = fmt or 0
     ffi.copy(t.data, buf, len)
     return t
 end
@@ -192,15 +207,15 @@ function T.is_tuple(v) return ffi.istype(tuple_t, v) or ffi.istype(small_t, v) e
 -- The n fields in `buf` encoded as a tuple of their own, through the engine buffer `out`
 -- of `cap` bytes. A row larger than any tuple may be is encoded all the same: the write
 -- refuses it, naming the limit.
-function T.encode(buf, n, out, cap)
+function T.encode(buf, n, out, cap, fmt)
     local rc = C.jb_data_encode(buf, n, out, cap, out_len)
     if rc == C.JB_E_BUFFER_TOO_SMALL then
         local big = ffi.new('uint8_t[?]', out_len[0])
         rc = C.jb_data_encode(buf, n, big, out_len[0], out_len)
-        if rc == 0 then return make_tuple(big, out_len[0]) end
+        if rc == 0 then return make_tuple(big, out_len[0], fmt) end
     end
     if rc ~= 0 then raise(rc) end
-    return make_tuple(out, out_len[0])
+    return make_tuple(out, out_len[0], fmt)
 end
 
 local function field_value(f)
@@ -280,9 +295,52 @@ function methods.tomsgpack(t)
     return ffi.string(t.data, t.size)
 end
 
+-- The number of field `name` in t's format, or nil.
+function T.field_number(t, name)
+    local f = formats[t.fmt]
+    return f and f.by_name[name]
+end
+
+-- t:tomap(): the fields by number and, where the space's format names them, by name;
+-- t:tomap{names_only = true}: by name only.
+function methods.tomap(t, opts)
+    local names_only = false
+    if opts ~= nil then
+        if type(opts) ~= 'table' then illegal('tuple:tomap(opts): opts must be a table, not ' .. type(opts)) end
+        for k, v in pairs(opts) do
+            if k ~= 'names_only' then
+                illegal(("tuple:tomap: unknown option '%s'; tomap takes names_only"):format(tostring(k)))
+            end
+            names_only = v and true or false
+        end
+    end
+    local fields, n = fields_of(t)
+    local res = {}
+    if not names_only then
+        for i = 1, n do res[i] = fields[i] end
+    end
+    local f = formats[t.fmt]
+    if f then
+        for i, name in ipairs(f.names) do
+            if i <= n then res[name] = fields[i] end
+        end
+    end
+    return res
+end
+
 local tuple_mt = {
+    -- t[i]; t.name for a field its space's format names (fields come before methods, as in
+    -- Tarantool); t:method().
     __index = function(t, k)
         if type(k) == 'number' then return tuple_field(t, k) end
+        local f = formats[t.fmt]
+        if f then
+            local i = f.by_name[k]
+            if i then
+                local v = tuple_field(t, i)
+                if v ~= nil then return v end
+            end
+        end
         return methods[k]
     end,
     __len = tuple_count,

@@ -90,18 +90,37 @@ function U.fill(ops, what)
     return buf, n
 end
 
--- t:update(ops): a new tuple, the operations applied to t's fields (by number: a tuple does
--- not know its space's format). t is unchanged.
+-- t:update(ops): a new tuple, the operations applied to t's fields; fields go by number or
+-- by the names of the format of t's space. t is unchanged.
 local out_cap = 1024
 local out_buf = ffi.new('uint8_t[?]', out_cap)
-function T.methods.update(t, ops)
+
+-- ops with field names turned into numbers (a copy; nil when no operation names a field).
+local function by_number(t, ops)
+    local copy
     for i = 1, type(ops) == 'table' and #ops or 0 do
         local op = ops[i]
         if type(op) == 'table' and type(op[2]) == 'string' then
-            illegal(("tuple:update: operation %d names field '%s'; a tuple's fields go by number (space:update knows the format's names)")
-                :format(i, op[2]))
+            local n = T.field_number(t, op[2])
+            if n == nil then
+                throw(new_error('NO_SUCH_FIELD', C.JB_E_NO_SUCH_FIELD,
+                    ("tuple:update: operation %d names field '%s', which the tuple's format does not have")
+                        :format(i, op[2])), 4)
+            end
+            copy = copy or {}
+            local o = {}
+            for k = 1, row_len(op) do o[k] = op[k] end
+            o[2] = n
+            copy[i] = o
         end
     end
+    if copy == nil then return nil end
+    for i = 1, #ops do copy[i] = copy[i] or ops[i] end
+    return copy
+end
+
+function T.methods.update(t, ops)
+    ops = by_number(t, ops) or ops
     local o, n = U.fill(ops, 'tuple:update')
     local rc = C.jb_data_update(t.data, t.size, o, n, out_buf, out_cap, out_len)
     if rc == C.JB_E_BUFFER_TOO_SMALL then
@@ -110,7 +129,7 @@ function T.methods.update(t, ops)
         rc = C.jb_data_update(t.data, t.size, o, n, out_buf, out_cap, out_len)
     end
     if rc ~= 0 then raise(rc) end
-    return make_tuple(out_buf, out_len[0])
+    return make_tuple(out_buf, out_len[0], t.fmt)
 end
 
 return U

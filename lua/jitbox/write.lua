@@ -24,7 +24,7 @@ local drain, DRAIN_AT = D.drain, D.DRAIN_AT
 local function replaced_row(db, space, buf, n)
     local rc = C.jb_space_replaced(space._s, nil, buf, n, db._buf, db._cap, out_len)
     if rc ~= 0 or out_len[0] == 0 then return nil end -- the write itself will say what is wrong
-    return make_tuple(db._buf, out_len[0])
+    return make_tuple(db._buf, out_len[0], space._fmt)
 end
 
 -- Keys put by `put`, or nil when they are not keys (the old version is then buried, as when
@@ -76,14 +76,15 @@ end
 local function write_keyed(space, t, keyed)
     local db = space._db
     local buf, n = fill(t)
-    return write_row(space, encode(buf, n, db._buf, db._cap), keyed, buf, n)
+    return write_row(space, encode(buf, n, db._buf, db._cap, space._fmt), keyed, buf, n)
 end
 
--- The result of a write that returned rc: the tuple in the engine buffer, or nothing.
-local function result(db, rc)
+-- The result of a write that returned rc: the tuple in the engine buffer (with format fmt),
+-- or nothing.
+local function result(db, rc, fmt)
     if rc ~= 0 then raise(rc) end
     local len = out_len[0]
-    local t = len ~= 0 and make_tuple(db._buf, len) or nil
+    local t = len ~= 0 and make_tuple(db._buf, len, fmt) or nil
     -- After taking the result: key functions run by the drain may use the engine (and its buffer).
     if db._pending[0] >= DRAIN_AT then drain(db) end
     if t == nil then return end
@@ -99,7 +100,7 @@ local function write(fn, space, t, keyed)
         local buf, n = fill(t)
         rc = fn(space._s, current_tx(db), buf, n, db._buf, db._cap, out_len)
     end
-    return result(db, rc)
+    return result(db, rc, space._fmt)
 end
 
 function space_methods:insert(t) return write(C.jb_space_insert, self, t, C.jb_space_insert_keyed) end
@@ -110,7 +111,7 @@ function space_methods:delete(key) return write(C.jb_space_delete, self, key) en
 function index_methods:delete(key)
     local db = self._db
     local buf, n = fill(key)
-    return result(db, C.jb_index_delete(self._i, current_tx(db), buf, n, db._buf, db._cap, out_len))
+    return result(db, C.jb_index_delete(self._i, current_tx(db), buf, n, db._buf, db._cap, out_len), self._fmt)
 end
 
 -- An update or upsert of a space with Lua key functions: `preview` gives the tuple the engine
@@ -127,10 +128,10 @@ local function preview_write(space, preview)
 end
 
 -- The tuple a preview left in the engine buffer after returning rc, or nil.
-local function previewed(db, rc)
+local function previewed(db, rc, fmt)
     if rc ~= 0 then raise(rc) end
     if out_len[0] == 0 then return nil end
-    return make_tuple(db._buf, out_len[0])
+    return make_tuple(db._buf, out_len[0], fmt)
 end
 
 -- With Lua key functions: each preview fills the buffers anew (key functions may have used them).
@@ -142,7 +143,7 @@ local function update_keyed(index, key, ops)
         local o, no = fill_ops(ops, 'update')
         local buf, n = fill(key)
         return previewed(db, C.jb_index_update(index._i, current_tx(db), buf, n, o, no, PREVIEW,
-            db._buf, db._cap, out_len))
+            db._buf, db._cap, out_len), index._fmt)
     end)
 end
 
@@ -150,12 +151,12 @@ end
 local function upsert_keyed(space, t, ops)
     local db = space._db
     local buf, n = fill(t)
-    local row = encode(buf, n, db._buf, db._cap)
+    local row = encode(buf, n, db._buf, db._cap, space._fmt)
     return preview_write(space, function()
         local o, no = fill_ops(ops, 'upsert')
         buf, n = refill(row)
         return previewed(db, C.jb_space_upsert(space._s, current_tx(db), buf, n, o, no, PREVIEW,
-            db._buf, db._cap, out_len))
+            db._buf, db._cap, out_len), space._fmt)
     end)
 end
 
@@ -164,10 +165,10 @@ end
 -- operations, in one call; with Lua key functions it previews the new tuple first.
 function index_methods:update(key, ops)
     local db = self._db
-    if self.space._funcs then return result(db, update_keyed(self, key, ops)) end
+    if self.space._funcs then return result(db, update_keyed(self, key, ops), self._fmt) end
     local o, no = fill_ops(ops, 'update')
     local buf, n = fill(key)
-    return result(db, C.jb_index_update(self._i, current_tx(db), buf, n, o, no, 0, db._buf, db._cap, out_len))
+    return result(db, C.jb_index_update(self._i, current_tx(db), buf, n, o, no, 0, db._buf, db._cap, out_len), self._fmt)
 end
 function space_methods:update(key, ops) return primary(self):update(key, ops) end
 

@@ -58,6 +58,10 @@ test('hot loops over the module run in their own traces, with no NYI', function(
     loops.pairs = next_line()
     for _, t in s:pairs() do n = n + t[1] end
     eq(n, 20000 * 20001 / 2)
+    local byname = 0
+    loops.field_by_name = next_line()
+    for _, t in s:pairs() do byname = byname + t.v end
+    eq(byname, 20000 * 20001)
     local k = 0
     for j = 1, 20 do
         loops.secondary = next_line()
