@@ -72,6 +72,12 @@ fn compat_tuple_as_tarantool() {
     common::run_compat("tuple");
 }
 
+/// Savepoints undo and end what Tarantool 2.6 undoes and ends.
+#[test]
+fn compat_savepoint_as_tarantool() {
+    common::run_compat("savepoint");
+}
+
 /// tests/lua/fuzz.lua with its fixed seeds (JITBOX_FUZZ_SEEDS / JITBOX_FUZZ_STEPS run it longer).
 #[test]
 fn lua_fuzz_against_a_model() {

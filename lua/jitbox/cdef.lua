@@ -455,6 +455,12 @@ int jb_txn_commit(jb_txn *tx);
    failed WAL write rolled back already (JB_E_CASCADE_ROLLBACK from its next call) ends quietly. */
 int jb_txn_rollback(jb_txn *tx);
 
+/* HOT. A savepoint of tx: its number into *out. jb_txn_rollback_to_savepoint undoes every
+   change tx made after savepoint n, newest first, and tx goes on; n stays valid and the
+   savepoints taken after it end (JB_E_ILLEGAL_PARAMS for an ended or unknown one). Borrow tx. */
+int jb_txn_savepoint(jb_txn *tx, uint64_t *out);
+int jb_txn_rollback_to_savepoint(jb_txn *tx, uint64_t n);
+
 /* HOT. Commits tx without waiting for the WAL: tx is prepared (its changes are visible to
    later transactions) and its record queued; *out says when it is durable. JB_E_CONFLICT and
    JB_E_MEMORY as jb_txn_commit (tx rolled back, no ticket). Consumes tx. Caller owns *out:

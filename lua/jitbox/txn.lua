@@ -273,6 +273,33 @@ function db_mt:rollback()
 end
 function db_mt:commit_async() return running_tx(self, 'commit_async'):commit_async() end
 
+-- Savepoints, as box.savepoint() and box.rollback_to_savepoint(sp): a savepoint belongs to
+-- its transaction; rolling back to it undoes what the transaction did after it, keeps it,
+-- and ends the savepoints taken after it.
+local savepoint_mt = { __tostring = function(sp) return 'savepoint ' .. tostring(sp._n) end }
+local sp_out = ffi.new('uint64_t[1]')
+function tx_methods:savepoint()
+    own(self, 'savepoint')
+    local rc = C.jb_txn_savepoint(self.h, sp_out)
+    if rc ~= 0 then raise(rc) end
+    return setmetatable({ _h = self.h, _n = sp_out[0] }, savepoint_mt)
+end
+function tx_methods:rollback_to_savepoint(sp)
+    own(self, 'rollback_to_savepoint')
+    if getmetatable(sp) ~= savepoint_mt then
+        illegal('rollback_to_savepoint: pass a savepoint that savepoint() returned, not ' .. type(sp))
+    end
+    if sp._h ~= self.h then
+        illegal('rollback_to_savepoint: the savepoint belongs to another transaction')
+    end
+    local rc = C.jb_txn_rollback_to_savepoint(self.h, sp._n)
+    if rc ~= 0 then raise(rc) end
+end
+function db_mt:savepoint() return running_tx(self, 'savepoint'):savepoint() end
+function db_mt:rollback_to_savepoint(sp)
+    return running_tx(self, 'rollback_to_savepoint'):rollback_to_savepoint(sp)
+end
+
 -- As box.is_in_txn(): whether the running coroutine has a transaction open.
 function db_mt:is_in_txn()
     live(self)

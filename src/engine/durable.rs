@@ -363,6 +363,10 @@ impl Engine {
                             out,
                         )?;
                     }
+                    // A version it created and deleted itself (before a savepoint) is no
+                    // part of its net effect.
+                    (Undo::Created(_, t), 1)
+                        if mvcc.story(t).is_some_and(|s| s.deleters.contains(&id)) => {}
                     (Undo::Created(sid, t), 1) => {
                         let sp = self.space(sid)?;
                         let op = Op::Replace {

@@ -14,6 +14,7 @@ mod open_txns;
 mod recovery;
 pub mod space;
 pub mod tuple;
+mod savepoint;
 mod txn;
 pub mod update;
 pub mod value;

@@ -64,6 +64,8 @@ pub struct Txn {
     pub id: TxnId,
     pub snapshot: u64,
     pub log: Vec<Undo>,
+    /// Savepoints (their ids and log lengths), oldest first; see `savepoint`.
+    pub savepoints: Vec<(u64, usize)>,
 }
 
 pub struct Mvcc {
@@ -231,6 +233,7 @@ impl Mvcc {
             id,
             snapshot: self.commit_seq,
             log: Vec::new(),
+            savepoints: Vec::new(),
         });
         Ok(id)
     }
@@ -247,7 +250,7 @@ impl Mvcc {
         self.txns.get(id).ok_or_else(|| self.gone(id))
     }
 
-    fn txn_mut(&mut self, id: TxnId) -> Result<&mut Txn> {
+    pub(super) fn txn_mut(&mut self, id: TxnId) -> Result<&mut Txn> {
         let aborted = &self.aborted;
         self.txns.get_mut(id).ok_or_else(|| gone(aborted, id))
     }
@@ -276,7 +279,11 @@ impl Mvcc {
     /// Removes a finished transaction, returning its log.
     pub fn finish(&mut self, id: TxnId) -> Result<Vec<Undo>> {
         let t = self.txns.remove(id).ok_or_else(|| self.gone(id))?;
-        self.release(t.log.capacity() * size_of::<Undo>() + size_of::<Txn>());
+        self.release(
+            t.log.capacity() * size_of::<Undo>()
+                + t.savepoints.capacity() * size_of::<(u64, usize)>()
+                + size_of::<Txn>(),
+        );
         Ok(t.log)
     }
 
@@ -436,7 +443,7 @@ impl Mvcc {
     }
 
     /// Charges `bytes` and runs `alloc`, all or nothing.
-    fn grow<E>(
+    pub(super) fn grow<E>(
         &mut self,
         alloc: impl FnOnce(&mut Self) -> std::result::Result<(), E>,
         bytes: usize,

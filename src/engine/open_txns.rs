@@ -85,6 +85,7 @@ mod tests {
             id,
             snapshot,
             log: Vec::new(),
+            savepoints: Vec::new(),
         }
     }
 

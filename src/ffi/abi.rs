@@ -823,6 +823,12 @@ unsafe extern "C" {
     pub fn jb_txn_rollback(tx: *mut jb_txn) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    pub fn jb_txn_savepoint(tx: *mut jb_txn, out: *mut u64) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_txn_rollback_to_savepoint(tx: *mut jb_txn, n: u64) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
     pub fn jb_txn_commit_async(tx: *mut jb_txn, out: *mut *mut jb_ticket) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {

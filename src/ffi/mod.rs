@@ -92,6 +92,8 @@ pub fn exported() -> Vec<Export> {
         api_txn::jb_txn_begin,
         api_txn::jb_txn_commit,
         api_txn::jb_txn_rollback,
+        api_txn::jb_txn_savepoint,
+        api_txn::jb_txn_rollback_to_savepoint,
         api_ticket::jb_txn_commit_async,
         api_ticket::jb_ticket_state,
         api_ticket::jb_ticket_wait,

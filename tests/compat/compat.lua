@@ -11,7 +11,7 @@ local CODES = {
     [1] = 'ILLEGAL_PARAMS', [3] = 'TUPLE_FOUND', [18] = 'FIELD_TYPE', [19] = 'ILLEGAL_PARAMS',
     [23] = 'FIELD_TYPE', [25] = 'SPLICE', [26] = 'UPDATE_ARG_TYPE', [28] = 'UPDATE_OP',
     [29] = 'UPDATE_OP', [37] = 'NO_SUCH_FIELD', [39] = 'FIELD_TYPE', [94] = 'PRIMARY_KEY_UPDATE',
-    [95] = 'INTEGER_OVERFLOW', [201] = 'NO_SUCH_FIELD', [10] = 'EXISTS', [85] = 'EXISTS',
+    [95] = 'INTEGER_OVERFLOW', [201] = 'NO_SUCH_FIELD', [10] = 'EXISTS', [85] = 'EXISTS', [114] = 'ILLEGAL_PARAMS', [61] = 'ILLEGAL_PARAMS',
 }
 
 local jitbox
@@ -38,6 +38,15 @@ end
 function M.space_named(name)
     if M.tarantool then return box.space[name] end
     return M.db.space[name]
+end
+
+-- Transactions of the running fiber or coroutine.
+function M.begin() if M.tarantool then box.begin() else M.db:begin() end end
+function M.commit() if M.tarantool then box.commit() else M.db:commit() end end
+function M.savepoint() if M.tarantool then return box.savepoint() end return M.db:savepoint() end
+function M.rollback_to(sp)
+    if M.tarantool then return box.rollback_to_savepoint(sp) end
+    return M.db:rollback_to_savepoint(sp)
 end
 
 function M.create_space(name, opts)

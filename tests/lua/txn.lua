@@ -294,4 +294,50 @@ test('a bulk commit frees what it replaced with no later write or gc', function(
     end
 end)
 
+test('savepoints: what a commit logs is the net effect, also of versions a rollback to a savepoint brought back', function()
+    local dir = H.tmpdir()
+    local key = function(t) return { t[2] } end
+    local db = H.open_dir(jitbox, dir)
+    local s = db:create_space('t')
+    s:create_index('pk')
+    s:create_index('by_v', { parts = {{1, 'string'}}, unique = false, func = key })
+    s:insert{9, 'nine'}
+    local tx = db:begin()
+    s:insert{1, 'a'}                    -- created here, then replaced after a savepoint
+    s:insert{2, 'b'}                    -- created here, then deleted after a savepoint
+    s:insert{3, 'c'}                    -- created here, deleted after a savepoint that stays
+    local sp = tx:savepoint()
+    s:replace{1, 'a2'}
+    s:delete{2}
+    s:delete{9}
+    tx:rollback_to_savepoint(sp)
+    eq(s:get(1)[2], 'a'); eq(s:get(2)[2], 'b'); eq(s:get(9)[2], 'nine')
+    s:replace{1, 'a3'}
+    s:delete{3}
+    local sp2 = db:savepoint()
+    s:insert{4, 'd'}
+    db:rollback_to_savepoint(sp2)
+    expect_error('ILLEGAL_PARAMS', 'another transaction', function()
+        local other = coroutine.wrap(function() local t2 = db:begin(); local x = t2:savepoint(); t2:rollback(); return x end)()
+        tx:rollback_to_savepoint(other)
+    end)
+    expect_error('ILLEGAL_PARAMS', 'savepoint() returned', tx.rollback_to_savepoint, tx, {})
+    tx:commit()
+    local function dump(sp)
+        local r = {}
+        for _, t in sp:pairs() do r[#r + 1] = t[1] .. '=' .. t[2] end
+        local v = {}
+        for _, t in sp.index.by_v:pairs() do v[#v + 1] = t[2] end
+        return table.concat(r, ' ') .. ' | ' .. table.concat(v, ' ')
+    end
+    local want = '1=a3 2=b 9=nine | a3 b nine'
+    eq(dump(s), want)
+    expect_error('ILLEGAL_PARAMS', 'no transaction is open', db.savepoint, db)
+    db:close()
+    db = H.open_dir(jitbox, dir, { functions = { t = { by_v = key } } })
+    eq(dump(db.space.t), want, 'recovery gives the committed net effect')
+    db:close()
+    H.rmdir(dir)
+end)
+
 H.done('txn.lua')

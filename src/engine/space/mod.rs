@@ -360,9 +360,11 @@ impl Space {
         txn: Option<TxnId>,
         seq: u64,
     ) -> TupleRef {
+        // (Not one it created before its latest savepoint: a rollback to it needs it back.)
         let own = txn.is_some_and(|id| {
             mvcc.story(old)
                 .is_some_and(|s| s.created == Stamp::Pending(id))
+                && mvcc.created_since_savepoint(id, self.id, old)
         });
         if own {
             let id = txn.expect("own implies a transaction");
