@@ -33,6 +33,13 @@ local M = {
     error = B.decode_error, error_mt = B.error_mt,
 }
 
+-- jitbox.tuple{...}: a tuple of these fields, of no space (as box.tuple.new).
+local tuple_buf = ffi.new('uint8_t[?]', 4096)
+function M.tuple(t)
+    local buf, n = T.fill(t)
+    return T.encode(buf, n, tuple_buf, 4096)
+end
+
 -- Error injection: jitbox.errinj.set('ALLOC_FAIL_AFTER', 3)
 M.errinj = {
     set = function(name, value)

@@ -50,6 +50,11 @@ fn lua_schema() {
 }
 
 #[test]
+fn lua_box_facade() {
+    common::run_lua_file("box.lua");
+}
+
+#[test]
 fn lua_snapshot() {
     common::run_lua_file("snapshot.lua");
 }
@@ -76,6 +81,22 @@ fn compat_tuple_as_tarantool() {
 #[test]
 fn compat_savepoint_as_tarantool() {
     common::run_compat("savepoint");
+}
+
+/// Tarantool programs run unchanged on jitbox.box and print what they print on Tarantool.
+#[test]
+fn program_counters() {
+    common::run_program("counters");
+}
+
+#[test]
+fn program_leaderboard() {
+    common::run_program("leaderboard");
+}
+
+#[test]
+fn program_sessions() {
+    common::run_program("sessions");
 }
 
 /// tests/lua/fuzz.lua with its fixed seeds (JITBOX_FUZZ_SEEDS / JITBOX_FUZZ_STEPS run it longer).

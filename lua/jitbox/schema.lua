@@ -6,6 +6,7 @@ local ffi = require('ffi')
 local B = require('jitbox.base')
 local keys = require('jitbox.keys')
 local K = require('jitbox.catalog')
+local T = require('jitbox.tuple')
 local C, illegal, raise, live, options = B.C, B.illegal, B.raise, B.live, B.options
 local db_mt, space_methods, index_methods = B.db_mt, B.space_methods, B.index_methods
 local type_codes = B.type_codes
@@ -34,6 +35,10 @@ function db_mt:create_space(name, opts)
         local fname = f.name or f[1]
         local ftype = f.type or f[2] or 'any'
         if type(fname) ~= 'string' then illegal(('create_space %s: format field %d needs a name'):format(name, i)) end
+        if T.RESERVED[fname] then
+            illegal(("create_space %s: format field %d is named '%s', a name jitbox's tuples use themselves; rename the field")
+                :format(name, i, fname))
+        end
         local code = type_codes[ftype]
         if not code then illegal(("create_space %s: format field %d ('%s') has unknown type '%s'"):format(name, i, fname, tostring(ftype))) end
         keep[i] = fname

@@ -12,13 +12,16 @@ local out_len, out_u32 = B.out_len, B.out_u32
 
 -- A tuple's size is const: Lua cannot change the length the engine decodes (an assignment
 -- raises), so every read stays inside the tuple's own allocation whatever its bytes say. Its
--- format (the names of its space's fields: `formats` below, 0 for none) is const too.
+-- format (the names of its space's fields: `formats` below, 0 for none) is const too. The
+-- members' names are ones no format may use (RESERVED): a member hides a field name, as
+-- t.name reads a member before the metatype's __index is asked.
 ffi.cdef[[
-struct jb_tuple_data { const uint32_t size; const uint32_t fmt; uint8_t data[?]; };
-struct jb_tuple_small { const uint32_t size; const uint32_t fmt; uint8_t data[24]; };
+struct jb_tuple_data { const uint32_t jb_size_; const uint32_t jb_fmt_; uint8_t jb_data_[?]; };
+struct jb_tuple_small { const uint32_t jb_size_; const uint32_t jb_fmt_; uint8_t jb_data_[24]; };
 ]]
 
 local T = {}
+T.RESERVED = { jb_size_ = true, jb_fmt_ = true, jb_data_ = true }
 
 local FT_NIL, FT_BOOLEAN, FT_UNSIGNED, FT_INTEGER, FT_NUMBER, FT_STRING =
     C.JB_FT_NIL, C.JB_FT_BOOLEAN, C.JB_FT_UNSIGNED, C.JB_FT_INTEGER, C.JB_FT_NUMBER, C.JB_FT_STRING
@@ -160,7 +163,7 @@ end
 -- The shared field buffer refilled from a tuple (its strings point into the tuple's
 -- bytes); returns the buffer and the count.
 function T.refill(row)
-    local rc = C.jb_data_fields(row.data, row.size, fields_buf, fields_cap, out_u32)
+    local rc = C.jb_data_fields(row.jb_data_, row.jb_size_, fields_buf, fields_cap, out_u32)
     if rc ~= 0 then raise(rc) end
     local n = out_u32[0]
     if n > fields_cap then
@@ -184,7 +187,9 @@ local small_t, SMALL = ffi.typeof('struct jb_tuple_small'), 24
 local formats = { [0] = false }
 function T.register_format(names)
     local by_name = {}
-    for i, name in ipairs(names) do by_name[name] = i end
+    for i, name in ipairs(names) do
+        if not T.RESERVED[name] then by_name[name] = i end
+    end
     formats[#formats + 1] = { names = names, by_name = by_name }
     return #formats
 end
@@ -197,7 +202,7 @@ local function make_tuple(buf, len, fmt)
     -- The one write of the const size and format, right after allocation.
     head[0] = len
     head[1] = fmt or 0
-    ffi.copy(t.data, buf, len)
+    ffi.copy(t.jb_data_, buf, len)
     return t
 end
 T.make_tuple = make_tuple
@@ -247,13 +252,13 @@ local field_out = ffi.new('jb_field[1]')
 -- number (t[1.5], t[0/0]) — never another field.
 local function tuple_field(t, i)
     if not (i >= 1 and i <= 4294967296 and i == floor(i)) then return nil end
-    local rc = C.jb_data_field(t.data, t.size, i - 1, field_out)
+    local rc = C.jb_data_field(t.jb_data_, t.jb_size_, i - 1, field_out)
     if rc ~= 0 then raise(rc) end
     return field_value(field_out[0])
 end
 
 local function tuple_count(t)
-    local rc = C.jb_data_field_count(t.data, t.size, out_u32)
+    local rc = C.jb_data_field_count(t.jb_data_, t.jb_size_, out_u32)
     if rc ~= 0 then raise(rc) end
     return tonumber(out_u32[0])
 end
@@ -273,7 +278,7 @@ local function fields_of(t, i, j)
     local n = tuple_count(t)
     i, j = field_range(i == nil and j == nil and 'totable' or 'unpack', n, i, j)
     local fs = ffi.new('jb_field[?]', math.max(n, 1))
-    local rc = C.jb_data_fields(t.data, t.size, fs, n, out_u32)
+    local rc = C.jb_data_fields(t.jb_data_, t.jb_size_, fs, n, out_u32)
     if rc ~= 0 then raise(rc) end
     local res = {}
     for k = i, j do
@@ -292,12 +297,12 @@ end
 
 -- The tuple's MessagePack bytes as a Lua string.
 function methods.tomsgpack(t)
-    return ffi.string(t.data, t.size)
+    return ffi.string(t.jb_data_, t.jb_size_)
 end
 
 -- The number of field `name` in t's format, or nil.
 function T.field_number(t, name)
-    local f = formats[t.fmt]
+    local f = formats[t.jb_fmt_]
     return f and f.by_name[name]
 end
 
@@ -319,7 +324,7 @@ function methods.tomap(t, opts)
     if not names_only then
         for i = 1, n do res[i] = fields[i] end
     end
-    local f = formats[t.fmt]
+    local f = formats[t.jb_fmt_]
     if f then
         for i, name in ipairs(f.names) do
             if i <= n then res[name] = fields[i] end
@@ -333,7 +338,7 @@ local tuple_mt = {
     -- Tarantool); t:method().
     __index = function(t, k)
         if type(k) == 'number' then return tuple_field(t, k) end
-        local f = formats[t.fmt]
+        local f = formats[t.jb_fmt_]
         if f then
             local i = f.by_name[k]
             if i then

@@ -35,7 +35,9 @@ local function keys_or_nil(put, funcs, res)
 end
 
 local tostr = ffi.string
-local function same_data(a, b) return a.size == b.size and tostr(a.data, a.size) == tostr(b.data, b.size) end
+local function same_data(a, b)
+    return a.jb_size_ == b.jb_size_ and tostr(a.jb_data_, a.jb_size_) == tostr(b.jb_data_, b.jb_size_)
+end
 
 -- A write of tuple `row` to a space with functional indexes: `keyed` is the write that takes
 -- keys; the field buffer holds the row's fields when `buf` is given. With `recheck` (the

@@ -107,9 +107,21 @@ pub fn run_lua_file(name: &str) {
 /// fresh embedded LuaJIT and checks that it prints exactly what Tarantool 2.6 printed, kept
 /// in `name.expected`.
 pub fn run_compat(name: &str) {
+    run_printing("tests/compat", name, "");
+}
+
+/// Runs a Tarantool program from tests/programs, unchanged, with `box` the jitbox.box
+/// facade, and checks that it prints exactly what it printed on Tarantool 2.6
+/// (`name.expected`).
+pub fn run_program(name: &str) {
+    run_printing("tests/programs", name, "box = require('jitbox.box')");
+}
+
+/// Runs `dir/name.lua` after `prelude` with `print` and `os.exit` captured; compares what
+/// it printed with `dir/name.expected`.
+fn run_printing(dir: &str, name: &str, prelude: &str) {
     let lua = lua();
-    let root = root();
-    let dir = root.join("tests/compat");
+    let dir = root().join(dir);
     lua.load(format!(
         "package.path = '{}/?.lua;' .. package.path\n\
          COMPAT_OUT = {{}}\n\
@@ -117,7 +129,9 @@ pub fn run_compat(name: &str) {
              local t = {{}} \
              for i = 1, select('#', ...) do t[i] = tostring((select(i, ...))) end \
              COMPAT_OUT[#COMPAT_OUT + 1] = table.concat(t, '\\t') \
-         end",
+         end\n\
+         os.exit = function() error('COMPAT_EXIT', 0) end\n\
+         {prelude}",
         dir.display()
     ))
     .exec()
@@ -128,6 +142,7 @@ pub fn run_compat(name: &str) {
         .load(&src)
         .set_name(format!("@{}", path.display()))
         .exec()
+        && !e.to_string().contains("COMPAT_EXIT")
     {
         panic!("{name}.lua failed:\n{e}");
     }

@@ -32,4 +32,9 @@ for _, x in s:pairs() do print('from pairs', x.id, x.name) end
 local m = T.space('m', { { 'id', 'unsigned' }, { 'update', 'string' }, { 'totable', 'string', is_nullable = true } })
 local u = m:insert{ 1, 'x' }
 print('a field named update', u.update, type(u.totable))
+
+-- Names a tuple object could have for its own parts.
+local o = T.space('o', { { 'id', 'unsigned' }, { 'data', 'string' }, { 'size', 'unsigned' }, { 'fmt', 'string' } })
+local r = o:insert{ 1, 'payload', 7, 'json' }
+print('data size fmt', r.data, r.size, r.fmt, o:get(1).data)
 T.finish()

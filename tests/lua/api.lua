@@ -143,7 +143,7 @@ test('tuples: unpack, totable, tostring, msgpack, types', function()
     local tt = t:totable()
     eq(tt[7], nil); eq(tt[8], big); eq(tt[6], false)
     eq(tostring(sp:insert{2, 'x'}), '[2, "x"]')
-    eq(#t:tomsgpack(), t.size)
+    eq(#t:tomsgpack(), t.jb_size_)
     assert(jitbox.is_tuple(t) and not jitbox.is_tuple({}))
     -- Small tuples (up to 28 bytes) and larger ones have different cdata types, one behaviour.
     for _, len in ipairs({0, 1, 20, 25, 26, 27, 40, 300}) do

@@ -59,6 +59,8 @@ test('objects carry their ids, names, types and parts', function()
     local fmt = s:format()
     eq(#fmt, 3); eq(fmt[3].name, 'n'); eq(fmt[3].is_nullable, true); eq(fmt[1].is_nullable, nil)
     expect_error('ILLEGAL_PARAMS', 'changing a format is not supported', s.format, s, {{'id', 'unsigned'}})
+    expect_error('ILLEGAL_PARAMS', "'jb_data_', a name jitbox's tuples use", db.create_space, db, 'r',
+        { format = {{'id', 'unsigned'}, {'jb_data_', 'string'}} })
     eq(s:bsize(), 0)
     for i = 1, 100 do s:insert{i, 'user' .. i .. '@x', i} end
     assert(s:bsize() > 100 * 10, 'bytes of the tuples: ' .. s:bsize())
