@@ -12,6 +12,7 @@
 --   update    update operations, tuple:update  read      get, count, len, min, max
 --   iterator  pairs, select, read options      txn       transactions, commit tickets
 --   snapshot  db:snapshot and its tickets      deferred  the engine's deferred work
+--   trigger   before_replace, on_replace, on_commit, on_rollback
 --   engine    open, attach, close, stat, gc
 
 local B = require('jitbox.base')
@@ -20,6 +21,7 @@ local E = require('jitbox.engine')
 require('jitbox.write')
 require('jitbox.read')
 require('jitbox.snapshot')
+require('jitbox.trigger')
 
 local C, raise = B.C, B.raise
 local ffi = require('ffi')

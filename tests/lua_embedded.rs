@@ -55,6 +55,11 @@ fn lua_box_facade() {
 }
 
 #[test]
+fn lua_triggers() {
+    common::run_lua_file("trigger.lua");
+}
+
+#[test]
 fn lua_snapshot() {
     common::run_lua_file("snapshot.lua");
 }
@@ -97,6 +102,12 @@ fn program_leaderboard() {
 #[test]
 fn program_sessions() {
     common::run_program("sessions");
+}
+
+/// Space and transaction triggers behave as Tarantool 2.6's.
+#[test]
+fn compat_trigger_as_tarantool() {
+    common::run_compat("trigger");
 }
 
 /// tests/lua/fuzz.lua with its fixed seeds (JITBOX_FUZZ_SEEDS / JITBOX_FUZZ_STEPS run it longer).

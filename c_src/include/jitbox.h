@@ -556,6 +556,12 @@ int jb_engine_poll(jb_engine *e);
    is the host's to supply: its name for the host is "<space>.<index>"). Borrows e. */
 int jb_engine_awaiting(jb_engine *e, uint32_t i, jb_awaiting_index *out);
 
+/* Triggers (before/after a write, on commit and rollback) are the Lua module's: it runs them
+   in Lua around these calls, and the engine never calls back for them. A C host gets the same
+   events pull-style: a write returns the new tuple (and jb_space_replaced the one it
+   replaces) and jb_txn_commit/jb_engine_commit_state say how a transaction ended, so the host
+   runs its own code around its calls, in its own order. */
+
 /* HOT writes. Borrow fields (and the strings they point to) for the call. insert fails with
    JB_E_TUPLE_FOUND on a duplicate key in any unique index; replace overwrites the tuple with the
    same primary key; delete takes a primary key. The result (the new tuple for insert/replace,

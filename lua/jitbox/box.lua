@@ -152,8 +152,8 @@ function box.atomic(fn, ...)
     return unpack(res, 2, table.maxn(res))
 end
 
-function box.on_commit() unsupported('box.on_commit (triggers)') end
-function box.on_rollback() unsupported('box.on_rollback (triggers)') end
+function box.on_commit(new, old) local d = engine() return pass(pcall(d.on_commit, d, new, old)) end
+function box.on_rollback(new, old) local d = engine() return pass(pcall(d.on_rollback, d, new, old)) end
 
 ------------------------------------------------------------------------------------------
 -- Tuples, snapshots, information

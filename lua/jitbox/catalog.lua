@@ -118,7 +118,7 @@ local function space_object(db, handle)
     local key = handle_key(handle)
     local s = db._spaces[key]
     if s == nil then
-        s = setmetatable({ _s = handle, _db = db, _indexes = {} }, space_mt)
+        s = setmetatable({ _s = handle, _db = db, _indexes = {}, _triggers = false }, space_mt)
         s.index = setmetatable({}, index_list_mt)
         owner[s.index] = s
         db._spaces[key] = s

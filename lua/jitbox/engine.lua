@@ -29,6 +29,8 @@ local function wrap(e, owned)
         _outside = 0, -- statements run outside a transaction while one was open (see end_dead)
         _keyfns = {},
         _func_spaces = {}, -- space id -> space, for spaces with functional indexes
+        _ttrig = setmetatable({}, { __mode = 'k' }), -- coroutine -> its transaction's triggers
+        _atrig = {}, -- commit number -> triggers of an async commit, until its outcome is known
     }, db_mt)
     local pending = ffi.new('const uint64_t*[1]')
     rc = C.jb_engine_pending_counter(e, pending)

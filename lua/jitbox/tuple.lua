@@ -133,6 +133,7 @@ jit.off(snapshot)
 function T.fill(t)
     if type(t) ~= 'table' then
         if t == nil then return fields_buf, 0 end
+        if type(t) == 'cdata' and T.is_tuple(t) then return T.refill(t) end -- a tuple as a row
         set_field(fields_buf[0], t, 1)
         return fields_buf, 1
     end

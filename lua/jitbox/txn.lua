@@ -102,11 +102,26 @@ local function own(tx, what)
     return db, co
 end
 
+-- Transaction triggers (db:on_commit, db:on_rollback; jitbox/trigger.lua) by coroutine, and
+-- those of async commits by commit number until their outcome is known. X.run_triggers runs
+-- a set: (db, set, committed).
 local function forget(tx, db, co)
     db._guards[co].h = nil
     tx.h = nil
     db._txs[co] = nil
     db._ntx = db._ntx - 1
+    local trig = db._ttrig[co]
+    if trig then db._ttrig[co] = nil end
+    return trig
+end
+
+-- Runs the triggers of commit number n once its outcome is known.
+local function settle_async(db, n, committed)
+    local trig = db._atrig[tonumber(n)]
+    if trig then
+        db._atrig[tonumber(n)] = nil
+        X.run_triggers(db, trig, committed)
+    end
 end
 
 -- A coroutine that finished (returned or raised) can never end its transaction, and
@@ -138,8 +153,9 @@ end
 function tx_methods:commit()
     local db, co = own(self, 'commit')
     local rc = C.jb_txn_commit(self.h)
-    forget(self, db, co) -- a commit ends its transaction, whatever the outcome
+    local trig = forget(self, db, co) -- a commit ends its transaction, whatever the outcome
     if open_after(rc) and db._pending[0] > 0 then drain(db) end
+    if trig then X.run_triggers(db, trig, rc == 0) end
     if rc ~= 0 then raise(rc) end
 end
 
@@ -184,29 +200,43 @@ end
 function tx_methods:commit_async()
     local db, co = own(self, 'commit_async')
     local rc = C.jb_txn_commit_numbered(self.h, commit_out)
-    forget(self, db, co)
+    local trig = forget(self, db, co)
     if open_after(rc) and db._pending[0] > 0 then drain(db) end
-    if rc ~= 0 then raise(rc) end
+    if rc ~= 0 then
+        if trig then X.run_triggers(db, trig, false) end
+        raise(rc)
+    end
     self.n = commit_out[0]
+    -- Its triggers run when tx:wait() or tx:state() learns the outcome.
+    if trig then db._atrig[tonumber(self.n)] = trig end
     return self
 end
 
 -- 'queued', 'waiting', 'committed' or 'rolled_back'.
 function tx_methods:state()
     local db = commit_engine(self, 'state')
-    if committed_by_counters(db, self.n) then return 'committed' end
+    if committed_by_counters(db, self.n) then
+        if db._atrig[tonumber(self.n)] then settle_async(db, self.n, true) end
+        return 'committed'
+    end
     local rc = C.jb_engine_commit_state(db._e, self.n, state_out)
     if rc ~= 0 then raise(rc) end
-    return ticket_states[tonumber(state_out[0])]
+    local state = ticket_states[tonumber(state_out[0])]
+    if state == 'committed' or state == 'rolled_back' then settle_async(db, self.n, state == 'committed') end
+    return state
 end
 
 -- true once durable; false, err when rolled back (err.code 'WAL_IO' or 'CASCADE_ROLLBACK').
 function tx_methods:wait()
     local db = commit_engine(self, 'wait')
     local n = self.n
-    if committed_by_counters(db, n) then return true end
+    if committed_by_counters(db, n) then
+        if db._atrig[tonumber(n)] then settle_async(db, n, true) end
+        return true
+    end
     local rc = C.jb_engine_commit_wait(db._e, n)
     if open_after(rc) and db._pending[0] > 0 then drain(db) end
+    if open_after(rc) then settle_async(db, n, rc == 0) end
     if rc ~= 0 then return false, error_of(rc) end
     return true
 end
@@ -214,8 +244,9 @@ end
 function tx_methods:rollback()
     local db, co = own(self, 'rollback')
     local rc = C.jb_txn_rollback(self.h)
-    forget(self, db, co)
+    local trig = forget(self, db, co)
     if open_after(rc) and db._pending[0] > 0 then drain(db) end
+    if trig then X.run_triggers(db, trig, false) end
     if rc ~= 0 then raise(rc) end
 end
 
@@ -321,4 +352,6 @@ end
 
 X.current_tx, X.end_dead, X.open_after, X.tx_methods = current_tx, end_dead, open_after, tx_methods
 X.ticket_states = ticket_states
+X.running = function(db) return db._txs[corunning() or MAIN], corunning() or MAIN end
+X.run_triggers = function() end -- jitbox/trigger.lua
 return X

@@ -43,6 +43,9 @@ end
 -- Transactions of the running fiber or coroutine.
 function M.begin() if M.tarantool then box.begin() else M.db:begin() end end
 function M.commit() if M.tarantool then box.commit() else M.db:commit() end end
+function M.rollback() if M.tarantool then box.rollback() else M.db:rollback() end end
+function M.on_commit(f) if M.tarantool then return box.on_commit(f) end return M.db:on_commit(f) end
+function M.on_rollback(f) if M.tarantool then return box.on_rollback(f) end return M.db:on_rollback(f) end
 function M.savepoint() if M.tarantool then return box.savepoint() end return M.db:savepoint() end
 function M.rollback_to(sp)
     if M.tarantool then return box.rollback_to_savepoint(sp) end
@@ -75,10 +78,11 @@ function M.show(label, f, ...)
         local err = r[2]
         local code
         if M.tarantool then
-            code = CODES[err.code] or ('?' .. tostring(err.code) .. ' ' .. tostring(err))
+            code = (type(err) == 'string' or err.code == nil) and ('lua error: ' .. tostring(err))
+                or CODES[err.code] or ('?' .. tostring(err.code) .. ' ' .. tostring(err))
         else
             local e = jitbox.error(err)
-            code = e and e.code or ('? ' .. tostring(err))
+            code = e and e.code or ('lua error: ' .. tostring(err))
         end
         print(label, 'error', code)
         return

@@ -121,9 +121,8 @@ function space_methods:auto_increment(t)
     return pass(pcall(n.insert, n, row))
 end
 
-for _, name in ipairs({ 'on_replace', 'before_replace' }) do
-    space_methods[name] = function() unsupported('space triggers (' .. name .. ')') end
-end
+forward(space_methods, 'on_replace')
+forward(space_methods, 'before_replace')
 
 function index_methods:rename(name)
     local n = self._n
