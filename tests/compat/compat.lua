@@ -84,7 +84,8 @@ function M.show(label, f, ...)
             local e = jitbox.error(err)
             code = e and e.code or ('lua error: ' .. tostring(err))
         end
-        print(label, 'error', code)
+        -- A Lua error's position without its directory (runs differ in where they start).
+        print(label, 'error', (code:gsub('[^%s]*/([^/%s]+:%d+:)', '%1')))
         return
     end
     local out = {}
