@@ -13,6 +13,7 @@
 --   iterator  pairs, select, read options      txn       transactions, commit tickets
 --   snapshot  db:snapshot and its tickets      deferred  the engine's deferred work
 --   trigger   before_replace, on_replace, on_commit, on_rollback
+--   sequence  sequences, and keys they fill
 --   engine    open, attach, close, stat, gc
 
 local B = require('jitbox.base')
@@ -22,6 +23,7 @@ require('jitbox.write')
 require('jitbox.read')
 require('jitbox.snapshot')
 require('jitbox.trigger')
+require('jitbox.sequence')
 
 local C, raise = B.C, B.raise
 local ffi = require('ffi')

@@ -60,6 +60,11 @@ fn lua_triggers() {
 }
 
 #[test]
+fn lua_sequences() {
+    common::run_lua_file("sequence.lua");
+}
+
+#[test]
 fn lua_snapshot() {
     common::run_lua_file("snapshot.lua");
 }
@@ -100,6 +105,11 @@ fn program_leaderboard() {
 }
 
 #[test]
+fn program_queue() {
+    common::run_program("queue");
+}
+
+#[test]
 fn program_sessions() {
     common::run_program("sessions");
 }
@@ -108,6 +118,12 @@ fn program_sessions() {
 #[test]
 fn compat_trigger_as_tarantool() {
     common::run_compat("trigger");
+}
+
+/// Sequences give the values Tarantool 2.6 gives.
+#[test]
+fn compat_sequence_as_tarantool() {
+    common::run_compat("sequence");
 }
 
 /// tests/lua/fuzz.lua with its fixed seeds (JITBOX_FUZZ_SEEDS / JITBOX_FUZZ_STEPS run it longer).

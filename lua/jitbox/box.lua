@@ -9,6 +9,7 @@
 -- their messages are jitbox's. Whatever Tarantool has and this facade does not is an error
 -- saying "not supported by jitbox: ...", never a silent difference. docs/lua-api.md lists
 -- what is there.
+local ffi = require('ffi')
 local jitbox = require('jitbox')
 local E = require('jitbox.box.error')
 local P = require('jitbox.box.space')
@@ -111,10 +112,38 @@ local function schema_unsupported(what)
     return setmetatable({}, { __index = function(_, k) return function() unsupported(what .. '.' .. k) end end })
 end
 
+-- Sequences: box.schema.sequence.create and box.sequence; their methods raise box errors.
+local seq_wrap = setmetatable({}, { __mode = 'k' })
+local function sequence(native)
+    if native == nil then return nil end
+    local w = seq_wrap[native]
+    if w == nil then
+        w = setmetatable({ _n = native }, { __index = function(self, k)
+            local v = native[k]
+            if type(v) ~= 'function' then return v end
+            -- As Tarantool's, current() gives an int64 cdata.
+            if k == 'current' then
+                return function() return ffi.new('int64_t', (pass(pcall(v, native)))) end
+            end
+            return function(_, ...) return pass(pcall(v, native, ...)) end
+        end })
+        seq_wrap[native] = w
+    end
+    return w
+end
+
+local function create_sequence(name, opts)
+    local d = engine()
+    local native, msg = pass(pcall(d.create_sequence, d, name, opts))
+    return sequence(native), msg
+end
+
+box.sequence = setmetatable({}, { __index = function(_, name) return db and sequence(db.sequence[name]) end })
+
 box.schema = {
     space = { create = create_space },
     create_space = create_space,
-    sequence = schema_unsupported('box.schema.sequence (sequences)'),
+    sequence = { create = create_sequence },
     func = schema_unsupported('box.schema.func'),
     user = schema_unsupported('box.schema.user (jitbox has no users)'),
     role = schema_unsupported('box.schema.role (jitbox has no users)'),

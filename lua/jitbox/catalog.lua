@@ -17,6 +17,11 @@ local out_ptr = B.out_ptr
 
 local K = {}
 
+-- Spaces the module keeps for itself (sequences): not in db.space, but in db._hidden.
+K.HIDDEN = {}
+-- Functions run on every new engine object (after db.space is filled).
+K.on_wrap = {}
+
 local owner = setmetatable({}, { __mode = 'k' }) -- a list -> its engine or space
 local handle_key = function(h) return tonumber(ffi.cast('uintptr_t', h)) end
 
@@ -134,13 +139,14 @@ K.space_object = space_object
 function K.refresh_spaces(db)
     local list = db.space
     for k in pairs(list) do list[k] = nil end
+    db._hidden = {}
     local pos = 0
     while true do
         local rc = C.jb_engine_space_at(db._e, pos, ffi.cast('jb_space**', out_ptr))
         if rc == C.JB_E_NO_SUCH_SPACE then break end
         if rc ~= 0 then raise(rc) end
         local s = space_object(db, ffi.cast('jb_space*', out_ptr[0]))
-        list[s.name] = s
+        if K.HIDDEN[s.name] then db._hidden[s.name] = s else list[s.name] = s end
         pos = pos + 1
     end
 end
@@ -149,7 +155,7 @@ local space_list_mt = {
     -- A name this module has not seen: a space a C host created. Refilled once.
     __index = function(list, name)
         local db = owner[list]
-        if type(name) ~= 'string' then return nil end
+        if type(name) ~= 'string' or K.HIDDEN[name] then return nil end
         local rc = C.jb_space_find(live(db), name, #name, ffi.cast('jb_space**', out_ptr))
         if rc == C.JB_E_NO_SUCH_SPACE or rc == C.JB_E_ILLEGAL_PARAMS then return nil end
         if rc ~= 0 then raise(rc) end
@@ -157,6 +163,7 @@ local space_list_mt = {
         return rawget(list, name)
     end,
 }
+K.space_list_mt = space_list_mt
 
 -- db.space of a new engine object, filled.
 function K.space_list(db)
@@ -164,6 +171,7 @@ function K.space_list(db)
     db.space = setmetatable({}, space_list_mt)
     owner[db.space] = db
     K.refresh_spaces(db)
+    for _, f in ipairs(K.on_wrap) do f(db) end
 end
 
 -- The primary index of a space (NO_SUCH_INDEX, blaming the caller's caller, without one).

@@ -29,7 +29,8 @@ enum jb_status {
     JB_E_UPDATE_ARG_TYPE = -22,  /* an update's argument or its field has the wrong type */
     JB_E_INTEGER_OVERFLOW = -23, /* + or - on integers left -2^63..2^64-1 */
     JB_E_SPLICE = -24,           /* a splice offset is outside the string */
-    JB_E_PRIMARY_KEY_UPDATE = -25 /* an update would change a primary key field */
+    JB_E_PRIMARY_KEY_UPDATE = -25, /* an update would change a primary key field */
+    JB_E_SEQUENCE_OVERFLOW = -26  /* the Lua module's sequences: past the bound, not cycling */
 };
 
 /* Field types of jb_field.type, of format fields and of index parts. */

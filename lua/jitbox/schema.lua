@@ -17,7 +17,7 @@ local floor = math.floor
 -- returns it), whatever its format.
 local SPACE_OPTIONS = { format = true, if_not_exists = true }
 local INDEX_OPTIONS = { parts = true, unique = true, type = true, func = true, multikey = true,
-    if_not_exists = true }
+    if_not_exists = true, sequence = true }
 
 function db_mt:create_space(name, opts)
     if type(name) ~= 'string' then illegal('create_space: name must be a string') end
@@ -25,6 +25,9 @@ function db_mt:create_space(name, opts)
     if opts.if_not_exists then
         local s = self.space[name]
         if s then return s, 'not created' end
+    end
+    if K.HIDDEN[name] and not K.creating_hidden then
+        illegal(("create_space %s: the name is jitbox's own (it keeps sequences there)"):format(name))
     end
     local format = opts.format or {}
     local n = #format
@@ -117,6 +120,7 @@ function space_methods:create_index(name, opts)
     if opts.multikey and not func then
         illegal(("create_index %s: multikey needs func"):format(name))
     end
+    if opts.sequence ~= nil and opts.sequence ~= false then K.check_sequence(self, name, opts.sequence) end
     local parts, n = parse_parts(func and {} or self, name, opts.parts or { { 1, 'unsigned' } })
     local def = ffi.new('jb_index_def')
     def.parts = parts
@@ -153,11 +157,13 @@ function space_methods:create_index(name, opts)
         if rc ~= 0 then raise(rc) end
         self._db._func_spaces[tonumber(id[0])] = self
     end
+    if opts.sequence ~= nil and opts.sequence ~= false then K.attach_sequence(self, idx, opts.sequence) end
     return idx
 end
 
 function space_methods:drop()
     live(self._db)
+    if K.detach_sequence then K.detach_sequence(self, true) end
     local rc = C.jb_space_drop(self._s)
     if rc ~= 0 then raise(rc) end
     self._db._spaces[tonumber(ffi.cast('uintptr_t', self._s))] = nil
@@ -180,9 +186,11 @@ end
 function space_methods:rename(name)
     name_arg(name, 'rename')
     live(self._db)
+    local old = self.name
     local rc = C.jb_space_rename(self._s, name, #name)
     if rc ~= 0 then raise(rc) end
     K.refresh_spaces(self._db)
+    if K.rename_sequence_binding then K.rename_sequence_binding(self, old) end
 end
 
 function index_methods:rename(name)
@@ -224,6 +232,7 @@ end
 
 function index_methods:drop()
     live(self._db)
+    if self.id == 0 and K.detach_sequence then K.detach_sequence(self.space, true) end
     local rc = C.jb_index_drop(self._i)
     if rc ~= 0 then raise(rc) end
     local space, fe = self.space, self._fe

@@ -32,6 +32,7 @@ pub const JB_E_UPDATE_ARG_TYPE: jb_status = -22;
 pub const JB_E_INTEGER_OVERFLOW: jb_status = -23;
 pub const JB_E_SPLICE: jb_status = -24;
 pub const JB_E_PRIMARY_KEY_UPDATE: jb_status = -25;
+pub const JB_E_SEQUENCE_OVERFLOW: jb_status = -26;
 pub type jb_status = ::std::os::raw::c_int;
 pub const JB_FT_NIL: jb_field_type = 0;
 pub const JB_FT_BOOLEAN: jb_field_type = 1;

@@ -67,6 +67,7 @@ pub fn status_name(code: i32) -> &'static CStr {
         abi::JB_E_INTEGER_OVERFLOW => c"JB_E_INTEGER_OVERFLOW",
         abi::JB_E_SPLICE => c"JB_E_SPLICE",
         abi::JB_E_PRIMARY_KEY_UPDATE => c"JB_E_PRIMARY_KEY_UPDATE",
+        abi::JB_E_SEQUENCE_OVERFLOW => c"JB_E_SEQUENCE_OVERFLOW",
         _ => c"JB_E_UNKNOWN",
     }
 }

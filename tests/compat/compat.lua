@@ -12,6 +12,8 @@ local CODES = {
     [23] = 'FIELD_TYPE', [25] = 'SPLICE', [26] = 'UPDATE_ARG_TYPE', [28] = 'UPDATE_OP',
     [29] = 'UPDATE_OP', [37] = 'NO_SUCH_FIELD', [39] = 'FIELD_TYPE', [94] = 'PRIMARY_KEY_UPDATE',
     [95] = 'INTEGER_OVERFLOW', [201] = 'NO_SUCH_FIELD', [10] = 'EXISTS', [85] = 'EXISTS', [114] = 'ILLEGAL_PARAMS', [61] = 'ILLEGAL_PARAMS',
+    [147] = 'SEQUENCE_OVERFLOW', [146] = 'EXISTS', [212] = 'ILLEGAL_PARAMS', [142] = 'ILLEGAL_PARAMS',
+    [144] = 'ILLEGAL_PARAMS',
 }
 
 local jitbox
@@ -50,6 +52,17 @@ function M.savepoint() if M.tarantool then return box.savepoint() end return M.d
 function M.rollback_to(sp)
     if M.tarantool then return box.rollback_to_savepoint(sp) end
     return M.db:rollback_to_savepoint(sp)
+end
+
+-- Sequences: a new one, one by name.
+function M.create_sequence(name, opts)
+    if M.tarantool then return box.schema.sequence.create(name, opts) end
+    M.db = M.db or jitbox.open{ logger = function() end }
+    return M.db:create_sequence(name, opts)
+end
+function M.sequence(name)
+    if M.tarantool then return box.sequence[name] end
+    return M.db.sequence[name]
 end
 
 function M.create_space(name, opts)

@@ -63,9 +63,8 @@ end)
 
 test('what the facade lacks says so', function()
     local s = box.space.t
-    box_error(box.error.UNSUPPORTED, 'not supported by jitbox: box.schema.sequence', box.schema.sequence.create, 'q')
     box_error(box.error.UNSUPPORTED, "index type 'HASH'", s.create_index, s, 'h', { type = 'HASH', parts = {'name'} })
-    box_error(box.error.UNSUPPORTED, "index option 'sequence'", s.create_index, s, 'h', { sequence = true })
+    box_error(box.error.UNSUPPORTED, "index option 'func'", s.create_index, s, 'h', { func = 'f' })
     box_error(box.error.UNSUPPORTED, "space option 'temporary'", box.schema.space.create, 'x', { temporary = true })
     box_error(box.error.UNSUPPORTED, "engine 'vinyl'", box.schema.space.create, 'x', { engine = 'vinyl' })
     box_error(box.error.ILLEGAL_PARAMS, 'inside a transaction', box.on_commit, function() end)

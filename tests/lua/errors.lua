@@ -124,7 +124,7 @@ test('no option, argument or index form is ignored', function()
     for i = 1, 10 do s:insert{i, 'n' .. i, i} end
     -- Options nobody knows name themselves.
     expect_error('ILLEGAL_PARAMS', "unknown option 'if_not_exist'", db.create_space, db, 'x', { if_not_exist = true })
-    expect_error('ILLEGAL_PARAMS', "unknown option 'sequence'", s.create_index, s, 'seq', { sequence = true })
+    expect_error('ILLEGAL_PARAMS', "unknown option 'sequense'", s.create_index, s, 'seq', { sequense = true })
     expect_error('ILLEGAL_PARAMS', "unknown option 'colation'", s.create_index, s, 'c', { parts = {{2, 'string'}}, colation = 'unicode' })
     expect_error('ILLEGAL_PARAMS', "unknown option 'itertor'", s.select, s, {1}, { itertor = 'GE' })
     expect_error('ILLEGAL_PARAMS', "unknown option 'limit'", function() for _ in s:pairs({1}, { limit = 1 }) do end end)

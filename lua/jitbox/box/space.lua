@@ -81,7 +81,7 @@ function P.space(native)
     return sp
 end
 
-local INDEX_OPTIONS = { parts = true, unique = true, type = true, if_not_exists = true }
+local INDEX_OPTIONS = { parts = true, unique = true, type = true, if_not_exists = true, sequence = true }
 
 function space_methods:create_index(name, opts)
     if opts ~= nil and type(opts) == 'table' then
