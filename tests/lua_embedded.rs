@@ -126,6 +126,12 @@ fn compat_sequence_as_tarantool() {
     common::run_compat("sequence");
 }
 
+/// Nested values (array, map, any) are stored and read as Tarantool 2.6 does.
+#[test]
+fn compat_nested_as_tarantool() {
+    common::run_compat("nested");
+}
+
 /// tests/lua/fuzz.lua with its fixed seeds (JITBOX_FUZZ_SEEDS / JITBOX_FUZZ_STEPS run it longer).
 #[test]
 fn lua_fuzz_against_a_model() {

@@ -75,7 +75,13 @@ enum jb_field_type {
     JB_FT_INTEGER = 3,    /* v.i; as a format/part type it also accepts unsigned values */
     JB_FT_NUMBER = 4,     /* v.d; as a format/part type it also accepts integers */
     JB_FT_STRING = 5,     /* v.s + len, arbitrary bytes (NUL allowed) */
-    JB_FT_ANY = 6         /* format fields only: no type check */
+    JB_FT_ANY = 6,        /* format fields only: no type check */
+    JB_FT_MSGPACK = 7,    /* a value: one MessagePack value in v.s + len (an array, a map, a
+                             binary string or an extension; checked; a scalar given this way
+                             is stored as that scalar). Reads give nested values so. */
+    JB_FT_ARRAY = 8,      /* format fields only: a MessagePack array */
+    JB_FT_MAP = 9,        /* format fields only: a MessagePack map */
+    JB_FT_SCALAR = 10     /* format fields only: anything but an array or a map */
 };
 
 /* Iterator types, as in Tarantool. */

@@ -94,7 +94,8 @@ local function parse_parts(space, name, parts)
             ptype = f and (f.type or f[2]) or 'unsigned'
         end
         local code = type_codes[ptype]
-        if not code or code == C.JB_FT_ANY then
+        if not code or code == C.JB_FT_ANY or code == C.JB_FT_SCALAR or code == C.JB_FT_ARRAY
+            or code == C.JB_FT_MAP then
             illegal(("create_index %s: part %d has type '%s', which cannot be indexed"):format(name, i, tostring(ptype)))
         end
         res[i - 1].fieldno = field - 1

@@ -23,8 +23,10 @@ struct jb_tuple_small { const uint32_t jb_size_; const uint32_t jb_fmt_; uint8_t
 local T = {}
 T.RESERVED = { jb_size_ = true, jb_fmt_ = true, jb_data_ = true }
 
-local FT_NIL, FT_BOOLEAN, FT_UNSIGNED, FT_INTEGER, FT_NUMBER, FT_STRING =
-    C.JB_FT_NIL, C.JB_FT_BOOLEAN, C.JB_FT_UNSIGNED, C.JB_FT_INTEGER, C.JB_FT_NUMBER, C.JB_FT_STRING
+local FT_NIL, FT_BOOLEAN, FT_UNSIGNED, FT_INTEGER, FT_NUMBER, FT_STRING, FT_MSGPACK =
+    C.JB_FT_NIL, C.JB_FT_BOOLEAN, C.JB_FT_UNSIGNED, C.JB_FT_INTEGER, C.JB_FT_NUMBER, C.JB_FT_STRING,
+    C.JB_FT_MSGPACK
+local msgpack = require('jitbox.msgpack')
 local int64_t, uint64_t = ffi.typeof('int64_t'), ffi.typeof('uint64_t')
 local u32_ptr = ffi.typeof('uint32_t*')
 local floor = math.floor
@@ -39,7 +41,13 @@ T.NULL = ffi.cast('void *', 0)
 local fields_cap = 64
 local fields_buf = ffi.new('jb_field[?]', fields_cap)
 
-local function set_field(f, v, i)
+-- A nested table is encoded to MessagePack (jitbox/msgpack.lua); the string is kept in
+-- `anchors` (by field number: the row's own by default) until the next value in its place,
+-- so it outlives the FFI call that reads it.
+local row_anchors = {}
+T.row_anchors = row_anchors
+
+local function set_field(f, v, i, anchors)
     local tv = type(v)
     if tv == 'number' then
         if v == floor(v) and v >= 0 and v < 18446744073709551616 then
@@ -59,8 +67,13 @@ local function set_field(f, v, i)
         f.type = FT_UNSIGNED; f.v.u = v
     elseif tv == 'cdata' and ffi.istype(int64_t, v) then
         if v >= 0 then f.type = FT_UNSIGNED; f.v.u = v else f.type = FT_INTEGER; f.v.i = v end
+    elseif tv == 'table' then
+        local s = msgpack.encode(v, ('field %d'):format(i))
+        ;(anchors or row_anchors)[i] = s
+        f.type = FT_MSGPACK; f.len = #s; f.v.s = s
     else
-        illegal(('field %d has unsupported Lua type %s; use nil, boolean, number, string or 64-bit cdata'):format(i, tv))
+        illegal(('field %d has unsupported Lua type %s; use nil, boolean, number, string, a table or 64-bit cdata')
+            :format(i, tv))
     end
 end
 T.set_field = set_field
@@ -240,6 +253,8 @@ local function field_value(f)
         return f.v.d
     elseif ty == FT_BOOLEAN then
         return f.v.u ~= 0
+    elseif ty == FT_MSGPACK then
+        return msgpack.decode(f.v.s, f.len)
     end
     return nil
 end
@@ -247,6 +262,7 @@ T.field_value = field_value
 
 local methods = {}
 T.methods = methods
+local show
 local field_out = ffi.new('jb_field[1]')
 
 -- Field i, or nil where a Lua table would have none: past the end, below 1, not a whole
@@ -334,6 +350,36 @@ function methods.tomap(t, opts)
     return res
 end
 
+-- A value as tostring(tuple) shows it: nested arrays as [..], maps as {key: value, ...}
+-- (keys in order), strings quoted.
+local function show_value(v)
+    if v == nil then return 'nil' end -- nil or jitbox.NULL
+    if type(v) == 'string' then return ('%q'):format(v) end
+    if type(v) ~= 'table' then return tostring(v) end
+    local arr, n = true, 0
+    for k in next, v do
+        if type(k) ~= 'number' then arr = false end
+        if type(k) == 'number' and k > n then n = k end
+    end
+    if arr then
+        local parts = {}
+        for i = 1, n do parts[i] = show_value(v[i]) end
+        return '[' .. table.concat(parts, ', ') .. ']'
+    end
+    local keys = {}
+    for k in next, v do keys[#keys + 1] = k end
+    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+    local parts = {}
+    for i, k in ipairs(keys) do parts[i] = show_value(k) .. ': ' .. show_value(v[k]) end
+    return '{' .. table.concat(parts, ', ') .. '}'
+end
+
+function show(fields, n)
+    local parts = {}
+    for i = 1, n do parts[i] = show_value(fields[i]) end
+    return '[' .. table.concat(parts, ', ') .. ']'
+end
+
 local tuple_mt = {
     -- t[i]; t.name for a field its space's format names (fields come before methods, as in
     -- Tarantool); t:method().
@@ -352,12 +398,7 @@ local tuple_mt = {
     __len = tuple_count,
     __tostring = function(t)
         local fields, n = fields_of(t)
-        local parts = {}
-        for i = 1, n do
-            local v = fields[i]
-            parts[i] = type(v) == 'string' and ('%q'):format(v) or tostring(v)
-        end
-        return '[' .. table.concat(parts, ', ') .. ']'
+        return show(fields, n)
     end,
 }
 ffi.metatype(tuple_t, tuple_mt)

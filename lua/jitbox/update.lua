@@ -15,6 +15,7 @@ local out_len = B.out_len
 local floor = math.floor
 
 local U = {}
+local op_anchors = {} -- nested values of operations, by operation number (see tuple.lua)
 
 local ops_cap = 8
 local ops_buf = ffi.new('jb_update_op[?]', ops_cap)
@@ -60,10 +61,10 @@ local function put_op(o, i, op, what)
                     :format(i, tostring(offset), tostring(cut))), 3)
         end
         o.splice_offset, o.splice_cut = offset, cut
-        set_field(o.arg, op[5], 5)
+        set_field(o.arg, op[5], i, op_anchors)
     else
         o.splice_offset, o.splice_cut = 0, 0
-        set_field(o.arg, op[3], 3)
+        set_field(o.arg, op[3], i, op_anchors)
     end
 end
 

@@ -2,7 +2,7 @@
 
 use crate::wal::ops::LoggedType;
 use super::tuple::TuplePtr;
-use super::value::{Value, cmp_number};
+use super::value::{RawKind, Value, cmp_number, raw_kind};
 use crate::error::{Error, Result};
 use std::cmp::Ordering;
 
@@ -16,6 +16,10 @@ pub enum FieldType {
     Number,
     String,
     Any,
+    /// Any value but an array or a map (Tarantool's scalar).
+    Scalar,
+    Array,
+    Map,
 }
 
 /// The engine's types as the WAL logs them, and back.
@@ -28,6 +32,9 @@ impl From<FieldType> for LoggedType {
             FieldType::Number => LoggedType::Number,
             FieldType::String => LoggedType::String,
             FieldType::Any => LoggedType::Any,
+            FieldType::Scalar => LoggedType::Scalar,
+            FieldType::Array => LoggedType::Array,
+            FieldType::Map => LoggedType::Map,
         }
     }
 }
@@ -41,6 +48,9 @@ impl From<LoggedType> for FieldType {
             LoggedType::Number => FieldType::Number,
             LoggedType::String => FieldType::String,
             LoggedType::Any => FieldType::Any,
+            LoggedType::Scalar => FieldType::Scalar,
+            LoggedType::Array => FieldType::Array,
+            LoggedType::Map => FieldType::Map,
         }
     }
 }
@@ -54,6 +64,9 @@ impl FieldType {
             FieldType::Number => "number",
             FieldType::String => "string",
             FieldType::Any => "any",
+            FieldType::Scalar => "scalar",
+            FieldType::Array => "array",
+            FieldType::Map => "map",
         }
     }
 
@@ -69,7 +82,18 @@ impl FieldType {
                     Value::Uint(_) | Value::Int(_) | Value::Double(_)
                 )
                 | (FieldType::String, Value::Str(_))
-        )
+        ) || match (self, v) {
+            (FieldType::Array | FieldType::Map | FieldType::Scalar, Value::Raw(b)) => {
+                let kind = raw_kind(b);
+                match self {
+                    FieldType::Array => kind == RawKind::Array,
+                    FieldType::Map => kind == RawKind::Map,
+                    _ => kind != RawKind::Array && kind != RawKind::Map,
+                }
+            }
+            (FieldType::Scalar, v) => !matches!(v, Value::Raw(_)),
+            _ => false,
+        }
     }
 }
 
@@ -82,12 +106,13 @@ pub fn cmp_values(a: &Value, b: &Value) -> Ordering {
             Value::Bool(_) => 1,
             Value::Uint(_) | Value::Int(_) | Value::Double(_) => 2,
             Value::Str(_) => 3,
+            Value::Raw(_) => 4,
         }
     }
     match (a, b) {
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         (Value::Uint(x), Value::Uint(y)) => x.cmp(y),
-        (Value::Str(x), Value::Str(y)) => x.cmp(y),
+        (Value::Str(x), Value::Str(y)) | (Value::Raw(x), Value::Raw(y)) => x.cmp(y),
         (Value::Nil, Value::Nil) => Ordering::Equal,
         _ if rank(a) == 2 && rank(b) == 2 => cmp_number(*a, *b),
         _ => rank(a).cmp(&rank(b)),
@@ -231,7 +256,9 @@ impl KeyDef {
             FieldType::Unsigned | FieldType::Boolean => true,
             FieldType::Integer => hint != u64::MAX,
             FieldType::String => hint & 0xff < 8,
-            FieldType::Number | FieldType::Any => false,
+            FieldType::Number | FieldType::Any | FieldType::Scalar | FieldType::Array | FieldType::Map => {
+                false
+            }
         }
     }
 

@@ -425,6 +425,7 @@ mod tests {
             .iter()
             .map(|c| match c.value() {
                 Value::Str(s) => Value::Str(s.to_vec().leak()),
+                Value::Raw(b) => Value::Raw(b.to_vec().leak()),
                 Value::Nil => Value::Nil,
                 Value::Bool(b) => Value::Bool(b),
                 Value::Uint(u) => Value::Uint(u),

@@ -13,6 +13,27 @@ pub enum Value<'a> {
     Int(i64),
     Double(f64),
     Str(&'a [u8]),
+    /// An array, a map, a binary string or an extension: its MessagePack bytes, whole and
+    /// checked. Nested values are stored and handed out as they are.
+    Raw(&'a [u8]),
+}
+
+/// What a `Raw` value is, by its first byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RawKind {
+    Array,
+    Map,
+    Binary,
+    Extension,
+}
+
+pub fn raw_kind(bytes: &[u8]) -> RawKind {
+    match bytes.first() {
+        Some(0x90..=0x9f | 0xdc | 0xdd) => RawKind::Array,
+        Some(0x80..=0x8f | 0xde | 0xdf) => RawKind::Map,
+        Some(0xc4..=0xc6) => RawKind::Binary,
+        _ => RawKind::Extension,
+    }
 }
 
 impl Value<'_> {
@@ -32,6 +53,12 @@ impl Value<'_> {
             Value::Int(_) => "integer",
             Value::Double(_) => "number",
             Value::Str(_) => "string",
+            Value::Raw(b) => match raw_kind(b) {
+                RawKind::Array => "array",
+                RawKind::Map => "map",
+                RawKind::Binary => "varbinary",
+                RawKind::Extension => "extension",
+            },
         }
     }
 
@@ -55,6 +82,7 @@ impl Value<'_> {
             },
             Value::Double(_) => 9,
             Value::Str(s) => str_header_len(s.len()) + s.len(),
+            Value::Raw(b) => b.len(),
         }
     }
 
@@ -114,6 +142,7 @@ impl Value<'_> {
                 }
                 out.put(s)
             }
+            Value::Raw(b) => out.put(b),
         }
     }
 }
@@ -183,7 +212,7 @@ impl Sink for SliceSink<'_> {
 }
 
 fn malformed() -> Error {
-    Error::IllegalParams("malformed tuple data: not a MessagePack array of scalars".into())
+    Error::IllegalParams("malformed tuple data: not a well-formed MessagePack array".into())
 }
 
 /// Reads `N` bytes at `*pos`, advancing it.
@@ -234,35 +263,79 @@ pub fn decode<'a>(buf: &'a [u8], pos: &mut usize) -> Result<Value<'a>> {
             let n = u32::from_be_bytes(be(buf, pos)?) as usize;
             Value::Str(take(buf, pos, n)?)
         }
-        _ => return Err(malformed()),
+        _ => {
+            // A nested value: the bytes of it whole (skipped, so checked).
+            let start = *pos - 1;
+            *pos = start;
+            skip(buf, pos)?;
+            Value::Raw(&buf[start..*pos])
+        }
     })
 }
 
-/// Advances `*pos` past the value there without decoding it: only its length is read.
-fn skip(buf: &[u8], pos: &mut usize) -> Result<()> {
-    let tag = *buf.get(*pos).ok_or_else(malformed)?;
-    let len_at = |n: usize| -> Result<usize> {
-        let b = buf.get(*pos + 1..*pos + 1 + n).ok_or_else(malformed)?;
-        Ok(b.iter().fold(0, |l, &x| l << 8 | x as usize))
-    };
-    let len = match tag {
-        0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => 1,
-        0xa0..=0xbf => 1 + (tag & 0x1f) as usize,
-        0xcc | 0xd0 => 2,
-        0xcd | 0xd1 => 3,
-        0xce | 0xd2 | 0xca => 5,
-        0xcf | 0xd3 | 0xcb => 9,
-        0xd9 => 2 + len_at(1)?,
-        0xda => 3 + len_at(2)?,
-        0xdb => 5 + len_at(4)?,
-        _ => return Err(malformed()),
-    };
-    let end = *pos + len;
-    if end > buf.len() {
-        return Err(malformed());
+/// Advances `*pos` past the value there (nested ones whole) without decoding it: only
+/// lengths are read. Iterative: no nesting depth can exhaust the stack.
+pub fn skip(buf: &[u8], pos: &mut usize) -> Result<()> {
+    let mut pending: u64 = 1;
+    while pending > 0 {
+        pending -= 1;
+        let tag = *buf.get(*pos).ok_or_else(malformed)?;
+        let len_at = |n: usize| -> Result<usize> {
+            let b = buf.get(*pos + 1..*pos + 1 + n).ok_or_else(malformed)?;
+            Ok(b.iter().fold(0, |l, &x| l << 8 | x as usize))
+        };
+        let (len, items) = match tag {
+            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => (1, 0),
+            0xa0..=0xbf => (1 + (tag & 0x1f) as usize, 0),
+            0xcc | 0xd0 => (2, 0),
+            0xcd | 0xd1 => (3, 0),
+            0xce | 0xd2 | 0xca => (5, 0),
+            0xcf | 0xd3 | 0xcb => (9, 0),
+            0xd9 | 0xc4 => (2 + len_at(1)?, 0),
+            0xda | 0xc5 => (3 + len_at(2)?, 0),
+            0xdb | 0xc6 => (5 + len_at(4)?, 0),
+            0x90..=0x9f => (1, (tag & 0x0f) as u64),
+            0x80..=0x8f => (1, 2 * (tag & 0x0f) as u64),
+            0xdc => (3, len_at(2)? as u64),
+            0xdd => (5, len_at(4)? as u64),
+            0xde => (3, 2 * len_at(2)? as u64),
+            0xdf => (5, 2 * len_at(4)? as u64),
+            0xd4 => (3, 0),
+            0xd5 => (4, 0),
+            0xd6 => (6, 0),
+            0xd7 => (10, 0),
+            0xd8 => (18, 0),
+            0xc7 => (3 + len_at(1)?, 0),
+            0xc8 => (4 + len_at(2)?, 0),
+            0xc9 => (6 + len_at(4)?, 0),
+            _ => return Err(malformed()),
+        };
+        let end = pos.checked_add(len).ok_or_else(malformed)?;
+        if end > buf.len() {
+            return Err(malformed());
+        }
+        *pos = end;
+        // Every element takes at least a byte: more than the bytes left is malformed (and
+        // keeps the count bounded).
+        pending = pending.checked_add(items).ok_or_else(malformed)?;
+        if pending > (buf.len() - *pos) as u64 {
+            return Err(malformed());
+        }
     }
-    *pos = end;
     Ok(())
+}
+
+/// Reads one whole MessagePack value from `bytes` (nothing after it): a scalar as its
+/// value, anything nested as `Raw`.
+pub fn one_value(bytes: &[u8]) -> Result<Value<'_>> {
+    let mut pos = 0;
+    let v = decode(bytes, &mut pos)?;
+    if pos != bytes.len() {
+        return Err(Error::IllegalParams(
+            "a MessagePack field holds more than one value".into(),
+        ));
+    }
+    Ok(v)
 }
 
 /// Decodes an array header at `*pos`, returning the element count.
@@ -312,7 +385,7 @@ pub fn fields(data: &[u8]) -> Result<impl Iterator<Item = Result<Value<'_>>>> {
     Ok((0..n).map(move |_| decode(data, &mut pos)))
 }
 
-/// Checks that `data` is exactly one well-formed array of scalars.
+/// Checks that `data` is exactly one well-formed array (of scalars and nested values).
 pub fn validate(data: &[u8]) -> Result<usize> {
     let mut pos = 0;
     let n = decode_array_header(data, &mut pos)?;
@@ -403,5 +476,41 @@ mod tests {
         for cut in 1..data.len() {
             assert!(field(&data[..cut], vals.len() - 1).is_err(), "cut at {cut}");
         }
+    }
+}
+
+#[cfg(test)]
+mod nested_tests {
+    use super::*;
+
+    #[test]
+    fn nested_values_are_read_whole_and_checked() {
+        // [1, [2, {"a": 3}], "x"]
+        let data = [0x93, 0x01, 0x92, 0x02, 0x81, 0xa1, b'a', 0x03, 0xa1, b'x'];
+        assert_eq!(validate(&data).unwrap(), 3);
+        let f: Vec<Value> = fields(&data).unwrap().map(|v| v.unwrap()).collect();
+        assert_eq!(f[1], Value::Raw(&data[2..8]));
+        assert_eq!(f[1].type_name(), "array");
+        assert_eq!(f[2], Value::Str(b"x"));
+        assert_eq!(field(&data, 2).unwrap(), Value::Str(b"x"), "skipping a nested field");
+        // Counts beyond the bytes, cut values, bad tags: malformed, never a panic.
+        for bad in [
+            &[0x91, 0xdd, 0xff, 0xff, 0xff, 0xff][..],
+            &[0x91, 0x92, 0x01][..],
+            &[0x91, 0xc4, 0x05, 0x01][..],
+            &[0x91, 0xc1][..],
+            &[0x91, 0xdf, 0x00, 0x00, 0x00, 0x01, 0x01][..],
+        ] {
+            assert!(validate(bad).is_err(), "{bad:?}");
+        }
+        // Any depth, without recursion.
+        let mut deep = vec![0x91];
+        deep.extend(std::iter::repeat_n(0x91, 200_000));
+        deep.push(0xc0);
+        assert_eq!(validate(&deep).unwrap(), 1);
+        // One value: a scalar stays a scalar; trailing bytes are refused.
+        assert_eq!(one_value(&[0x05]).unwrap(), Value::Uint(5));
+        assert_eq!(one_value(&[0x90]).unwrap(), Value::Raw(&[0x90]));
+        assert!(one_value(&[0x90, 0x90]).is_err());
     }
 }

@@ -37,6 +37,22 @@ unsafe fn read_field<'a>(f: &jb_field, i: usize) -> Result<Value<'a>> {
                     Value::Str(std::slice::from_raw_parts(f.v.s as *const u8, len))
                 }
             }
+            abi::JB_FT_MSGPACK => {
+                let len = f.len as usize;
+                if f.v.s.is_null() {
+                    return Err(Error::IllegalParams(format!(
+                        "field {} is MessagePack with a NULL pointer",
+                        i + 1
+                    )));
+                }
+                let b = std::slice::from_raw_parts(f.v.s as *const u8, len);
+                crate::engine::value::one_value(b).map_err(|_| {
+                    Error::IllegalParams(format!(
+                        "field {} is not one well-formed MessagePack value",
+                        i + 1
+                    ))
+                })?
+            }
             t => {
                 return Err(Error::FieldType(format!(
                     "field {} has unknown type code {t}; use JB_FT_NIL..JB_FT_STRING",
@@ -180,6 +196,11 @@ pub fn to_field(v: Value) -> jb_field {
             f.type_ = abi::JB_FT_STRING;
             f.len = s.len() as u32;
             f.v.s = s.as_ptr() as *const std::ffi::c_char;
+        }
+        Value::Raw(b) => {
+            f.type_ = abi::JB_FT_MSGPACK;
+            f.len = b.len() as u32;
+            f.v.s = b.as_ptr() as *const std::ffi::c_char;
         }
     }
     f

@@ -81,6 +81,9 @@ pub fn field_type(code: u32, allow_any: bool) -> Option<FieldType> {
         abi::JB_FT_NUMBER => FieldType::Number,
         abi::JB_FT_STRING => FieldType::String,
         abi::JB_FT_ANY if allow_any => FieldType::Any,
+        abi::JB_FT_SCALAR if allow_any => FieldType::Scalar,
+        abi::JB_FT_ARRAY if allow_any => FieldType::Array,
+        abi::JB_FT_MAP if allow_any => FieldType::Map,
         _ => return None,
     })
 }
@@ -94,6 +97,9 @@ pub fn field_type_code(t: FieldType) -> u32 {
         FieldType::Number => abi::JB_FT_NUMBER,
         FieldType::String => abi::JB_FT_STRING,
         FieldType::Any => abi::JB_FT_ANY,
+        FieldType::Scalar => abi::JB_FT_SCALAR,
+        FieldType::Array => abi::JB_FT_ARRAY,
+        FieldType::Map => abi::JB_FT_MAP,
     }
 }
 

@@ -29,6 +29,9 @@ pub enum LoggedType {
     Number,
     String,
     Any,
+    Scalar,
+    Array,
+    Map,
 }
 
 /// A field of a space's format, as logged.
@@ -99,6 +102,9 @@ fn type_code(t: LoggedType) -> u8 {
         LoggedType::Number => 4,
         LoggedType::String => 5,
         LoggedType::Any => 6,
+        LoggedType::Scalar => 7,
+        LoggedType::Array => 8,
+        LoggedType::Map => 9,
     }
 }
 
@@ -111,6 +117,9 @@ fn type_of(tag: u8) -> Option<LoggedType> {
         4 => LoggedType::Number,
         5 => LoggedType::String,
         6 => LoggedType::Any,
+        7 => LoggedType::Scalar,
+        8 => LoggedType::Array,
+        9 => LoggedType::Map,
         _ => return None,
     })
 }

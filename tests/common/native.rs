@@ -64,6 +64,8 @@ pub enum Owned {
     Int(i64),
     Double(f64),
     Str(Vec<u8>),
+    /// A nested value's MessagePack bytes.
+    Raw(Vec<u8>),
 }
 
 /// The first field (an unsigned id) of each row.
@@ -86,6 +88,7 @@ pub fn owned(data: &[u8]) -> Vec<Owned> {
             Value::Int(i) => Owned::Int(i),
             Value::Double(d) => Owned::Double(d),
             Value::Str(s) => Owned::Str(s.to_vec()),
+            Value::Raw(b) => Owned::Raw(b.to_vec()),
         })
         .collect()
 }

@@ -13,7 +13,7 @@ local CODES = {
     [29] = 'UPDATE_OP', [37] = 'NO_SUCH_FIELD', [39] = 'FIELD_TYPE', [94] = 'PRIMARY_KEY_UPDATE',
     [95] = 'INTEGER_OVERFLOW', [201] = 'NO_SUCH_FIELD', [10] = 'EXISTS', [85] = 'EXISTS', [114] = 'ILLEGAL_PARAMS', [61] = 'ILLEGAL_PARAMS',
     [147] = 'SEQUENCE_OVERFLOW', [146] = 'EXISTS', [212] = 'ILLEGAL_PARAMS', [142] = 'ILLEGAL_PARAMS',
-    [144] = 'ILLEGAL_PARAMS',
+    [144] = 'ILLEGAL_PARAMS', [14] = 'ILLEGAL_PARAMS',
 }
 
 local jitbox
@@ -73,6 +73,17 @@ end
 local function show_value(v)
     if type(v) == 'string' then return ('%q'):format(v) end
     if v == nil or (type(v) == 'cdata' and v == nil) then return 'nil' end
+    if type(v) == 'table' then
+        local keys, arr = {}, true
+        for k in pairs(v) do keys[#keys + 1] = k; if type(k) ~= 'number' then arr = false end end
+        table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+        if arr then table.sort(keys) end
+        local parts = {}
+        for i, k in ipairs(keys) do
+            parts[i] = (arr and '' or (show_value(k) .. ': ')) .. show_value(v[k])
+        end
+        return (arr and '[' or '{') .. table.concat(parts, ', ') .. (arr and ']' or '}')
+    end
     return tostring(v)
 end
 

@@ -746,5 +746,6 @@ pub fn show(v: &Value) -> String {
         Value::Int(i) => i.to_string(),
         Value::Double(d) => d.to_string(),
         Value::Str(s) => format!("'{}'", String::from_utf8_lossy(s)),
+        Value::Raw(_) => format!("<{}>", v.type_name()),
     }
 }
