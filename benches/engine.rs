@@ -19,23 +19,12 @@ fn populated() -> (Engine, SpaceId) {
     })
     .unwrap();
     let id = e.create_space("test", vec![]).unwrap();
-    e.create_index(
-        id,
-        "pk",
-        vec![KeyPart {
-            fieldno: 0,
-            ty: FieldType::Unsigned,
-        }],
-        true,
-    )
-    .unwrap();
+    e.create_index(id, "pk", vec![KeyPart::new(0, FieldType::Unsigned)], true)
+        .unwrap();
     e.create_index(
         id,
         "by_name",
-        vec![KeyPart {
-            fieldno: 1,
-            ty: FieldType::String,
-        }],
+        vec![KeyPart::new(1, FieldType::String)],
         false,
     )
     .unwrap();
@@ -101,6 +90,8 @@ fn boundary(c: &mut Criterion) {
         let part = abi::jb_key_part {
             fieldno: 0,
             type_: abi::JB_FT_UNSIGNED,
+            is_nullable: 0,
+            reserved: 0,
         };
         let def = abi::jb_index_def {
             parts: &part,

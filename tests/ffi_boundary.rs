@@ -38,6 +38,8 @@ fn open(limit: u64) -> Db {
         let parts = [jb_key_part {
             fieldno: 1,
             type_: JB_FT_STRING,
+            is_nullable: 0,
+            reserved: 0,
         }];
         let def = jb_index_def {
             parts: parts.as_ptr(),
@@ -646,6 +648,8 @@ fn open_into(e: *mut jb_engine) -> Db {
         let parts = [jb_key_part {
             fieldno: 0,
             type_: JB_FT_UNSIGNED,
+            is_nullable: 0,
+            reserved: 0,
         }];
         let def = jb_index_def {
             parts: parts.as_ptr(),

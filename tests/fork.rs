@@ -89,6 +89,8 @@ fn main() {
     let parts = [jb_key_part {
         fieldno: 0,
         type_: JB_FT_UNSIGNED,
+        is_nullable: 0,
+        reserved: 0,
     }];
     let def = jb_index_def {
         parts: parts.as_ptr(),

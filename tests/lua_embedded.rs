@@ -132,6 +132,12 @@ fn compat_nested_as_tarantool() {
     common::run_compat("nested");
 }
 
+/// Nullable fields and index parts order and repeat as in Tarantool 2.6.
+#[test]
+fn compat_nullable_as_tarantool() {
+    common::run_compat("nullable");
+}
+
 /// tests/lua/fuzz.lua with its fixed seeds (JITBOX_FUZZ_SEEDS / JITBOX_FUZZ_STEPS run it longer).
 #[test]
 fn lua_fuzz_against_a_model() {

@@ -185,6 +185,9 @@ typedef struct jb_format_field {
 typedef struct jb_key_part {
     uint32_t fieldno;     /* 0-based field number */
     uint32_t type;        /* JB_FT_BOOLEAN/UNSIGNED/INTEGER/NUMBER/STRING */
+    uint32_t is_nullable; /* 0 or 1: the part also takes nil, which sorts first; in a unique
+                             index keys with nil may repeat. Not in a primary index. */
+    uint32_t reserved;    /* must be 0 */
 } jb_key_part;
 
 typedef struct jb_index_def {

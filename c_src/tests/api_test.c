@@ -26,7 +26,7 @@ static jb_index *pk, *by_name;
 static void setup(void) {
     jb_engine_opts opts;
     jb_format_field fmt[2];
-    jb_key_part pk_parts[1], name_parts[1];
+    jb_key_part pk_parts[1] = {{0}}, name_parts[1] = {{0}};
     jb_index_def def;
     memset(&opts, 0, sizeof opts);
     opts.memory_limit = 32u << 20;
@@ -151,7 +151,7 @@ static void test_misuse(void) {
     jb_iter *it = NULL;
     jb_space *tmp = NULL;
     jb_index *tmp_pk = NULL;
-    jb_key_part part;
+    jb_key_part part = {0};
     jb_index_def def;
     jb_field key = u(1), bad;
     uint64_t n = 0;
@@ -297,7 +297,7 @@ static void test_close(void) {
 static jb_engine *open_wal(const char *dir, jb_space **ws, jb_index **wpk) {
     jb_engine_opts opts;
     jb_engine *w = NULL;
-    jb_key_part part;
+    jb_key_part part = {0};
     jb_index_def def;
     jb_format_field fmt;
     memset(&opts, 0, sizeof opts);

@@ -43,7 +43,7 @@ local function describe_index(idx)
         rc = C.jb_index_part(idx._i, k, key_part)
         if rc ~= 0 then raise(rc) end
         parts[k + 1] = { fieldno = tonumber(key_part.fieldno) + 1,
-            type = type_names[tonumber(key_part.type)], is_nullable = false }
+            type = type_names[tonumber(key_part.type)], is_nullable = key_part.is_nullable == 1 }
     end
     idx.parts = parts
     return idx

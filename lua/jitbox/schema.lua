@@ -60,6 +60,7 @@ end
 -- Index parts: {{1, 'unsigned'}}, {{field = 2, type = 'string'}}, {'name'}, {2}, or as
 -- Tarantool also reads them, {2, 'string'} (one part) and {1, 'unsigned', 2, 'string'}: a list
 -- that starts with a field number followed by nothing or a string is field-type pairs.
+local PART_KEYS = { [1] = true, [2] = true, field = true, type = true, is_nullable = true }
 local function parse_parts(space, name, parts)
     if type(parts) ~= 'table' or #parts == 0 then
         illegal(("create_index %s: parts must be a non-empty list"):format(name))
@@ -72,9 +73,18 @@ local function parse_parts(space, name, parts)
     local format = space._format or {}
     local res = ffi.new('jb_key_part[?]', #parts)
     for i, p in ipairs(parts) do
-        local field, ptype
+        local field, ptype, nullable
         if type(p) == 'table' then
-            field, ptype = p.field or p[1], p.type or p[2]
+            for k in pairs(p) do
+                if not PART_KEYS[k] then
+                    illegal(("create_index %s: part %d has option '%s', which jitbox does not have (it has field, type, is_nullable)")
+                        :format(name, i, tostring(k)))
+                end
+            end
+            field, ptype, nullable = p.field or p[1], p.type or p[2], p.is_nullable
+            if nullable ~= nil and type(nullable) ~= 'boolean' then
+                illegal(("create_index %s: part %d: is_nullable must be true or false"):format(name, i))
+            end
         else
             field = p
         end
@@ -89,10 +99,12 @@ local function parse_parts(space, name, parts)
         if type(field) ~= 'number' or field < 1 or field ~= floor(field) then
             illegal(("create_index %s: part %d needs a field number from 1"):format(name, i))
         end
+        local f = format[field]
         if ptype == nil then
-            local f = format[field]
             ptype = f and (f.type or f[2]) or 'unsigned'
         end
+        -- As in Tarantool, a part of a nullable field is nullable unless it says otherwise.
+        if nullable == nil then nullable = f ~= nil and f.is_nullable == true end
         local code = type_codes[ptype]
         if not code or code == C.JB_FT_ANY or code == C.JB_FT_SCALAR or code == C.JB_FT_ARRAY
             or code == C.JB_FT_MAP then
@@ -100,6 +112,7 @@ local function parse_parts(space, name, parts)
         end
         res[i - 1].fieldno = field - 1
         res[i - 1].type = code
+        res[i - 1].is_nullable = nullable and 1 or 0
     end
     return res, #parts
 end

@@ -262,7 +262,10 @@ impl Engine {
                     .def
                     .parts
                     .iter()
-                    .map(|p| (if ix.func.is_some() { 0 } else { p.fieldno }, p.ty.into()))
+                    .map(|p| {
+                        let fieldno = if ix.func.is_some() { 0 } else { p.fieldno };
+                        (fieldno, p.ty.into(), p.nullable)
+                    })
                     .collect(),
             };
             ops::encode(&Op::CreateIndex(logged), &mut out)?;
@@ -275,7 +278,7 @@ impl Engine {
                 unique: a.unique,
                 func: Some(&fname),
                 multikey: a.multikey,
-                parts: a.types.iter().map(|&t| (0, t.into())).collect(),
+                parts: a.types.iter().map(|&t| (0, t.into(), false)).collect(),
             };
             ops::encode(&Op::CreateIndex(logged), &mut out)?;
         }

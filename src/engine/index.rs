@@ -209,6 +209,14 @@ impl Index {
         }
     }
 
+    /// Whether tuple `t` has nil in a nullable part of this index.
+    pub fn has_null_key(&self, t: TuplePtr) -> bool {
+        self.def
+            .parts
+            .iter()
+            .any(|p| p.nullable && t.field(p.fieldno as usize) == Value::Nil)
+    }
+
     /// Bytes its blocks take.
     pub fn bsize(&self) -> usize {
         match &self.tree {

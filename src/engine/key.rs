@@ -119,10 +119,39 @@ pub fn cmp_values(a: &Value, b: &Value) -> Ordering {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One part of an index key. A nullable part also takes nil, which sorts first.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct KeyPart {
     pub fieldno: u32,
     pub ty: FieldType,
+    pub nullable: bool,
+}
+
+impl KeyPart {
+    pub fn new(fieldno: u32, ty: FieldType) -> KeyPart {
+        KeyPart {
+            fieldno,
+            ty,
+            nullable: false,
+        }
+    }
+
+    /// Whether a tuple's field may hold `v` for this part.
+    pub fn accepts(&self, v: &Value) -> bool {
+        (self.nullable && *v == Value::Nil) || self.ty.accepts(v)
+    }
+}
+
+// As derived, but `nullable` only when set (what tests/data records of the format stays so).
+impl std::fmt::Debug for KeyPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("KeyPart");
+        d.field("fieldno", &self.fieldno).field("ty", &self.ty);
+        if self.nullable {
+            d.field("nullable", &true);
+        }
+        d.finish()
+    }
 }
 
 /// The parts an index is ordered by. A non-unique index orders by its parts and then by the
@@ -134,9 +163,12 @@ pub struct KeyDef {
 }
 
 impl KeyDef {
+    /// A unique index with a nullable part orders as a non-unique one (keys with nil may
+    /// repeat there) and checks uniqueness for the other keys (see `Space::check_unique`).
     pub fn new(parts: Vec<KeyPart>, unique: bool, primary: Option<&KeyDef>) -> KeyDef {
         let mut cmp_parts = parts.clone();
-        if let (false, Some(pk)) = (unique, primary) {
+        let distinct = unique && !parts.iter().any(|p| p.nullable);
+        if let (false, Some(pk)) = (distinct, primary) {
             cmp_parts.extend(pk.parts.iter().filter(|p| !parts.contains(p)));
         }
         KeyDef { parts, cmp_parts }
@@ -146,10 +178,7 @@ impl KeyDef {
     /// the tuple's address, fields 1..=k the key the function returned, then (non-unique
     /// indexes) copies of the tuple's primary key. Rows order by key, primary key, address.
     pub fn functional(types: &[FieldType], unique: bool, primary: &KeyDef) -> KeyDef {
-        let at = |i: usize, ty| KeyPart {
-            fieldno: i as u32,
-            ty,
-        };
+        let at = |i: usize, ty| KeyPart::new(i as u32, ty);
         let parts: Vec<KeyPart> = types
             .iter()
             .enumerate()
@@ -208,7 +237,7 @@ impl KeyDef {
             )));
         }
         for (i, (p, k)) in self.parts.iter().zip(key).enumerate() {
-            if !p.ty.accepts(k) {
+            if !(p.ty.accepts(k) || (!full && p.nullable && *k == Value::Nil)) {
                 return Err(Error::FieldType(format!(
                     "{}: key part {} must be {}, got {}",
                     what(),
@@ -252,6 +281,9 @@ impl KeyDef {
     /// Whether equal hints of part `i` imply equal values.
     #[inline]
     pub fn exact(&self, i: usize, hint: u64) -> bool {
+        if self.cmp_parts[i].nullable {
+            return false; // nil's hint is the least value's
+        }
         match self.cmp_parts[i].ty {
             FieldType::Unsigned | FieldType::Boolean => true,
             FieldType::Integer => hint != u64::MAX,
@@ -290,7 +322,7 @@ mod tests {
     use super::*;
 
     fn def(ty: FieldType) -> KeyDef {
-        KeyDef::new(vec![KeyPart { fieldno: 0, ty }], true, None)
+        KeyDef::new(vec![KeyPart::new(0, ty)], true, None)
     }
 
     /// For sorted values, hints never decrease, equal values share a hint, and an exact hint

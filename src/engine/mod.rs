@@ -352,7 +352,7 @@ impl Engine {
             unique,
             func: None,
             multikey: false,
-            parts: parts.iter().map(|p| (p.fieldno, p.ty.into())).collect(),
+            parts: parts.iter().map(|p| (p.fieldno, p.ty.into(), p.nullable)).collect(),
         };
         let r = self.add_index(id, name, parts.len(), "index", |sp, name, uid| {
             sp.add_index(name, uid, parts, unique)
@@ -407,7 +407,7 @@ impl Engine {
             unique,
             func: Some(&fname),
             multikey: kf.multikey,
-            parts: types.iter().map(|&t| (0, t.into())).collect(),
+            parts: types.iter().map(|&t| (0, t.into(), false)).collect(),
         };
         let recovered = self.take_awaiting(&logged)?;
         let r = self.add_index(

@@ -206,7 +206,11 @@ impl Engine {
                 let parts = ix
                     .parts
                     .iter()
-                    .map(|&(fieldno, ty)| KeyPart { fieldno, ty: ty.into() })
+                    .map(|&(fieldno, ty, nullable)| KeyPart {
+                        fieldno,
+                        ty: ty.into(),
+                        nullable,
+                    })
                     .collect();
                 self.create_index(id, ix.name, parts, ix.unique).map(drop)
             }

@@ -256,14 +256,20 @@ impl Default for jb_format_field {
 pub struct jb_key_part {
     pub fieldno: u32,
     pub type_: u32,
+    pub is_nullable: u32,
+    pub reserved: u32,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of jb_key_part"][::std::mem::size_of::<jb_key_part>() - 8usize];
+    ["Size of jb_key_part"][::std::mem::size_of::<jb_key_part>() - 16usize];
     ["Alignment of jb_key_part"][::std::mem::align_of::<jb_key_part>() - 4usize];
     ["Offset of field: jb_key_part::fieldno"]
         [::std::mem::offset_of!(jb_key_part, fieldno) - 0usize];
     ["Offset of field: jb_key_part::type_"][::std::mem::offset_of!(jb_key_part, type_) - 4usize];
+    ["Offset of field: jb_key_part::is_nullable"]
+        [::std::mem::offset_of!(jb_key_part, is_nullable) - 8usize];
+    ["Offset of field: jb_key_part::reserved"]
+        [::std::mem::offset_of!(jb_key_part, reserved) - 12usize];
 };
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]

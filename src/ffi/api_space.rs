@@ -185,9 +185,16 @@ pub(crate) fn parse_parts(def: &jb_index_def, iname: &str) -> Result<Vec<KeyPart
                 p.fieldno
             )));
         }
+        if p.is_nullable > 1 || p.reserved != 0 {
+            return Err(Error::IllegalParams(format!(
+                "index '{iname}' part {}: is_nullable must be 0 or 1, reserved 0",
+                i + 1
+            )));
+        }
         parts.push(KeyPart {
             fieldno: p.fieldno,
             ty,
+            nullable: p.is_nullable == 1,
         });
     }
     Ok(parts)

@@ -18,6 +18,8 @@ const DROP_INDEX: u8 = 6;
 const TRUNCATE: u8 = 7;
 const RENAME_SPACE: u8 = 8;
 const RENAME_INDEX: u8 = 9;
+/// Set in an index part's type tag: the part is nullable.
+const NULLABLE: u8 = 0x80;
 
 /// A field type as the log names it. The engine maps its own types to these (the log's tags
 /// are the WAL's, so a change to the engine's types cannot change what old files mean).
@@ -51,7 +53,8 @@ pub struct LoggedIndex<'a> {
     pub unique: bool,
     pub func: Option<&'a str>,
     pub multikey: bool,
-    pub parts: Vec<(u32, LoggedType)>,
+    /// (fieldno, type, nullable): a nullable part's type tag has 0x80 set on disk.
+    pub parts: Vec<(u32, LoggedType, bool)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,9 +176,9 @@ pub fn encode(op: &Op, out: &mut Vec<u8>) -> Result<()> {
             w.push(ix.unique as u8 | (ix.func.is_some() as u8) << 1 | (ix.multikey as u8) << 2);
             name(w, func);
             w.extend_from_slice(&(ix.parts.len() as u16).to_le_bytes());
-            for &(fieldno, ty) in &ix.parts {
+            for &(fieldno, ty, nullable) in &ix.parts {
                 w.extend_from_slice(&fieldno.to_le_bytes());
-                w.push(type_code(ty));
+                w.push(type_code(ty) | if nullable { NULLABLE } else { 0 });
             }
         }
         Op::DropSpace { space } => {
@@ -304,7 +307,8 @@ impl<'a> Reader<'a> {
                 let mut parts = Vec::new();
                 for _ in 0..n {
                     let fieldno = self.u32()?;
-                    parts.push((fieldno, self.ty()?));
+                    let tag = self.u8()?;
+                    parts.push((fieldno, type_of(tag & !NULLABLE)?, tag & NULLABLE != 0));
                 }
                 Op::CreateIndex(LoggedIndex {
                     space,

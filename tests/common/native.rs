@@ -19,7 +19,7 @@ pub fn engine(limit: usize) -> Engine {
 }
 
 pub fn part(fieldno: u32, ty: FieldType) -> KeyPart {
-    KeyPart { fieldno, ty }
+    KeyPart::new(fieldno, ty)
 }
 
 pub fn format(spec: &[(&str, FieldType)]) -> Vec<FormatField> {

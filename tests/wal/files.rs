@@ -82,7 +82,10 @@ fn operations_round_trip() {
             unique: false,
             func: Some("s.by_f"),
             multikey: true,
-            parts: vec![(0, LoggedType::Integer), (1, LoggedType::String)],
+            parts: vec![
+                (0, LoggedType::Integer, false),
+                (1, LoggedType::String, true),
+            ],
         }),
         Op::Replace {
             space: "s",

@@ -174,7 +174,7 @@ impl Space {
                     .get(p.fieldno as usize)
                     .copied()
                     .unwrap_or(Value::Nil);
-                if !p.ty.accepts(&v) {
+                if !p.accepts(&v) {
                     return Err(Error::FieldType(format!(
                         "space '{}' index '{}' needs field {} to be {}, got {}",
                         self.name,
@@ -425,11 +425,12 @@ impl Space {
         if let (Some(_), Mode::Insert) = (old, mode) {
             return Err(self.duplicate(pk, new));
         }
+        // A key with nil in a nullable part is no duplicate of anything (as in Tarantool).
         for idx in self
             .indexes
             .iter()
             .skip(1)
-            .filter(|i| i.unique && !i.is_functional())
+            .filter(|i| i.unique && !i.is_functional() && !i.has_null_key(new))
         {
             if self.visible_version(idx, new, view, mvcc, old)?.is_some() {
                 return Err(self.duplicate(idx, new));
@@ -571,6 +572,12 @@ impl Space {
         unique: bool,
     ) -> Result<usize> {
         self.check_new_index(&name, unique)?;
+        if self.indexes.is_empty() && parts.iter().any(|p| p.nullable) {
+            return Err(Error::IllegalParams(format!(
+                "index '{name}': the primary index of space '{}' cannot have nullable parts",
+                self.name
+            )));
+        }
         for (i, p) in parts.iter().enumerate() {
             if let Some(f) = self.format.get(p.fieldno as usize) {
                 let compatible = f.ty == p.ty
@@ -578,16 +585,17 @@ impl Space {
                     || (p.ty == FieldType::Number
                         && matches!(f.ty, FieldType::Integer | FieldType::Unsigned))
                     || (p.ty == FieldType::Integer && f.ty == FieldType::Unsigned);
-                if !compatible || f.nullable {
+                if !compatible || (f.nullable && !p.nullable) {
                     return Err(Error::FieldType(format!(
-                        "index '{name}' part {} ({}) does not fit field {} ('{}') of space '{}', which is {}{}",
+                        "index '{name}' part {} ({}{}) does not fit field {} ('{}') of space '{}', which is {}{}",
                         i + 1,
                         p.ty.name(),
+                        if p.nullable { ", nullable" } else { "" },
                         p.fieldno + 1,
                         f.name,
                         self.name,
                         f.ty.name(),
-                        if f.nullable { " and nullable" } else { "" }
+                        if f.nullable { " and nullable: make the part nullable" } else { "" }
                     )));
                 }
             }
@@ -598,7 +606,7 @@ impl Space {
             pk.try_for_each(|t| {
                 for p in &index.def.parts {
                     let v = t.field(p.fieldno as usize);
-                    if !p.ty.accepts(&v) {
+                    if !p.accepts(&v) {
                         return Err(Error::FieldType(format!(
                             "cannot build index '{}' of space '{}': a tuple has {} in field {}, not {}",
                             index.name,
@@ -610,7 +618,10 @@ impl Space {
                     }
                 }
                 index.reserve_insert()?;
-                if index.unique && index.find_version(t, |_| true).is_some() {
+                if index.unique
+                    && !index.has_null_key(t)
+                    && index.find_version(t, |_| true).is_some()
+                {
                     return Err(self.duplicate(&index, t));
                 }
                 let inserted = index.insert(t);
