@@ -91,7 +91,7 @@ fn boundary(c: &mut Criterion) {
             fieldno: 0,
             type_: abi::JB_FT_UNSIGNED,
             is_nullable: 0,
-            reserved: 0,
+            collation: 0,
         };
         let def = abi::jb_index_def {
             parts: &part,

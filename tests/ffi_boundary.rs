@@ -39,7 +39,7 @@ fn open(limit: u64) -> Db {
             fieldno: 1,
             type_: JB_FT_STRING,
             is_nullable: 0,
-            reserved: 0,
+            collation: 0,
         }];
         let def = jb_index_def {
             parts: parts.as_ptr(),
@@ -649,7 +649,7 @@ fn open_into(e: *mut jb_engine) -> Db {
             fieldno: 0,
             type_: JB_FT_UNSIGNED,
             is_nullable: 0,
-            reserved: 0,
+            collation: 0,
         }];
         let def = jb_index_def {
             parts: parts.as_ptr(),

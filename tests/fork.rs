@@ -90,7 +90,7 @@ fn main() {
         fieldno: 0,
         type_: JB_FT_UNSIGNED,
         is_nullable: 0,
-        reserved: 0,
+        collation: 0,
     }];
     let def = jb_index_def {
         parts: parts.as_ptr(),

@@ -138,6 +138,12 @@ fn compat_nullable_as_tarantool() {
     common::run_compat("nullable");
 }
 
+/// unicode and unicode_ci order and compare as Tarantool 2.6's collations.
+#[test]
+fn compat_collation_as_tarantool() {
+    common::run_compat("collation");
+}
+
 /// tests/lua/fuzz.lua with its fixed seeds (JITBOX_FUZZ_SEEDS / JITBOX_FUZZ_STEPS run it longer).
 #[test]
 fn lua_fuzz_against_a_model() {

@@ -187,8 +187,15 @@ typedef struct jb_key_part {
     uint32_t type;        /* JB_FT_BOOLEAN/UNSIGNED/INTEGER/NUMBER/STRING */
     uint32_t is_nullable; /* 0 or 1: the part also takes nil, which sorts first; in a unique
                              index keys with nil may repeat. Not in a primary index. */
-    uint32_t reserved;    /* must be 0 */
+    uint32_t collation;   /* enum jb_collation; strings only */
 } jb_key_part;
+
+/* Collations of string index parts, as Tarantool's of the same names. */
+enum jb_collation {
+    JB_COLL_BINARY = 0,     /* bytewise */
+    JB_COLL_UNICODE = 1,    /* ICU root locale, tertiary strength: accents and case count */
+    JB_COLL_UNICODE_CI = 2  /* ICU root locale, primary strength: only base letters count */
+};
 
 typedef struct jb_index_def {
     const jb_key_part *parts;  /* borrowed */

@@ -16,6 +16,7 @@ local space_mt, index_mt, type_names = B.space_mt, B.index_mt, B.type_names
 local out_ptr = B.out_ptr
 
 local K = {}
+local COLLATION_NAMES = { [tonumber(C.JB_COLL_UNICODE)] = 'unicode', [tonumber(C.JB_COLL_UNICODE_CI)] = 'unicode_ci' }
 
 -- Spaces the module keeps for itself (sequences): not in db.space, but in db._hidden.
 K.HIDDEN = {}
@@ -43,7 +44,8 @@ local function describe_index(idx)
         rc = C.jb_index_part(idx._i, k, key_part)
         if rc ~= 0 then raise(rc) end
         parts[k + 1] = { fieldno = tonumber(key_part.fieldno) + 1,
-            type = type_names[tonumber(key_part.type)], is_nullable = key_part.is_nullable == 1 }
+            type = type_names[tonumber(key_part.type)], is_nullable = key_part.is_nullable == 1,
+            collation = COLLATION_NAMES[tonumber(key_part.collation)] }
     end
     idx.parts = parts
     return idx

@@ -60,7 +60,9 @@ end
 -- Index parts: {{1, 'unsigned'}}, {{field = 2, type = 'string'}}, {'name'}, {2}, or as
 -- Tarantool also reads them, {2, 'string'} (one part) and {1, 'unsigned', 2, 'string'}: a list
 -- that starts with a field number followed by nothing or a string is field-type pairs.
-local PART_KEYS = { [1] = true, [2] = true, field = true, type = true, is_nullable = true }
+local PART_KEYS = { [1] = true, [2] = true, field = true, type = true, is_nullable = true, collation = true }
+local COLLATIONS = { binary = C.JB_COLL_BINARY, none = C.JB_COLL_BINARY, unicode = C.JB_COLL_UNICODE,
+    unicode_ci = C.JB_COLL_UNICODE_CI }
 local function parse_parts(space, name, parts)
     if type(parts) ~= 'table' or #parts == 0 then
         illegal(("create_index %s: parts must be a non-empty list"):format(name))
@@ -73,15 +75,22 @@ local function parse_parts(space, name, parts)
     local format = space._format or {}
     local res = ffi.new('jb_key_part[?]', #parts)
     for i, p in ipairs(parts) do
-        local field, ptype, nullable
+        local field, ptype, nullable, collation
         if type(p) == 'table' then
             for k in pairs(p) do
                 if not PART_KEYS[k] then
-                    illegal(("create_index %s: part %d has option '%s', which jitbox does not have (it has field, type, is_nullable)")
+                    illegal(("create_index %s: part %d has option '%s', which jitbox does not have (it has field, type, is_nullable, collation)")
                         :format(name, i, tostring(k)))
                 end
             end
             field, ptype, nullable = p.field or p[1], p.type or p[2], p.is_nullable
+            if p.collation ~= nil then
+                collation = type(p.collation) == 'string' and COLLATIONS[p.collation:lower()]
+                if not collation then
+                    illegal(("create_index %s: part %d: collation '%s' is not one jitbox has (unicode, unicode_ci, binary)")
+                        :format(name, i, tostring(p.collation)))
+                end
+            end
             if nullable ~= nil and type(nullable) ~= 'boolean' then
                 illegal(("create_index %s: part %d: is_nullable must be true or false"):format(name, i))
             end
@@ -113,6 +122,7 @@ local function parse_parts(space, name, parts)
         res[i - 1].fieldno = field - 1
         res[i - 1].type = code
         res[i - 1].is_nullable = nullable and 1 or 0
+        res[i - 1].collation = collation or 0
     end
     return res, #parts
 end
@@ -135,7 +145,7 @@ function space_methods:create_index(name, opts)
         illegal(("create_index %s: multikey needs func"):format(name))
     end
     if opts.sequence ~= nil and opts.sequence ~= false then K.check_sequence(self, name, opts.sequence) end
-    local parts, n = parse_parts(func and {} or self, name, opts.parts or { { 1, 'unsigned' } })
+    local parts, n = parse_parts(func and {} or self, name, opts.parts or { { 1 } })
     local def = ffi.new('jb_index_def')
     def.parts = parts
     def.part_count = n

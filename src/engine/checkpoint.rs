@@ -264,7 +264,7 @@ impl Engine {
                     .iter()
                     .map(|p| {
                         let fieldno = if ix.func.is_some() { 0 } else { p.fieldno };
-                        (fieldno, p.ty.into(), p.nullable)
+                        (fieldno, p.ty.into(), p.nullable, p.collation.code())
                     })
                     .collect(),
             };
@@ -278,7 +278,7 @@ impl Engine {
                 unique: a.unique,
                 func: Some(&fname),
                 multikey: a.multikey,
-                parts: a.types.iter().map(|&t| (0, t.into(), false)).collect(),
+                parts: a.types.iter().map(|&t| (0, t.into(), false, 0)).collect(),
             };
             ops::encode(&Op::CreateIndex(logged), &mut out)?;
         }

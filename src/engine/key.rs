@@ -1,6 +1,7 @@
 //! Field types, index key definitions, and the comparisons indexes are ordered by.
 
 use crate::wal::ops::LoggedType;
+use super::collation::Collation;
 use super::tuple::TuplePtr;
 use super::value::{RawKind, Value, cmp_number, raw_kind};
 use crate::error::{Error, Result};
@@ -119,12 +120,14 @@ pub fn cmp_values(a: &Value, b: &Value) -> Ordering {
     }
 }
 
-/// One part of an index key. A nullable part also takes nil, which sorts first.
+/// One part of an index key. A nullable part also takes nil, which sorts first; a string
+/// part may order by a collation.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct KeyPart {
     pub fieldno: u32,
     pub ty: FieldType,
     pub nullable: bool,
+    pub collation: Collation,
 }
 
 impl KeyPart {
@@ -133,7 +136,19 @@ impl KeyPart {
             fieldno,
             ty,
             nullable: false,
+            collation: Collation::None,
         }
+    }
+
+    /// Orders two values of this part.
+    #[inline]
+    pub fn cmp(&self, a: &Value, b: &Value) -> Ordering {
+        if self.collation != Collation::None
+            && let (Value::Str(x), Value::Str(y)) = (a, b)
+        {
+            return self.collation.cmp(x, y);
+        }
+        cmp_values(a, b)
     }
 
     /// Whether a tuple's field may hold `v` for this part.
@@ -149,6 +164,9 @@ impl std::fmt::Debug for KeyPart {
         d.field("fieldno", &self.fieldno).field("ty", &self.ty);
         if self.nullable {
             d.field("nullable", &true);
+        }
+        if self.collation != Collation::None {
+            d.field("collation", &self.collation);
         }
         d.finish()
     }
@@ -205,7 +223,7 @@ impl KeyDef {
             return Ordering::Equal;
         }
         for p in &self.cmp_parts[from..to] {
-            let o = cmp_values(&a.field(p.fieldno as usize), &b.field(p.fieldno as usize));
+            let o = p.cmp(&a.field(p.fieldno as usize), &b.field(p.fieldno as usize));
             if o != Ordering::Equal {
                 return o;
             }
@@ -217,7 +235,7 @@ impl KeyDef {
     /// run on into the comparison parts past the index's own (a functional index's row).
     pub fn cmp_key_from(&self, t: TuplePtr, key: &[Value], from: usize) -> Ordering {
         for (p, k) in self.cmp_parts.iter().zip(key).skip(from) {
-            let o = cmp_values(&t.field(p.fieldno as usize), k);
+            let o = p.cmp(&t.field(p.fieldno as usize), k);
             if o != Ordering::Equal {
                 return o;
             }
@@ -258,6 +276,9 @@ impl KeyDef {
     /// touch tuple memory only on an inexact tie.
     pub fn hint(&self, i: usize, v: &Value) -> u64 {
         const MID: u64 = 1 << 63;
+        if self.cmp_parts[i].collation != Collation::None {
+            return 0; // no order-preserving bits of a collated string: every tie compares
+        }
         match (self.cmp_parts[i].ty, *v) {
             (FieldType::Unsigned, Value::Uint(u)) => u,
             (FieldType::Integer, Value::Uint(u)) => u.saturating_add(MID),
@@ -281,8 +302,8 @@ impl KeyDef {
     /// Whether equal hints of part `i` imply equal values.
     #[inline]
     pub fn exact(&self, i: usize, hint: u64) -> bool {
-        if self.cmp_parts[i].nullable {
-            return false; // nil's hint is the least value's
+        if self.cmp_parts[i].nullable || self.cmp_parts[i].collation != Collation::None {
+            return false; // nil's hint is the least value's; a collated part's is always 0
         }
         match self.cmp_parts[i].ty {
             FieldType::Unsigned | FieldType::Boolean => true,

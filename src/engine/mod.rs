@@ -3,6 +3,7 @@
 
 mod alter;
 pub mod btree;
+pub mod collation;
 pub mod checkpoint;
 pub mod durable;
 pub mod func;
@@ -352,7 +353,10 @@ impl Engine {
             unique,
             func: None,
             multikey: false,
-            parts: parts.iter().map(|p| (p.fieldno, p.ty.into(), p.nullable)).collect(),
+            parts: parts
+                .iter()
+                .map(|p| (p.fieldno, p.ty.into(), p.nullable, p.collation.code()))
+                .collect(),
         };
         let r = self.add_index(id, name, parts.len(), "index", |sp, name, uid| {
             sp.add_index(name, uid, parts, unique)
@@ -407,7 +411,7 @@ impl Engine {
             unique,
             func: Some(&fname),
             multikey: kf.multikey,
-            parts: types.iter().map(|&t| (0, t.into(), false)).collect(),
+            parts: types.iter().map(|&t| (0, t.into(), false, 0)).collect(),
         };
         let recovered = self.take_awaiting(&logged)?;
         let r = self.add_index(

@@ -7,6 +7,7 @@
 //! (`jb_index_create_func` with the same name and definition, which the Lua module does from
 //! `jitbox.open{functions = ...}`); until then writes to its space are refused.
 
+use super::collation::Collation;
 use super::key::{FieldType, KeyPart};
 use super::space::FormatField;
 use super::{Engine, WalMode};
@@ -206,10 +207,11 @@ impl Engine {
                 let parts = ix
                     .parts
                     .iter()
-                    .map(|&(fieldno, ty, nullable)| KeyPart {
+                    .map(|&(fieldno, ty, nullable, collation)| KeyPart {
                         fieldno,
                         ty: ty.into(),
                         nullable,
+                        collation: Collation::from_code(collation as u32).unwrap_or_default(),
                     })
                     .collect();
                 self.create_index(id, ix.name, parts, ix.unique).map(drop)

@@ -257,7 +257,7 @@ pub struct jb_key_part {
     pub fieldno: u32,
     pub type_: u32,
     pub is_nullable: u32,
-    pub reserved: u32,
+    pub collation: u32,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
@@ -268,9 +268,13 @@ const _: () = {
     ["Offset of field: jb_key_part::type_"][::std::mem::offset_of!(jb_key_part, type_) - 4usize];
     ["Offset of field: jb_key_part::is_nullable"]
         [::std::mem::offset_of!(jb_key_part, is_nullable) - 8usize];
-    ["Offset of field: jb_key_part::reserved"]
-        [::std::mem::offset_of!(jb_key_part, reserved) - 12usize];
+    ["Offset of field: jb_key_part::collation"]
+        [::std::mem::offset_of!(jb_key_part, collation) - 12usize];
 };
+pub const JB_COLL_BINARY: jb_collation = 0;
+pub const JB_COLL_UNICODE: jb_collation = 1;
+pub const JB_COLL_UNICODE_CI: jb_collation = 2;
+pub type jb_collation = ::std::os::raw::c_uint;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct jb_index_def {

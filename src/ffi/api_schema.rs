@@ -104,7 +104,12 @@ export! {
                 Error::NoSuchField(format!("index '{}' of space '{}' has {} part(s), none at position {k}",
                     idx.name, sp.name, idx.def.parts.len()))
             })?;
-            Ok(jb_key_part { fieldno: p.fieldno, type_: field_type_code(p.ty), is_nullable: p.nullable as u32, reserved: 0 })
+            Ok(jb_key_part {
+                fieldno: p.fieldno,
+                type_: field_type_code(p.ty),
+                is_nullable: p.nullable as u32,
+                collation: p.collation.code() as u32,
+            })
         })?;
         // SAFETY: checked non-null above.
         unsafe { put(out, part, "out") }

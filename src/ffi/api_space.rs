@@ -5,7 +5,8 @@ use super::api_txn::txn_in;
 use super::boundary::{enter, export};
 use super::convert::{Ops, copy_out, name, need, put, update_ops, with_values};
 use super::handles::{self, EngineCell, Gone, Obj};
-use crate::engine::key::KeyPart;
+use crate::engine::collation::Collation;
+use crate::engine::key::{FieldType, KeyPart};
 use crate::engine::mvcc::TxnId;
 use crate::engine::space::{Apply, FormatField, Mode, Space};
 use crate::engine::tuple::TupleRef;
@@ -185,16 +186,31 @@ pub(crate) fn parse_parts(def: &jb_index_def, iname: &str) -> Result<Vec<KeyPart
                 p.fieldno
             )));
         }
-        if p.is_nullable > 1 || p.reserved != 0 {
+        if p.is_nullable > 1 {
             return Err(Error::IllegalParams(format!(
-                "index '{iname}' part {}: is_nullable must be 0 or 1, reserved 0",
+                "index '{iname}' part {}: is_nullable must be 0 or 1",
                 i + 1
+            )));
+        }
+        let collation = Collation::from_code(p.collation).ok_or_else(|| {
+            Error::IllegalParams(format!(
+                "index '{iname}' part {}: collation {} is not a JB_COLL_*",
+                i + 1,
+                p.collation
+            ))
+        })?;
+        if collation != Collation::None && ty != FieldType::String {
+            return Err(Error::IllegalParams(format!(
+                "index '{iname}' part {}: a collation orders strings; the part is {}",
+                i + 1,
+                ty.name()
             )));
         }
         parts.push(KeyPart {
             fieldno: p.fieldno,
             ty,
             nullable: p.is_nullable == 1,
+            collation,
         });
     }
     Ok(parts)

@@ -18,7 +18,7 @@ const DROP_INDEX: u8 = 6;
 const TRUNCATE: u8 = 7;
 const RENAME_SPACE: u8 = 8;
 const RENAME_INDEX: u8 = 9;
-/// Set in an index part's type tag: the part is nullable.
+/// Set in an index part's type tag: the part is nullable. (Bits 0x30: its collation.)
 const NULLABLE: u8 = 0x80;
 
 /// A field type as the log names it. The engine maps its own types to these (the log's tags
@@ -53,8 +53,9 @@ pub struct LoggedIndex<'a> {
     pub unique: bool,
     pub func: Option<&'a str>,
     pub multikey: bool,
-    /// (fieldno, type, nullable): a nullable part's type tag has 0x80 set on disk.
-    pub parts: Vec<(u32, LoggedType, bool)>,
+    /// (fieldno, type, nullable, collation: 0 none, 1 unicode, 2 unicode_ci). On disk a part's
+    /// type tag has 0x80 set when it is nullable, its collation in bits 0x30.
+    pub parts: Vec<(u32, LoggedType, bool, u8)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,9 +177,9 @@ pub fn encode(op: &Op, out: &mut Vec<u8>) -> Result<()> {
             w.push(ix.unique as u8 | (ix.func.is_some() as u8) << 1 | (ix.multikey as u8) << 2);
             name(w, func);
             w.extend_from_slice(&(ix.parts.len() as u16).to_le_bytes());
-            for &(fieldno, ty, nullable) in &ix.parts {
+            for &(fieldno, ty, nullable, collation) in &ix.parts {
                 w.extend_from_slice(&fieldno.to_le_bytes());
-                w.push(type_code(ty) | if nullable { NULLABLE } else { 0 });
+                w.push(type_code(ty) | if nullable { NULLABLE } else { 0 } | (collation & 3) << 4);
             }
         }
         Op::DropSpace { space } => {
@@ -308,7 +309,11 @@ impl<'a> Reader<'a> {
                 for _ in 0..n {
                     let fieldno = self.u32()?;
                     let tag = self.u8()?;
-                    parts.push((fieldno, type_of(tag & !NULLABLE)?, tag & NULLABLE != 0));
+                    let collation = (tag >> 4) & 3;
+                    if collation == 3 {
+                        return None;
+                    }
+                    parts.push((fieldno, type_of(tag & 0x0f)?, tag & NULLABLE != 0, collation));
                 }
                 Op::CreateIndex(LoggedIndex {
                     space,

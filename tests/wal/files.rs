@@ -83,8 +83,8 @@ fn operations_round_trip() {
             func: Some("s.by_f"),
             multikey: true,
             parts: vec![
-                (0, LoggedType::Integer, false),
-                (1, LoggedType::String, true),
+                (0, LoggedType::Integer, false, 0),
+                (1, LoggedType::String, true, 2),
             ],
         }),
         Op::Replace {

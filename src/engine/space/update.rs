@@ -3,7 +3,6 @@
 //! replace of it.
 
 use super::{Mode, Space};
-use crate::engine::key::cmp_values;
 use crate::engine::mvcc::TxnId;
 use crate::engine::tuple::{TuplePtr, TupleRef};
 use crate::engine::update::{self, Cells, UpdateOp};
@@ -162,7 +161,7 @@ impl Space {
             let f = p.fieldno as usize;
             let was = value::field(old, f)?;
             let now = new.get(f).copied().unwrap_or(Value::Nil);
-            if cmp_values(&was, &now) != Ordering::Equal {
+            if p.cmp(&was, &now) != Ordering::Equal {
                 return Err(Error::PrimaryKeyUpdate(format!(
                     "update of space '{}' would change field {}, part of the primary index '{}'; \
                      delete the tuple and insert the new one instead",
