@@ -110,6 +110,11 @@ fn program_queue() {
 }
 
 #[test]
+fn program_users() {
+    common::run_program("users");
+}
+
+#[test]
 fn program_sessions() {
     common::run_program("sessions");
 }

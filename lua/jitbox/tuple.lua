@@ -337,6 +337,10 @@ function methods.tomap(t, opts)
         end
     end
     local fields, n = fields_of(t)
+    -- A nil field is jitbox.NULL here, as box.NULL in Tarantool's: its key is there.
+    for i = 1, n do
+        if fields[i] == nil then fields[i] = T.NULL end
+    end
     local res = {}
     if not names_only then
         for i = 1, n do res[i] = fields[i] end
