@@ -110,6 +110,11 @@ fn program_queue() {
 }
 
 #[test]
+fn program_inventory() {
+    common::run_program("inventory");
+}
+
+#[test]
 fn program_users() {
     common::run_program("users");
 }

@@ -22,7 +22,7 @@ local function get_filled(index, tx, buf, n)
     local rc = C.jb_index_get_data(index._i, tx, buf, n, db._buf, db._cap, out_len)
     if rc ~= 0 then raise(rc) end
     local len = out_len[0]
-    if len == 0 then return nil end
+    if len == 0 then return end -- no value at all, as Tarantool's get
     return make_tuple(db._buf, len, index._fmt)
 end
 

@@ -123,9 +123,9 @@ local function statement(space, request, old_of, write)
                 result = raw.delete(space, pk_key(space, old)) -- the deleted tuple, as Tarantool
                 request, new = 'DELETE', nil
             else
+                -- Written as a replace, and so reported (as Tarantool reports it).
                 new = raw.replace(space, wanted)
-                result = new
-                if request == 'DELETE' then request = 'REPLACE' end
+                result, request = new, 'REPLACE'
             end
         end
         for _, f in ipairs(trig and trig.on or {}) do f(old, new, space.name, request) end
