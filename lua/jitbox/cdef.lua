@@ -614,6 +614,12 @@ int jb_space_upsert(jb_space *s, jb_txn *tx, const jb_field *fields, uint32_t co
 int jb_index_delete(jb_index *i, jb_txn *tx, const jb_field *key, uint32_t count, uint8_t *buf,
                     size_t cap, size_t *len);
 
+/* HOT. A tuple of the index that tx (NULL: autocommit) sees, picked by seed, copied to buf as
+   jb_index_get_data copies one (*len = 0 when it sees none). The same seed on the same tree
+   picks the same tuple; every tuple can be picked, not all equally often (as Tarantool's
+   index:random). Borrows i, tx, buf, len. */
+int jb_index_random(jb_index *i, jb_txn *tx, uint64_t seed, uint8_t *buf, size_t cap, size_t *len);
+
 /* HOT. Gets by a full key of a unique index. Borrows key. Writes NULL to *out when absent;
    otherwise the caller owns *out (release with jb_tuple_unref). */
 int jb_index_get(jb_index *i, jb_txn *tx, const jb_field *key, uint32_t count,

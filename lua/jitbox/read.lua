@@ -106,3 +106,20 @@ function tx_methods:count(x, key, opts) return count_in(read_target(x), reading(
 local MIN, MAX = { iterator = 'EQ', limit = 1 }, { iterator = 'REQ', limit = 1 }
 function index_methods:min(key) return select_in(self, current_tx(self._db), key, MIN)[1] end
 function index_methods:max(key) return select_in(self, current_tx(self._db), key, MAX)[1] end
+
+-- index:random(seed): a tuple the caller sees, picked by seed (a whole number from 0; the
+-- same seed picks the same tuple while the index is unchanged), or nil when it sees none.
+-- Every tuple can be picked, not all equally often, as Tarantool's.
+local floor = math.floor
+function index_methods:random(seed)
+    if type(seed) ~= 'number' or seed < 0 or seed ~= floor(seed) or seed >= 2^64 then
+        illegal(('index:random(seed): seed must be a whole number from 0, not %s'):format(tostring(seed)))
+    end
+    local db = self._db
+    local rc = C.jb_index_random(self._i, current_tx(db), seed, db._buf, db._cap, out_len)
+    if rc ~= 0 then raise(rc) end
+    local len = out_len[0]
+    if len == 0 then return nil end
+    return make_tuple(db._buf, len, self._fmt)
+end
+

@@ -327,6 +327,31 @@ impl<E: Copy + Hinted> BTree<E> {
         (pos < l.len as usize && cmp(&l.items[pos]) == Ordering::Equal).then_some((leaf, pos))
     }
 
+    /// A position `seed` picks: at each level the child it names (the seed mixed anew per
+    /// level), in the leaf the slot. Every entry can be picked, not all equally often (as
+    /// Tarantool's index:random): a look at the data without a scan, not a sample.
+    pub fn random(&self, seed: u64) -> Cursor {
+        if self.height == 0 {
+            return Cursor::END;
+        }
+        let mut s = seed;
+        let mut next = || {
+            // splitmix64: each level's pick depends on every bit of the seed.
+            s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        let mut node = self.root;
+        for _ in 1..self.height {
+            let inner = &self.inners[node as usize];
+            node = inner.children[(next() % inner.len as u64) as usize];
+        }
+        let leaf = &self.leaves[node as usize];
+        self.cursor_at(node, (next() % leaf.len.max(1) as u64) as usize)
+    }
+
     fn cursor_at(&self, leaf: u32, pos: usize) -> Cursor {
         if pos < self.leaves[leaf as usize].len as usize {
             Cursor {

@@ -209,6 +209,28 @@ impl Index {
         }
     }
 
+    /// A tuple `view` sees, picked by `seed` (see `BTree::random`); None when it sees none.
+    pub fn random(&self, seed: u64, view: &ReadView, mvcc: &Mvcc) -> Option<TuplePtr> {
+        with_tree!(&self.tree, t => {
+            let start = t.random(seed);
+            let mut found = None;
+            let mut look = |e: TuplePtr, found: &mut Option<TuplePtr>| {
+                let v = self.data(e);
+                if mvcc.visible(view, v) {
+                    *found = Some(v);
+                    return false;
+                }
+                true
+            };
+            // From the pick on, then from the start up to it.
+            t.walk(start, false, |e, _| look(e.tuple(), &mut found));
+            if found.is_none() {
+                t.walk(t.first(), false, |e, c| c != start && look(e.tuple(), &mut found));
+            }
+            found
+        })
+    }
+
     /// Whether tuple `t` has nil in a nullable part of this index.
     pub fn has_null_key(&self, t: TuplePtr) -> bool {
         self.def

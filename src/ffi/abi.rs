@@ -1009,6 +1009,16 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    pub fn jb_index_random(
+        i: *mut jb_index,
+        tx: *mut jb_txn,
+        seed: u64,
+        buf: *mut u8,
+        cap: usize,
+        len: *mut usize,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
     pub fn jb_index_get(
         i: *mut jb_index,
         tx: *mut jb_txn,

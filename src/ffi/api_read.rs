@@ -316,3 +316,24 @@ export! {
         Ok(())
     }
 }
+
+export! {
+    Hot fn jb_index_random(i: *mut jb_index, tx: *mut jb_txn, seed: u64, buf: *mut u8, cap: usize, len: *mut usize) {
+        need(len, "len")?;
+        let (cell, sid, uid) = index_of(i as u64)?;
+        let txn = txn_named(tx);
+        enter(&cell, |eng| {
+            let (sp, pos) = find_index(eng, sid, uid)?;
+            let mvcc = eng.mvcc();
+            let found = sp.indexes[pos].random(seed, &mvcc.view(txn)?, &mvcc);
+            // SAFETY: header contract on buf/cap/len; the tuple stays while the engine is entered.
+            unsafe {
+                match found {
+                    Some(t) if !copy_out(t.data(), buf, cap, len) => Err(Error::BufferTooSmall { need: t.data().len(), cap }),
+                    Some(_) => Ok(()),
+                    None => put(len, 0, "len"),
+                }
+            }
+        })
+    }
+}

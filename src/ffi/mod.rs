@@ -87,6 +87,7 @@ pub fn exported() -> Vec<Export> {
         api_schema::jb_index_rename,
         api_read::jb_index_get,
         api_read::jb_index_get_data,
+        api_read::jb_index_random,
         api_read::jb_index_count,
         api_read::jb_index_iter,
         api_txn::jb_txn_begin,

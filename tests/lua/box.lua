@@ -68,7 +68,6 @@ test('what the facade lacks says so', function()
     box_error(box.error.UNSUPPORTED, "space option 'temporary'", box.schema.space.create, 'x', { temporary = true })
     box_error(box.error.UNSUPPORTED, "engine 'vinyl'", box.schema.space.create, 'x', { engine = 'vinyl' })
     box_error(box.error.ILLEGAL_PARAMS, 'inside a transaction', box.on_commit, function() end)
-    box_error(box.error.UNSUPPORTED, 'random', s.index.pk.random, s.index.pk, 1)
     box_error(box.error.UNSUPPORTED, 'box.schema.user', box.schema.user.grant, 'guest', 'read', 'universe')
 end)
 

@@ -67,6 +67,23 @@ test('objects carry their ids, names, types and parts', function()
     assert(pk:bsize() > 0 and em:bsize() > 0 and f:bsize() > 0)
     eq(em:min()[1], 100, "'user100@x' sorts first"); eq(em:max()[1], 9, "'user9@x' sorts last")
     eq(pk:max()[1], 100); eq(pk:min(7)[1], 7); eq(pk:max(700), nil)
+    -- random: a tuple of the space, the same for the same seed, and over many seeds many.
+    local seen, n = {}, 0
+    for seed = 0, 999 do
+        local t = pk:random(seed)
+        assert(t ~= nil and t[1] >= 1 and t[1] <= 100)
+        eq(pk:random(seed)[1], t[1], 'the same seed, the same tuple')
+        if not seen[t[1]] then seen[t[1]] = true; n = n + 1 end
+    end
+    assert(n > 50, 'only ' .. n .. ' distinct tuples from 1000 seeds')
+    eq(f:random(3) ~= nil, true, 'a functional index picks a tuple too')
+    expect_error('ILLEGAL_PARAMS', 'seed must be a whole number', pk.random, pk, -1)
+    local tx = db:begin()
+    for i = 1, 100 do s:delete(i) end
+    eq(pk:random(5), nil, 'what the transaction sees: nothing')
+    local co = coroutine.wrap(function() return pk:random(5) ~= nil end)
+    eq(co(), true, 'another coroutine still sees the tuples')
+    tx:rollback()
     db:close()
 end)
 

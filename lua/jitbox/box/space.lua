@@ -34,7 +34,7 @@ end
 space_methods.put = space_methods.replace
 
 for _, name in ipairs({ 'get', 'select', 'count', 'len', 'min', 'max', 'update', 'delete',
-    'bsize' }) do
+    'bsize', 'random' }) do
     forward(index_methods, name)
 end
 
@@ -136,7 +136,6 @@ function index_methods:drop()
     refresh_indexes(self._space)
 end
 
-function index_methods.random() unsupported('index:random()') end
 
 -- Set by jitbox.box: refills box.space after DDL.
 P.on_schema_change = function() end
