@@ -214,7 +214,7 @@ impl Index {
         with_tree!(&self.tree, t => {
             let start = t.random(seed);
             let mut found = None;
-            let mut look = |e: TuplePtr, found: &mut Option<TuplePtr>| {
+            let look = |e: TuplePtr, found: &mut Option<TuplePtr>| {
                 let v = self.data(e);
                 if mvcc.visible(view, v) {
                     *found = Some(v);
