@@ -51,6 +51,11 @@ local function configure(opts)
     for k in pairs(opts) do
         if CFG[k] == nil then unsupported(("box.cfg option '%s'"):format(tostring(k))) end
     end
+    local level = opts.log_level
+    if level ~= nil and (type(level) ~= 'number' or level < 0 or level > 7 or level ~= math.floor(level)) then
+        error(E.new(E.CODES.ILLEGAL_PARAMS, 'box.cfg: log_level must be a whole number from 0 to 7, not '
+            .. tostring(level)), 3)
+    end
     if db ~= nil then
         for k, v in pairs(opts) do
             if k ~= 'log_level' and v ~= cfg_values[k] then
@@ -68,7 +73,12 @@ local function configure(opts)
     if o.dir and o.wal_mode == nil then o.wal_mode = 'write' end
     db = pass(pcall(jitbox.open, o))
     cfg_values.wal_mode = o.wal_mode or 'none'
-    box.space = {}
+    -- By name, as the list holds them, or by id (box.space[s.id]), as Tarantool's.
+    box.space = setmetatable({}, { __index = function(list, k)
+        if type(k) ~= 'number' then return nil end
+        for _, sp in pairs(list) do if sp.id == k then return sp end end
+        return nil
+    end })
     P.on_schema_change()
 end
 

@@ -3,7 +3,6 @@
 -- else a map; an empty table is an array. Strings, numbers (integers as integers), booleans,
 -- nil/NULL and 64-bit cdata nest; anything else is an error naming it.
 local ffi = require('ffi')
-local bit = require('bit')
 local B = require('jitbox.base')
 local illegal = B.illegal
 local floor, char, byte = math.floor, string.char, string.byte

@@ -87,9 +87,10 @@ end
 
 local function counted(...) return select('#', ...), (...) end
 
--- Runs a write `write()` as a statement: old is the row before, request the request type.
+-- Runs a write `write()` as a statement: old_of() gives the row before, request is the
+-- request type, row the tuple an upsert was given (its key finds what the upsert wrote).
 -- Returns what the write returns, as the triggers leave it.
-local function statement(space, request, old_of, write)
+local function statement(space, request, old_of, write, row)
     local db = space._db
     local tx = X.running(db)
     local own = tx == nil
@@ -106,7 +107,7 @@ local function statement(space, request, old_of, write)
         elseif request == 'UPDATE' and result == nil then
             return nil -- no such row: no triggers
         elseif request == 'UPSERT' then
-            new = K.primary(space):get(pk_key(space, old or space._upsert_row))
+            new = K.primary(space):get(pk_key(space, old or row))
         end
         -- before_replace: each gets what the one before it left; a value it returns replaces
         -- the new tuple (nil: delete; the old one: nothing happens).
@@ -153,8 +154,7 @@ function with.replace(space, t)
     return statement(space, 'REPLACE', pk_old(space, t), function() return raw.replace(space, t) end)
 end
 function with.upsert(space, t, ops)
-    space._upsert_row = t
-    statement(space, 'UPSERT', pk_old(space, t), function() return raw.upsert(space, t, ops) end)
+    statement(space, 'UPSERT', pk_old(space, t), function() return raw.upsert(space, t, ops) end, t)
 end
 function with.delete(space, key)
     local pk = K.primary(space)

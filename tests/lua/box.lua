@@ -23,6 +23,7 @@ test('before box.cfg; box.cfg options and what it refuses', function()
     eq(box.cfg.memtx_memory, 64 * 2^20)
     eq(box.cfg.log_level, 1)
     box.cfg{ log_level = 2 }
+    box_error(box.error.ILLEGAL_PARAMS, 'log_level must be a whole number', box.cfg, { log_level = 'loud' })
     eq(box.cfg.log_level, 2)
     box_error(box.error.UNSUPPORTED, "changing box.cfg option 'memtx_memory'", box.cfg, { memtx_memory = 2^30 })
     eq(box.info.status, 'running')
@@ -76,6 +77,7 @@ test('box.tuple, box.space, auto_increment, snapshots', function()
     assert(box.tuple.is(t)); eq(t[2], 'x'); eq(#box.tuple.new(1, 2), 2)
     local s = box.space.t
     eq(s.engine, 'memtx'); eq(s.index[0].name, 'pk'); eq(s.index.name.id, 1)
+    eq(box.space[s.id], s, 'by id'); eq(box.space[s.id + 1000], nil)
     local n = 0
     for name, sp in pairs(box.space) do n = n + 1; eq(sp.name, name) end
     eq(n, 1)
