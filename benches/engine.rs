@@ -92,6 +92,7 @@ fn boundary(c: &mut Criterion) {
             type_: abi::JB_FT_UNSIGNED,
             is_nullable: 0,
             collation: 0,
+            ..Default::default()
         };
         let def = abi::jb_index_def {
             parts: &part,

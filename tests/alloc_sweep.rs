@@ -172,18 +172,18 @@ fn functional_index_builds_and_drops_fail_cleanly_at_every_allocation() {
             .unwrap();
     }
     for (name, multikey) in [("by_mod", false), ("by_mods", true)] {
-        let kf = KeyFn {
-            func: mod_keys as RawKeyFn,
-            ctx: if multikey {
+        let kf = KeyFn::user(
+            mod_keys as RawKeyFn,
+            if multikey {
                 std::ptr::dangling_mut()
             } else {
                 std::ptr::null_mut()
             },
-            kind: CallbackKind::Native,
+            CallbackKind::Native,
             multikey,
-        };
+        );
         let points = sweep(&mut e, name, |e| {
-            e.create_func_index(id, name, vec![FieldType::Integer], false, kf)
+            e.create_func_index(id, name, vec![FieldType::Integer], false, kf.clone())
                 .map(drop)
         });
         assert!(points > 10, "{name}: swept only {points} allocations");
@@ -226,16 +226,16 @@ fn functional_index_builds_near_the_memory_limit_fail_cleanly() {
         let mut e = engine(limit);
         let id = fill(&mut e);
         for multikey in [false, true] {
-            let kf = KeyFn {
-                func: mod_keys as RawKeyFn,
-                ctx: if multikey {
+            let kf = KeyFn::user(
+                mod_keys as RawKeyFn,
+                if multikey {
                     std::ptr::dangling_mut()
                 } else {
                     std::ptr::null_mut()
                 },
-                kind: CallbackKind::Native,
+                CallbackKind::Native,
                 multikey,
-            };
+            );
             let before = fingerprint(&e);
             let name = if multikey { "by_mods" } else { "by_mod" };
             match e.create_func_index(id, name, vec![FieldType::Integer], false, kf) {

@@ -40,6 +40,7 @@ fn open(limit: u64) -> Db {
             type_: JB_FT_STRING,
             is_nullable: 0,
             collation: 0,
+            ..Default::default()
         }];
         let def = jb_index_def {
             parts: parts.as_ptr(),
@@ -650,6 +651,7 @@ fn open_into(e: *mut jb_engine) -> Db {
             type_: JB_FT_UNSIGNED,
             is_nullable: 0,
             collation: 0,
+            ..Default::default()
         }];
         let def = jb_index_def {
             parts: parts.as_ptr(),

@@ -91,6 +91,7 @@ fn main() {
         type_: JB_FT_UNSIGNED,
         is_nullable: 0,
         collation: 0,
+        ..Default::default()
     }];
     let def = jb_index_def {
         parts: parts.as_ptr(),

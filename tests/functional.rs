@@ -6,7 +6,7 @@
 mod common;
 
 use common::native::*;
-use jitbox::engine::func::{KeyFn, RawKeyFn, row_tuple};
+use jitbox::engine::func::{KeyFn, KeySource, RawKeyFn, row_tuple};
 use jitbox::engine::iter::IterType;
 const GC_STEP: usize = 64;
 use jitbox::engine::key::FieldType;
@@ -95,8 +95,10 @@ unsafe extern "C" fn key_fn(
 
 fn keyfn(what: usize, kind: CallbackKind, multikey: bool) -> KeyFn {
     KeyFn {
-        func: key_fn as RawKeyFn,
-        ctx: what as *mut c_void,
+        source: KeySource::User {
+            func: key_fn as RawKeyFn,
+            ctx: what as *mut c_void,
+        },
         kind,
         multikey,
     }

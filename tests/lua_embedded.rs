@@ -154,6 +154,12 @@ fn compat_collation_as_tarantool() {
     common::run_compat("collation");
 }
 
+/// JSON-path parts (a value in a map, one key per array element) index as in Tarantool 2.6.
+#[test]
+fn compat_path_as_tarantool() {
+    common::run_compat("path");
+}
+
 /// tests/lua/fuzz.lua with its fixed seeds (JITBOX_FUZZ_SEEDS / JITBOX_FUZZ_STEPS run it longer).
 #[test]
 fn lua_fuzz_against_a_model() {

@@ -66,12 +66,12 @@ fn setup(func: bool) -> (Engine, SpaceId) {
             .unwrap();
     }
     if func {
-        let kf = KeyFn {
-            func: mod_1000 as RawKeyFn,
-            ctx: std::ptr::null_mut(),
-            kind: CallbackKind::Lua,
-            multikey: false,
-        };
+        let kf = KeyFn::user(
+            mod_1000 as RawKeyFn,
+            std::ptr::null_mut(),
+            CallbackKind::Lua,
+            false,
+        );
         e.create_func_index(id, "by_mod", vec![FieldType::Integer], false, kf)
             .unwrap();
     }

@@ -39,13 +39,15 @@ local function describe_index(idx)
     idx.id = tonumber(index_info.id)
     idx.unique = index_info.unique == 1
     idx.type = 'TREE'
+    idx._multikey = index_info.multikey == 1
     local parts = {}
     for k = 0, index_info.part_count - 1 do
         rc = C.jb_index_part(idx._i, k, key_part)
         if rc ~= 0 then raise(rc) end
         parts[k + 1] = { fieldno = tonumber(key_part.fieldno) + 1,
             type = type_names[tonumber(key_part.type)], is_nullable = key_part.is_nullable == 1,
-            collation = COLLATION_NAMES[tonumber(key_part.collation)] }
+            collation = COLLATION_NAMES[tonumber(key_part.collation)],
+            path = key_part.path_len > 0 and ffi.string(key_part.path, key_part.path_len) or nil }
     end
     idx.parts = parts
     return idx

@@ -154,6 +154,11 @@ typedef struct jb_key_part {
     uint32_t is_nullable; /* 0 or 1: the part also takes nil, which sorts first; in a unique
                              index keys with nil may repeat. Not in a primary index. */
     uint32_t collation;   /* enum jb_collation; strings only */
+    const char *path;     /* NULL, or a JSON path inside the field, as Tarantool spells it:
+                             ".city", "[2]", "[\"a b\"]", "[*]" (one key per array element:
+                             a multikey index). Not in a primary index, nor a functional one. */
+    uint32_t path_len;    /* bytes of path; 0 for none */
+    uint32_t reserved;    /* 0 */
 } jb_key_part;
 
 /* Collations of string index parts, as Tarantool's of the same names. */
@@ -229,7 +234,8 @@ typedef struct jb_func_def {
     uint32_t multikey;  /* 0 or 1 */
 } jb_func_def;
 
-/* The keys of a new tuple for the functional indexes of its space, computed by the caller. */
+/* The keys of a new tuple for the functional indexes of its space, computed by the caller.
+   Indexes with JSON-path parts compute their own keys and have no entry here. */
 typedef struct jb_keys {
     const jb_field *parts;   /* every key's parts: key after key, functional index after index */
     const uint32_t *counts;  /* keys per functional index, in the space's index order */
@@ -345,7 +351,9 @@ int jb_space_drop(jb_space *s);
 int jb_space_len(jb_space *s, uint64_t *out);
 
 /* SAFE. Creates an index; the first index of a space is its primary key and must be unique.
-   A secondary index is built over existing tuples. Borrows name and def. *out engine-owned. */
+   A secondary index is built over existing tuples. Parts with a path find their value inside
+   the field (missing: an error, or nil when the part is nullable); a "[*]" part makes one key
+   per element (an absent array makes none). Borrows name and def. *out engine-owned. */
 int jb_index_create(jb_space *s, const char *name, size_t name_len, const jb_index_def *def,
                     jb_index **out);
 
@@ -405,8 +413,8 @@ typedef struct jb_index_info {
     uint32_t id;            /* its position in the space: 0 is the primary index */
     uint32_t part_count;    /* parts: jb_index_part */
     uint8_t unique;
-    uint8_t functional;
-    uint8_t multikey;
+    uint8_t functional;     /* keys from a key function (jb_index_create_func) */
+    uint8_t multikey;       /* several keys per tuple: a multikey key function or a [*] path */
     uint8_t reserved;
     uint64_t len;           /* entries, old versions not yet collected included */
     uint64_t bsize;         /* bytes its blocks take */
@@ -425,7 +433,7 @@ int jb_space_format_field(jb_space *s, uint32_t i, jb_format_field *out);
 
 /* HOT. Facts about an index into *out; part k (0-based) of its key into *out,
    JB_E_NO_SUCH_FIELD past the last (a functional index's parts are its keys' parts, fieldno
-   0, 1, ...). Borrow i. */
+   0, 1, ...; a part's path is engine-owned until the next DDL). Borrow i. */
 int jb_index_describe(jb_index *i, jb_index_info *out);
 int jb_index_part(jb_index *i, uint32_t k, jb_key_part *out);
 

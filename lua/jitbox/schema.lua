@@ -60,9 +60,19 @@ end
 -- Index parts: {{1, 'unsigned'}}, {{field = 2, type = 'string'}}, {'name'}, {2}, or as
 -- Tarantool also reads them, {2, 'string'} (one part) and {1, 'unsigned', 2, 'string'}: a list
 -- that starts with a field number followed by nothing or a string is field-type pairs.
-local PART_KEYS = { [1] = true, [2] = true, field = true, type = true, is_nullable = true, collation = true }
+-- A JSON path goes after a field's name ('address.city', 'tags[*]') or in path = '.city'.
+local PART_KEYS = { [1] = true, [2] = true, field = true, type = true, is_nullable = true, collation = true,
+    path = true }
 local COLLATIONS = { binary = C.JB_COLL_BINARY, none = C.JB_COLL_BINARY, unicode = C.JB_COLL_UNICODE,
     unicode_ci = C.JB_COLL_UNICODE_CI }
+local function field_by_name(format, name)
+    for j, f in ipairs(format) do
+        if (f.name or f[1]) == name then return j end
+    end
+end
+
+-- Returns the parts, their count, and the path strings they point to (keep them alive
+-- until the engine has copied them).
 local function parse_parts(space, name, parts)
     if type(parts) ~= 'table' or #parts == 0 then
         illegal(("create_index %s: parts must be a non-empty list"):format(name))
@@ -74,16 +84,20 @@ local function parse_parts(space, name, parts)
     end
     local format = space._format or {}
     local res = ffi.new('jb_key_part[?]', #parts)
+    local paths = {} -- keeps the path strings res points to
     for i, p in ipairs(parts) do
-        local field, ptype, nullable, collation
+        local field, ptype, nullable, collation, path
         if type(p) == 'table' then
             for k in pairs(p) do
                 if not PART_KEYS[k] then
-                    illegal(("create_index %s: part %d has option '%s', which jitbox does not have (it has field, type, is_nullable, collation)")
+                    illegal(("create_index %s: part %d has option '%s', which jitbox does not have (it has field, type, is_nullable, collation, path)")
                         :format(name, i, tostring(k)))
                 end
             end
-            field, ptype, nullable = p.field or p[1], p.type or p[2], p.is_nullable
+            field, ptype, nullable, path = p.field or p[1], p.type or p[2], p.is_nullable, p.path
+            if path ~= nil and type(path) ~= 'string' then
+                illegal(("create_index %s: part %d: path must be a string such as '.city' or '[*]'"):format(name, i))
+            end
             if p.collation ~= nil then
                 collation = type(p.collation) == 'string' and COLLATIONS[p.collation:lower()]
                 if not collation then
@@ -98,9 +112,17 @@ local function parse_parts(space, name, parts)
             field = p
         end
         if type(field) == 'string' then
-            local found
-            for j, f in ipairs(format) do
-                if (f.name or f[1]) == field then found = j end
+            local found = field_by_name(format, field)
+            if not found then
+                -- A name followed by a path: 'address.city', 'tags[*]'.
+                local at = field:find('[%.%[]')
+                found = at and field_by_name(format, field:sub(1, at - 1))
+                if found then
+                    if path ~= nil then
+                        illegal(("create_index %s: part %d has a path in its field name and in path"):format(name, i))
+                    end
+                    path = field:sub(at)
+                end
             end
             if not found then illegal(("create_index %s: part %d names unknown field '%s'"):format(name, i, field)) end
             field = found
@@ -109,11 +131,12 @@ local function parse_parts(space, name, parts)
             illegal(("create_index %s: part %d needs a field number from 1"):format(name, i))
         end
         local f = format[field]
+        if path == '' then path = nil end
         if ptype == nil then
-            ptype = f and (f.type or f[2]) or 'unsigned'
+            ptype = (f and not path) and (f.type or f[2]) or 'unsigned'
         end
         -- As in Tarantool, a part of a nullable field is nullable unless it says otherwise.
-        if nullable == nil then nullable = f ~= nil and f.is_nullable == true end
+        if nullable == nil then nullable = not path and f ~= nil and f.is_nullable == true end
         local code = type_codes[ptype]
         if not code or code == C.JB_FT_ANY or code == C.JB_FT_SCALAR or code == C.JB_FT_ARRAY
             or code == C.JB_FT_MAP then
@@ -123,8 +146,13 @@ local function parse_parts(space, name, parts)
         res[i - 1].type = code
         res[i - 1].is_nullable = nullable and 1 or 0
         res[i - 1].collation = collation or 0
+        if path then
+            paths[#paths + 1] = path
+            res[i - 1].path = path
+            res[i - 1].path_len = #path
+        end
     end
-    return res, #parts
+    return res, #parts, paths
 end
 
 function space_methods:create_index(name, opts)
@@ -145,7 +173,7 @@ function space_methods:create_index(name, opts)
         illegal(("create_index %s: multikey needs func"):format(name))
     end
     if opts.sequence ~= nil and opts.sequence ~= false then K.check_sequence(self, name, opts.sequence) end
-    local parts, n = parse_parts(func and {} or self, name, opts.parts or { { 1 } })
+    local parts, n, paths = parse_parts(func and {} or self, name, opts.parts or { { 1 } })
     local def = ffi.new('jb_index_def')
     def.parts = parts
     def.part_count = n
@@ -166,6 +194,7 @@ function space_methods:create_index(name, opts)
         if rc ~= 0 then keys.unregister(fe) end
     else
         rc = C.jb_index_create(self._s, name, #name, def, out)
+        paths[0] = rc -- a use after the call: the path strings stay alive through it
     end
     if rc ~= 0 then raise(rc) end
     K.refresh_indexes(self)

@@ -252,21 +252,34 @@ impl Engine {
         )?;
         for ix in &sp.indexes {
             let fname = func_name(&sp.name, &ix.name);
+            let paths = ix.func.as_ref().and_then(|f| f.path_keys());
+            let user_fn = ix.func.as_ref().is_some_and(|f| f.takes_keys());
             let logged = LoggedIndex {
                 space: &sp.name,
                 name: &ix.name,
                 unique: ix.unique,
-                func: ix.func.as_ref().map(|_| fname.as_str()),
+                func: user_fn.then_some(fname.as_str()),
                 multikey: ix.func.as_ref().is_some_and(|f| f.multikey),
                 parts: ix
                     .def
                     .parts
                     .iter()
-                    .map(|p| {
-                        let fieldno = if ix.func.is_some() { 0 } else { p.fieldno };
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let fieldno = match (paths, user_fn) {
+                            (Some(k), _) => k.parts[i].fieldno,
+                            (None, true) => 0,
+                            (None, false) => p.fieldno,
+                        };
                         (fieldno, p.ty.into(), p.nullable, p.collation.code())
                     })
                     .collect(),
+                paths: paths.map_or(Vec::new(), |k| {
+                    k.parts
+                        .iter()
+                        .map(|p| p.path.as_ref().map_or("", |x| x.text.as_str()))
+                        .collect()
+                }),
             };
             ops::encode(&Op::CreateIndex(logged), &mut out)?;
         }
@@ -279,6 +292,7 @@ impl Engine {
                 func: Some(&fname),
                 multikey: a.multikey,
                 parts: a.types.iter().map(|&t| (0, t.into(), false, 0)).collect(),
+                paths: Vec::new(),
             };
             ops::encode(&Op::CreateIndex(logged), &mut out)?;
         }

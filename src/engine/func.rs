@@ -11,6 +11,7 @@
 //! function may run (see `guard`): until then the version stays pinned and readers skip it.
 
 use super::key::KeyDef;
+use super::path::PathKeys;
 use super::tuple::TuplePtr;
 use super::value::{self, Value};
 use crate::error::{Error, Result};
@@ -18,19 +19,59 @@ use crate::guard::{self, CallbackKind};
 use crate::mem::{self, Quota};
 use std::cell::Cell;
 use std::ffi::c_void;
+use std::rc::Rc;
 
 /// A native key function: (ctx, tuple data, size, sink) -> 0 or failure. The sink is an
 /// opaque token the function hands back to report keys (`current_sink`); the C layer gives it
 /// its own type.
 pub type RawKeyFn = unsafe extern "C" fn(*mut c_void, *const u8, usize, *mut c_void) -> i32;
 
-/// A registered key function and where it may run.
-#[derive(Clone, Copy)]
+/// Where a functional index's keys come from.
+#[derive(Clone)]
+pub enum KeySource {
+    /// A function the user registered (native, or Lua through the module).
+    User { func: RawKeyFn, ctx: *mut c_void },
+    /// The engine's own: JSON-path parts found in the tuple (see `path`).
+    Paths(Rc<PathKeys>),
+}
+
+/// A functional index's key function and where it may run.
+#[derive(Clone)]
 pub struct KeyFn {
-    pub func: RawKeyFn,
-    pub ctx: *mut c_void,
+    pub source: KeySource,
     pub kind: CallbackKind,
     pub multikey: bool,
+}
+
+impl KeyFn {
+    pub fn user(func: RawKeyFn, ctx: *mut c_void, kind: CallbackKind, multikey: bool) -> KeyFn {
+        KeyFn {
+            source: KeySource::User { func, ctx },
+            kind,
+            multikey,
+        }
+    }
+
+    pub fn paths(keys: PathKeys) -> KeyFn {
+        KeyFn {
+            multikey: keys.is_multikey(),
+            source: KeySource::Paths(Rc::new(keys)),
+            kind: CallbackKind::Native,
+        }
+    }
+
+    /// Whether its keys are given by the writer when it cannot run (a user's function);
+    /// path keys are always computed by the engine.
+    pub fn takes_keys(&self) -> bool {
+        matches!(self.source, KeySource::User { .. })
+    }
+
+    pub fn path_keys(&self) -> Option<&PathKeys> {
+        match &self.source {
+            KeySource::Paths(p) => Some(p),
+            KeySource::User { .. } => None,
+        }
+    }
 }
 
 /// The address of the version a row belongs to.
@@ -55,7 +96,7 @@ pub fn check_key(def: &KeyDef, key: &[Value], index: &str) -> Result<()> {
         )));
     }
     for (i, (p, v)) in def.parts.iter().zip(key).enumerate() {
-        if !p.ty.accepts(v) {
+        if !p.accepts(v) {
             return Err(Error::FieldType(format!(
                 "key function of index '{index}' returned {} for key part {}, which is {}",
                 v.type_name(),
@@ -257,6 +298,17 @@ impl Drop for KeySink<'_> {
 /// Calls `f` for version `t`: its rows, or why not. `under_hot` says whether a HOT entry is
 /// active (the caller has checked that `f` may run at all).
 pub fn call(f: &KeyFn, sink: &mut KeySink, under_hot: bool) {
+    let (func, ctx) = match &f.source {
+        KeySource::User { func, ctx } => (*func, *ctx),
+        KeySource::Paths(p) => {
+            let data = sink.t.data();
+            let index = sink.index;
+            if let Err(e) = p.keys(data, index, &mut |key| sink.push(key)) {
+                sink.fail(e);
+            }
+            return;
+        }
+    };
     let refused = guard::reentry_refusals();
     let data = sink.t.data();
     // An odd token, new for every call (never 0, never reused within 2^63 calls).
@@ -269,7 +321,7 @@ pub fn call(f: &KeyFn, sink: &mut KeySink, under_hot: bool) {
     // (jb_index_create_func's contract); data is valid for the call; the sink is named by
     // its token only.
     let rc = guard::invoke_callback(under_hot, || unsafe {
-        (f.func)(f.ctx, data.as_ptr(), data.len(), token as *mut c_void)
+        func(ctx, data.as_ptr(), data.len(), token as *mut c_void)
     });
     CURRENT.with(|c| c.set(outer));
     if guard::reentry_refusals() != refused {

@@ -195,15 +195,20 @@ impl KeyDef {
     /// The key definition of a functional index, over its rows (see `func`): field 0 holds
     /// the tuple's address, fields 1..=k the key the function returned, then (non-unique
     /// indexes) copies of the tuple's primary key. Rows order by key, primary key, address.
-    pub fn functional(types: &[FieldType], unique: bool, primary: &KeyDef) -> KeyDef {
+    /// Keys with nil (nullable parts) may repeat in a unique index, so they order as in a
+    /// non-unique one. `key` gives each part's type, nullability and collation.
+    pub fn functional(key: &[KeyPart], unique: bool, primary: &KeyDef) -> KeyDef {
         let at = |i: usize, ty| KeyPart::new(i as u32, ty);
-        let parts: Vec<KeyPart> = types
+        let parts: Vec<KeyPart> = key
             .iter()
             .enumerate()
-            .map(|(i, &t)| at(i + 1, t))
+            .map(|(i, p)| KeyPart {
+                fieldno: i as u32 + 1,
+                ..*p
+            })
             .collect();
         let mut cmp_parts = parts.clone();
-        if !unique {
+        if !unique || parts.iter().any(|p| p.nullable) {
             let k = parts.len();
             cmp_parts.extend(
                 primary

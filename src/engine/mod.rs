@@ -11,6 +11,7 @@ pub mod index;
 pub mod iter;
 pub mod key;
 pub mod mvcc;
+pub mod path;
 mod open_txns;
 mod recovery;
 pub mod space;
@@ -357,6 +358,7 @@ impl Engine {
                 .iter()
                 .map(|p| (p.fieldno, p.ty.into(), p.nullable, p.collation.code()))
                 .collect(),
+            paths: Vec::new(),
         };
         let r = self.add_index(id, name, parts.len(), "index", |sp, name, uid| {
             sp.add_index(name, uid, parts, unique)
@@ -412,19 +414,98 @@ impl Engine {
             func: Some(&fname),
             multikey: kf.multikey,
             parts: types.iter().map(|&t| (0, t.into(), false, 0)).collect(),
+            paths: Vec::new(),
         };
         let recovered = self.take_awaiting(&logged)?;
+        let parts = types.iter().map(|&t| KeyPart::new(0, t)).collect();
         let r = self.add_index(
             id,
             name,
             types.len(),
             "functional index",
-            |sp, name, uid| sp.add_func_index(name, uid, types, unique, kf),
+            |sp, name, uid| sp.add_func_index(name, uid, parts, unique, kf),
         )?;
         if recovered {
             self.awaited(&space, name);
             return Ok(r);
         }
+        self.log_index(id, &logged, r)
+    }
+
+    /// Creates an index with JSON-path parts (`paths[i]` inside field `parts[i].fieldno`, ""
+    /// for none): a functional index with the engine's key function (see `path`).
+    pub fn create_path_index(
+        &mut self,
+        id: SpaceId,
+        name: &str,
+        parts: &[(KeyPart, &str)],
+        unique: bool,
+    ) -> Result<(usize, u64)> {
+        let bad = |i: usize, e: Error| match e {
+            Error::IllegalParams(m) => {
+                Error::IllegalParams(format!("index '{name}' part {}: {m}", i + 1))
+            }
+            e => e,
+        };
+        let mut pparts = Vec::with_capacity(parts.len());
+        for (i, &(part, text)) in parts.iter().enumerate() {
+            let path = match text {
+                "" => None,
+                t => Some(path::Path::parse(t).map_err(|e| bad(i, e))?),
+            };
+            pparts.push(path::PathPart {
+                fieldno: part.fieldno,
+                path,
+                part,
+            });
+        }
+        let keys = path::PathKeys::new(pparts, name)?;
+        let sp = self.space(id)?;
+        for (fieldno, ty) in keys.container_types() {
+            if let Some(f) = sp.format.get(fieldno as usize)
+                && !matches!(f.ty, key::FieldType::Any)
+                && f.ty != ty
+            {
+                return Err(Error::FieldType(format!(
+                    "index '{name}': field {} ('{}') of space '{}' is {} in the format, and a                      path into it needs {}",
+                    fieldno + 1,
+                    f.name,
+                    sp.name,
+                    f.ty.name(),
+                    ty.name()
+                )));
+            }
+        }
+        if sp.indexes.is_empty() {
+            return Err(Error::IllegalParams(format!(
+                "index '{name}' of space '{}' cannot have a JSON path: it would be the primary \
+                 key, which jitbox keys by whole fields",
+                sp.name
+            )));
+        }
+        let texts: Vec<String> = keys
+            .parts
+            .iter()
+            .map(|p| p.path.as_ref().map_or(String::new(), |x| x.text.clone()))
+            .collect();
+        let space = sp.name.clone();
+        let kf = func::KeyFn::paths(keys);
+        let logged = LoggedIndex {
+            space: &space,
+            name,
+            unique,
+            func: None,
+            multikey: kf.multikey,
+            parts: parts
+                .iter()
+                .map(|(p, _)| (p.fieldno, p.ty.into(), p.nullable, p.collation.code()))
+                .collect(),
+            paths: texts.iter().map(String::as_str).collect(),
+        };
+        let kparts = parts.iter().map(|(p, _)| *p).collect();
+        let r = self.add_index(id, name, parts.len(), "index", |sp, name, uid| {
+            sp.add_func_index(name, uid, kparts, unique, kf)
+        })?;
         self.log_index(id, &logged, r)
     }
 

@@ -202,6 +202,24 @@ impl Engine {
                 });
                 Ok(())
             }
+            Op::CreateIndex(ix) if !ix.paths.is_empty() => {
+                let id = self.find_space(ix.space)?;
+                let parts: Vec<(KeyPart, &str)> = ix
+                    .parts
+                    .iter()
+                    .zip(&ix.paths)
+                    .map(|(&(fieldno, ty, nullable, collation), &path)| {
+                        let part = KeyPart {
+                            fieldno,
+                            ty: ty.into(),
+                            nullable,
+                            collation: Collation::from_code(collation as u32).unwrap_or_default(),
+                        };
+                        (part, path)
+                    })
+                    .collect();
+                self.create_path_index(id, ix.name, &parts, ix.unique).map(drop)
+            }
             Op::CreateIndex(ix) => {
                 let id = self.find_space(ix.space)?;
                 let parts = ix

@@ -5,7 +5,7 @@
 #![allow(non_camel_case_types, non_upper_case_globals, dead_code)]
 #![allow(clippy::all)]
 
-pub const JITBOX_ABI_VERSION: u32 = 12;
+pub const JITBOX_ABI_VERSION: u32 = 13;
 pub const JB_OK: jb_status = 0;
 pub const JB_E_MEMORY: jb_status = -1;
 pub const JB_E_TUPLE_FOUND: jb_status = -2;
@@ -252,17 +252,20 @@ impl Default for jb_format_field {
     }
 }
 #[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
+#[derive(Debug, Copy, Clone)]
 pub struct jb_key_part {
     pub fieldno: u32,
     pub type_: u32,
     pub is_nullable: u32,
     pub collation: u32,
+    pub path: *const ::std::os::raw::c_char,
+    pub path_len: u32,
+    pub reserved: u32,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of jb_key_part"][::std::mem::size_of::<jb_key_part>() - 16usize];
-    ["Alignment of jb_key_part"][::std::mem::align_of::<jb_key_part>() - 4usize];
+    ["Size of jb_key_part"][::std::mem::size_of::<jb_key_part>() - 32usize];
+    ["Alignment of jb_key_part"][::std::mem::align_of::<jb_key_part>() - 8usize];
     ["Offset of field: jb_key_part::fieldno"]
         [::std::mem::offset_of!(jb_key_part, fieldno) - 0usize];
     ["Offset of field: jb_key_part::type_"][::std::mem::offset_of!(jb_key_part, type_) - 4usize];
@@ -270,7 +273,21 @@ const _: () = {
         [::std::mem::offset_of!(jb_key_part, is_nullable) - 8usize];
     ["Offset of field: jb_key_part::collation"]
         [::std::mem::offset_of!(jb_key_part, collation) - 12usize];
+    ["Offset of field: jb_key_part::path"][::std::mem::offset_of!(jb_key_part, path) - 16usize];
+    ["Offset of field: jb_key_part::path_len"]
+        [::std::mem::offset_of!(jb_key_part, path_len) - 24usize];
+    ["Offset of field: jb_key_part::reserved"]
+        [::std::mem::offset_of!(jb_key_part, reserved) - 28usize];
 };
+impl Default for jb_key_part {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
 pub const JB_COLL_BINARY: jb_collation = 0;
 pub const JB_COLL_UNICODE: jb_collation = 1;
 pub const JB_COLL_UNICODE_CI: jb_collation = 2;

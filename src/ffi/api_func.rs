@@ -6,7 +6,7 @@ use super::api_space::{ResultBuf, parse_parts, register_index, space_of, write};
 use super::api_txn::txn_in;
 use super::boundary::{cell_of, enter, export};
 use super::convert::{copy_out, name, need, put, with_values};
-use crate::engine::func::{KeyFn, KeySink};
+use crate::engine::func::{KeyFn, KeySink, KeySource};
 use crate::engine::space::{GivenKeys, Mode};
 use crate::engine::tuple::TupleRef;
 use crate::error::{Error, Result};
@@ -23,7 +23,13 @@ export! {
         }
         // SAFETY: non-null def and func point to their structs (header contract).
         let (def, func) = unsafe { (&*def, &*func) };
-        let parts = parse_parts(def, iname)?;
+        // SAFETY: def's parts and their paths are readable (header contract).
+        let (parts, paths) = unsafe { parse_parts(def, iname)? };
+        if paths.iter().any(|p| !p.is_empty()) {
+            return Err(Error::IllegalParams(format!(
+                "functional index '{iname}': its key function gives the keys; parts have no path"
+            )));
+        }
         if let Some(k) = parts.iter().enumerate().position(|(k, p)| p.fieldno as usize != k) {
             return Err(Error::IllegalParams(format!(
                 "functional index '{iname}' part {} has fieldno {}; the parts of a functional \
@@ -41,7 +47,7 @@ export! {
         // argument (the opaque jb_key_sink, or c_void): raw pointers to sized types are
         // ABI-compatible, so calling one as the other is calling it as declared.
         let f: crate::engine::func::RawKeyFn = unsafe { std::mem::transmute(f) };
-        let kf = KeyFn { func: f, ctx: func.ctx, kind, multikey: func.multikey == 1 };
+        let kf = KeyFn { source: KeySource::User { func: f, ctx: func.ctx }, kind, multikey: func.multikey == 1 };
         let types = parts.iter().map(|p| p.ty).collect();
         let (cell, id) = space_of(s as u64)?;
         let (_, uid) = enter(&cell, |eng| eng.create_func_index(id, iname, types, def.unique == 1, kf))?;

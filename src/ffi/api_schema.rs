@@ -81,8 +81,8 @@ export! {
                 id: pos as u32,
                 part_count: idx.def.parts.len() as u32,
                 unique: idx.unique as u8,
-                functional: idx.is_functional() as u8,
-                multikey: idx.func.is_some_and(|f| f.multikey) as u8,
+                functional: idx.func.as_ref().is_some_and(|f| f.takes_keys()) as u8,
+                multikey: idx.func.as_ref().is_some_and(|f| f.multikey) as u8,
                 reserved: 0,
                 len: idx.len() as u64,
                 bsize: idx.bsize() as u64,
@@ -100,18 +100,24 @@ export! {
         let part = enter(&cell, |eng| {
             let (sp, pos) = find_index(eng, sid, uid)?;
             let idx = &sp.indexes[pos];
-            let p = idx.def.parts.get(k as usize).ok_or_else(|| {
+            let k_at = k as usize;
+            let p = idx.def.parts.get(k_at).ok_or_else(|| {
                 Error::NoSuchField(format!("index '{}' of space '{}' has {} part(s), none at position {k}",
                     idx.name, sp.name, idx.def.parts.len()))
             })?;
+            let pp = idx.func.as_ref().and_then(|f| f.path_keys()).map(|k| &k.parts[k_at]);
+            let text = pp.and_then(|x| x.path.as_ref()).map_or("", |x| x.text.as_str());
             Ok(jb_key_part {
-                fieldno: p.fieldno,
+                fieldno: pp.map_or(p.fieldno, |x| x.fieldno),
                 type_: field_type_code(p.ty),
                 is_nullable: p.nullable as u32,
                 collation: p.collation.code() as u32,
+                path: if text.is_empty() { std::ptr::null() } else { text.as_ptr() as *const c_char },
+                path_len: text.len() as u32,
+                reserved: 0,
             })
         })?;
-        // SAFETY: checked non-null above.
+        // SAFETY: checked non-null above; the path lives in the engine until the next DDL.
         unsafe { put(out, part, "out") }
     }
 }

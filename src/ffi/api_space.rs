@@ -143,17 +143,31 @@ export! {
         }
         // SAFETY: non-null def points to a jb_index_def (header contract).
         let def = unsafe { &*def };
-        let parts = parse_parts(def, iname)?;
+        // SAFETY: def's parts and their paths are readable (header contract).
+        let (parts, paths) = unsafe { parse_parts(def, iname)? };
         let (cell, id) = space_of(s as u64)?;
-        let (_, uid) = enter(&cell, |eng| eng.create_index(id, iname, parts, def.unique == 1))?;
+        let unique = def.unique == 1;
+        let (_, uid) = enter(&cell, |eng| {
+            if paths.iter().all(|p| p.is_empty()) {
+                return eng.create_index(id, iname, parts, unique);
+            }
+            let with: Vec<_> = parts.into_iter().zip(paths).collect();
+            eng.create_path_index(id, iname, &with, unique)
+        })?;
         let h = register_index(&cell, id, uid)?;
         // SAFETY: checked non-null above.
         unsafe { put(out, h as *mut jb_index, "out") }
     }
 }
 
-/// The parts of an index definition, checked.
-pub(crate) fn parse_parts(def: &jb_index_def, iname: &str) -> Result<Vec<KeyPart>> {
+/// The parts of an index definition, checked, and their paths ("" for none).
+///
+/// # Safety
+/// `def.parts` points to `part_count` parts, each path to `path_len` bytes (header contract).
+pub(crate) unsafe fn parse_parts<'a>(
+    def: &'a jb_index_def,
+    iname: &str,
+) -> Result<(Vec<KeyPart>, Vec<&'a str>)> {
     if def.unique > 1 {
         return Err(Error::IllegalParams(format!(
             "index '{iname}': unique must be 0 or 1"
@@ -169,6 +183,7 @@ pub(crate) fn parse_parts(def: &jb_index_def, iname: &str) -> Result<Vec<KeyPart
         )));
     }
     let mut parts = Vec::new();
+    let mut paths = Vec::new();
     for i in 0..def.part_count as usize {
         // SAFETY: parts points to part_count entries (header contract).
         let p = unsafe { &*def.parts.add(i) };
@@ -212,8 +227,27 @@ pub(crate) fn parse_parts(def: &jb_index_def, iname: &str) -> Result<Vec<KeyPart
             nullable: p.is_nullable == 1,
             collation,
         });
+        if p.reserved != 0 {
+            return Err(Error::IllegalParams(format!(
+                "index '{iname}' part {}: reserved must be 0",
+                i + 1
+            )));
+        }
+        let path = match (p.path.is_null(), p.path_len) {
+            (_, 0) => "",
+            (true, _) => {
+                return Err(Error::IllegalParams(format!(
+                    "index '{iname}' part {}: path is NULL with path_len {}",
+                    i + 1,
+                    p.path_len
+                )));
+            }
+            // SAFETY: path is path_len readable bytes (header contract).
+            (false, n) => unsafe { name(p.path, n as usize, "path")? },
+        };
+        paths.push(path);
     }
-    Ok(parts)
+    Ok((parts, paths))
 }
 
 /// Hands out a handle for a new index; when that fails, the index goes again.

@@ -56,6 +56,9 @@ pub struct LoggedIndex<'a> {
     /// (fieldno, type, nullable, collation: 0 none, 1 unicode, 2 unicode_ci). On disk a part's
     /// type tag has 0x80 set when it is nullable, its collation in bits 0x30.
     pub parts: Vec<(u32, LoggedType, bool, u8)>,
+    /// A JSON-path index: each part's path inside its field ("" for none); empty otherwise.
+    /// On disk flag 8, then the paths after the parts.
+    pub paths: Vec<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,17 +172,26 @@ pub fn encode(op: &Op, out: &mut Vec<u8>) -> Result<()> {
         }
         Op::CreateIndex(ix) => {
             let func = ix.func.unwrap_or("");
-            let n = 12 + ix.space.len() + ix.name.len() + func.len() + 5 * ix.parts.len();
+            let n = 12 + ix.space.len() + ix.name.len() + func.len() + 5 * ix.parts.len()
+                + ix.paths.iter().map(|p| 2 + p.len()).sum::<usize>();
             grow(w, n)?;
             w.push(CREATE_INDEX);
             name(w, ix.space);
             name(w, ix.name);
-            w.push(ix.unique as u8 | (ix.func.is_some() as u8) << 1 | (ix.multikey as u8) << 2);
+            w.push(
+                ix.unique as u8
+                    | (ix.func.is_some() as u8) << 1
+                    | (ix.multikey as u8) << 2
+                    | (!ix.paths.is_empty() as u8) << 3,
+            );
             name(w, func);
             w.extend_from_slice(&(ix.parts.len() as u16).to_le_bytes());
             for &(fieldno, ty, nullable, collation) in &ix.parts {
                 w.extend_from_slice(&fieldno.to_le_bytes());
                 w.push(type_code(ty) | if nullable { NULLABLE } else { 0 } | (collation & 3) << 4);
+            }
+            for p in &ix.paths {
+                name(w, p);
             }
         }
         Op::DropSpace { space } => {
@@ -315,6 +327,12 @@ impl<'a> Reader<'a> {
                     }
                     parts.push((fieldno, type_of(tag & 0x0f)?, tag & NULLABLE != 0, collation));
                 }
+                let mut paths = Vec::new();
+                if flags & 8 != 0 {
+                    for _ in 0..n {
+                        paths.push(self.name()?);
+                    }
+                }
                 Op::CreateIndex(LoggedIndex {
                     space,
                     name,
@@ -322,6 +340,7 @@ impl<'a> Reader<'a> {
                     func: (flags & 2 != 0).then_some(func),
                     multikey: flags & 4 != 0,
                     parts,
+                    paths,
                 })
             }
             DROP_SPACE => Op::DropSpace {

@@ -9,8 +9,8 @@ M.tarantool = rawget(_G, 'box') ~= nil
 -- Tarantool's error codes -> jitbox's.
 local CODES = {
     [1] = 'ILLEGAL_PARAMS', [3] = 'TUPLE_FOUND', [18] = 'FIELD_TYPE', [19] = 'ILLEGAL_PARAMS',
-    [23] = 'FIELD_TYPE', [25] = 'SPLICE', [26] = 'UPDATE_ARG_TYPE', [28] = 'UPDATE_OP',
-    [29] = 'UPDATE_OP', [37] = 'NO_SUCH_FIELD', [39] = 'FIELD_TYPE', [94] = 'PRIMARY_KEY_UPDATE',
+    [23] = 'FIELD_TYPE', [24] = 'FIELD_TYPE', [25] = 'SPLICE', [26] = 'UPDATE_ARG_TYPE', [28] = 'UPDATE_OP',
+    [29] = 'UPDATE_OP', [37] = 'NO_SUCH_FIELD', [39] = 'FIELD_TYPE', [41] = 'ILLEGAL_PARAMS', [94] = 'PRIMARY_KEY_UPDATE',
     [95] = 'INTEGER_OVERFLOW', [201] = 'NO_SUCH_FIELD', [10] = 'EXISTS', [85] = 'EXISTS', [114] = 'ILLEGAL_PARAMS', [61] = 'ILLEGAL_PARAMS',
     [147] = 'SEQUENCE_OVERFLOW', [146] = 'EXISTS', [212] = 'ILLEGAL_PARAMS', [142] = 'ILLEGAL_PARAMS',
     [144] = 'ILLEGAL_PARAMS', [14] = 'ILLEGAL_PARAMS', [108] = 'ILLEGAL_PARAMS',

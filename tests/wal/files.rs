@@ -86,6 +86,19 @@ fn operations_round_trip() {
                 (0, LoggedType::Integer, false, 0),
                 (1, LoggedType::String, true, 2),
             ],
+            paths: vec![],
+        }),
+        Op::CreateIndex(LoggedIndex {
+            space: "s",
+            name: "by_tag",
+            unique: false,
+            func: None,
+            multikey: true,
+            parts: vec![
+                (3, LoggedType::String, false, 0),
+                (2, LoggedType::Unsigned, true, 0),
+            ],
+            paths: vec!["[*]", ""],
         }),
         Op::Replace {
             space: "s",

@@ -6,7 +6,7 @@
 use super::{Mvcc, ReadView, Space};
 use crate::engine::func::{self, KeyFn, KeySink, SinkFor};
 use crate::engine::index::Index;
-use crate::engine::key::{FieldType, KeyDef, MAX_PARTS, cmp_values};
+use crate::engine::key::{FieldType, KeyDef, KeyPart, MAX_PARTS, cmp_values};
 use crate::engine::mvcc::{TxnId, Undo};
 use crate::engine::tuple::TuplePtr;
 use crate::engine::value::Value;
@@ -57,8 +57,8 @@ impl RowScratch {
     }
 }
 
-fn sink_for<'a>(idx: &'a Index, pk: &'a KeyDef) -> (KeyFn, SinkFor<'a>) {
-    let kf = idx.func.expect("a functional index has a key function");
+fn sink_for<'a>(idx: &'a Index, pk: &'a KeyDef) -> (&'a KeyFn, SinkFor<'a>) {
+    let kf = idx.func.as_ref().expect("a functional index has a key function");
     let of = SinkFor {
         def: &idx.def,
         pk,
@@ -90,15 +90,8 @@ impl Space {
         keys: Option<&GivenKeys>,
         scratch: &mut RowScratch,
     ) -> Result<()> {
-        if let Some(k) = keys
-            && k.counts.len() != self.nfunc
-        {
-            return Err(Error::IllegalParams(format!(
-                "keys were given for {} functional index(es); space '{}' has {}",
-                k.counts.len(),
-                self.name,
-                self.nfunc
-            )));
+        if let Some(k) = keys {
+            self.check_key_count(k)?;
         }
         let RowScratch {
             rows,
@@ -107,12 +100,12 @@ impl Space {
         } = scratch;
         mem::try_grow(ends, self.nfunc, &self.quota, charged, "keys")?;
         let pk = &self.indexes[0].def;
-        let mut off = 0;
-        for (f, idx) in self.functional().enumerate() {
+        let (mut off, mut f) = (0, 0);
+        for idx in self.functional() {
             let (kf, of) = sink_for(idx, pk);
             let mut sink = KeySink::new(new, of, &self.quota, rows, charged);
             match keys {
-                Some(k) => {
+                Some(k) if kf.takes_keys() => {
                     let np = idx.def.parts.len();
                     for _ in 0..k.counts[f] {
                         let key = k.parts.get(off..off + np).ok_or_else(|| {
@@ -125,9 +118,10 @@ impl Space {
                         sink.push(key)?;
                         off += np;
                     }
+                    f += 1;
                 }
-                None if kf.kind == CallbackKind::Native => func::call(&kf, &mut sink, true),
-                None => {
+                _ if kf.kind == CallbackKind::Native => func::call(kf, &mut sink, true),
+                _ => {
                     return Err(Error::Reentry(format!(
                         "index '{}' of space '{}' has a Lua key function (JB_CB_LUA), which \
                          cannot run inside this write (a HOT entry); give the new tuple's keys \
@@ -156,6 +150,25 @@ impl Space {
         self.indexes.iter().filter(|i| i.is_functional())
     }
 
+    /// The indexes whose keys a keyed write gives (those with a user's key function).
+    fn keyed(&self) -> impl Iterator<Item = &Index> {
+        self.indexes
+            .iter()
+            .filter(|i| i.func.as_ref().is_some_and(KeyFn::takes_keys))
+    }
+
+    fn check_key_count(&self, keys: &GivenKeys) -> Result<()> {
+        let n = self.keyed().count();
+        if keys.counts.len() != n {
+            return Err(Error::IllegalParams(format!(
+                "keys were given for {} index(es) with a key function; space '{}' has {n}",
+                keys.counts.len(),
+                self.name,
+            )));
+        }
+        Ok(())
+    }
+
     pub(super) fn release_rows(&mut self) {
         self.scratch.release(&self.quota);
     }
@@ -173,6 +186,9 @@ impl Space {
                 continue;
             }
             for &row in &self.scratch.rows[self.scratch.range(f)] {
+                if idx.has_null_key(row) {
+                    continue; // keys with nil may repeat
+                }
                 if view.txn.is_some() {
                     self.check_fresh(idx, row, view, mvcc)?;
                 }
@@ -239,7 +255,7 @@ impl Space {
                 continue;
             }
             let mut sink = KeySink::new(t, of, quota, &mut probes, &mut self.scratch.charged);
-            func::call(&kf, &mut sink, under_hot);
+            func::call(kf, &mut sink, under_hot);
             let mut found = Found::new(sink.finish().is_ok());
             for p in probes.drain(..) {
                 found.row(idx.remove_row(p), quota);
@@ -256,16 +272,9 @@ impl Space {
     /// Checks that `keys` has the shape of keys for this space's functional indexes (as a
     /// keyed write gives them): a count per index, and exactly the parts those counts need.
     pub(crate) fn check_keys_shape(&self, keys: &GivenKeys) -> Result<()> {
-        if keys.counts.len() != self.nfunc {
-            return Err(Error::IllegalParams(format!(
-                "keys were given for {} functional index(es); space '{}' has {}",
-                keys.counts.len(),
-                self.name,
-                self.nfunc
-            )));
-        }
+        self.check_key_count(keys)?;
         let need: usize = self
-            .functional()
+            .keyed()
             .zip(keys.counts)
             .map(|(idx, &c)| c as usize * idx.def.parts.len())
             .sum();
@@ -288,14 +297,15 @@ impl Space {
         let (first, rest) = self.indexes.split_at_mut(1);
         let pk = &first[0].def;
         let mut off = 0;
-        for (f, idx) in rest.iter_mut().filter(|i| i.is_functional()).enumerate() {
+        let keyed = |i: &&mut Index| i.func.as_ref().is_some_and(KeyFn::takes_keys);
+        for (f, idx) in rest.iter_mut().filter(keyed).enumerate() {
             let np = idx.def.parts.len();
             let given = keys.map(|k| {
                 let n = k.counts[f] as usize * np;
                 off += n;
                 &k.parts[off - n..off]
             });
-            if idx.func.is_some_and(|kf| kf.kind != CallbackKind::Lua) {
+            if idx.func.as_ref().is_some_and(|kf| kf.kind != CallbackKind::Lua) {
                 continue; // removed at once when the version was buried
             }
             let mut found = Found::new(given.is_some());
@@ -332,7 +342,7 @@ impl Space {
         &mut self,
         name: String,
         uid: u64,
-        types: Vec<FieldType>,
+        parts: Vec<KeyPart>,
         unique: bool,
         kf: KeyFn,
     ) -> Result<usize> {
@@ -344,29 +354,29 @@ impl Space {
                 self.name
             )));
         }
-        if let Some(i) = types.iter().position(|t| *t == FieldType::Any) {
+        if let Some(i) = parts.iter().position(|p| p.ty == FieldType::Any) {
             return Err(Error::FieldType(format!(
                 "functional index '{name}' part {} needs a type that can be indexed",
                 i + 1
             )));
         }
         let pk = &self.indexes[0];
-        let def = KeyDef::functional(&types, unique, &pk.def);
+        let def = KeyDef::functional(&parts, unique, &pk.def);
         let mut index = Index::new(name, uid, unique, def, self.quota.clone());
-        index.func = Some(kf);
+        index.func = Some(kf.clone());
         let mut rows = Vec::new();
         let mut charged = 0;
         let built = pk.try_for_each(|t| {
             let (kf, of) = sink_for(&index, &pk.def);
             let mut sink = KeySink::new(t, of, &self.quota, &mut rows, &mut charged);
-            func::call(&kf, &mut sink, false);
+            func::call(kf, &mut sink, false);
             sink.finish()?;
             let mut r = index.reserve_inserts(rows.len());
             if r.is_ok()
                 && unique
-                && let Some(&row) = rows
-                    .iter()
-                    .find(|&&row| index.find_version(row, |_| true).is_some())
+                && let Some(&row) = rows.iter().find(|&&row| {
+                    !index.has_null_key(row) && index.find_version(row, |_| true).is_some()
+                })
             {
                 r = Err(self.duplicate(&index, row));
             }

@@ -694,7 +694,7 @@ impl Space {
                 old.def.clone(),
                 self.quota.clone(),
             );
-            empty.func = old.func;
+            empty.func = old.func.clone();
             let old = std::mem::replace(&mut self.indexes[pos], empty);
             if pos == 0 {
                 release_all(&old, &self.quota);
@@ -718,7 +718,7 @@ impl Space {
     fn drop_index_unchecked(&mut self, pos: usize) -> Result<Index> {
         bump(&self.changes);
         let index = self.indexes.remove(pos);
-        if let Some(kf) = index.func {
+        if let Some(kf) = &index.func {
             self.nfunc -= 1;
             self.nlua -= usize::from(kf.kind == crate::guard::CallbackKind::Lua);
         }
