@@ -1,6 +1,7 @@
 -- A user directory: a named format with nullable fields, e-mail addresses unique whatever
 -- their case (unicode_ci), names in alphabetical order (unicode), optional phones unique
--- when given, tags and a profile stored as nested values.
+-- when given, tags and a profile stored as nested values, users found by tag through a
+-- multikey index on the tags array.
 box.cfg{ wal_mode = 'none', log_level = 1 }
 
 local users = box.schema.space.create('users', { format = {
@@ -11,6 +12,7 @@ users:create_index('pk')
 users:create_index('email', { parts = { { 'email', 'string', collation = 'unicode_ci' } } })
 users:create_index('phone', { parts = { { 'phone', 'string', is_nullable = true } } })
 users:create_index('name', { parts = { { 'name', 'string', collation = 'unicode' }, { 'id', 'unsigned' } } })
+users:create_index('tag', { parts = { { 'tags[*]', 'string' } }, unique = false })
 
 local function register(id, email, name, tags, profile)
     local ok, err = pcall(users.insert, users, { id, email, name, box.NULL, tags or {}, profile or box.NULL })
@@ -44,9 +46,7 @@ print('by phone', users.index.phone:get('+47 200').name, 'without a phone', user
 -- Tags: the admins, and a tag added.
 local function with_tag(tag)
     local r = {}
-    for _, t in users:pairs() do
-        for _, x in ipairs(t.tags) do if x == tag then r[#r + 1] = t.id end end
-    end
+    for _, t in users.index.tag:pairs(tag) do r[#r + 1] = t.id end
     return table.concat(r, ',')
 end
 print('admins', with_tag('admin'), 'devs', with_tag('dev'))
@@ -55,6 +55,9 @@ local tags = t.tags
 tags[#tags + 1] = 'admin'
 users:update(5, { { '=', 'tags', tags } })
 print('admins now', with_tag('admin'), #users:get(5).tags)
+print('tag entries', users.index.tag:len(), 'tuples', users:len())
+local ok2, err2 = pcall(users.insert, users, { 8, 'x@example.com', 'x', box.NULL, { 1 } })
+print('a tag that is not a string', ok2, err2.code == box.error.FIELD_TYPE)
 
 -- Profiles: nested maps, read by name.
 for _, u in users:pairs() do
