@@ -578,3 +578,49 @@ fn int(v: i64) -> Owned {
         Owned::Int(v)
     }
 }
+
+/// A varbinary field takes MessagePack binary strings only, and an index over it orders them
+/// by their bytes (shorter first on a common prefix), not by their encoded headers.
+#[test]
+fn varbinary_fields_take_binary_strings_ordered_by_their_bytes() {
+    let mut e = engine(64 << 20);
+    let id = e
+        .create_space(
+            "bin",
+            format(&[("id", FieldType::Unsigned), ("b", FieldType::Varbinary)]),
+        )
+        .unwrap();
+    e.create_index(id, "pk", vec![part(0, FieldType::Unsigned)], true)
+        .unwrap();
+    e.create_index(id, "b", vec![part(1, FieldType::Varbinary)], true)
+        .unwrap();
+    let bin = |b: &[u8]| {
+        let mut v = if b.len() < 256 {
+            vec![0xc4, b.len() as u8]
+        } else {
+            vec![0xc5, (b.len() >> 8) as u8, b.len() as u8]
+        };
+        v.extend_from_slice(b);
+        v
+    };
+    let long = vec![b'a'; 300];
+    let vals = [bin(b"b"), bin(&long), bin(b"ab"), bin(b"a")];
+    let sp = e.space_mut(id).unwrap();
+    for (i, v) in vals.iter().enumerate() {
+        sp.insert(&[Value::Uint(i as u64), Value::Raw(v)]).unwrap();
+    }
+    assert!(matches!(
+        sp.insert(&[Value::Uint(9), Value::Str(b"a")]),
+        Err(Error::FieldType(_))
+    ));
+    assert!(matches!(
+        sp.insert(&[Value::Uint(9), Value::Raw(&bin(b"ab"))]),
+        Err(Error::TupleFound(_))
+    ));
+    let order: Vec<Owned> = scan_in(&e, None, id, 1, IterType::All, &[])
+        .into_iter()
+        .map(|t| t[0].clone())
+        .collect();
+    // "a" < "aa…a" (300) < "ab" < "b"
+    assert_eq!(order, [3, 1, 2, 0].map(Owned::Uint));
+}

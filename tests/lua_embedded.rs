@@ -160,6 +160,12 @@ fn compat_path_as_tarantool() {
     common::run_compat("path");
 }
 
+/// The double type takes doubles only and orders numerically, as in Tarantool 2.6.
+#[test]
+fn compat_double_as_tarantool() {
+    common::run_compat("double");
+}
+
 /// tests/lua/fuzz.lua with its fixed seeds (JITBOX_FUZZ_SEEDS / JITBOX_FUZZ_STEPS run it longer).
 #[test]
 fn lua_fuzz_against_a_model() {

@@ -158,7 +158,7 @@ end
 B.type_codes = {
     boolean = C.JB_FT_BOOLEAN, unsigned = C.JB_FT_UNSIGNED, integer = C.JB_FT_INTEGER,
     number = C.JB_FT_NUMBER, string = C.JB_FT_STRING, any = C.JB_FT_ANY, scalar = C.JB_FT_SCALAR,
-    array = C.JB_FT_ARRAY, map = C.JB_FT_MAP,
+    array = C.JB_FT_ARRAY, map = C.JB_FT_MAP, double = C.JB_FT_DOUBLE, varbinary = C.JB_FT_VARBINARY,
 }
 B.type_names = {}
 for name, code in pairs(B.type_codes) do B.type_names[tonumber(code)] = name end

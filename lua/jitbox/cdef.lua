@@ -47,7 +47,11 @@ enum jb_field_type {
                              is stored as that scalar). Reads give nested values so. */
     JB_FT_ARRAY = 8,      /* format fields only: a MessagePack array */
     JB_FT_MAP = 9,        /* format fields only: a MessagePack map */
-    JB_FT_SCALAR = 10     /* format fields only: anything but an array or a map */
+    JB_FT_SCALAR = 10,    /* format fields only: anything but an array or a map */
+    JB_FT_DOUBLE = 11,    /* format/part type: a MessagePack float or double, never an integer
+                             (a search key may be any number) */
+    JB_FT_VARBINARY = 12  /* format/part type: a MessagePack binary string (JB_FT_MSGPACK value
+                             0xc4..0xc6), ordered bytewise */
 };
 
 /* Iterator types, as in Tarantool. */
@@ -150,7 +154,7 @@ typedef struct jb_format_field {
 
 typedef struct jb_key_part {
     uint32_t fieldno;     /* 0-based field number */
-    uint32_t type;        /* JB_FT_BOOLEAN/UNSIGNED/INTEGER/NUMBER/STRING */
+    uint32_t type;        /* JB_FT_BOOLEAN/UNSIGNED/INTEGER/NUMBER/STRING/DOUBLE/VARBINARY */
     uint32_t is_nullable; /* 0 or 1: the part also takes nil, which sorts first; in a unique
                              index keys with nil may repeat. Not in a primary index. */
     uint32_t collation;   /* enum jb_collation; strings only */

@@ -27,7 +27,7 @@ local FT_NIL, FT_BOOLEAN, FT_UNSIGNED, FT_INTEGER, FT_NUMBER, FT_STRING, FT_MSGP
     C.JB_FT_NIL, C.JB_FT_BOOLEAN, C.JB_FT_UNSIGNED, C.JB_FT_INTEGER, C.JB_FT_NUMBER, C.JB_FT_STRING,
     C.JB_FT_MSGPACK
 local msgpack = require('jitbox.msgpack')
-local int64_t, uint64_t = ffi.typeof('int64_t'), ffi.typeof('uint64_t')
+local int64_t, uint64_t, double_t = ffi.typeof('int64_t'), ffi.typeof('uint64_t'), ffi.typeof('double')
 local u32_ptr = ffi.typeof('uint32_t*')
 local floor = math.floor
 
@@ -67,12 +67,14 @@ local function set_field(f, v, i, anchors)
         f.type = FT_UNSIGNED; f.v.u = v
     elseif tv == 'cdata' and ffi.istype(int64_t, v) then
         if v >= 0 then f.type = FT_UNSIGNED; f.v.u = v else f.type = FT_INTEGER; f.v.i = v end
+    elseif tv == 'cdata' and ffi.istype(double_t, v) then
+        f.type = FT_NUMBER; f.v.d = v -- a double even when whole, as ffi.cast('double', 3) asks
     elseif tv == 'table' then
         local s = msgpack.encode(v, ('field %d'):format(i))
         ;(anchors or row_anchors)[i] = s
         f.type = FT_MSGPACK; f.len = #s; f.v.s = s
     else
-        illegal(('field %d has unsupported Lua type %s; use nil, boolean, number, string, a table or 64-bit cdata')
+        illegal(('field %d has unsupported Lua type %s; use nil, boolean, number, string, a table, 64-bit or double cdata')
             :format(i, tv))
     end
 end

@@ -21,6 +21,10 @@ pub enum FieldType {
     Scalar,
     Array,
     Map,
+    /// A MessagePack float or double only (Tarantool's double): integers are refused.
+    Double,
+    /// A MessagePack binary string (Tarantool's varbinary), ordered as bytes.
+    Varbinary,
 }
 
 /// The engine's types as the WAL logs them, and back.
@@ -36,6 +40,8 @@ impl From<FieldType> for LoggedType {
             FieldType::Scalar => LoggedType::Scalar,
             FieldType::Array => LoggedType::Array,
             FieldType::Map => LoggedType::Map,
+            FieldType::Double => LoggedType::Double,
+            FieldType::Varbinary => LoggedType::Varbinary,
         }
     }
 }
@@ -52,6 +58,8 @@ impl From<LoggedType> for FieldType {
             LoggedType::Scalar => FieldType::Scalar,
             LoggedType::Array => FieldType::Array,
             LoggedType::Map => FieldType::Map,
+            LoggedType::Double => FieldType::Double,
+            LoggedType::Varbinary => FieldType::Varbinary,
         }
     }
 }
@@ -68,7 +76,16 @@ impl FieldType {
             FieldType::Scalar => "scalar",
             FieldType::Array => "array",
             FieldType::Map => "map",
+            FieldType::Double => "double",
+            FieldType::Varbinary => "varbinary",
         }
+    }
+
+    /// Whether a search key part may be `v`: what a field takes, and for a double part any
+    /// number (keys compare numerically; `3` finds `3.0`).
+    pub fn accepts_key(self, v: &Value) -> bool {
+        self.accepts(v)
+            || (self == FieldType::Double && matches!(v, Value::Uint(_) | Value::Int(_)))
     }
 
     pub fn accepts(self, v: &Value) -> bool {
@@ -83,12 +100,17 @@ impl FieldType {
                     Value::Uint(_) | Value::Int(_) | Value::Double(_)
                 )
                 | (FieldType::String, Value::Str(_))
+                | (FieldType::Double, Value::Double(_))
         ) || match (self, v) {
-            (FieldType::Array | FieldType::Map | FieldType::Scalar, Value::Raw(b)) => {
+            (
+                FieldType::Array | FieldType::Map | FieldType::Scalar | FieldType::Varbinary,
+                Value::Raw(b),
+            ) => {
                 let kind = raw_kind(b);
                 match self {
                     FieldType::Array => kind == RawKind::Array,
                     FieldType::Map => kind == RawKind::Map,
+                    FieldType::Varbinary => kind == RawKind::Binary,
                     _ => kind != RawKind::Array && kind != RawKind::Map,
                 }
             }
@@ -113,11 +135,26 @@ pub fn cmp_values(a: &Value, b: &Value) -> Ordering {
     match (a, b) {
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         (Value::Uint(x), Value::Uint(y)) => x.cmp(y),
-        (Value::Str(x), Value::Str(y)) | (Value::Raw(x), Value::Raw(y)) => x.cmp(y),
+        (Value::Str(x), Value::Str(y)) => x.cmp(y),
+        (Value::Raw(x), Value::Raw(y)) => match (binary_payload(x), binary_payload(y)) {
+            (Some(x), Some(y)) => x.cmp(y),
+            _ => x.cmp(y),
+        },
         (Value::Nil, Value::Nil) => Ordering::Equal,
         _ if rank(a) == 2 && rank(b) == 2 => cmp_number(*a, *b),
         _ => rank(a).cmp(&rank(b)),
     }
+}
+
+/// The bytes of a MessagePack binary string (a varbinary), without its header.
+fn binary_payload(b: &[u8]) -> Option<&[u8]> {
+    let skip = match b.first()? {
+        0xc4 => 2,
+        0xc5 => 3,
+        0xc6 => 5,
+        _ => return None,
+    };
+    b.get(skip..)
 }
 
 /// One part of an index key. A nullable part also takes nil, which sorts first; a string
@@ -260,7 +297,7 @@ impl KeyDef {
             )));
         }
         for (i, (p, k)) in self.parts.iter().zip(key).enumerate() {
-            if !(p.ty.accepts(k) || (!full && p.nullable && *k == Value::Nil)) {
+            if !(p.ty.accepts_key(k) || (!full && p.nullable && *k == Value::Nil)) {
                 return Err(Error::FieldType(format!(
                     "{}: key part {} must be {}, got {}",
                     what(),
@@ -288,9 +325,9 @@ impl KeyDef {
             (FieldType::Unsigned, Value::Uint(u)) => u,
             (FieldType::Integer, Value::Uint(u)) => u.saturating_add(MID),
             (FieldType::Integer, Value::Int(i)) => (i as u64) ^ MID,
-            (FieldType::Number, Value::Uint(u)) => double_hint(u as f64),
-            (FieldType::Number, Value::Int(i)) => double_hint(i as f64),
-            (FieldType::Number, Value::Double(d)) => double_hint(d),
+            (FieldType::Number | FieldType::Double, Value::Uint(u)) => double_hint(u as f64),
+            (FieldType::Number | FieldType::Double, Value::Int(i)) => double_hint(i as f64),
+            (FieldType::Number | FieldType::Double, Value::Double(d)) => double_hint(d),
             (FieldType::String, Value::Str(s)) => {
                 // Seven bytes of content, then the length capped at 8: exact up to 7 bytes.
                 let mut b = [0u8; 8];
@@ -314,9 +351,13 @@ impl KeyDef {
             FieldType::Unsigned | FieldType::Boolean => true,
             FieldType::Integer => hint != u64::MAX,
             FieldType::String => hint & 0xff < 8,
-            FieldType::Number | FieldType::Any | FieldType::Scalar | FieldType::Array | FieldType::Map => {
-                false
-            }
+            FieldType::Number
+            | FieldType::Double
+            | FieldType::Varbinary
+            | FieldType::Any
+            | FieldType::Scalar
+            | FieldType::Array
+            | FieldType::Map => false,
         }
     }
 

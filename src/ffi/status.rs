@@ -80,6 +80,8 @@ pub fn field_type(code: u32, allow_any: bool) -> Option<FieldType> {
         abi::JB_FT_INTEGER => FieldType::Integer,
         abi::JB_FT_NUMBER => FieldType::Number,
         abi::JB_FT_STRING => FieldType::String,
+        abi::JB_FT_DOUBLE => FieldType::Double,
+        abi::JB_FT_VARBINARY => FieldType::Varbinary,
         abi::JB_FT_ANY if allow_any => FieldType::Any,
         abi::JB_FT_SCALAR if allow_any => FieldType::Scalar,
         abi::JB_FT_ARRAY if allow_any => FieldType::Array,
@@ -100,6 +102,8 @@ pub fn field_type_code(t: FieldType) -> u32 {
         FieldType::Scalar => abi::JB_FT_SCALAR,
         FieldType::Array => abi::JB_FT_ARRAY,
         FieldType::Map => abi::JB_FT_MAP,
+        FieldType::Double => abi::JB_FT_DOUBLE,
+        FieldType::Varbinary => abi::JB_FT_VARBINARY,
     }
 }
 

@@ -34,6 +34,8 @@ pub enum LoggedType {
     Scalar,
     Array,
     Map,
+    Double,
+    Varbinary,
 }
 
 /// A field of a space's format, as logged.
@@ -112,6 +114,8 @@ fn type_code(t: LoggedType) -> u8 {
         LoggedType::Scalar => 7,
         LoggedType::Array => 8,
         LoggedType::Map => 9,
+        LoggedType::Double => 10,
+        LoggedType::Varbinary => 11,
     }
 }
 
@@ -127,6 +131,8 @@ fn type_of(tag: u8) -> Option<LoggedType> {
         7 => LoggedType::Scalar,
         8 => LoggedType::Array,
         9 => LoggedType::Map,
+        10 => LoggedType::Double,
+        11 => LoggedType::Varbinary,
         _ => return None,
     })
 }
