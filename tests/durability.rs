@@ -341,3 +341,59 @@ fn rollback_order_property() {
         let _ = std::fs::remove_dir_all(&d);
     }
 }
+
+/// A changed format is logged: reopening from the WAL, and from a snapshot taken after it,
+/// gives the new names and types; a format the data does not fit is refused and not logged.
+#[test]
+fn a_new_format_survives_reopening_from_the_wal_and_a_snapshot() {
+    use jitbox::engine::key::FieldType;
+    let d = dir("format");
+    let names = |e: &Engine| {
+        let id = e.find_space("test").unwrap();
+        e.space(id)
+            .unwrap()
+            .format
+            .iter()
+            .map(|f| format!("{}:{}:{}", f.name, f.ty.name(), f.nullable))
+            .collect::<Vec<_>>()
+    };
+    let want = {
+        let mut e = open(&d, 1 << 20);
+        let id = test_space(&mut e);
+        put(&mut e, None, id, 1, -1);
+        let mut f = format(&[
+            ("key", FieldType::Unsigned),
+            ("label", FieldType::String),
+            ("v", FieldType::Integer),
+        ]);
+        f[2].nullable = true;
+        e.set_format(id, f).unwrap();
+        let unsigned = format(&[
+            ("key", FieldType::Unsigned),
+            ("label", FieldType::String),
+            ("v", FieldType::Unsigned),
+        ]);
+        assert!(matches!(
+            e.set_format(id, unsigned),
+            Err(Error::FieldType(_))
+        ));
+        let tx = e.begin().unwrap();
+        assert!(matches!(e.set_format(id, vec![]), Err(Error::Busy(_))));
+        e.rollback(tx).unwrap();
+        e.flush_wal();
+        names(&e)
+    };
+    assert_eq!(
+        want,
+        ["key:unsigned:false", "label:string:false", "v:integer:true"]
+    );
+    let mut e = open(&d, 1 << 20);
+    assert_eq!(names(&e), want);
+    e.snapshot().unwrap();
+    drop(e);
+    let e = open(&d, 1 << 20);
+    assert_eq!(names(&e), want);
+    assert!(e.recovery.warnings.is_empty());
+    drop(e);
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -166,6 +166,12 @@ fn compat_double_as_tarantool() {
     common::run_compat("double");
 }
 
+/// s:format(new) changes names and types once indexes and tuples fit, as in Tarantool 2.6.
+#[test]
+fn compat_format_as_tarantool() {
+    common::run_compat("format");
+}
+
 /// tests/lua/fuzz.lua with its fixed seeds (JITBOX_FUZZ_SEEDS / JITBOX_FUZZ_STEPS run it longer).
 #[test]
 fn lua_fuzz_against_a_model() {

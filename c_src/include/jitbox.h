@@ -479,6 +479,11 @@ int jb_index_part(jb_index *i, uint32_t k, jb_key_part *out);
    transaction is open. Borrows s. */
 int jb_space_truncate(jb_space *s);
 
+/* SAFE. Gives the space a new format (as jb_space_create takes it), logged, once every index
+   part fits its field and every tuple fits the format; JB_E_FIELD_TYPE naming what does not,
+   and nothing changes. JB_E_BUSY while a transaction is open. Borrows s and format. */
+int jb_space_set_format(jb_space *s, const jb_format_field *format, uint32_t format_count);
+
 /* SAFE. Rename a space or an index, logged; handles stay valid. JB_E_EXISTS when the name is
    taken. Borrow s/i and name. */
 int jb_space_rename(jb_space *s, const char *name, size_t name_len);

@@ -113,15 +113,21 @@ local function describe_space(s)
         format[i + 1] = { name = ffi.string(format_field.name, format_field.name_len),
             type = type_names[tonumber(format_field.type)], is_nullable = format_field.is_nullable == 1 }
     end
+    -- Its names for tuples (t.name), registered again when they change (s:format(new)):
+    -- tuples read before keep the names they were read with, as in Tarantool.
+    local names, same = {}, s._format ~= nil and #s._format == #format
+    for i, f in ipairs(format) do
+        names[i] = f.name
+        same = same and s._format[i].name == f.name
+    end
     s._format = format
-    -- Its names for tuples (t.name), registered once: formats never change.
-    if s._fmt == nil then
-        local names = {}
-        for i, f in ipairs(format) do names[i] = f.name end
+    if s._fmt == nil or not same then
         s._fmt = #names > 0 and T.register_format(names) or 0
+        for _, idx in pairs(s._indexes) do idx._fmt = s._fmt end
     end
     return s
 end
+K.describe_space = describe_space
 
 local function space_object(db, handle)
     local key = handle_key(handle)

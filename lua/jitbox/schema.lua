@@ -19,6 +19,43 @@ local SPACE_OPTIONS = { format = true, if_not_exists = true }
 local INDEX_OPTIONS = { parts = true, unique = true, type = true, func = true, multikey = true,
     if_not_exists = true, sequence = true }
 
+-- A format for the engine: {name, type} or {name =, type =, is_nullable =} fields. Returns
+-- the fields, their count and the name strings they point to (keep them through the call).
+local FORMAT_KEYS = { [1] = true, [2] = true, name = true, type = true, is_nullable = true }
+local function build_format(format, what)
+    if type(format) ~= 'table' then illegal(('%s: a format is a list of fields'):format(what)) end
+    local n = #format
+    local ff = ffi.new('jb_format_field[?]', math.max(n, 1))
+    local keep = {}
+    for i, f in ipairs(format) do
+        if type(f) ~= 'table' then illegal(('%s: format field %d must be a table'):format(what, i)) end
+        for k in pairs(f) do
+            if not FORMAT_KEYS[k] then
+                illegal(("%s: format field %d has option '%s', which jitbox does not have (it has name, type, is_nullable)")
+                    :format(what, i, tostring(k)))
+            end
+        end
+        local fname = f.name or f[1]
+        local ftype = f.type or f[2] or 'any'
+        if type(fname) ~= 'string' then illegal(('%s: format field %d needs a name'):format(what, i)) end
+        if T.RESERVED[fname] then
+            illegal(("%s: format field %d is named '%s', a name jitbox's tuples use themselves; rename the field")
+                :format(what, i, fname))
+        end
+        local code = type_codes[ftype]
+        if not code then illegal(("%s: format field %d ('%s') has unknown type '%s'"):format(what, i, fname, tostring(ftype))) end
+        if f.is_nullable ~= nil and type(f.is_nullable) ~= 'boolean' then
+            illegal(("%s: format field %d ('%s'): is_nullable must be true or false"):format(what, i, fname))
+        end
+        keep[i] = fname
+        ff[i - 1].name = fname
+        ff[i - 1].name_len = #fname
+        ff[i - 1].type = code
+        ff[i - 1].is_nullable = f.is_nullable and 1 or 0
+    end
+    return ff, n, keep
+end
+
 function db_mt:create_space(name, opts)
     if type(name) ~= 'string' then illegal('create_space: name must be a string') end
     opts = options(opts, SPACE_OPTIONS, 'create_space ' .. name)
@@ -29,29 +66,10 @@ function db_mt:create_space(name, opts)
     if K.HIDDEN[name] and not K.creating_hidden then
         illegal(("create_space %s: the name is jitbox's own (it keeps sequences there)"):format(name))
     end
-    local format = opts.format or {}
-    local n = #format
-    local ff = ffi.new('jb_format_field[?]', math.max(n, 1))
-    local keep = {}
-    for i, f in ipairs(format) do
-        if type(f) ~= 'table' then illegal(('create_space %s: format field %d must be a table'):format(name, i)) end
-        local fname = f.name or f[1]
-        local ftype = f.type or f[2] or 'any'
-        if type(fname) ~= 'string' then illegal(('create_space %s: format field %d needs a name'):format(name, i)) end
-        if T.RESERVED[fname] then
-            illegal(("create_space %s: format field %d is named '%s', a name jitbox's tuples use themselves; rename the field")
-                :format(name, i, fname))
-        end
-        local code = type_codes[ftype]
-        if not code then illegal(("create_space %s: format field %d ('%s') has unknown type '%s'"):format(name, i, fname, tostring(ftype))) end
-        keep[i] = fname
-        ff[i - 1].name = fname
-        ff[i - 1].name_len = #fname
-        ff[i - 1].type = code
-        ff[i - 1].is_nullable = f.is_nullable and 1 or 0
-    end
+    local ff, n, keep = build_format(opts.format or {}, 'create_space ' .. name)
     local out = ffi.new('jb_space*[1]')
     local rc = C.jb_space_create(live(self), name, #name, ff, n, out)
+    keep[0] = rc -- a use after the call: the names stay alive through it
     if rc ~= 0 then raise(rc) end
     K.refresh_spaces(self)
     return K.space_object(self, out[0])
@@ -255,10 +273,17 @@ function index_methods:rename(name)
 end
 
 -- s:format(): the format, as Tarantool gives it ({name =, type =}, is_nullable when true).
--- Changing it is not supported: s:format(new) is an error.
+-- s:format(new) changes it, once the indexes and every tuple fit (checked by the engine).
 function space_methods:format(new)
     if new ~= nil then
-        illegal(("space '%s': changing a format is not supported by jitbox; create a space with the new format and copy the tuples"):format(self.name))
+        local ff, n, keep = build_format(new, ("space '%s': format"):format(self.name))
+        live(self._db)
+        local rc = C.jb_space_set_format(self._s, ff, n)
+        keep[0] = rc -- a use after the call: the names stay alive through it
+        if rc ~= 0 then raise(rc) end
+        K.refresh_spaces(self._db)
+        K.describe_space(self)
+        return
     end
     local res = {}
     for i, f in ipairs(self._format) do

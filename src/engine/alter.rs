@@ -1,9 +1,10 @@
-//! Changes to existing spaces and indexes, logged as DDL: truncate and rename; and reading
-//! the schema (spaces by position).
+//! Changes to existing spaces and indexes, logged as DDL: truncate, rename and a new format;
+//! and reading the schema (spaces by position).
 
+use super::space::FormatField;
 use super::{Engine, SpaceId, check_name};
 use crate::error::{Error, Result};
-use crate::wal::ops::Op;
+use crate::wal::ops::{LoggedField, Op};
 
 impl Engine {
     /// Removes every tuple of space `id` (no transaction may be open), logged.
@@ -80,6 +81,40 @@ impl Engine {
             2,
             &format!("renamed index '{name}' of space '{space}' to '{to}'"),
         );
+        Ok(())
+    }
+
+    /// Gives space `id` a new format (field names, types, nullability), logged, once its
+    /// indexes and every tuple fit it; nothing changes otherwise.
+    pub fn set_format(&mut self, id: SpaceId, format: Vec<FormatField>) -> Result<()> {
+        let sp = self.space(id)?;
+        for (i, f) in format.iter().enumerate() {
+            if f.name.is_empty() || format[..i].iter().any(|g| g.name == f.name) {
+                return Err(Error::IllegalParams(format!(
+                    "format field {} of space '{}' needs a unique, non-empty name",
+                    i + 1,
+                    sp.name
+                )));
+            }
+        }
+        self.ready_for_ddl("change a format")?;
+        let sp = self.space(id)?;
+        sp.check_new_format(&format)?;
+        let name = sp.name.clone();
+        let logged = format
+            .iter()
+            .map(|f| LoggedField {
+                name: &f.name,
+                ty: f.ty.into(),
+                nullable: f.nullable,
+            })
+            .collect();
+        self.log_ddl(&Op::AlterFormat {
+            space: &name,
+            format: logged,
+        })?;
+        self.space_mut(id)?.format = format;
+        self.log(2, &format!("changed the format of space '{name}'"));
         Ok(())
     }
 

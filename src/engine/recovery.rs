@@ -254,6 +254,18 @@ impl Engine {
                 self.space_mut(id)?.truncate();
                 Ok(())
             }
+            Op::AlterFormat { space, format } => {
+                let id = self.find_space(space)?;
+                let format = format
+                    .iter()
+                    .map(|f| FormatField {
+                        name: f.name.to_owned(),
+                        ty: f.ty.into(),
+                        nullable: f.nullable,
+                    })
+                    .collect();
+                self.set_format(id, format)
+            }
             Op::RenameSpace { space, to } => {
                 let id = self.find_space(space)?;
                 self.rename_space(id, to)

@@ -809,6 +809,13 @@ unsafe extern "C" {
     pub fn jb_space_truncate(s: *mut jb_space) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    pub fn jb_space_set_format(
+        s: *mut jb_space,
+        format: *const jb_format_field,
+        format_count: u32,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
     pub fn jb_space_rename(
         s: *mut jb_space,
         name: *const ::std::os::raw::c_char,

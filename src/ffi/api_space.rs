@@ -49,27 +49,8 @@ export! {
         need(out, "out")?;
         // SAFETY: header contract: name is name_len readable bytes.
         let sname = unsafe { name(name_ptr, name_len, "space name")? };
-        if format.is_null() && format_count != 0 {
-            return Err(Error::IllegalParams("format is NULL but format_count is not 0".into()));
-        }
-        let mut fields = Vec::new();
-        fields.try_reserve_exact(format_count as usize).map_err(|_| Error::Memory("cannot allocate the format".into()))?;
-        for i in 0..format_count as usize {
-            // SAFETY: format points to format_count entries (header contract).
-            let f = unsafe { &*format.add(i) };
-            // SAFETY: the field's name is name_len readable bytes (header contract).
-            let fname = unsafe { name(f.name, f.name_len as usize, "format field name")? };
-            let ty = super::status::field_type(f.type_, true).ok_or_else(|| {
-                Error::FieldType(format!("format field {} ('{fname}') of space '{sname}' has unknown type code {}", i + 1, f.type_))
-            })?;
-            if f.is_nullable > 1 || f.reserved != 0 {
-                return Err(Error::IllegalParams(format!("format field {} ('{fname}'): is_nullable must be 0 or 1, reserved 0", i + 1)));
-            }
-            if fname.is_empty() || fields.iter().any(|g: &FormatField| g.name == fname) {
-                return Err(Error::IllegalParams(format!("format field {} of space '{sname}' needs a unique, non-empty name", i + 1)));
-            }
-            fields.push(FormatField { name: fname.to_owned(), ty, nullable: f.is_nullable == 1 });
-        }
+        // SAFETY: header contract: format points to format_count fields.
+        let fields = unsafe { parse_format(format, format_count, sname)? };
         let cell = super::boundary::cell_of(e as u64)?;
         let id = enter(&cell, |eng| eng.create_space(sname, fields))?;
         let h = match handles::insert(Obj::Space(cell.clone(), id)) {
@@ -157,6 +138,67 @@ export! {
         let h = register_index(&cell, id, uid)?;
         // SAFETY: checked non-null above.
         unsafe { put(out, h as *mut jb_index, "out") }
+    }
+}
+
+/// A space's format from C, checked.
+///
+/// # Safety
+/// `format` points to `count` fields, each name to `name_len` bytes (header contract).
+unsafe fn parse_format(
+    format: *const jb_format_field,
+    count: u32,
+    sname: &str,
+) -> Result<Vec<FormatField>> {
+    if format.is_null() && count != 0 {
+        return Err(Error::IllegalParams(
+            "format is NULL but format_count is not 0".into(),
+        ));
+    }
+    let mut fields = Vec::new();
+    fields
+        .try_reserve_exact(count as usize)
+        .map_err(|_| Error::Memory("cannot allocate the format".into()))?;
+    for i in 0..count as usize {
+        // SAFETY: format points to count entries (the caller's contract).
+        let f = unsafe { &*format.add(i) };
+        // SAFETY: the field's name is name_len readable bytes (the caller's contract).
+        let fname = unsafe { name(f.name, f.name_len as usize, "format field name")? };
+        let ty = super::status::field_type(f.type_, true).ok_or_else(|| {
+            Error::FieldType(format!(
+                "format field {} ('{fname}') of space '{sname}' has unknown type code {}",
+                i + 1,
+                f.type_
+            ))
+        })?;
+        if f.is_nullable > 1 || f.reserved != 0 {
+            return Err(Error::IllegalParams(format!(
+                "format field {} ('{fname}'): is_nullable must be 0 or 1, reserved 0",
+                i + 1
+            )));
+        }
+        if fname.is_empty() || fields.iter().any(|g: &FormatField| g.name == fname) {
+            return Err(Error::IllegalParams(format!(
+                "format field {} of space '{sname}' needs a unique, non-empty name",
+                i + 1
+            )));
+        }
+        fields.push(FormatField {
+            name: fname.to_owned(),
+            ty,
+            nullable: f.is_nullable == 1,
+        });
+    }
+    Ok(fields)
+}
+
+export! {
+    Safe fn jb_space_set_format(s: *mut jb_space, format: *const jb_format_field, format_count: u32) {
+        let (cell, id) = space_of(s as u64)?;
+        let sname = enter(&cell, |eng| Ok(eng.space(id)?.name.clone()))?;
+        // SAFETY: header contract: format points to format_count fields.
+        let fields = unsafe { parse_format(format, format_count, &sname)? };
+        enter(&cell, |eng| eng.set_format(id, fields))
     }
 }
 

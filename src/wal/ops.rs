@@ -18,6 +18,7 @@ const DROP_INDEX: u8 = 6;
 const TRUNCATE: u8 = 7;
 const RENAME_SPACE: u8 = 8;
 const RENAME_INDEX: u8 = 9;
+const ALTER_FORMAT: u8 = 10;
 /// Set in an index part's type tag: the part is nullable. (Bits 0x30: its collation.)
 const NULLABLE: u8 = 0x80;
 
@@ -76,6 +77,11 @@ pub enum Op<'a> {
         key: &'a [u8],
     },
     CreateSpace {
+        space: &'a str,
+        format: Vec<LoggedField<'a>>,
+    },
+    /// The space's format, changed (its data was checked against it).
+    AlterFormat {
         space: &'a str,
         format: Vec<LoggedField<'a>>,
     },
@@ -164,10 +170,14 @@ pub fn encode(op: &Op, out: &mut Vec<u8>) -> Result<()> {
             name(w, space);
             blob(w, tuple);
         }
-        Op::CreateSpace { space, format } => {
+        Op::CreateSpace { space, format } | Op::AlterFormat { space, format } => {
             let n = 5 + space.len() + format.iter().map(|f| 4 + f.name.len()).sum::<usize>();
             grow(w, n)?;
-            w.push(CREATE_SPACE);
+            w.push(if matches!(op, Op::CreateSpace { .. }) {
+                CREATE_SPACE
+            } else {
+                ALTER_FORMAT
+            });
             name(w, space);
             w.extend_from_slice(&(format.len() as u16).to_le_bytes());
             for f in format {
@@ -296,7 +306,8 @@ impl<'a> Reader<'a> {
         type_of(self.u8()?)
     }
     fn op(&mut self) -> Option<Op<'a>> {
-        Some(match self.u8()? {
+        let kind = self.u8()?;
+        Some(match kind {
             REPLACE => Op::Replace {
                 space: self.name()?,
                 tuple: self.blob()?,
@@ -305,7 +316,7 @@ impl<'a> Reader<'a> {
                 space: self.name()?,
                 key: self.blob()?,
             },
-            CREATE_SPACE => {
+            CREATE_SPACE | ALTER_FORMAT => {
                 let space = self.name()?;
                 let n = self.u16()?;
                 let mut format = Vec::new();
@@ -315,7 +326,11 @@ impl<'a> Reader<'a> {
                     let nullable = self.u8()? != 0;
                     format.push(LoggedField { name, ty, nullable });
                 }
-                Op::CreateSpace { space, format }
+                if kind == CREATE_SPACE {
+                    Op::CreateSpace { space, format }
+                } else {
+                    Op::AlterFormat { space, format }
+                }
             }
             CREATE_INDEX => {
                 let space = self.name()?;
@@ -389,6 +404,14 @@ mod tests {
                 space: "people",
                 index: "email",
                 to: "mail",
+            },
+            Op::AlterFormat {
+                space: "people",
+                format: vec![LoggedField {
+                    name: "id",
+                    ty: LoggedType::Double,
+                    nullable: true,
+                }],
             },
         ];
         let mut payload = Vec::new();

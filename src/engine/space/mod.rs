@@ -29,6 +29,21 @@ pub struct FormatField {
     pub nullable: bool,
 }
 
+/// Whether index part `p` may key a field of format `f` by type: the field's values are all
+/// of the part's type, or the field is `any` or `scalar` (the part then checks its values).
+fn type_fits(f: &FormatField, p: &KeyPart) -> bool {
+    f.ty == p.ty
+        || matches!(f.ty, FieldType::Any | FieldType::Scalar)
+        || (p.ty == FieldType::Number && matches!(f.ty, FieldType::Integer | FieldType::Unsigned))
+        || (p.ty == FieldType::Integer && f.ty == FieldType::Unsigned)
+}
+
+/// Whether a new index part `p` may key a field of format `f`: by type, and a nullable field
+/// has a nullable part.
+fn part_fits(f: &FormatField, p: &KeyPart) -> bool {
+    type_fits(f, p) && (!f.nullable || p.nullable)
+}
+
 pub struct Space {
     pub name: String,
     pub uid: u64,
@@ -147,9 +162,9 @@ impl Space {
         })
     }
 
-    /// Checks a tuple against the format and every index's parts.
-    fn check_tuple(&self, fields: &[Value]) -> Result<()> {
-        for (i, f) in self.format.iter().enumerate() {
+    /// Checks tuple fields against `format`.
+    fn check_format_of(&self, format: &[FormatField], fields: &[Value]) -> Result<()> {
+        for (i, f) in format.iter().enumerate() {
             let v = fields.get(i).copied().unwrap_or(Value::Nil);
             let ok = (v == Value::Nil && f.nullable) || (v != Value::Nil && f.ty.accepts(&v));
             if !ok {
@@ -168,6 +183,12 @@ impl Space {
                 )));
             }
         }
+        Ok(())
+    }
+
+    /// Checks a tuple against the format and every index's parts.
+    fn check_tuple(&self, fields: &[Value]) -> Result<()> {
+        self.check_format_of(&self.format, fields)?;
         for idx in self.indexes.iter().filter(|i| !i.is_functional()) {
             for p in &idx.def.parts {
                 let v = fields
@@ -563,6 +584,68 @@ impl Space {
         Ok(Some(self.supersede(&mut mvcc, old, txn, seq)))
     }
 
+    /// Checks that `format` fits this space: every index part keys a field of its type, path
+    /// parts step into maps and arrays, and every tuple has the fields the format says.
+    pub fn check_new_format(&self, format: &[FormatField]) -> Result<()> {
+        for idx in &self.indexes {
+            let paths = idx.func.as_ref().and_then(|f| f.path_keys());
+            let parts: Vec<(u32, &KeyPart)> = match paths {
+                Some(k) => k.parts.iter().filter(|p| p.path.is_none()).map(|p| (p.fieldno, &p.part)).collect(),
+                None if idx.is_functional() => Vec::new(),
+                None => idx.def.parts.iter().map(|p| (p.fieldno, p)).collect(),
+            };
+            for (fieldno, p) in parts {
+                // A nullable field under a part that is not: the part goes on refusing nil,
+                // as in Tarantool.
+                if let Some(f) = format.get(fieldno as usize)
+                    && !type_fits(f, p)
+                {
+                    return Err(Error::FieldType(format!(
+                        "field {} ('{}') of space '{}' would be {}, but index '{}' keys it as {}",
+                        fieldno + 1,
+                        f.name,
+                        self.name,
+                        f.ty.name(),
+                        idx.name,
+                        p.ty.name(),
+                    )));
+                }
+            }
+            for (fieldno, ty) in paths.into_iter().flat_map(|k| k.container_types()) {
+                if let Some(f) = format.get(fieldno as usize)
+                    && f.ty != FieldType::Any
+                    && f.ty != ty
+                {
+                    return Err(Error::FieldType(format!(
+                        "field {} ('{}') of space '{}' would be {}, but index '{}' has a path \
+                         into it, which needs {}",
+                        fieldno + 1,
+                        f.name,
+                        self.name,
+                        f.ty.name(),
+                        idx.name,
+                        ty.name()
+                    )));
+                }
+            }
+        }
+        let mut fields = Vec::new();
+        match self.indexes.first() {
+            None => Ok(()),
+            Some(pk) => pk.try_for_each(|t| {
+                fields.clear();
+                let n = t.field_count();
+                fields
+                    .try_reserve(n)
+                    .map_err(|_| Error::memory("checking a format", n * 24, 0, 0))?;
+                for v in value::fields(t.data())? {
+                    fields.push(v?);
+                }
+                self.check_format_of(format, &fields)
+            }),
+        }
+    }
+
     /// Adds an index; a secondary one is built over the existing tuples (all or nothing).
     pub fn add_index(
         &mut self,
@@ -579,13 +662,9 @@ impl Space {
             )));
         }
         for (i, p) in parts.iter().enumerate() {
-            if let Some(f) = self.format.get(p.fieldno as usize) {
-                let compatible = f.ty == p.ty
-                    || f.ty == FieldType::Any
-                    || (p.ty == FieldType::Number
-                        && matches!(f.ty, FieldType::Integer | FieldType::Unsigned))
-                    || (p.ty == FieldType::Integer && f.ty == FieldType::Unsigned);
-                if !compatible || (f.nullable && !p.nullable) {
+            if let Some(f) = self.format.get(p.fieldno as usize)
+                && !part_fits(f, p)
+            {
                     return Err(Error::FieldType(format!(
                         "index '{name}' part {} ({}{}) does not fit field {} ('{}') of space '{}', which is {}{}",
                         i + 1,
@@ -597,7 +676,6 @@ impl Space {
                         f.ty.name(),
                         if f.nullable { " and nullable: make the part nullable" } else { "" }
                     )));
-                }
             }
         }
         let def = KeyDef::new(parts, unique, self.indexes.first().map(|pk| &pk.def));
