@@ -103,11 +103,7 @@ impl Engine {
         let name = sp.name.clone();
         let logged = format
             .iter()
-            .map(|f| LoggedField {
-                name: &f.name,
-                ty: f.ty.into(),
-                nullable: f.nullable,
-            })
+            .map(LoggedField::from)
             .collect();
         self.log_ddl(&Op::AlterFormat {
             space: &name,

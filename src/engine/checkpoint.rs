@@ -237,11 +237,7 @@ impl Engine {
         let format = sp
             .format
             .iter()
-            .map(|f| LoggedField {
-                name: &f.name,
-                ty: f.ty.into(),
-                nullable: f.nullable,
-            })
+            .map(LoggedField::from)
             .collect();
         ops::encode(
             &Op::CreateSpace {

@@ -280,11 +280,7 @@ impl Engine {
             space: name,
             format: format
                 .iter()
-                .map(|f| LoggedField {
-                    name: &f.name,
-                    ty: f.ty.into(),
-                    nullable: f.nullable,
-                })
+                .map(LoggedField::from)
                 .collect(),
         };
         self.log_ddl(&logged)?;

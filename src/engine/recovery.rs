@@ -183,11 +183,7 @@ impl Engine {
             Op::CreateSpace { space, format } => {
                 let format = format
                     .iter()
-                    .map(|f| FormatField {
-                        name: f.name.to_owned(),
-                        ty: f.ty.into(),
-                        nullable: f.nullable,
-                    })
+                    .map(FormatField::from)
                     .collect();
                 self.create_space(space, format).map(drop)
             }
@@ -258,11 +254,7 @@ impl Engine {
                 let id = self.find_space(space)?;
                 let format = format
                     .iter()
-                    .map(|f| FormatField {
-                        name: f.name.to_owned(),
-                        ty: f.ty.into(),
-                        nullable: f.nullable,
-                    })
+                    .map(FormatField::from)
                     .collect();
                 self.set_format(id, format)
             }

@@ -19,6 +19,7 @@ use super::value::{self, Value};
 use super::{Changes, SpaceId, bump};
 use crate::error::{Error, Result};
 use crate::mem::Quota;
+use crate::wal::ops::LoggedField;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -27,6 +28,27 @@ pub struct FormatField {
     pub name: String,
     pub ty: FieldType,
     pub nullable: bool,
+}
+
+/// A format field as the WAL logs it, and back.
+impl<'a> From<&'a FormatField> for LoggedField<'a> {
+    fn from(f: &'a FormatField) -> LoggedField<'a> {
+        LoggedField {
+            name: &f.name,
+            ty: f.ty.into(),
+            nullable: f.nullable,
+        }
+    }
+}
+
+impl From<&LoggedField<'_>> for FormatField {
+    fn from(f: &LoggedField) -> FormatField {
+        FormatField {
+            name: f.name.to_owned(),
+            ty: f.ty.into(),
+            nullable: f.nullable,
+        }
+    }
 }
 
 /// Whether index part `p` may key a field of format `f` by type: the field's values are all
