@@ -7,7 +7,7 @@ mod common;
 use common::native::*;
 use jitbox::engine::iter::IterType;
 use jitbox::engine::key::{FieldType, KeyPart};
-use jitbox::engine::path::{Path, Step};
+use jitbox::engine::path::{PartSpec, Path, Step};
 use jitbox::engine::value::Value;
 use jitbox::engine::{Engine, Options, SpaceId, WalMode};
 use jitbox::error::Error;
@@ -66,6 +66,14 @@ fn arr(items: &[Vec<u8>]) -> Vec<u8> {
     v
 }
 
+fn spec(part: KeyPart, path: &str) -> PartSpec<'_> {
+    PartSpec {
+        part,
+        path,
+        exclude_null: false,
+    }
+}
+
 fn users(e: &mut Engine) -> SpaceId {
     let id = e
         .create_space(
@@ -79,14 +87,24 @@ fn users(e: &mut Engine) -> SpaceId {
         .unwrap();
     e.create_index(id, "pk", vec![part(0, FieldType::Unsigned)], true)
         .unwrap();
-    e.create_path_index(id, "city", &[(part(1, FieldType::String), ".city")], false)
-        .unwrap();
+    e.create_path_index(
+        id,
+        "city",
+        &[spec(part(1, FieldType::String), ".city")],
+        false,
+    )
+    .unwrap();
     let mut zip = part(1, FieldType::String);
     zip.nullable = true;
-    e.create_path_index(id, "zip", &[(zip, "zip")], true)
+    e.create_path_index(id, "zip", &[spec(zip, "zip")], true)
         .unwrap();
-    e.create_path_index(id, "tags", &[(part(2, FieldType::String), "[*]")], false)
-        .unwrap();
+    e.create_path_index(
+        id,
+        "tags",
+        &[spec(part(2, FieldType::String), "[*]")],
+        false,
+    )
+    .unwrap();
     id
 }
 
@@ -157,18 +175,23 @@ fn a_path_index_is_checked_when_it_is_created() {
     let pk_path = e.create_space("other", vec![]).unwrap();
     // A primary key keys by whole fields.
     assert!(matches!(
-        e.create_path_index(pk_path, "pk", &[(part(0, FieldType::String), "a")], true),
+        e.create_path_index(
+            pk_path,
+            "pk",
+            &[spec(part(0, FieldType::String), "a")],
+            true
+        ),
         Err(Error::IllegalParams(_))
     ));
     // The format says what a path may step into.
     assert!(matches!(
-        e.create_path_index(id, "bad", &[(part(1, FieldType::String), "[1]")], false),
+        e.create_path_index(id, "bad", &[spec(part(1, FieldType::String), "[1]")], false),
         Err(Error::FieldType(_))
     ));
     // Multikey parts expand one array.
-    let two: [(KeyPart, &str); 2] = [
-        (part(2, FieldType::String), "[*]"),
-        (part(1, FieldType::String), ".list[*]"),
+    let two = [
+        spec(part(2, FieldType::String), "[*]"),
+        spec(part(1, FieldType::String), ".list[*]"),
     ];
     assert!(matches!(
         e.create_path_index(id, "bad", &two, false),
@@ -218,5 +241,65 @@ fn path_indexes_survive_reopening_from_the_wal_and_from_a_snapshot() {
         .unwrap();
         e.snapshot().unwrap();
     }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// An `exclude_null` part leaves tuples with nil there out of the index: they are neither
+/// found nor counted, repeat freely in a unique index, and the index stays so after reopening.
+#[test]
+fn exclude_null_leaves_tuples_with_nil_out_of_the_index() {
+    let d = std::env::temp_dir().join(format!("jitbox-{}-exclude", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    let mut nullable = part(1, FieldType::String);
+    nullable.nullable = true;
+    let excluded = PartSpec {
+        part: nullable,
+        path: "",
+        exclude_null: true,
+    };
+    let check = |e: &Engine, id| {
+        assert_eq!(ids(e, id, 1, &[]), [2, 4]);
+        assert_eq!(ids(e, id, 1, &[Value::Nil]), Vec::<u64>::new());
+        assert_eq!(e.space(id).unwrap().indexes[1].len(), 2);
+    };
+    {
+        let mut e = open(&d);
+        let id = e.create_space("s", vec![]).unwrap();
+        e.create_index(id, "pk", vec![part(0, FieldType::Unsigned)], true)
+            .unwrap();
+        // It needs a nullable part, and no primary key has one.
+        let strict = PartSpec {
+            exclude_null: true,
+            ..spec(part(1, FieldType::String), "")
+        };
+        assert!(matches!(
+            e.create_path_index(id, "bad", &[strict], true),
+            Err(Error::IllegalParams(m)) if m.contains("is_nullable")
+        ));
+        e.create_path_index(id, "mail", &[excluded], true).unwrap();
+        let rows: [&[Value]; 4] = [
+            &[Value::Uint(1), Value::Nil],
+            &[Value::Uint(2), Value::Str(b"a")],
+            &[Value::Uint(3)],
+            &[Value::Uint(4), Value::Str(b"b")],
+        ];
+        for r in rows {
+            e.statement(None, |e, t| e.space_mut(id)?.insert_in(t, r).map(drop))
+                .unwrap();
+        }
+        let dup = [Value::Uint(5), Value::Str(b"a")];
+        let r = e.statement(None, |e, t| e.space_mut(id)?.insert_in(t, &dup).map(drop));
+        assert!(matches!(r, Err(Error::TupleFound(_))), "{r:?}");
+        check(&e, id);
+        e.flush_wal();
+    }
+    let mut e = open(&d);
+    let id = e.find_space("s").unwrap();
+    check(&e, id);
+    e.snapshot().unwrap();
+    drop(e);
+    let e = open(&d);
+    check(&e, e.find_space("s").unwrap());
+    drop(e);
     let _ = std::fs::remove_dir_all(&d);
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs the peer workload on Tarantool (Debian's tarantool), jitbox and a plain LuaJIT table in
-# one go and prints ns per operation (per tuple for scans) with ratios. Usage:
-#   benches/peer/run.sh [N] [ROUNDS]   (N tuples, default 1000000; installs tarantool if missing)
-# With ROUNDS > 1 (default 1) the three targets run in turn ROUNDS times and each figure is the
+# Runs the peer workload on Tarantool (Debian's tarantool), jitbox, SQLite in memory (through
+# LuaJIT FFI) and a plain LuaJIT table in one go and prints ns per operation (per tuple for
+# scans) with ratios. Usage:
+#   benches/peer/run.sh [N] [ROUNDS]   (N tuples, default 1000000; installs what is missing)
+# With ROUNDS > 1 (default 1) the targets run in turn ROUNDS times and each figure is the
 # best of its rounds: on a shared machine noise only ever adds time, so the minimum is the
 # figure least disturbed by it, and every target gets the same treatment.
 set -euo pipefail
@@ -11,22 +12,25 @@ N=${1:-1000000}
 ROUNDS=${2:-1}
 command -v tarantool >/dev/null || { apt-get update -qq && apt-get install -y -qq tarantool >/dev/null; }
 command -v luajit >/dev/null || { apt-get update -qq && apt-get install -y -qq luajit >/dev/null; }
+[ -e /usr/lib/x86_64-linux-gnu/libsqlite3.so ] || ldconfig -p | grep -q 'libsqlite3.so ' ||
+  { apt-get update -qq && apt-get install -y -qq libsqlite3-dev >/dev/null; }
 cargo build --release --quiet
 out=$(mktemp)
 for _ in $(seq "$ROUNDS"); do
   tarantool benches/peer/workload.lua tarantool "$N" >>"$out"
   JITBOX_LIB=target/release/libjitbox.so luajit benches/peer/workload.lua jitbox "$N" >>"$out"
+  luajit benches/peer/workload.lua sqlite "$N" >>"$out"
   luajit benches/peer/workload.lua plain "$N" >>"$out"
 done
 awk '
   { k = $1" "$2; if (!(k in v) || $3 < v[k]) v[k] = $3; if (!($2 in seen)) { seen[$2] = 1; ops[++n] = $2 } }
   function f(x, unit) { return x == "" ? "-" : sprintf("%.1f%s", x, unit) }
   END {
-    printf "%-28s %12s %12s %12s %14s\n", "op (N='"$N"', best of '"$ROUNDS"')", "tarantool", "jitbox", "plain table", "tarantool/jitbox"
+    printf "%-28s %12s %12s %12s %12s %14s %12s\n", "op (N='"$N"', best of '"$ROUNDS"')", "tarantool", "jitbox", "sqlite", "plain table", "tarantool/jitbox", "sqlite/jitbox"
     for (i = 1; i <= n; i++) {
-      op = ops[i]; t = v["tarantool " op]; j = v["jitbox " op]; p = v["plain " op]
+      op = ops[i]; t = v["tarantool " op]; j = v["jitbox " op]; q = v["sqlite " op]; p = v["plain " op]
       unit = (op ~ /per_tuple/) ? "B" : "ns"
-      printf "%-28s %12s %12s %12s %14s\n", op, f(t, unit), f(j, unit), f(p, unit), (t != "" && j > 0 ? sprintf("%.2fx", t / j) : "-")
+      printf "%-28s %12s %12s %12s %12s %14s %12s\n", op, f(t, unit), f(j, unit), f(q, unit), f(p, unit), (t != "" && j > 0 ? sprintf("%.2fx", t / j) : "-"), (q != "" && j > 0 ? sprintf("%.2fx", q / j) : "-")
     }
   }' "$out"
 rm -f "$out"

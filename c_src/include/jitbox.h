@@ -196,7 +196,8 @@ typedef struct jb_key_part {
                              ".city", "[2]", "[\"a b\"]", "[*]" (one key per array element:
                              a multikey index). Not in a primary index, nor a functional one. */
     uint32_t path_len;    /* bytes of path; 0 for none */
-    uint32_t reserved;    /* 0 */
+    uint32_t exclude_null; /* 0 or 1: a tuple with nil here is not in the index (the part must
+                              be nullable; not in a primary index). */
 } jb_key_part;
 
 /* Collations of string index parts, as Tarantool's of the same names. */

@@ -39,7 +39,6 @@ local function describe_index(idx)
     idx.id = tonumber(index_info.id)
     idx.unique = index_info.unique == 1
     idx.type = 'TREE'
-    idx._multikey = index_info.multikey == 1
     local parts = {}
     for k = 0, index_info.part_count - 1 do
         rc = C.jb_index_part(idx._i, k, key_part)
@@ -47,9 +46,13 @@ local function describe_index(idx)
         parts[k + 1] = { fieldno = tonumber(key_part.fieldno) + 1,
             type = type_names[tonumber(key_part.type)], is_nullable = key_part.is_nullable == 1,
             collation = COLLATION_NAMES[tonumber(key_part.collation)],
-            path = key_part.path_len > 0 and ffi.string(key_part.path, key_part.path_len) or nil }
+            path = key_part.path_len > 0 and ffi.string(key_part.path, key_part.path_len) or nil,
+            exclude_null = key_part.exclude_null == 1 or nil }
     end
     idx.parts = parts
+    -- Whether its entries may differ from the space's tuples in number (index:len()).
+    idx._own_len = index_info.multikey == 1
+    for _, p in ipairs(parts) do idx._own_len = idx._own_len or p.exclude_null == true end
     return idx
 end
 

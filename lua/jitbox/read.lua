@@ -57,10 +57,10 @@ function index_methods:count(key, opts)
     return count_filled(self, current_tx(self._db), it, buf, n)
 end
 
--- The entries of the index: its tuples, or for a functional or multikey index its keys (as
--- Tarantool's index:len()).
+-- The entries of the index: its tuples, or for a functional, multikey or exclude_null index
+-- its keys (as Tarantool's index:len()).
 function index_methods:len()
-    if self._fe or self._multikey then return self:count() end
+    if self._fe or self._own_len then return self:count() end
     return self.space:len()
 end
 

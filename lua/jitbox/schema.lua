@@ -80,7 +80,7 @@ end
 -- that starts with a field number followed by nothing or a string is field-type pairs.
 -- A JSON path goes after a field's name ('address.city', 'tags[*]') or in path = '.city'.
 local PART_KEYS = { [1] = true, [2] = true, field = true, type = true, is_nullable = true, collation = true,
-    path = true }
+    path = true, exclude_null = true }
 local COLLATIONS = { binary = C.JB_COLL_BINARY, none = C.JB_COLL_BINARY, unicode = C.JB_COLL_UNICODE,
     unicode_ci = C.JB_COLL_UNICODE_CI }
 local function field_by_name(format, name)
@@ -104,15 +104,19 @@ local function parse_parts(space, name, parts)
     local res = ffi.new('jb_key_part[?]', #parts)
     local paths = {} -- keeps the path strings res points to
     for i, p in ipairs(parts) do
-        local field, ptype, nullable, collation, path
+        local field, ptype, nullable, collation, path, exclude
         if type(p) == 'table' then
             for k in pairs(p) do
                 if not PART_KEYS[k] then
-                    illegal(("create_index %s: part %d has option '%s', which jitbox does not have (it has field, type, is_nullable, collation, path)")
+                    illegal(("create_index %s: part %d has option '%s', which jitbox does not have (it has field, type, is_nullable, collation, path, exclude_null)")
                         :format(name, i, tostring(k)))
                 end
             end
             field, ptype, nullable, path = p.field or p[1], p.type or p[2], p.is_nullable, p.path
+            exclude = p.exclude_null
+            if exclude ~= nil and type(exclude) ~= 'boolean' then
+                illegal(("create_index %s: part %d: exclude_null must be true or false"):format(name, i))
+            end
             if path ~= nil and type(path) ~= 'string' then
                 illegal(("create_index %s: part %d: path must be a string such as '.city' or '[*]'"):format(name, i))
             end
@@ -164,6 +168,7 @@ local function parse_parts(space, name, parts)
         res[i - 1].type = code
         res[i - 1].is_nullable = nullable and 1 or 0
         res[i - 1].collation = collation or 0
+        res[i - 1].exclude_null = exclude and 1 or 0
         if path then
             paths[#paths + 1] = path
             res[i - 1].path = path

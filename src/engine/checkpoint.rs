@@ -267,7 +267,8 @@ impl Engine {
                             (None, true) => 0,
                             (None, false) => p.fieldno,
                         };
-                        (fieldno, p.ty.into(), p.nullable, p.collation.code())
+                        let exclude = paths.is_some_and(|k| k.parts[i].exclude_null);
+                        (fieldno, p.ty.into(), p.nullable, p.collation.code(), exclude)
                     })
                     .collect(),
                 paths: paths.map_or(Vec::new(), |k| {
@@ -287,7 +288,7 @@ impl Engine {
                 unique: a.unique,
                 func: Some(&fname),
                 multikey: a.multikey,
-                parts: a.types.iter().map(|&t| (0, t.into(), false, 0)).collect(),
+                parts: a.types.iter().map(|&t| (0, t.into(), false, 0, false)).collect(),
                 paths: Vec::new(),
             };
             ops::encode(&Op::CreateIndex(logged), &mut out)?;

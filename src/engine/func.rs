@@ -66,6 +66,12 @@ impl KeyFn {
         matches!(self.source, KeySource::User { .. })
     }
 
+    /// Whether a tuple may have no key in the index (a multikey key function may answer
+    /// none; a path index, see `PathKeys::may_have_no_key`).
+    pub fn may_have_no_key(&self) -> bool {
+        self.multikey || self.path_keys().is_some_and(PathKeys::may_have_no_key)
+    }
+
     pub fn path_keys(&self) -> Option<&PathKeys> {
         match &self.source {
             KeySource::Paths(p) => Some(p),
@@ -168,6 +174,7 @@ pub struct KeySink<'a> {
     pk: &'a KeyDef,
     pub index: &'a str,
     multikey: bool,
+    optional: bool,
     quota: &'a Quota,
     rows: &'a mut Vec<TuplePtr>,
     start: usize,
@@ -206,6 +213,8 @@ pub struct SinkFor<'a> {
     pub pk: &'a KeyDef,
     pub index: &'a str,
     pub multikey: bool,
+    /// A tuple may have no key (see `KeyFn::may_have_no_key`).
+    pub optional: bool,
 }
 
 impl<'a> KeySink<'a> {
@@ -223,6 +232,7 @@ impl<'a> KeySink<'a> {
             pk: of.pk,
             index: of.index,
             multikey: of.multikey,
+            optional: of.optional,
             quota,
             rows,
             start,
@@ -270,7 +280,7 @@ impl<'a> KeySink<'a> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        if !self.multikey && self.rows.len() == self.start {
+        if !self.optional && self.rows.len() == self.start {
             return Err(Error::IllegalParams(format!(
                 "key function of index '{}' returned no key; it must return one",
                 self.index

@@ -352,7 +352,7 @@ impl Engine {
             multikey: false,
             parts: parts
                 .iter()
-                .map(|p| (p.fieldno, p.ty.into(), p.nullable, p.collation.code()))
+                .map(|p| (p.fieldno, p.ty.into(), p.nullable, p.collation.code(), false))
                 .collect(),
             paths: Vec::new(),
         };
@@ -409,7 +409,7 @@ impl Engine {
             unique,
             func: Some(&fname),
             multikey: kf.multikey,
-            parts: types.iter().map(|&t| (0, t.into(), false, 0)).collect(),
+            parts: types.iter().map(|&t| (0, t.into(), false, 0, false)).collect(),
             paths: Vec::new(),
         };
         let recovered = self.take_awaiting(&logged)?;
@@ -428,13 +428,13 @@ impl Engine {
         self.log_index(id, &logged, r)
     }
 
-    /// Creates an index with JSON-path parts (`paths[i]` inside field `parts[i].fieldno`, ""
-    /// for none): a functional index with the engine's key function (see `path`).
+    /// Creates an index with JSON-path or `exclude_null` parts: a functional index with the
+    /// engine's key function (see `path`).
     pub fn create_path_index(
         &mut self,
         id: SpaceId,
         name: &str,
-        parts: &[(KeyPart, &str)],
+        parts: &[path::PartSpec],
         unique: bool,
     ) -> Result<(usize, u64)> {
         let bad = |i: usize, e: Error| match e {
@@ -444,15 +444,22 @@ impl Engine {
             e => e,
         };
         let mut pparts = Vec::with_capacity(parts.len());
-        for (i, &(part, text)) in parts.iter().enumerate() {
-            let path = match text {
+        for (i, spec) in parts.iter().enumerate() {
+            let path = match spec.path {
                 "" => None,
                 t => Some(path::Path::parse(t).map_err(|e| bad(i, e))?),
             };
+            if spec.exclude_null && !spec.part.nullable {
+                return Err(Error::IllegalParams(format!(
+                    "index '{name}' part {}: exclude_null needs is_nullable",
+                    i + 1
+                )));
+            }
             pparts.push(path::PathPart {
-                fieldno: part.fieldno,
+                fieldno: spec.part.fieldno,
                 path,
-                part,
+                part: spec.part,
+                exclude_null: spec.exclude_null,
             });
         }
         let keys = path::PathKeys::new(pparts, name)?;
@@ -474,8 +481,8 @@ impl Engine {
         }
         if sp.indexes.is_empty() {
             return Err(Error::IllegalParams(format!(
-                "index '{name}' of space '{}' cannot have a JSON path: it would be the primary \
-                 key, which jitbox keys by whole fields",
+                "index '{name}' of space '{}' cannot have a JSON path or exclude_null: it would \
+                 be the primary key, which keys every tuple by whole fields",
                 sp.name
             )));
         }
@@ -494,11 +501,14 @@ impl Engine {
             multikey: kf.multikey,
             parts: parts
                 .iter()
-                .map(|(p, _)| (p.fieldno, p.ty.into(), p.nullable, p.collation.code()))
+                .map(|s| {
+                    let p = s.part;
+                    (p.fieldno, p.ty.into(), p.nullable, p.collation.code(), s.exclude_null)
+                })
                 .collect(),
             paths: texts.iter().map(String::as_str).collect(),
         };
-        let kparts = parts.iter().map(|(p, _)| *p).collect();
+        let kparts = parts.iter().map(|s| s.part).collect();
         let r = self.add_index(id, name, parts.len(), "index", |sp, name, uid| {
             sp.add_func_index(name, uid, kparts, unique, kf)
         })?;

@@ -128,12 +128,23 @@ fn bracket(src: &str, inner: &str) -> Result<Step> {
     }
 }
 
+/// A part of a path index as its creator gives it: the key part, the path inside its field
+/// ("" for none), and whether a nil there leaves the tuple out of the index (Tarantool's
+/// `exclude_null`; the part must be nullable).
+#[derive(Clone, Copy, Debug)]
+pub struct PartSpec<'a> {
+    pub part: KeyPart,
+    pub path: &'a str,
+    pub exclude_null: bool,
+}
+
 /// A part of a path index: the tuple field it starts in and the path inside it.
 #[derive(Clone, Debug)]
 pub struct PathPart {
     pub fieldno: u32,
     pub path: Option<Path>,
     pub part: KeyPart,
+    pub exclude_null: bool,
 }
 
 impl PathPart {
@@ -221,6 +232,12 @@ impl PathKeys {
         self.multikey.is_some()
     }
 
+    /// Whether a tuple may have no key here: an absent multikey array, or a nil in an
+    /// `exclude_null` part.
+    pub fn may_have_no_key(&self) -> bool {
+        self.multikey.is_some() || self.parts.iter().any(|p| p.exclude_null)
+    }
+
     /// The types a field must have for these paths (a map for `.key`, an array for `[n]`),
     /// to check against a format.
     pub fn container_types(&self) -> impl Iterator<Item = (u32, FieldType)> + '_ {
@@ -248,7 +265,7 @@ impl PathKeys {
             for (k, p) in self.parts.iter().enumerate() {
                 key[k] = self.leaf(p, root(data, p.fieldno)?, p.steps(), 0, index)?;
             }
-            return push(&key[..n]);
+            return self.push_unless_excluded(&key[..n], push);
         };
         let array = match walk(root(data, *fieldno)?, prefix, 0, *fieldno, index)? {
             Found::Missing => return Ok(()),
@@ -268,9 +285,22 @@ impl PathKeys {
                     None => self.leaf(p, root(data, p.fieldno)?, steps, 0, index)?,
                 };
             }
-            push(&key[..n])?;
+            self.push_unless_excluded(&key[..n], push)?;
         }
         Ok(())
+    }
+
+    fn push_unless_excluded(
+        &self,
+        key: &[Value],
+        push: &mut dyn FnMut(&[Value]) -> Result<()>,
+    ) -> Result<()> {
+        let excluded = self
+            .parts
+            .iter()
+            .zip(key)
+            .any(|(p, v)| p.exclude_null && *v == Value::Nil);
+        if excluded { Ok(()) } else { push(key) }
     }
 
     /// The value of part `p` from `from`, which stands `done` steps down its path.

@@ -9,6 +9,7 @@
 
 use super::collation::Collation;
 use super::key::{FieldType, KeyPart};
+use super::path::PartSpec;
 use super::space::FormatField;
 use super::{Engine, WalMode};
 use crate::engine::value::{self, Value};
@@ -200,18 +201,22 @@ impl Engine {
             }
             Op::CreateIndex(ix) if !ix.paths.is_empty() => {
                 let id = self.find_space(ix.space)?;
-                let parts: Vec<(KeyPart, &str)> = ix
+                let parts: Vec<PartSpec> = ix
                     .parts
                     .iter()
                     .zip(&ix.paths)
-                    .map(|(&(fieldno, ty, nullable, collation), &path)| {
+                    .map(|(&(fieldno, ty, nullable, collation, exclude_null), &path)| {
                         let part = KeyPart {
                             fieldno,
                             ty: ty.into(),
                             nullable,
                             collation: Collation::from_code(collation as u32).unwrap_or_default(),
                         };
-                        (part, path)
+                        PartSpec {
+                            part,
+                            path,
+                            exclude_null,
+                        }
                     })
                     .collect();
                 self.create_path_index(id, ix.name, &parts, ix.unique).map(drop)
@@ -221,7 +226,7 @@ impl Engine {
                 let parts = ix
                     .parts
                     .iter()
-                    .map(|&(fieldno, ty, nullable, collation)| KeyPart {
+                    .map(|&(fieldno, ty, nullable, collation, _)| KeyPart {
                         fieldno,
                         ty: ty.into(),
                         nullable,

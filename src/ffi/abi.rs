@@ -262,7 +262,7 @@ pub struct jb_key_part {
     pub collation: u32,
     pub path: *const ::std::os::raw::c_char,
     pub path_len: u32,
-    pub reserved: u32,
+    pub exclude_null: u32,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
@@ -278,8 +278,8 @@ const _: () = {
     ["Offset of field: jb_key_part::path"][::std::mem::offset_of!(jb_key_part, path) - 16usize];
     ["Offset of field: jb_key_part::path_len"]
         [::std::mem::offset_of!(jb_key_part, path_len) - 24usize];
-    ["Offset of field: jb_key_part::reserved"]
-        [::std::mem::offset_of!(jb_key_part, reserved) - 28usize];
+    ["Offset of field: jb_key_part::exclude_null"]
+        [::std::mem::offset_of!(jb_key_part, exclude_null) - 28usize];
 };
 impl Default for jb_key_part {
     fn default() -> Self {

@@ -24,12 +24,14 @@ export! {
         // SAFETY: non-null def and func point to their structs (header contract).
         let (def, func) = unsafe { (&*def, &*func) };
         // SAFETY: def's parts and their paths are readable (header contract).
-        let (parts, paths) = unsafe { parse_parts(def, iname)? };
-        if paths.iter().any(|p| !p.is_empty()) {
+        let specs = unsafe { parse_parts(def, iname)? };
+        if specs.iter().any(|p| !p.path.is_empty() || p.exclude_null) {
             return Err(Error::IllegalParams(format!(
-                "functional index '{iname}': its key function gives the keys; parts have no path"
+                "functional index '{iname}': its key function gives the keys; parts have no path \
+                 and no exclude_null"
             )));
         }
+        let parts: Vec<_> = specs.iter().map(|p| p.part).collect();
         if let Some(k) = parts.iter().enumerate().position(|(k, p)| p.fieldno as usize != k) {
             return Err(Error::IllegalParams(format!(
                 "functional index '{iname}' part {} has fieldno {}; the parts of a functional \

@@ -114,7 +114,7 @@ export! {
                 collation: p.collation.code() as u32,
                 path: if text.is_empty() { std::ptr::null() } else { text.as_ptr() as *const c_char },
                 path_len: text.len() as u32,
-                reserved: 0,
+                exclude_null: pp.is_some_and(|x| x.exclude_null) as u32,
             })
         })?;
         // SAFETY: checked non-null above; the path lives in the engine until the next DDL.

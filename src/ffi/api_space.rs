@@ -8,6 +8,7 @@ use super::handles::{self, EngineCell, Gone, Obj};
 use crate::engine::collation::Collation;
 use crate::engine::key::{FieldType, KeyPart};
 use crate::engine::mvcc::TxnId;
+use crate::engine::path::PartSpec;
 use crate::engine::space::{Apply, FormatField, Mode, Space};
 use crate::engine::tuple::TupleRef;
 use crate::engine::value::Value;
@@ -125,15 +126,14 @@ export! {
         // SAFETY: non-null def points to a jb_index_def (header contract).
         let def = unsafe { &*def };
         // SAFETY: def's parts and their paths are readable (header contract).
-        let (parts, paths) = unsafe { parse_parts(def, iname)? };
+        let specs = unsafe { parse_parts(def, iname)? };
         let (cell, id) = space_of(s as u64)?;
         let unique = def.unique == 1;
         let (_, uid) = enter(&cell, |eng| {
-            if paths.iter().all(|p| p.is_empty()) {
-                return eng.create_index(id, iname, parts, unique);
+            if specs.iter().all(|p| p.path.is_empty() && !p.exclude_null) {
+                return eng.create_index(id, iname, specs.iter().map(|p| p.part).collect(), unique);
             }
-            let with: Vec<_> = parts.into_iter().zip(paths).collect();
-            eng.create_path_index(id, iname, &with, unique)
+            eng.create_path_index(id, iname, &specs, unique)
         })?;
         let h = register_index(&cell, id, uid)?;
         // SAFETY: checked non-null above.
@@ -202,14 +202,14 @@ export! {
     }
 }
 
-/// The parts of an index definition, checked, and their paths ("" for none).
+/// The parts of an index definition, checked, with their paths ("" for none).
 ///
 /// # Safety
 /// `def.parts` points to `part_count` parts, each path to `path_len` bytes (header contract).
 pub(crate) unsafe fn parse_parts<'a>(
     def: &'a jb_index_def,
     iname: &str,
-) -> Result<(Vec<KeyPart>, Vec<&'a str>)> {
+) -> Result<Vec<PartSpec<'a>>> {
     if def.unique > 1 {
         return Err(Error::IllegalParams(format!(
             "index '{iname}': unique must be 0 or 1"
@@ -225,7 +225,6 @@ pub(crate) unsafe fn parse_parts<'a>(
         )));
     }
     let mut parts = Vec::new();
-    let mut paths = Vec::new();
     for i in 0..def.part_count as usize {
         // SAFETY: parts points to part_count entries (header contract).
         let p = unsafe { &*def.parts.add(i) };
@@ -263,15 +262,15 @@ pub(crate) unsafe fn parse_parts<'a>(
                 ty.name()
             )));
         }
-        parts.push(KeyPart {
+        let part = KeyPart {
             fieldno: p.fieldno,
             ty,
             nullable: p.is_nullable == 1,
             collation,
-        });
-        if p.reserved != 0 {
+        };
+        if p.exclude_null > 1 {
             return Err(Error::IllegalParams(format!(
-                "index '{iname}' part {}: reserved must be 0",
+                "index '{iname}' part {}: exclude_null must be 0 or 1",
                 i + 1
             )));
         }
@@ -287,9 +286,13 @@ pub(crate) unsafe fn parse_parts<'a>(
             // SAFETY: path is path_len readable bytes (header contract).
             (false, n) => unsafe { name(p.path, n as usize, "path")? },
         };
-        paths.push(path);
+        parts.push(PartSpec {
+            part,
+            path,
+            exclude_null: p.exclude_null == 1,
+        });
     }
-    Ok((parts, paths))
+    Ok(parts)
 }
 
 /// Hands out a handle for a new index; when that fails, the index goes again.

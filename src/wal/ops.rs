@@ -21,6 +21,7 @@ const RENAME_INDEX: u8 = 9;
 const ALTER_FORMAT: u8 = 10;
 /// Set in an index part's type tag: the part is nullable. (Bits 0x30: its collation.)
 const NULLABLE: u8 = 0x80;
+const EXCLUDE_NULL: u8 = 0x40;
 
 /// A field type as the log names it. The engine maps its own types to these (the log's tags
 /// are the WAL's, so a change to the engine's types cannot change what old files mean).
@@ -56,9 +57,10 @@ pub struct LoggedIndex<'a> {
     pub unique: bool,
     pub func: Option<&'a str>,
     pub multikey: bool,
-    /// (fieldno, type, nullable, collation: 0 none, 1 unicode, 2 unicode_ci). On disk a part's
-    /// type tag has 0x80 set when it is nullable, its collation in bits 0x30.
-    pub parts: Vec<(u32, LoggedType, bool, u8)>,
+    /// (fieldno, type, nullable, collation: 0 none, 1 unicode, 2 unicode_ci, exclude_null).
+    /// On disk a part's type tag has 0x80 set when it is nullable, 0x40 when nil excludes the
+    /// tuple, its collation in bits 0x30.
+    pub parts: Vec<(u32, LoggedType, bool, u8, bool)>,
     /// A JSON-path index: each part's path inside its field ("" for none); empty otherwise.
     /// On disk flag 8, then the paths after the parts.
     pub paths: Vec<&'a str>,
@@ -202,9 +204,14 @@ pub fn encode(op: &Op, out: &mut Vec<u8>) -> Result<()> {
             );
             name(w, func);
             w.extend_from_slice(&(ix.parts.len() as u16).to_le_bytes());
-            for &(fieldno, ty, nullable, collation) in &ix.parts {
+            for &(fieldno, ty, nullable, collation, exclude) in &ix.parts {
                 w.extend_from_slice(&fieldno.to_le_bytes());
-                w.push(type_code(ty) | if nullable { NULLABLE } else { 0 } | (collation & 3) << 4);
+                w.push(
+                    type_code(ty)
+                        | if nullable { NULLABLE } else { 0 }
+                        | if exclude { EXCLUDE_NULL } else { 0 }
+                        | (collation & 3) << 4,
+                );
             }
             for p in &ix.paths {
                 name(w, p);
@@ -346,7 +353,13 @@ impl<'a> Reader<'a> {
                     if collation == 3 {
                         return None;
                     }
-                    parts.push((fieldno, type_of(tag & 0x0f)?, tag & NULLABLE != 0, collation));
+                    parts.push((
+                        fieldno,
+                        type_of(tag & 0x0f)?,
+                        tag & NULLABLE != 0,
+                        collation,
+                        tag & EXCLUDE_NULL != 0,
+                    ));
                 }
                 let mut paths = Vec::new();
                 if flags & 8 != 0 {

@@ -138,4 +138,28 @@ test('renames and truncates are logged; the format comes back from the engine', 
     H.rmdir(dir)
 end)
 
+test('exclude_null leaves tuples with nil out of an index', function()
+    local db = jitbox.open{}
+    local s = db:create_space('x', { format = {{'id', 'unsigned'}, {'mail', 'string', is_nullable = true}} })
+    s:create_index('pk')
+    expect_error('ILLEGAL_PARAMS', 'exclude_null needs is_nullable', s.create_index, s, 'strict',
+        { parts = {{'mail', 'string', is_nullable = false, exclude_null = true}} })
+    expect_error('ILLEGAL_PARAMS', 'exclude_null must be true or false', s.create_index, s, 'bad',
+        { parts = {{'mail', 'string', is_nullable = true, exclude_null = 1}} })
+    local m = s:create_index('mail', { parts = {{'mail', 'string', is_nullable = true, exclude_null = true}} })
+    eq(m.parts[1].exclude_null, true); eq(m.parts[1].is_nullable, true)
+    eq(s.index.pk.parts[1].exclude_null, nil)
+    s:insert{1, jitbox.NULL}; s:insert{2, 'a'}; s:insert{3}; s:insert{4, 'b'}; s:insert{5, jitbox.NULL}
+    expect_error('TUPLE_FOUND', nil, s.insert, s, {6, 'a'})
+    eq(m:len(), 2); eq(m:count(), 2); eq(#m:select({jitbox.NULL}), 0)
+    local ids = {}
+    for _, t in m:pairs() do ids[#ids + 1] = t[1] end
+    eq(table.concat(ids, ','), '2,4')
+    s:update(1, {{'=', 2, 'c'}})
+    eq(m:get('c')[1], 1); eq(m:len(), 3)
+    s:update(2, {{'=', 2, jitbox.NULL}})
+    eq(m:get('a'), nil); eq(m:len(), 2)
+    db:close()
+end)
+
 H.done('schema.lua')

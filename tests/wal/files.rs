@@ -83,8 +83,8 @@ fn operations_round_trip() {
             func: Some("s.by_f"),
             multikey: true,
             parts: vec![
-                (0, LoggedType::Integer, false, 0),
-                (1, LoggedType::String, true, 2),
+                (0, LoggedType::Integer, false, 0, false),
+                (1, LoggedType::String, true, 2, false),
             ],
             paths: vec![],
         }),
@@ -95,8 +95,8 @@ fn operations_round_trip() {
             func: None,
             multikey: true,
             parts: vec![
-                (3, LoggedType::String, false, 0),
-                (2, LoggedType::Unsigned, true, 0),
+                (3, LoggedType::String, false, 0, false),
+                (2, LoggedType::Unsigned, true, 0, true),
             ],
             paths: vec!["[*]", ""],
         }),

@@ -64,6 +64,7 @@ fn sink_for<'a>(idx: &'a Index, pk: &'a KeyDef) -> (&'a KeyFn, SinkFor<'a>) {
         pk,
         index: &idx.name,
         multikey: kf.multikey,
+        optional: kf.may_have_no_key(),
     };
     (kf, of)
 }
