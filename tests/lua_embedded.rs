@@ -172,6 +172,12 @@ fn compat_format_as_tarantool() {
     common::run_compat("format");
 }
 
+/// on_commit/on_rollback triggers iterate over the transaction's statements as in Tarantool 2.6.
+#[test]
+fn compat_statements_as_tarantool() {
+    common::run_compat("statements");
+}
+
 /// tests/lua/fuzz.lua with its fixed seeds (JITBOX_FUZZ_SEEDS / JITBOX_FUZZ_STEPS run it longer).
 #[test]
 fn lua_fuzz_against_a_model() {

@@ -710,3 +710,28 @@ fn an_iterator_returns_the_row_it_is_on_once_whatever_replaces_it() {
     }
     e.rollback(reader).unwrap();
 }
+
+/// A transaction counts the statements it ran: writes that succeeded, those that found
+/// nothing included; a write that failed is not one.
+#[test]
+fn a_transaction_counts_its_statements() {
+    let mut e = engine(64 << 20);
+    let id = test_space(&mut e);
+    let tx = e.begin().unwrap();
+    let count = |e: &Engine| e.mvcc().txn(tx).unwrap().statements;
+    assert_eq!(count(&e), 0);
+    e.statement(Some(tx), |e, t| {
+        e.space_mut(id)?.insert_in(t, &row(1, "a", 1)).map(drop)
+    })
+    .unwrap();
+    e.statement(Some(tx), |e, t| {
+        e.space_mut(id)?.delete_in(t, &[Value::Uint(9)]).map(drop)
+    })
+    .unwrap();
+    let dup = e.statement(Some(tx), |e, t| {
+        e.space_mut(id)?.insert_in(t, &row(1, "b", 2)).map(drop)
+    });
+    assert!(matches!(dup, Err(Error::TupleFound(_))));
+    assert_eq!(count(&e), 2);
+    e.rollback(tx).unwrap();
+}

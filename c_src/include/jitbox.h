@@ -530,6 +530,12 @@ int jb_txn_rollback(jb_txn *tx);
 int jb_txn_savepoint(jb_txn *tx, uint64_t *out);
 int jb_txn_rollback_to_savepoint(jb_txn *tx, uint64_t n);
 
+/* HOT. How many statements the transaction has run: writes that succeeded, those that found
+   nothing to change (a delete or update of a missing key) included, and those a rollback to
+   a savepoint undid. (A host that records statements itself learns whether it saw them all.)
+   Borrows tx. */
+int jb_txn_statement_count(jb_txn *tx, uint64_t *out);
+
 /* HOT. Commits tx without waiting for the WAL: tx is prepared (its changes are visible to
    later transactions) and its record queued; *out says when it is durable. JB_E_CONFLICT and
    JB_E_MEMORY as jb_txn_commit (tx rolled back, no ticket). Consumes tx. Caller owns *out:

@@ -30,6 +30,7 @@ local function wrap(e, owned)
         _keyfns = {},
         _func_spaces = {}, -- space id -> space, for spaces with functional indexes
         _ttrig = setmetatable({}, { __mode = 'k' }), -- coroutine -> its transaction's triggers
+        _nrecording = 0, _recording = false, -- open transactions that record their statements
         _atrig = {}, -- commit number -> triggers of an async commit, until its outcome is known
     }, db_mt)
     local pending = ffi.new('const uint64_t*[1]')

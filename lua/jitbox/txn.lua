@@ -111,7 +111,13 @@ local function forget(tx, db, co)
     db._txs[co] = nil
     db._ntx = db._ntx - 1
     local trig = db._ttrig[co]
-    if trig then db._ttrig[co] = nil end
+    if trig then
+        db._ttrig[co] = nil
+        if trig.stmts then
+            db._nrecording = db._nrecording - 1
+            db._recording = db._nrecording > 0
+        end
+    end
     return trig
 end
 
@@ -310,13 +316,16 @@ function db_mt:commit_async() return running_tx(self, 'commit_async'):commit_asy
 local savepoint_mt = { __tostring = function(sp) return 'savepoint ' .. tostring(sp._n) end }
 local sp_out = ffi.new('uint64_t[1]')
 function tx_methods:savepoint()
-    own(self, 'savepoint')
+    local db, co = own(self, 'savepoint')
     local rc = C.jb_txn_savepoint(self.h, sp_out)
     if rc ~= 0 then raise(rc) end
-    return setmetatable({ _h = self.h, _n = sp_out[0] }, savepoint_mt)
+    local trig = db._ttrig[co]
+    -- _mark: how many statements the transaction had recorded.
+    return setmetatable({ _h = self.h, _n = sp_out[0], _mark = trig and trig.stmts and #trig.stmts },
+        savepoint_mt)
 end
 function tx_methods:rollback_to_savepoint(sp)
-    own(self, 'rollback_to_savepoint')
+    local db, co = own(self, 'rollback_to_savepoint')
     if getmetatable(sp) ~= savepoint_mt then
         illegal('rollback_to_savepoint: pass a savepoint that savepoint() returned, not ' .. type(sp))
     end
@@ -325,6 +334,11 @@ function tx_methods:rollback_to_savepoint(sp)
     end
     local rc = C.jb_txn_rollback_to_savepoint(self.h, sp._n)
     if rc ~= 0 then raise(rc) end
+    local trig = db._ttrig[co]
+    local list = trig and trig.stmts
+    if list then
+        for i = #list, (sp._mark or 0) + 1, -1 do list[i] = nil end
+    end
 end
 function db_mt:savepoint() return running_tx(self, 'savepoint'):savepoint() end
 function db_mt:rollback_to_savepoint(sp)

@@ -241,8 +241,14 @@ impl Engine {
     ) -> Result<T> {
         if let Some(id) = txn {
             let r = write(self, txn);
-            if let Err(Error::Conflict(why)) = &r {
-                self.doom(id, why);
+            match &r {
+                Err(Error::Conflict(why)) => self.doom(id, why),
+                Err(_) => {}
+                Ok(_) => {
+                    if let Ok(t) = self.mvcc_mut().txn_mut(id) {
+                        t.statements += 1;
+                    }
+                }
             }
             return r;
         }

@@ -66,6 +66,8 @@ pub struct Txn {
     pub log: Vec<Undo>,
     /// Savepoints (their ids and log lengths), oldest first; see `savepoint`.
     pub savepoints: Vec<(u64, usize)>,
+    /// Statements run (see `Engine::statement`), those a savepoint undid included.
+    pub statements: u64,
 }
 
 pub struct Mvcc {
@@ -234,6 +236,7 @@ impl Mvcc {
             snapshot: self.commit_seq,
             log: Vec::new(),
             savepoints: Vec::new(),
+            statements: 0,
         });
         Ok(id)
     }

@@ -86,6 +86,7 @@ mod tests {
             snapshot,
             log: Vec::new(),
             savepoints: Vec::new(),
+            statements: 0,
         }
     }
 

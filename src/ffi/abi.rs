@@ -870,6 +870,9 @@ unsafe extern "C" {
     pub fn jb_txn_rollback_to_savepoint(tx: *mut jb_txn, n: u64) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    pub fn jb_txn_statement_count(tx: *mut jb_txn, out: *mut u64) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
     pub fn jb_txn_commit_async(tx: *mut jb_txn, out: *mut *mut jb_ticket) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {

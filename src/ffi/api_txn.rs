@@ -121,6 +121,16 @@ export! {
 }
 
 export! {
+    Hot fn jb_txn_statement_count(tx: *mut jb_txn, out: *mut u64) {
+        need(out, "out")?;
+        let (cell, id) = txn_of(tx)?;
+        let n = enter(&cell, |eng| Ok(eng.mvcc().txn(id)?.statements))?;
+        // SAFETY: checked non-null above.
+        unsafe { put(out, n, "out") }
+    }
+}
+
+export! {
     Hot fn jb_txn_rollback_to_savepoint(tx: *mut jb_txn, n: u64) {
         let (cell, id) = txn_of(tx)?;
         enter(&cell, |eng| eng.rollback_to_savepoint(id, n))

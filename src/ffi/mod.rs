@@ -84,6 +84,7 @@ pub fn exported() -> Vec<Export> {
         api_schema::jb_index_part,
         api_schema::jb_space_truncate,
         api_schema::jb_space_rename,
+        api_txn::jb_txn_statement_count,
         api_space::jb_space_set_format,
         api_schema::jb_index_rename,
         api_read::jb_index_get,

@@ -108,6 +108,40 @@ test('transaction triggers: commit, rollback, failed commits and async commits',
     H.rmdir(dir)
 end)
 
+test('the statement iterator: recorded from a trigger set before the first statement', function()
+    local dir = H.tmpdir()
+    local db = H.open_dir(jitbox, dir)
+    local s = db:create_space('t')
+    s:create_index('pk')
+    local function ids(it) local r = {} for _, old, new in it() do r[#r + 1] = (old and old[1] or '-') .. '>' .. (new and new[1] or '-') end return table.concat(r, ' ') end
+    -- A trigger set after a statement: the iterator says what it lacks.
+    local got
+    db:begin(); s:insert{1}
+    db:on_commit(function(it) got = { pcall(it) } end)
+    db:commit()
+    eq(got[1], false)
+    assert(tostring(got[2]):find('1 statement(s) came before it', 1, true), tostring(got[2]))
+    -- Another coroutine's writes are not the transaction's; an async commit's triggers get
+    -- the statements once its outcome is known.
+    local tx = db:begin(); db:on_commit(function(it) got = ids(it) end)
+    s:insert{2}
+    coroutine.wrap(function() s:insert{3} end)()
+    s:replace{2, 'x'}
+    assert(db._recording)
+    local ticket = tx:commit_async()
+    assert(not db._recording, 'recording ends with the transaction')
+    assert(ticket:wait())
+    eq(got, '->2 2>2')
+    -- A commit that fails runs on_rollback with the statements, newest first.
+    tx = db:begin(); db:on_rollback(function(it) got = ids(it) end)
+    s:replace{3, 'mine'}; s:delete{2}
+    coroutine.wrap(function() s:replace{3, 'theirs'} end)()
+    expect_error('CONFLICT', nil, tx.commit, tx)
+    eq(got, '2>- 3>3')
+    db:close()
+    H.rmdir(dir)
+end)
+
 test('trigger lists as Tarantool has them, and bad triggers', function()
     local db = jitbox.open()
     local s = db:create_space('t')
