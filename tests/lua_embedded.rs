@@ -178,6 +178,12 @@ fn compat_statements_as_tarantool() {
     common::run_compat("statements");
 }
 
+/// print(tuple) through jitbox.box prints what Tarantool 2.6 prints.
+#[test]
+fn compat_show_as_tarantool() {
+    common::run_compat("show");
+}
+
 /// tests/lua/fuzz.lua with its fixed seeds (JITBOX_FUZZ_SEEDS / JITBOX_FUZZ_STEPS run it longer).
 #[test]
 fn lua_fuzz_against_a_model() {

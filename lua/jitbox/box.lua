@@ -13,7 +13,11 @@ local ffi = require('ffi')
 local jitbox = require('jitbox')
 local E = require('jitbox.box.error')
 local P = require('jitbox.box.space')
+local show = require('jitbox.box.show')
 local unsupported = P.unsupported
+
+-- Tuples print as Tarantool prints them (in the whole process, once the facade is loaded).
+require('jitbox.tuple').tostring = function(t) return show(t:tomsgpack()) end
 
 local box = { NULL = jitbox.NULL, error = E.box_error }
 local db -- the engine, once box.cfg has run

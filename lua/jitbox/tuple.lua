@@ -403,6 +403,8 @@ local tuple_mt = {
     end,
     __len = tuple_count,
     __tostring = function(t)
+        local text = T.tostring
+        if text then return text(t) end
         local fields, n = fields_of(t)
         return show(fields, n)
     end,

@@ -146,7 +146,13 @@ fn run_printing(dir: &str, name: &str, prelude: &str) {
     {
         panic!("{name}.lua failed:\n{e}");
     }
-    let out: Vec<String> = lua.load("return COMPAT_OUT").eval::<Vec<String>>().unwrap();
+    // A printed value may hold line breaks: compare line by line, as the file holds them.
+    let printed: Vec<String> = lua.load("return COMPAT_OUT").eval::<Vec<String>>().unwrap();
+    let out: Vec<String> = printed
+        .iter()
+        .flat_map(|p| p.split('\n'))
+        .map(String::from)
+        .collect();
     let expected = std::fs::read_to_string(dir.join(format!("{name}.expected"))).unwrap();
     let expected: Vec<&str> = expected.lines().collect();
     for (i, (got, want)) in out.iter().zip(&expected).enumerate() {
