@@ -184,6 +184,12 @@ fn compat_show_as_tarantool() {
     common::run_compat("show");
 }
 
+/// Update operations at JSON paths inside fields apply and fail as in Tarantool 2.6.
+#[test]
+fn compat_update_path_as_tarantool() {
+    common::run_compat("update_path");
+}
+
 /// tests/lua/fuzz.lua with its fixed seeds (JITBOX_FUZZ_SEEDS / JITBOX_FUZZ_STEPS run it longer).
 #[test]
 fn lua_fuzz_against_a_model() {

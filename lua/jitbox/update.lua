@@ -96,13 +96,22 @@ end
 local out_cap = 1024
 local out_buf = ffi.new('uint8_t[?]', out_cap)
 
+-- A field name with a path ('doc.city') as the engine reads it without a format: '[3].city';
+-- nil when its head is not a name of t's format. ('[3].city' itself goes as it is.)
+local function numbered_path(t, name)
+    if name:sub(1, 1) == '[' then return name end
+    local at = name:find('[%.%[]')
+    local n = at and T.field_number(t, name:sub(1, at - 1))
+    return n and ('[%d]%s'):format(n, name:sub(at))
+end
+
 -- ops with field names turned into numbers (a copy; nil when no operation names a field).
 local function by_number(t, ops)
     local copy
     for i = 1, type(ops) == 'table' and #ops or 0 do
         local op = ops[i]
         if type(op) == 'table' and type(op[2]) == 'string' then
-            local n = T.field_number(t, op[2])
+            local n = T.field_number(t, op[2]) or numbered_path(t, op[2])
             if n == nil then
                 throw(new_error('NO_SUCH_FIELD', C.JB_E_NO_SUCH_FIELD,
                     ("tuple:update: operation %d names field '%s', which the tuple's format does not have")

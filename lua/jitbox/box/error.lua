@@ -54,8 +54,10 @@ local function code_of(e)
         return m:find("field '", 1, true) and CODES.NO_SUCH_FIELD_NAME or CODES.NO_SUCH_FIELD_NO
     end
     if c == 'UPDATE_OP' then
-        if m:find('double update', 1, true) or m:find('cannot delete 0', 1, true) then return CODES.UPDATE_FIELD end
-        return CODES.UNKNOWN_UPDATE_OP
+        -- An operation jitbox cannot read (its operator, its length) is Tarantool's unknown
+        -- one; the rest (double updates, paths) are errors on the field.
+        if m:find('unknown operator', 1, true) or m:find('takes %d elements') then return CODES.UNKNOWN_UPDATE_OP end
+        return CODES.UPDATE_FIELD
     end
     if c == 'EXISTS' then return m:find('index', 1, true) and CODES.INDEX_EXISTS or CODES.SPACE_EXISTS end
     if c == 'BUSY' and m:find('transaction', 1, true) then return CODES.ACTIVE_TRANSACTION end

@@ -1,8 +1,12 @@
 //! Update operations on a tuple's fields, with Tarantool's operators and rules: `=` set, `!`
 //! insert, `#` delete, `+`/`-` arithmetic, `&`/`|`/`^` bitwise, `:` splice. Operations apply
 //! in order, each to the result of the ones before; field numbers count from 1, negative ones
-//! from the end (-1 is the last field).
+//! from the end (-1 is the last field). A field named with a JSON path (`'doc.city'`,
+//! `'[3].tags[2]'`) is changed inside (see `nested`).
 
+mod nested;
+
+use super::path::{Path, Step};
 use super::space::FormatField;
 use super::value::Value;
 use crate::error::{Error, Result};
@@ -20,7 +24,7 @@ pub enum FieldRef<'a> {
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Kind<'a> {
+pub(super) enum Kind<'a> {
     Set(Value<'a>),
     Insert(Value<'a>),
     Delete(u32),
@@ -33,7 +37,7 @@ enum Kind<'a> {
 }
 
 /// One checked operation, its field resolved to a number.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct UpdateOp<'a> {
     kind: Kind<'a>,
     opcode: u8,
@@ -41,6 +45,8 @@ pub struct UpdateOp<'a> {
     field: i32,
     /// The name it was given by, for messages.
     name: Option<&'a str>,
+    /// The steps inside the field, for a field named with a JSON path.
+    path: Option<Vec<Step>>,
 }
 
 /// The raw parts of an operation, as a caller hands them over.
@@ -63,15 +69,24 @@ impl<'a> UpdateOp<'a> {
                 )));
             }
             FieldRef::Number(f) => (f, None),
-            FieldRef::Name(s) => {
-                let pos = format.iter().position(|f| f.name == s).ok_or_else(|| {
-                    Error::NoSuchField(format!(
-                        "update operation {n}: field '{s}' was not found in the tuple (the space's format has no such name)"
-                    ))
-                })?;
-                (pos as i32 + 1, Some(s))
-            }
+            FieldRef::Name(s) => match format.iter().position(|f| f.name == s) {
+                Some(pos) => (pos as i32 + 1, Some(s)),
+                None => {
+                    let (field, path) = field_and_path(s, n, format)?;
+                    return Self::parse_kind(raw, n, field, Some(s), path);
+                }
+            },
         };
+        Self::parse_kind(raw, n, field, name, None)
+    }
+
+    fn parse_kind(
+        raw: RawOp<'a>,
+        n: usize,
+        field: i32,
+        name: Option<&'a str>,
+        path: Option<Vec<Step>>,
+    ) -> Result<UpdateOp<'a>> {
         let op = char::from(raw.opcode);
         let at = || match name {
             Some(s) => format!("'{s}'"),
@@ -142,6 +157,7 @@ impl<'a> UpdateOp<'a> {
             opcode: raw.opcode,
             field,
             name,
+            path,
         })
     }
 
@@ -166,17 +182,21 @@ impl<'a> UpdateOp<'a> {
     }
 
     /// The 0-based position of a field this operation changes in place: once per update,
-    /// as in Tarantool (inserts and deletes may come between).
+    /// as in Tarantool (inserts and deletes may come between), and not also inside.
     fn changing(&self, cells: &[Cell]) -> Result<usize> {
         let pos = self.existing(cells.len())?;
-        if cells[pos].changed {
-            return Err(Error::UpdateOp(format!(
-                "operation '{}' on field {}: double update of the same field; combine the operations into one",
-                char::from(self.opcode),
-                self.at()
-            )));
+        if cells[pos].changed || !cells[pos].paths.is_empty() {
+            return Err(self.double_update());
         }
         Ok(pos)
+    }
+
+    fn double_update(&self) -> Error {
+        Error::UpdateOp(format!(
+            "operation '{}' on field {}: double update of the same field; combine the operations into one",
+            char::from(self.opcode),
+            self.at()
+        ))
     }
 
     /// The 0-based position among `slots` places in a tuple of `len` fields: positive
@@ -197,12 +217,17 @@ impl<'a> UpdateOp<'a> {
 pub struct Cell<'a> {
     val: Slot<'a>,
     changed: bool,
+    /// The paths operations changed inside it.
+    paths: Vec<Vec<Step>>,
 }
 
 #[derive(Clone, Debug)]
 enum Slot<'a> {
     Val(Value<'a>),
+    /// A string a splice made.
     Owned(Vec<u8>),
+    /// A nested value (its MessagePack) an operation at a path made.
+    OwnedRaw(Vec<u8>),
 }
 
 impl<'a> Cell<'a> {
@@ -210,6 +235,7 @@ impl<'a> Cell<'a> {
         Cell {
             val: Slot::Val(v),
             changed: false,
+            paths: Vec::new(),
         }
     }
 
@@ -217,8 +243,45 @@ impl<'a> Cell<'a> {
         match &self.val {
             Slot::Val(v) => *v,
             Slot::Owned(s) => Value::Str(s),
+            Slot::OwnedRaw(b) => Value::Raw(b),
         }
     }
+}
+
+/// The field and path of a name that is not a format field's: `[3]` or a format name, then
+/// a path (`.city`, `[2]`, `["a b"]`); no `[*]`.
+fn field_and_path(s: &str, n: usize, format: &[FormatField]) -> Result<(i32, Option<Vec<Step>>)> {
+    let not_found = || {
+        Error::NoSuchField(format!(
+            "update operation {n}: field '{s}' was not found in the tuple (the space's format has no such name)"
+        ))
+    };
+    let bad = |why: &str| Error::UpdateOp(format!("update operation {n}: field '{s}': {why}"));
+    let (field, rest) = match s.strip_prefix('[') {
+        Some(r) => {
+            let number = r.find(']').and_then(|close| Some((r[..close].parse::<i32>().ok()?, close)));
+            match number {
+                Some((f, close)) if f >= 1 => (f, &r[close + 1..]),
+                _ => return Err(bad("a field number in brackets counts from 1: [1], [2], ...")),
+            }
+        }
+        None => {
+            let end = s.find(['.', '[']).ok_or_else(not_found)?;
+            let pos = format.iter().position(|f| f.name == s[..end]).ok_or_else(not_found)?;
+            (pos as i32 + 1, &s[end..])
+        }
+    };
+    if rest.is_empty() {
+        return Ok((field, None));
+    }
+    if !rest.starts_with(['.', '[']) {
+        return Err(bad("a path goes on with '.' or '['"));
+    }
+    let path = Path::parse(rest).map_err(|e| bad(&e.to_string()))?;
+    if path.steps.contains(&Step::Any) {
+        return Err(bad("[*] names many values; an update changes one"));
+    }
+    Ok((field, Some(path.steps)))
 }
 
 /// Room for `extra` more cells, or MEMORY.
@@ -231,6 +294,25 @@ fn room(cells: &mut Cells, extra: usize) -> Result<()> {
 /// Applies `op` to `cells`. A failing operation changes nothing.
 pub fn apply_one<'a>(cells: &mut Cells<'a>, op: &UpdateOp<'a>) -> Result<()> {
     let len = cells.len();
+    if let Some(steps) = &op.path {
+        let pos = op.existing(len)?;
+        let cell = &cells[pos];
+        let overlaps = cell
+            .paths
+            .iter()
+            .any(|p| p.starts_with(steps) || steps.starts_with(p));
+        if cell.changed || overlaps {
+            return Err(op.double_update());
+        }
+        let new = nested::apply_at(cell.value(), steps, op)?;
+        let cell = &mut cells[pos];
+        cell.paths
+            .try_reserve(1)
+            .map_err(|_| Error::Memory("cannot allocate an update".into()))?;
+        cell.paths.push(steps.clone());
+        cell.val = Slot::OwnedRaw(new);
+        return Ok(());
+    }
     match op.kind {
         Kind::Set(v) => {
             // Setting field len + 1 appends it, as an insert does.
