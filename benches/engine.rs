@@ -98,6 +98,7 @@ fn boundary(c: &mut Criterion) {
             parts: &part,
             part_count: 1,
             unique: 1,
+            ..Default::default()
         };
         let mut pk = std::ptr::null_mut();
         abi::jb_index_create(s, c"pk".as_ptr(), 2, &def, &mut pk);

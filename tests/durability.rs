@@ -397,3 +397,42 @@ fn a_new_format_survives_reopening_from_the_wal_and_a_snapshot() {
     drop(e);
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A HASH index stays one across reopening from the WAL and from a snapshot: it keeps its
+/// kind and so its rules (whole keys, EQ, ALL and GT).
+#[test]
+fn a_hash_index_survives_reopening_as_a_hash_index() {
+    use jitbox::engine::index::IndexKind;
+    use jitbox::engine::iter::IterType;
+    use jitbox::engine::key::FieldType;
+    let d = dir("hash");
+    {
+        let mut e = open(&d, 1 << 20);
+        let id = e.create_space("h", vec![]).unwrap();
+        let parts = vec![part(0, FieldType::Unsigned)];
+        assert!(matches!(
+            e.create_index_of(id, "pk", parts.clone(), false, IndexKind::Hash),
+            Err(Error::IllegalParams(m)) if m.contains("must be unique")
+        ));
+        e.create_index_of(id, "pk", parts, true, IndexKind::Hash)
+            .unwrap();
+        put(&mut e, None, id, 1, 1);
+        e.flush_wal();
+    }
+    for snapshot in [false, true] {
+        let mut e = open(&d, 1 << 20);
+        let id = e.find_space("h").unwrap();
+        let idx = &e.space(id).unwrap().indexes[0];
+        assert_eq!(idx.kind, IndexKind::Hash, "after a snapshot: {snapshot}");
+        assert!(
+            idx.check_iteration(IterType::Eq, &[Value::Uint(1)], "h")
+                .is_ok()
+        );
+        assert!(matches!(
+            idx.check_iteration(IterType::Ge, &[Value::Uint(1)], "h"),
+            Err(Error::IllegalParams(m)) if m.contains("iterator GE")
+        ));
+        e.snapshot().unwrap();
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -46,6 +46,7 @@ fn open(limit: u64) -> Db {
             parts: parts.as_ptr(),
             part_count: 1,
             unique: 0,
+            ..Default::default()
         };
         let mut by_name = null_mut();
         assert_eq!(
@@ -657,6 +658,7 @@ fn open_into(e: *mut jb_engine) -> Db {
             parts: parts.as_ptr(),
             part_count: 1,
             unique: 1,
+            ..Default::default()
         };
         let mut pk = null_mut();
         assert_eq!(jb_index_create(s, c"pk".as_ptr(), 2, &def, &mut pk), JB_OK);

@@ -97,6 +97,7 @@ fn main() {
         parts: parts.as_ptr(),
         part_count: 1,
         unique: 1,
+        ..Default::default()
     };
     let mut pk = null_mut();
     // SAFETY: names, def and out-pointers are valid for the calls.

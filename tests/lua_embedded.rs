@@ -190,6 +190,12 @@ fn compat_update_path_as_tarantool() {
     common::run_compat("update_path");
 }
 
+/// HASH indexes find by whole keys and refuse what Tarantool 2.6's refuse.
+#[test]
+fn compat_hash_as_tarantool() {
+    common::run_compat("hash");
+}
+
 /// tests/lua/fuzz.lua with its fixed seeds (JITBOX_FUZZ_SEEDS / JITBOX_FUZZ_STEPS run it longer).
 #[test]
 fn lua_fuzz_against_a_model() {

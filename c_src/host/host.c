@@ -22,7 +22,7 @@ int main(int argc, char **argv) {
     jb_space *sp;
     jb_index *pk;
     jb_key_part part = { 0, JB_FT_UNSIGNED, 0, 0, NULL, 0, 0 };
-    jb_index_def def;
+    jb_index_def def = {0};
     jb_field t[2], key, f;
     jb_tuple *tu = NULL;
     lua_State *L;

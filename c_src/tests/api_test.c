@@ -27,7 +27,7 @@ static void setup(void) {
     jb_engine_opts opts;
     jb_format_field fmt[2];
     jb_key_part pk_parts[1] = {{0}}, name_parts[1] = {{0}};
-    jb_index_def def;
+    jb_index_def def = {0};
     memset(&opts, 0, sizeof opts);
     opts.memory_limit = 32u << 20;
     CHECK(jb_engine_open(&opts, &e) == JB_OK);
@@ -152,7 +152,7 @@ static void test_misuse(void) {
     jb_space *tmp = NULL;
     jb_index *tmp_pk = NULL;
     jb_key_part part = {0};
-    jb_index_def def;
+    jb_index_def def = {0};
     jb_field key = u(1), bad;
     uint64_t n = 0;
     CHECK(jb_index_get(NULL, NULL, &key, 1, &tu) == JB_E_BAD_HANDLE);
@@ -298,7 +298,7 @@ static jb_engine *open_wal(const char *dir, jb_space **ws, jb_index **wpk) {
     jb_engine_opts opts;
     jb_engine *w = NULL;
     jb_key_part part = {0};
-    jb_index_def def;
+    jb_index_def def = {0};
     jb_format_field fmt;
     memset(&opts, 0, sizeof opts);
     opts.dir = dir; opts.dir_len = (uint32_t)strlen(dir);

@@ -38,7 +38,7 @@ local function describe_index(idx)
     idx.name = ffi.string(index_info.name, index_info.name_len)
     idx.id = tonumber(index_info.id)
     idx.unique = index_info.unique == 1
-    idx.type = 'TREE'
+    idx.type = index_info.type == C.JB_INDEX_HASH and 'HASH' or 'TREE'
     local parts = {}
     for k = 0, index_info.part_count - 1 do
         rc = C.jb_index_part(idx._i, k, key_part)

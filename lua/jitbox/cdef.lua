@@ -173,10 +173,23 @@ enum jb_collation {
     JB_COLL_UNICODE_CI = 2  /* ICU root locale, primary strength: only base letters count */
 };
 
+/* Index types, as Tarantool's of the same names. A HASH index is unique, has no nullable parts
+   and no paths, and finds by whole keys only: JB_ITER_EQ with the full key, JB_ITER_ALL, and
+   JB_ITER_GT (what follows a key in its order; jitbox keeps HASH indexes as trees, so that
+   order is the key order). Other iterators and partial keys are JB_E_ILLEGAL_PARAMS. */
+enum jb_index_type {
+    JB_INDEX_TREE = 0,
+    JB_INDEX_HASH = 1
+};
+
+/* Zero a definition before filling it (jb_index_def def = {0};): fields added later are 0 for
+   what they were before. */
 typedef struct jb_index_def {
     const jb_key_part *parts;  /* borrowed */
     uint32_t part_count;       /* 1..16 */
     uint32_t unique;           /* 0 or 1; the first index of a space must be unique */
+    uint32_t type;             /* enum jb_index_type; 0 is TREE */
+    uint32_t reserved;         /* 0 */
 } jb_index_def;
 
 typedef struct jb_stat {
@@ -420,7 +433,7 @@ typedef struct jb_index_info {
     uint8_t unique;
     uint8_t functional;     /* keys from a key function (jb_index_create_func) */
     uint8_t multikey;       /* several keys per tuple: a multikey key function or a [*] path */
-    uint8_t reserved;
+    uint8_t type;           /* enum jb_index_type */
     uint64_t len;           /* entries, old versions not yet collected included */
     uint64_t bsize;         /* bytes its blocks take */
 } jb_index_info;

@@ -104,8 +104,14 @@ function tx_methods:count(x, key, opts) return count_in(read_target(x), reading(
 -- index:min(key), index:max(key): the first and the last tuple with the (partial) key, or of
 -- the whole index without one; nil when there is none.
 local MIN, MAX = { iterator = 'EQ', limit = 1 }, { iterator = 'REQ', limit = 1 }
-function index_methods:min(key) return select_in(self, current_tx(self._db), key, MIN)[1] end
-function index_methods:max(key) return select_in(self, current_tx(self._db), key, MAX)[1] end
+local function ordered(index, what)
+    if index.type == 'HASH' then
+        illegal(("HASH index '%s' of space '%s' does not support %s(); a TREE index does"):format(
+            index.name, index.space.name, what))
+    end
+end
+function index_methods:min(key) ordered(self, 'min') return select_in(self, current_tx(self._db), key, MIN)[1] end
+function index_methods:max(key) ordered(self, 'max') return select_in(self, current_tx(self._db), key, MAX)[1] end
 
 -- index:random(seed): a tuple the caller sees, picked by seed (a whole number from 0; the
 -- same seed picks the same tuple while the index is unchanged), or nil when it sees none.

@@ -185,8 +185,14 @@ function space_methods:create_index(name, opts)
         local idx = rawget(self.index, name)
         if idx then return idx, 'not created' end
     end
-    if opts.type ~= nil and opts.type ~= 'TREE' and opts.type ~= 'tree' then
-        illegal(("create_index %s: only TREE indexes exist, not '%s'"):format(name, tostring(opts.type)))
+    local kind = C.JB_INDEX_TREE
+    if opts.type ~= nil then
+        local t = type(opts.type) == 'string' and opts.type:upper()
+        if t == 'HASH' then
+            kind = C.JB_INDEX_HASH
+        elseif t ~= 'TREE' then
+            illegal(("create_index %s: type must be 'TREE' or 'HASH', not '%s'"):format(name, tostring(opts.type)))
+        end
     end
     local func = opts.func
     if func ~= nil and type(func) ~= 'function' then
@@ -201,6 +207,7 @@ function space_methods:create_index(name, opts)
     def.parts = parts
     def.part_count = n
     def.unique = (opts.unique == nil or opts.unique) and 1 or 0
+    def.type = kind
     local out = ffi.new('jb_index*[1]')
     live(self._db)
     local rc, fe

@@ -11,6 +11,7 @@
 //! A request while a snapshot runs joins it (one run, one outcome for all its tickets).
 
 use super::Engine;
+use super::index::IndexKind;
 use super::recovery::func_name;
 use super::tuple::TuplePtr;
 use crate::error::{Error, Result};
@@ -254,6 +255,7 @@ impl Engine {
                 space: &sp.name,
                 name: &ix.name,
                 unique: ix.unique,
+                hash: ix.kind == IndexKind::Hash,
                 func: user_fn.then_some(fname.as_str()),
                 multikey: ix.func.as_ref().is_some_and(|f| f.multikey),
                 parts: ix
@@ -286,6 +288,7 @@ impl Engine {
                 space: &a.space,
                 name: &a.name,
                 unique: a.unique,
+                hash: false,
                 func: Some(&fname),
                 multikey: a.multikey,
                 parts: a.types.iter().map(|&t| (0, t.into(), false, 0, false)).collect(),

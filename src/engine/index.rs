@@ -7,7 +7,7 @@ use super::key::KeyDef;
 use super::mvcc::{Mvcc, ReadView};
 use super::tuple::TuplePtr;
 use super::value::{self, Value};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::mem::Quota;
 use std::cmp::Ordering;
 use std::rc::Rc;
@@ -161,10 +161,21 @@ fn key_tie<E: IndexEntry>(def: &KeyDef, e: &E, key: &[Value], hints: (u64, u64))
     }
 }
 
+/// What an index promises its readers. A HASH index (Tarantool's) finds by whole keys only
+/// and iterates in an order of its own: EQ with the full key, ALL, and GT (what follows a key
+/// in that order); jitbox keeps it as a tree, so its order is the key order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum IndexKind {
+    #[default]
+    Tree,
+    Hash,
+}
+
 pub struct Index {
     pub name: String,
     pub uid: u64,
     pub unique: bool,
+    pub kind: IndexKind,
     pub def: KeyDef,
     /// The key function of a functional index, whose entries are rows (see `func`).
     pub func: Option<KeyFn>,
@@ -191,6 +202,7 @@ impl Index {
             name,
             uid,
             unique,
+            kind: IndexKind::Tree,
             def,
             func: None,
             tree,
@@ -249,6 +261,33 @@ impl Index {
 
     pub fn is_functional(&self) -> bool {
         self.func.is_some()
+    }
+
+    /// Checks that iterator `ty` with `key` is one this index has (a HASH index: EQ and GT
+    /// with the whole key or none, ALL).
+    pub fn check_iteration(&self, ty: IterType, key: &[Value], space: &str) -> Result<()> {
+        if self.kind == IndexKind::Tree {
+            return Ok(());
+        }
+        let whole = key.len() == self.def.parts.len();
+        match ty {
+            IterType::All => Ok(()),
+            // No key lists everything, as with a TREE index.
+            IterType::Eq | IterType::Gt if whole || key.is_empty() => Ok(()),
+            IterType::Eq | IterType::Gt => Err(Error::IllegalParams(format!(
+                "HASH index '{}' of space '{space}' finds by the whole key ({} part(s)), not {}; \
+                 a TREE index takes partial keys",
+                self.name,
+                self.def.parts.len(),
+                key.len()
+            ))),
+            other => Err(Error::IllegalParams(format!(
+                "HASH index '{}' of space '{space}' does not support iterator {} (it has \
+                 EQ, ALL and GT); a TREE index has every one",
+                self.name,
+                format!("{other:?}").to_uppercase()
+            ))),
+        }
     }
 
     fn key_hints(&self, key: &[Value]) -> (u64, u64) {

@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::guard::{self, CallbackKind};
 use crate::mem::Quota;
 use crate::wal::ops::{LoggedField, LoggedIndex, Op};
-use index::Index;
+use index::{Index, IndexKind};
 use key::KeyPart;
 use mvcc::Mvcc;
 use space::{FormatField, Shared, Space};
@@ -344,10 +344,38 @@ impl Engine {
         parts: Vec<KeyPart>,
         unique: bool,
     ) -> Result<(usize, u64)> {
+        self.create_index_of(id, name, parts, unique, IndexKind::Tree)
+    }
+
+    /// Creates an index of `kind` (a HASH one is unique and has no nullable parts).
+    pub fn create_index_of(
+        &mut self,
+        id: SpaceId,
+        name: &str,
+        parts: Vec<KeyPart>,
+        unique: bool,
+        kind: IndexKind,
+    ) -> Result<(usize, u64)> {
+        if kind == IndexKind::Hash {
+            let sp = self.space(id)?;
+            if !unique {
+                return Err(Error::IllegalParams(format!(
+                    "HASH index '{name}' of space '{}' must be unique; a TREE index need not be",
+                    sp.name
+                )));
+            }
+            if parts.iter().any(|p| p.nullable) {
+                return Err(Error::IllegalParams(format!(
+                    "HASH index '{name}' of space '{}' cannot have nullable parts",
+                    sp.name
+                )));
+            }
+        }
         let logged = LoggedIndex {
             space: &self.space(id)?.name.clone(),
             name,
             unique,
+            hash: kind == IndexKind::Hash,
             func: None,
             multikey: false,
             parts: parts
@@ -357,7 +385,9 @@ impl Engine {
             paths: Vec::new(),
         };
         let r = self.add_index(id, name, parts.len(), "index", |sp, name, uid| {
-            sp.add_index(name, uid, parts, unique)
+            let pos = sp.add_index(name, uid, parts, unique)?;
+            sp.indexes[pos].kind = kind;
+            Ok(pos)
         })?;
         self.log_index(id, &logged, r)
     }
@@ -407,6 +437,7 @@ impl Engine {
             space: &space,
             name,
             unique,
+            hash: false,
             func: Some(&fname),
             multikey: kf.multikey,
             parts: types.iter().map(|&t| (0, t.into(), false, 0, false)).collect(),
@@ -497,6 +528,7 @@ impl Engine {
             space: &space,
             name,
             unique,
+            hash: false,
             func: None,
             multikey: kf.multikey,
             parts: parts

@@ -8,6 +8,7 @@
 //! `jitbox.open{functions = ...}`); until then writes to its space are refused.
 
 use super::collation::Collation;
+use super::index::IndexKind;
 use super::key::{FieldType, KeyPart};
 use super::path::PartSpec;
 use super::space::FormatField;
@@ -233,7 +234,8 @@ impl Engine {
                         collation: Collation::from_code(collation as u32).unwrap_or_default(),
                     })
                     .collect();
-                self.create_index(id, ix.name, parts, ix.unique).map(drop)
+                let kind = if ix.hash { IndexKind::Hash } else { IndexKind::Tree };
+                self.create_index_of(id, ix.name, parts, ix.unique, kind).map(drop)
             }
             Op::DropSpace { space } => {
                 let id = self.find_space(space)?;

@@ -294,22 +294,30 @@ pub const JB_COLL_BINARY: jb_collation = 0;
 pub const JB_COLL_UNICODE: jb_collation = 1;
 pub const JB_COLL_UNICODE_CI: jb_collation = 2;
 pub type jb_collation = ::std::os::raw::c_uint;
+pub const JB_INDEX_TREE: jb_index_type = 0;
+pub const JB_INDEX_HASH: jb_index_type = 1;
+pub type jb_index_type = ::std::os::raw::c_uint;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct jb_index_def {
     pub parts: *const jb_key_part,
     pub part_count: u32,
     pub unique: u32,
+    pub type_: u32,
+    pub reserved: u32,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of jb_index_def"][::std::mem::size_of::<jb_index_def>() - 16usize];
+    ["Size of jb_index_def"][::std::mem::size_of::<jb_index_def>() - 24usize];
     ["Alignment of jb_index_def"][::std::mem::align_of::<jb_index_def>() - 8usize];
     ["Offset of field: jb_index_def::parts"][::std::mem::offset_of!(jb_index_def, parts) - 0usize];
     ["Offset of field: jb_index_def::part_count"]
         [::std::mem::offset_of!(jb_index_def, part_count) - 8usize];
     ["Offset of field: jb_index_def::unique"]
         [::std::mem::offset_of!(jb_index_def, unique) - 12usize];
+    ["Offset of field: jb_index_def::type_"][::std::mem::offset_of!(jb_index_def, type_) - 16usize];
+    ["Offset of field: jb_index_def::reserved"]
+        [::std::mem::offset_of!(jb_index_def, reserved) - 20usize];
 };
 impl Default for jb_index_def {
     fn default() -> Self {
@@ -747,7 +755,7 @@ pub struct jb_index_info {
     pub unique: u8,
     pub functional: u8,
     pub multikey: u8,
-    pub reserved: u8,
+    pub type_: u8,
     pub len: u64,
     pub bsize: u64,
 }
@@ -767,8 +775,8 @@ const _: () = {
         [::std::mem::offset_of!(jb_index_info, functional) - 25usize];
     ["Offset of field: jb_index_info::multikey"]
         [::std::mem::offset_of!(jb_index_info, multikey) - 26usize];
-    ["Offset of field: jb_index_info::reserved"]
-        [::std::mem::offset_of!(jb_index_info, reserved) - 27usize];
+    ["Offset of field: jb_index_info::type_"]
+        [::std::mem::offset_of!(jb_index_info, type_) - 27usize];
     ["Offset of field: jb_index_info::len"][::std::mem::offset_of!(jb_index_info, len) - 32usize];
     ["Offset of field: jb_index_info::bsize"]
         [::std::mem::offset_of!(jb_index_info, bsize) - 40usize];

@@ -25,6 +25,11 @@ export! {
         let (def, func) = unsafe { (&*def, &*func) };
         // SAFETY: def's parts and their paths are readable (header contract).
         let specs = unsafe { parse_parts(def, iname)? };
+        if super::api_space::index_kind(def, iname)? != crate::engine::index::IndexKind::Tree {
+            return Err(Error::IllegalParams(format!(
+                "functional index '{iname}' must be a TREE index (JB_INDEX_TREE)"
+            )));
+        }
         if specs.iter().any(|p| !p.path.is_empty() || p.exclude_null) {
             return Err(Error::IllegalParams(format!(
                 "functional index '{iname}': its key function gives the keys; parts have no path \

@@ -98,6 +98,7 @@ unsafe fn open(
                 idx.def.check_key(k, false, &|| {
                     format!("iterator over index '{}' of space '{}'", idx.name, sp.name)
                 })?;
+                idx.check_iteration(ty, k, &sp.name)?;
                 IterPos::new(ty, k, &cell.quota)
             })
         }

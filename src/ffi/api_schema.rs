@@ -6,6 +6,7 @@ use super::api_space::{find_index, index_of, space_of};
 use super::boundary::{cell_of, enter, export};
 use super::convert::{name, need, put};
 use super::status::field_type_code;
+use crate::engine::index::IndexKind;
 use crate::error::Error;
 use std::ffi::c_char;
 
@@ -83,7 +84,10 @@ export! {
                 unique: idx.unique as u8,
                 functional: idx.func.as_ref().is_some_and(|f| f.takes_keys()) as u8,
                 multikey: idx.func.as_ref().is_some_and(|f| f.multikey) as u8,
-                reserved: 0,
+                type_: match idx.kind {
+                    IndexKind::Tree => JB_INDEX_TREE as u8,
+                    IndexKind::Hash => JB_INDEX_HASH as u8,
+                },
                 len: idx.len() as u64,
                 bsize: idx.bsize() as u64,
             })

@@ -6,6 +6,7 @@ use super::boundary::{enter, export};
 use super::convert::{Ops, copy_out, name, need, put, update_ops, with_values};
 use super::handles::{self, EngineCell, Gone, Obj};
 use crate::engine::collation::Collation;
+use crate::engine::index::IndexKind;
 use crate::engine::key::{FieldType, KeyPart};
 use crate::engine::mvcc::TxnId;
 use crate::engine::path::PartSpec;
@@ -127,17 +128,41 @@ export! {
         let def = unsafe { &*def };
         // SAFETY: def's parts and their paths are readable (header contract).
         let specs = unsafe { parse_parts(def, iname)? };
+        let kind = index_kind(def, iname)?;
         let (cell, id) = space_of(s as u64)?;
         let unique = def.unique == 1;
         let (_, uid) = enter(&cell, |eng| {
             if specs.iter().all(|p| p.path.is_empty() && !p.exclude_null) {
-                return eng.create_index(id, iname, specs.iter().map(|p| p.part).collect(), unique);
+                let parts = specs.iter().map(|p| p.part).collect();
+                return eng.create_index_of(id, iname, parts, unique, kind);
+            }
+            if kind == IndexKind::Hash {
+                return Err(Error::IllegalParams(format!(
+                    "HASH index '{iname}' keys by whole fields: no path, no exclude_null; a TREE \
+                     index takes them"
+                )));
             }
             eng.create_path_index(id, iname, &specs, unique)
         })?;
         let h = register_index(&cell, id, uid)?;
         // SAFETY: checked non-null above.
         unsafe { put(out, h as *mut jb_index, "out") }
+    }
+}
+
+/// The type a definition asks for.
+pub(crate) fn index_kind(def: &jb_index_def, iname: &str) -> Result<IndexKind> {
+    if def.reserved != 0 {
+        return Err(Error::IllegalParams(format!(
+            "index '{iname}': reserved must be 0"
+        )));
+    }
+    match def.type_ {
+        JB_INDEX_TREE => Ok(IndexKind::Tree),
+        JB_INDEX_HASH => Ok(IndexKind::Hash),
+        t => Err(Error::IllegalParams(format!(
+            "index '{iname}': type {t} is not a JB_INDEX_* (TREE or HASH)"
+        ))),
     }
 }
 

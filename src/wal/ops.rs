@@ -55,6 +55,8 @@ pub struct LoggedIndex<'a> {
     pub space: &'a str,
     pub name: &'a str,
     pub unique: bool,
+    /// A HASH index (flag 16 on disk).
+    pub hash: bool,
     pub func: Option<&'a str>,
     pub multikey: bool,
     /// (fieldno, type, nullable, collation: 0 none, 1 unicode, 2 unicode_ci, exclude_null).
@@ -200,7 +202,8 @@ pub fn encode(op: &Op, out: &mut Vec<u8>) -> Result<()> {
                 ix.unique as u8
                     | (ix.func.is_some() as u8) << 1
                     | (ix.multikey as u8) << 2
-                    | (!ix.paths.is_empty() as u8) << 3,
+                    | (!ix.paths.is_empty() as u8) << 3
+                    | (ix.hash as u8) << 4,
             );
             name(w, func);
             w.extend_from_slice(&(ix.parts.len() as u16).to_le_bytes());
@@ -371,6 +374,7 @@ impl<'a> Reader<'a> {
                     space,
                     name,
                     unique: flags & 1 != 0,
+                    hash: flags & 16 != 0,
                     func: (flags & 2 != 0).then_some(func),
                     multikey: flags & 4 != 0,
                     parts,

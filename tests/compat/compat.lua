@@ -15,6 +15,7 @@ local CODES = {
     [147] = 'SEQUENCE_OVERFLOW', [146] = 'EXISTS', [212] = 'ILLEGAL_PARAMS', [142] = 'ILLEGAL_PARAMS',
     [144] = 'ILLEGAL_PARAMS', [14] = 'ILLEGAL_PARAMS', [108] = 'ILLEGAL_PARAMS',
     [27] = 'FIELD_TYPE', [149] = 'ILLEGAL_PARAMS', [12] = 'ILLEGAL_PARAMS',
+    [5] = 'ILLEGAL_PARAMS', [112] = 'ILLEGAL_PARAMS', [136] = 'ILLEGAL_PARAMS',
 }
 
 local jitbox
@@ -68,6 +69,7 @@ end
 
 function M.create_space(name, opts)
     if M.tarantool then return box.schema.space.create(name, opts) end
+    M.db = M.db or jitbox.open{ logger = function() end }
     return M.db:create_space(name, opts)
 end
 

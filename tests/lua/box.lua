@@ -64,7 +64,8 @@ end)
 
 test('what the facade lacks says so', function()
     local s = box.space.t
-    box_error(box.error.UNSUPPORTED, "index type 'HASH'", s.create_index, s, 'h', { type = 'HASH', parts = {'name'} })
+    box_error(box.error.UNSUPPORTED, "index type 'BITSET'", s.create_index, s, 'h', { type = 'BITSET', parts = {'name'} })
+    box_error(box.error.MODIFY_INDEX, 'must be unique', s.create_index, s, 'h', { type = 'HASH', unique = false, parts = {'name'} })
     box_error(box.error.UNSUPPORTED, "index option 'func'", s.create_index, s, 'h', { func = 'f' })
     box_error(box.error.UNSUPPORTED, "space option 'temporary'", box.schema.space.create, 'x', { temporary = true })
     box_error(box.error.UNSUPPORTED, "engine 'vinyl'", box.schema.space.create, 'x', { engine = 'vinyl' })

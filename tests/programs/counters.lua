@@ -4,7 +4,7 @@ box.cfg{ wal_mode = 'none', log_level = 1 }
 
 local hits = box.schema.space.create('hits', { format = {
     { 'page', 'string' }, { 'views', 'unsigned' }, { 'last', 'unsigned' } } })
-hits:create_index('pk', { parts = { 'page' } })
+hits:create_index('pk', { type = 'hash', parts = { 'page' } })
 hits:create_index('by_views', { parts = { { 'views' }, { 'page' } } })
 
 local pages = { '/', '/about', '/blog', '/blog/1', '/blog/2', '/contact' }

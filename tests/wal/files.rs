@@ -80,6 +80,7 @@ fn operations_round_trip() {
             space: "s",
             name: "by_f",
             unique: false,
+            hash: false,
             func: Some("s.by_f"),
             multikey: true,
             parts: vec![
@@ -91,7 +92,8 @@ fn operations_round_trip() {
         Op::CreateIndex(LoggedIndex {
             space: "s",
             name: "by_tag",
-            unique: false,
+            unique: true,
+            hash: true,
             func: None,
             multikey: true,
             parts: vec![

@@ -12,7 +12,7 @@ local CODES = {
     UPDATE_FIELD = 29, KEY_PART_COUNT = 31, PROC_LUA = 32, NO_SUCH_INDEX_ID = 35,
     NO_SUCH_SPACE = 36, NO_SUCH_FIELD_NO = 37, FIELD_MISSING = 39, WAL_IO = 40,
     NO_SUCH_SAVEPOINT = 61, ITERATOR_TYPE = 72, TIMEOUT = 78, ACTIVE_TRANSACTION = 79,
-    INDEX_EXISTS = 85, SPACE_EXISTS = 10, CANT_UPDATE_PRIMARY_KEY = 94,
+    INDEX_EXISTS = 85, SPACE_EXISTS = 10, UNSUPPORTED_INDEX_FEATURE = 112, CANT_UPDATE_PRIMARY_KEY = 94,
     UPDATE_INTEGER_OVERFLOW = 95, TRANSACTION_CONFLICT = 97, MEMTX_MAX_TUPLE_SIZE = 110,
     NO_TRANSACTION = 114, SYSTEM = 115, LOADING = 116, NO_SUCH_SEQUENCE = 145,
     SEQUENCE_EXISTS = 146, SEQUENCE_OVERFLOW = 147, NO_SUCH_INDEX_NAME = 148,
@@ -43,6 +43,11 @@ local function code_of(e)
         if m:find('tuple too short', 1, true) then return CODES.FIELD_MISSING end
         if m:find('key part', 1, true) then return CODES.KEY_PART_TYPE end
         return CODES.FIELD_TYPE
+    end
+    if c == 'ILLEGAL_PARAMS' and m:find('HASH index', 1, true) then
+        if m:find('does not support', 1, true) then return CODES.UNSUPPORTED_INDEX_FEATURE end
+        if m:find('must be unique', 1, true) then return CODES.MODIFY_INDEX end
+        if m:find('nullable', 1, true) then return CODES.UNSUPPORTED end
     end
     if c == 'ILLEGAL_PARAMS' then
         if m:find('key has %d+ part') then return CODES.EXACT_MATCH end

@@ -86,8 +86,8 @@ local INDEX_OPTIONS = { parts = true, unique = true, type = true, if_not_exists 
 function space_methods:create_index(name, opts)
     if opts ~= nil and type(opts) == 'table' then
         for k, v in pairs(opts) do
-            if k == 'type' and type(v) == 'string' and v:upper() ~= 'TREE' then
-                unsupported(("index type '%s' (jitbox has TREE indexes)"):format(v))
+            if k == 'type' and type(v) == 'string' and v:upper() ~= 'TREE' and v:upper() ~= 'HASH' then
+                unsupported(("index type '%s' (jitbox has TREE and HASH indexes)"):format(v))
             elseif not INDEX_OPTIONS[k] then
                 unsupported(("index option '%s'"):format(tostring(k)))
             end

@@ -795,6 +795,7 @@ impl Space {
                 self.quota.clone(),
             );
             empty.func = old.func.clone();
+            empty.kind = old.kind;
             let old = std::mem::replace(&mut self.indexes[pos], empty);
             if pos == 0 {
                 release_all(&old, &self.quota);
