@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the peer workload on Tarantool (Debian's tarantool), jitbox, SQLite in memory (through
-# LuaJIT FFI) and a plain LuaJIT table in one go and prints ns per operation (per tuple for
+# Runs the peer workload on Tarantool (Debian's tarantool), jitbox, SQLite in memory and LMDB
+# on tmpfs (both through LuaJIT FFI) and a plain LuaJIT table in one go and prints ns per operation (per tuple for
 # scans) with ratios. Usage:
 #   benches/peer/run.sh [N] [ROUNDS]   (N tuples, default 1000000; installs what is missing)
 # With ROUNDS > 1 (default 1) the targets run in turn ROUNDS times and each figure is the
@@ -14,23 +14,27 @@ command -v tarantool >/dev/null || { apt-get update -qq && apt-get install -y -q
 command -v luajit >/dev/null || { apt-get update -qq && apt-get install -y -qq luajit >/dev/null; }
 [ -e /usr/lib/x86_64-linux-gnu/libsqlite3.so ] || ldconfig -p | grep -q 'libsqlite3.so ' ||
   { apt-get update -qq && apt-get install -y -qq libsqlite3-dev >/dev/null; }
+[ -e /usr/lib/x86_64-linux-gnu/liblmdb.so ] || ldconfig -p | grep -q 'liblmdb.so ' ||
+  { apt-get update -qq && apt-get install -y -qq liblmdb-dev >/dev/null; }
 cargo build --release --quiet
 out=$(mktemp)
 for _ in $(seq "$ROUNDS"); do
   tarantool benches/peer/workload.lua tarantool "$N" >>"$out"
   JITBOX_LIB=target/release/libjitbox.so luajit benches/peer/workload.lua jitbox "$N" >>"$out"
   luajit benches/peer/workload.lua sqlite "$N" >>"$out"
+  luajit benches/peer/workload.lua lmdb "$N" >>"$out"
   luajit benches/peer/workload.lua plain "$N" >>"$out"
 done
 awk '
   { k = $1" "$2; if (!(k in v) || $3 < v[k]) v[k] = $3; if (!($2 in seen)) { seen[$2] = 1; ops[++n] = $2 } }
   function f(x, unit) { return x == "" ? "-" : sprintf("%.1f%s", x, unit) }
+  function r(x, j) { return (x != "" && j > 0) ? sprintf("%.2fx", x / j) : "-" }
   END {
-    printf "%-28s %12s %12s %12s %12s %14s %12s\n", "op (N='"$N"', best of '"$ROUNDS"')", "tarantool", "jitbox", "sqlite", "plain table", "tarantool/jitbox", "sqlite/jitbox"
+    printf "%-24s %11s %11s %11s %11s %11s %9s %9s %9s\n", "op (N='"$N"', best of '"$ROUNDS"')", "tarantool", "jitbox", "sqlite", "lmdb", "plain", "tnt/jb", "sql/jb", "lmdb/jb"
     for (i = 1; i <= n; i++) {
-      op = ops[i]; t = v["tarantool " op]; j = v["jitbox " op]; q = v["sqlite " op]; p = v["plain " op]
+      op = ops[i]; t = v["tarantool " op]; j = v["jitbox " op]; q = v["sqlite " op]; l = v["lmdb " op]; p = v["plain " op]
       unit = (op ~ /per_tuple/) ? "B" : "ns"
-      printf "%-28s %12s %12s %12s %12s %14s %12s\n", op, f(t, unit), f(j, unit), f(q, unit), f(p, unit), (t != "" && j > 0 ? sprintf("%.2fx", t / j) : "-"), (q != "" && j > 0 ? sprintf("%.2fx", q / j) : "-")
+      printf "%-24s %11s %11s %11s %11s %11s %9s %9s %9s\n", op, f(t, unit), f(j, unit), f(q, unit), f(l, unit), f(p, unit), r(t, j), r(q, j), r(l, j)
     }
   }' "$out"
 rm -f "$out"

@@ -1,6 +1,7 @@
 -- The peer workload, the same code on every target:
 --   tarantool workload.lua tarantool | luajit workload.lua jitbox | luajit workload.lua plain
---   | luajit workload.lua sqlite (in memory, see sqlite.lua)
+--   | luajit workload.lua sqlite (in memory, see sqlite.lua) | luajit workload.lua lmdb (on
+--   tmpfs, see lmdb.lua)
 -- 1M tuples {i, 'name'..(i%1000), i*2}, primary + non-unique string secondary index.
 -- Prints "target op ns_per_unit" lines; run.sh turns them into a table with ratios.
 local target = arg[1] or 'jitbox'
@@ -8,7 +9,7 @@ local N = tonumber(arg[2] or os.getenv('PEER_N') or 1000000)
 package.path = 'benches/peer/?.lua;' .. package.path
 local now = require('peer_clock')
 
-local db, sql, s, by_name, begin, commit, memory
+local db, sql, lm, s, by_name, begin, commit, memory
 
 if target == 'tarantool' then
     -- Its snapshot files go to a temporary directory, not the checkout.
@@ -30,6 +31,9 @@ elseif target == 'jitbox' then
 elseif target == 'sqlite' then
     sql = require('sqlite').open(':memory:')
     s, by_name, begin, commit, memory = sql.space, sql.by_name, sql.begin, sql.commit, sql.memory
+elseif target == 'lmdb' then
+    lm = require('lmdb').open(os.getenv('PEER_LMDB_DIR') or '/dev/shm')
+    s, by_name, begin, commit, memory = lm.space, lm.by_name, lm.begin, lm.commit, lm.memory
 elseif target == 'plain' then
     -- A plain LuaJIT table "space": rows by id, and a name -> {ids} secondary index.
     local rows, names, count = {}, {}, 0
@@ -149,6 +153,11 @@ elseif target == 'jitbox' then
     t0 = now()
     s:create_index('by_mod', { func = loadstring('return ' .. mod1000)(), parts = {{1, 'integer'}}, unique = false })
     report('func_build', now() - t0, N)
+elseif target == 'lmdb' then
+    -- LMDB's: a DUPSORT database of v % 1000 -> id, filled from a scan, kept by the writes.
+    t0 = now()
+    lm.build_mod()
+    report('func_build', now() - t0, N)
 elseif target == 'sqlite' then
     -- SQLite's counterpart: an index on an expression.
     t0 = now()
@@ -160,8 +169,9 @@ if target ~= 'plain' then
     for i = 1, N do s:replace{i, 'name' .. (i % 1000), i * 5} end
     report('func_replace', now() - t0, N)
     local n5 = target == 'sqlite' and sql.count('SELECT count(*) FROM test WHERE v % 1000 = 5')
-        or s.index.by_mod:count({ 5 })
+        or target == 'lmdb' and lm.count_mod(5) or s.index.by_mod:count({ 5 })
     assert(n5 == N / 200)
 end
 
+if target == 'lmdb' then os.execute(('rm -rf %s'):format(lm.path)) end
 if target == 'tarantool' then os.exit(0) end
