@@ -123,6 +123,9 @@ fn changed_value(old: &[u8], op: &UpdateOp, out: &mut Vec<u8>) -> Result<()> {
     Ok(())
 }
 
+/// Writes an element's new bytes from its old ones.
+type MakeValue<'m> = dyn FnMut(&[u8], &mut Vec<u8>) -> Result<()> + 'm;
+
 fn rewrite(v: &[u8], steps: &[Step], op: &UpdateOp, out: &mut Vec<u8>) -> Result<()> {
     let (step, rest) = (&steps[0], &steps[1..]);
     let kind = raw_kind(v);
@@ -157,8 +160,8 @@ fn rewrite(v: &[u8], steps: &[Step], op: &UpdateOp, out: &mut Vec<u8>) -> Result
             Value::Str(k.as_bytes()).encode(out);
         }
     };
-    if !rest.is_empty() {
-        let i = at.ok_or_else(|| not_found(op))?;
+    // Element i (its key kept) made anew by `make` from its old bytes; the rest copied.
+    let in_place = |out: &mut Vec<u8>, i: usize, make: &mut MakeValue| {
         put_header(kind, n, out);
         copy(out, 0, i);
         if kind == RawKind::Map {
@@ -166,9 +169,13 @@ fn rewrite(v: &[u8], steps: &[Step], op: &UpdateOp, out: &mut Vec<u8>) -> Result
             out.extend_from_slice(&v[a..b]);
         }
         let (a, b) = value_span(i);
-        rewrite(&v[a..b], rest, op, out)?;
+        make(&v[a..b], out)?;
         copy(out, i + 1, n);
-        return Ok(());
+        Ok(())
+    };
+    if !rest.is_empty() {
+        let i = at.ok_or_else(|| not_found(op))?;
+        return in_place(out, i, &mut |old, out| rewrite(old, rest, op, out));
     }
     // The last step: the operation itself.
     let index = match step {
@@ -179,13 +186,11 @@ fn rewrite(v: &[u8], steps: &[Step], op: &UpdateOp, out: &mut Vec<u8>) -> Result
         Kind::Set(x) | Kind::Insert(x) => {
             let insert = matches!(op.kind, Kind::Insert(_));
             match (kind, at) {
-                (RawKind::Map, Some(i)) if !insert => {
-                    put_header(kind, n, out);
-                    copy(out, 0, i);
-                    let (a, b) = spans[2 * i];
-                    out.extend_from_slice(&v[a..b]);
-                    x.encode(out);
-                    copy(out, i + 1, n);
+                (_, Some(i)) if !insert => {
+                    in_place(out, i, &mut |_, out| {
+                        x.encode(out);
+                        Ok(())
+                    })?;
                 }
                 (RawKind::Map, Some(_)) => {
                     return Err(Error::UpdateOp(format!(
@@ -199,12 +204,6 @@ fn rewrite(v: &[u8], steps: &[Step], op: &UpdateOp, out: &mut Vec<u8>) -> Result
                     new_key(out);
                     x.encode(out);
                     copy(out, 0, n);
-                }
-                (_, Some(i)) if !insert => {
-                    put_header(kind, n, out);
-                    copy(out, 0, i);
-                    x.encode(out);
-                    copy(out, i + 1, n);
                 }
                 _ if index <= n && (insert || index == n) => {
                     put_header(kind, n + 1, out);
@@ -234,15 +233,7 @@ fn rewrite(v: &[u8], steps: &[Step], op: &UpdateOp, out: &mut Vec<u8>) -> Result
         }
         _ => {
             let i = at.ok_or_else(|| not_found(op))?;
-            put_header(kind, n, out);
-            copy(out, 0, i);
-            if kind == RawKind::Map {
-                let (a, b) = spans[2 * i];
-                out.extend_from_slice(&v[a..b]);
-            }
-            let (a, b) = value_span(i);
-            changed_value(&v[a..b], op, out)?;
-            copy(out, i + 1, n);
+            in_place(out, i, &mut |old, out| changed_value(old, op, out))?;
         }
     }
     Ok(())
