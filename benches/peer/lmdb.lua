@@ -193,11 +193,28 @@ function M.open(dir)
             return function()
                 if lib.mdb_cursor_get(cur, key, val, op) == 0 then
                     op = ffi.C.MDB_NEXT
+                    row[3] = tonumber(v_of(val))
                     return true, row
                 end
                 lib.mdb_cursor_close(cur)
                 if renewed then reading = false; end_read(true) end
             end
+        end,
+        -- The row and its index entries.
+        delete = function(_, k)
+            local txn, own = write_txn()
+            set_id(key, id_buf, k[1])
+            local rc = lib.mdb_get(txn, rows, key, val)
+            if rc == 0 then
+                local id, name, v = k[1], name_of(val), v_of(val)
+                index_del(txn, names, name_key(name), id)
+                if with_mod then index_del(txn, mods, mod_key(v), id) end
+                set_id(key, id_buf, id)
+                check(lib.mdb_del(txn, rows, key, nil), 'del')
+            elseif rc ~= MDB_NOTFOUND then
+                check(rc, 'get')
+            end
+            end_write(txn, own)
         end,
         -- {{'+', 3, x}}, the one update the workload makes.
         update = function(_, k, ops)

@@ -50,6 +50,7 @@ function M.open(path, pragmas)
     local scan = prepare('SELECT id, name, v FROM test')
     local by_name = prepare('SELECT id, name, v FROM test WHERE name = ?')
     local upd = prepare('UPDATE test SET v = v + ? WHERE id = ?')
+    local del = prepare('DELETE FROM test WHERE id = ?')
     local bgn, cmt = prepare('BEGIN'), prepare('COMMIT')
 
     local function done(st)
@@ -64,10 +65,14 @@ function M.open(path, pragmas)
         lib.sqlite3_bind_int64(st, 3, t[3])
         done(st)
     end
+    -- Rows as one reused table; its v (column 2) read for each, as a caller reads a field.
     local row = {}
     local function rows(st)
         return function()
-            if lib.sqlite3_step(st) == SQLITE_ROW then return true, row end
+            if lib.sqlite3_step(st) == SQLITE_ROW then
+                row[3] = tonumber(lib.sqlite3_column_int64(st, 2))
+                return true, row
+            end
             lib.sqlite3_reset(st)
         end
     end
@@ -82,6 +87,10 @@ function M.open(path, pragmas)
             return found and row or nil
         end,
         pairs = function() return rows(scan) end,
+        delete = function(_, k)
+            lib.sqlite3_bind_int64(del, 1, k[1])
+            done(del)
+        end,
         -- {{'+', 3, x}}: the one update form the workload uses.
         update = function(_, k, ops)
             lib.sqlite3_bind_int64(upd, 1, ops[1][3])

@@ -42,6 +42,7 @@ elseif target == 'plain' then
         replace = function(_, t) rows[t[1]] = t end,
         update = function(_, k, ops) local t = rows[k]; t[3] = t[3] + ops[1][3]; return t end,
         get = function(_, k) return rows[k[1]] end,
+        delete = function(_, k) local t = rows[k[1]]; rows[k[1]] = nil; return t end,
         pairs = function() return ipairs(rows) end,
     }
     by_name = { pairs = function(_, k)
@@ -88,11 +89,13 @@ for i = 1, N do sum = sum + s:get{i}[3] end
 report('get', now() - t0, N)
 assert(sum == N * (N + 1))
 
+-- A full scan reading one field of every row.
 local scanned = 0
+sum = 0
 t0 = now()
-for _, t in s:pairs() do scanned = scanned + 1 end
+for _, t in s:pairs() do scanned = scanned + 1; sum = sum + t[3] end
 report('pairs_scan', now() - t0, scanned)
-assert(scanned == N)
+assert(scanned == N and sum == N * (N + 1))
 
 scanned = 0
 t0 = now()
@@ -172,6 +175,16 @@ if target ~= 'plain' then
         or target == 'lmdb' and lm.count_mod(5) or s.index.by_mod:count({ 5 })
     assert(n5 == N / 200)
 end
+
+-- Half the rows deleted (the odd ids), in transactions of 1000 deletes.
+t0 = now()
+for b = 0, N / 2000 - 1 do
+    begin()
+    for i = b * 2000 + 1, b * 2000 + 2000, 2 do s:delete{i} end
+    commit()
+end
+report('delete', now() - t0, N / 2)
+assert(s:get{1} == nil and s:get{2} ~= nil)
 
 if target == 'lmdb' then os.execute(('rm -rf %s'):format(lm.path)) end
 if target == 'tarantool' then os.exit(0) end
