@@ -1,7 +1,12 @@
--- Group commit throughput, the same workload on both targets:
---   tarantool commit.lua tarantool MODE N | luajit commit.lua jitbox MODE N   (MODE: write | fsync)
+-- Durable commits, one replace each, on every target:
+--   tarantool commit.lua tarantool MODE N | luajit commit.lua TARGET MODE N
+--   (TARGET: jitbox | jitbox_sync | sqlite | lmdb; MODE: write | fsync)
 -- Tarantool: 100 fibers doing autocommit replaces. jitbox: ONE Lua thread committing
 -- transactions of one replace asynchronously, keeping up to WINDOW tickets in flight (a ring).
+-- jitbox_sync: autocommit replaces, each waiting for its WAL write. SQLite: autocommit
+-- replaces into a WAL-journal file, synchronous = NORMAL (`write`: no sync per commit) or FULL
+-- (`fsync`). LMDB: a write transaction per replace, MDB_NOSYNC | MDB_WRITEMAP (`write`) or
+-- synced (`fsync`), on the same disk as the others (not tmpfs).
 -- Prints "target commits_per_s_MODE value".
 local target, mode, N = arg[1] or 'jitbox', arg[2] or 'write', tonumber(arg[3] or 200000)
 -- The window covers the latency of one flush: a write(2) in `write` mode, an fdatasync in
@@ -32,6 +37,30 @@ if target == 'tarantool' then
     for _ = 1, FIBERS do ch:get() end
     elapsed = now() - t0
     N = per * FIBERS
+elseif target == 'sqlite' then
+    local sync = mode == 'fsync' and 'FULL' or 'NORMAL'
+    local q = require('sqlite').open(dir .. '/test.db', { 'PRAGMA journal_mode = WAL',
+        'PRAGMA synchronous = ' .. sync }, true)
+    local s = q.space
+    local t0 = now()
+    for i = 1, N do s:replace{i, 'name', i} end
+    elapsed = now() - t0
+elseif target == 'lmdb' then
+    local l = require('lmdb').open(dir, mode == 'fsync', true)
+    local s = l.space
+    local t0 = now()
+    for i = 1, N do s:replace{i, 'name', i} end
+    elapsed = now() - t0
+    os.execute("rm -rf '" .. l.path .. "'")
+elseif target == 'jitbox_sync' then
+    package.path = 'lua/?.lua;' .. package.path
+    local db = require('jitbox').open{ dir = dir, wal_mode = mode, memory_limit = 1024^3 }
+    local s = db:create_space('test', {})
+    s:create_index('pk', { parts = {{1, 'unsigned'}} })
+    local t0 = now()
+    for i = 1, N do s:replace{i, 'name', i} end
+    elapsed = now() - t0
+    db:close()
 else
     package.path = 'lua/?.lua;' .. package.path
     local jitbox = require('jitbox')

@@ -55,8 +55,10 @@ end
 
 local M = {}
 
--- Opens an environment in a new directory under `dir` (tmpfs: /dev/shm).
-function M.open(dir)
+-- Opens an environment in a new directory under `dir` (tmpfs: /dev/shm). `durable`: commits
+-- sync the file (LMDB's default) instead of MDB_NOSYNC | MDB_NOMETASYNC | MDB_WRITEMAP.
+-- `bare`: rows only, no name index (the commit benchmark's).
+function M.open(dir, durable, bare)
     math.randomseed(os.time() + os.clock() * 1e6)
     local path = ('%s/jitbox-peer-lmdb-%d'):format(dir, math.random(1e9))
     os.execute(('rm -rf %s && mkdir -p %s'):format(path, path))
@@ -65,7 +67,8 @@ function M.open(dir)
     local env = penv[0]
     check(lib.mdb_env_set_mapsize(env, 8 * 1024 ^ 3), 'set_mapsize')
     check(lib.mdb_env_set_maxdbs(env, 4), 'set_maxdbs')
-    check(lib.mdb_env_open(env, path, MDB_NOSYNC + MDB_NOMETASYNC + MDB_WRITEMAP, 420), 'env_open')
+    local flags = durable and 0 or MDB_NOSYNC + MDB_NOMETASYNC + MDB_WRITEMAP
+    check(lib.mdb_env_open(env, path, flags, 420), 'env_open')
 
     local ptx = ffi.new('MDB_txn*[1]')
     local function begin_write()
@@ -148,7 +151,7 @@ function M.open(dir)
             local rc = lib.mdb_get(txn, rows, key, val)
             if rc == 0 then
                 local old_name, old_v = name_of(val), v_of(val)
-                if old_name ~= name then
+                if old_name ~= name and not bare then
                     index_del(txn, names, name_key(old_name), id)
                     index_put(txn, names, name_key(name), id)
                 end
@@ -162,7 +165,7 @@ function M.open(dir)
                 check(rc, 'get')
             end
         end
-        if fresh then
+        if fresh and not bare then
             index_put(txn, names, name_key(name), id)
             if with_mod then index_put(txn, mods, mod_key(t[3]), id) end
         end

@@ -18,15 +18,20 @@ command -v luajit >/dev/null || { apt-get update -qq && apt-get install -y -qq l
   { apt-get update -qq && apt-get install -y -qq liblmdb-dev >/dev/null; }
 cargo build --release --quiet
 out=$(mktemp)
-for _ in $(seq "$ROUNDS"); do
-  tarantool benches/peer/workload.lua tarantool "$N" >>"$out"
-  JITBOX_LIB=target/release/libjitbox.so luajit benches/peer/workload.lua jitbox "$N" >>"$out"
-  luajit benches/peer/workload.lua sqlite "$N" >>"$out"
-  luajit benches/peer/workload.lua lmdb "$N" >>"$out"
-  luajit benches/peer/workload.lua plain "$N" >>"$out"
+for r in $(seq "$ROUNDS"); do
+  {
+    tarantool benches/peer/workload.lua tarantool "$N"
+    JITBOX_LIB=target/release/libjitbox.so luajit benches/peer/workload.lua jitbox "$N"
+    luajit benches/peer/workload.lua sqlite "$N"
+    luajit benches/peer/workload.lua lmdb "$N"
+    luajit benches/peer/workload.lua plain "$N"
+  } | sed "s/^/$r /" >>"$out"
 done
+# Lines are "round target op value". The table: each figure's best round; then, per op, the
+# ratio jitbox / best database peer (Tarantool, SQLite, LMDB) in each round (lower is better).
 awk '
-  { k = $1" "$2; if (!(k in v) || $3 < v[k]) v[k] = $3; if (!($2 in seen)) { seen[$2] = 1; ops[++n] = $2 } }
+  { k = $2" "$3; if (!(k in v) || $4 < v[k]) v[k] = $4; if (!($3 in seen)) { seen[$3] = 1; ops[++n] = $3 }
+    w[$1" "k] = $4; if ($1 > rounds) rounds = $1 }
   function f(x, unit) { return x == "" ? "-" : sprintf("%.1f%s", x, unit) }
   function r(x, j) { return (x != "" && j > 0) ? sprintf("%.2fx", x / j) : "-" }
   END {
@@ -35,6 +40,17 @@ awk '
       op = ops[i]; t = v["tarantool " op]; j = v["jitbox " op]; q = v["sqlite " op]; l = v["lmdb " op]; p = v["plain " op]
       unit = (op ~ /per_tuple/) ? "B" : "ns"
       printf "%-24s %11s %11s %11s %11s %11s %9s %9s %9s\n", op, f(t, unit), f(j, unit), f(q, unit), f(l, unit), f(p, unit), r(t, j), r(q, j), r(l, j)
+    }
+    printf "\njitbox / best peer, per round:\n"
+    for (i = 1; i <= n; i++) {
+      op = ops[i]; line = sprintf("%-24s", op)
+      for (k = 1; k <= rounds; k++) {
+        j = w[k" jitbox "op]; best = ""
+        split("tarantool sqlite lmdb", peers, " ")
+        for (m = 1; m <= 3; m++) { x = w[k" "peers[m]" "op]; if (x != "" && (best == "" || x < best)) best = x }
+        line = line sprintf(" %8s", (j != "" && best != "" && best > 0) ? sprintf("%.2f", j / best) : "-")
+      }
+      print line
     }
   }' "$out"
 rm -f "$out"

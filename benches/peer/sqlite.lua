@@ -25,7 +25,8 @@ local SQLITE_ROW, SQLITE_DONE = 100, 101
 
 local M = {}
 
-function M.open(path, pragmas)
+-- `bare`: no index on name (the commit benchmark's table has its primary key only).
+function M.open(path, pragmas, bare)
     local out = ffi.new('sqlite3*[1]')
     assert(lib.sqlite3_open(path, out) == 0)
     local db = out[0]
@@ -43,7 +44,7 @@ function M.open(path, pragmas)
     end
     for _, p in ipairs(pragmas or {}) do exec(p) end
     exec('CREATE TABLE test (id INTEGER PRIMARY KEY, name TEXT NOT NULL, v INTEGER NOT NULL)')
-    exec('CREATE INDEX by_name ON test (name)')
+    if not bare then exec('CREATE INDEX by_name ON test (name)') end
     local ins = prepare('INSERT INTO test VALUES (?, ?, ?)')
     local rep = prepare('INSERT OR REPLACE INTO test VALUES (?, ?, ?)')
     local get = prepare('SELECT id, name, v FROM test WHERE id = ?')
