@@ -182,8 +182,8 @@ enum jb_index_type {
     JB_INDEX_HASH = 1
 };
 
-/* Zero a definition before filling it (jb_index_def def = {0};): fields added later are 0 for
-   what they were before. */
+/* Zero a definition before filling it (jb_index_def def = {0};): a field a later version adds
+   then keeps what jitbox did before it. */
 typedef struct jb_index_def {
     const jb_key_part *parts;  /* borrowed */
     uint32_t part_count;       /* 1..16 */

@@ -495,21 +495,7 @@ impl Engine {
         }
         let keys = path::PathKeys::new(pparts, name)?;
         let sp = self.space(id)?;
-        for (fieldno, ty) in keys.container_types() {
-            if let Some(f) = sp.format.get(fieldno as usize)
-                && !matches!(f.ty, key::FieldType::Any)
-                && f.ty != ty
-            {
-                return Err(Error::FieldType(format!(
-                    "index '{name}': field {} ('{}') of space '{}' is {} in the format, and a                      path into it needs {}",
-                    fieldno + 1,
-                    f.name,
-                    sp.name,
-                    f.ty.name(),
-                    ty.name()
-                )));
-            }
-        }
+        sp.check_paths_fit(&keys, &sp.format, name)?;
         if sp.indexes.is_empty() {
             return Err(Error::IllegalParams(format!(
                 "index '{name}' of space '{}' cannot have a JSON path or exclude_null: it would \

@@ -13,6 +13,7 @@ use functional::RowScratch;
 
 use super::index::Index;
 use super::key::{FieldType, KeyDef, KeyPart};
+use super::path::PathKeys;
 use super::mvcc::{Mvcc, ReadView, Stamp, TxnId, Undo};
 use super::tuple::{TuplePtr, TupleRef};
 use super::value::{self, Value};
@@ -606,6 +607,28 @@ impl Space {
         Ok(Some(self.supersede(&mut mvcc, old, txn, seq)))
     }
 
+    /// Checks that the paths of an index named `index` step into fields `format` lets them
+    /// (a map for `.key`, an array for `[n]`; `any` takes both).
+    pub fn check_paths_fit(&self, keys: &PathKeys, format: &[FormatField], index: &str) -> Result<()> {
+        for (fieldno, ty) in keys.container_types() {
+            if let Some(f) = format.get(fieldno as usize)
+                && f.ty != FieldType::Any
+                && f.ty != ty
+            {
+                return Err(Error::FieldType(format!(
+                    "field {} ('{}') of space '{}' is {} in the format, but index '{index}' has \
+                     a path into it, which needs {}",
+                    fieldno + 1,
+                    f.name,
+                    self.name,
+                    f.ty.name(),
+                    ty.name()
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Checks that `format` fits this space: every index part keys a field of its type, path
     /// parts step into maps and arrays, and every tuple has the fields the format says.
     pub fn check_new_format(&self, format: &[FormatField]) -> Result<()> {
@@ -633,22 +656,8 @@ impl Space {
                     )));
                 }
             }
-            for (fieldno, ty) in paths.into_iter().flat_map(|k| k.container_types()) {
-                if let Some(f) = format.get(fieldno as usize)
-                    && f.ty != FieldType::Any
-                    && f.ty != ty
-                {
-                    return Err(Error::FieldType(format!(
-                        "field {} ('{}') of space '{}' would be {}, but index '{}' has a path \
-                         into it, which needs {}",
-                        fieldno + 1,
-                        f.name,
-                        self.name,
-                        f.ty.name(),
-                        idx.name,
-                        ty.name()
-                    )));
-                }
+            if let Some(k) = paths {
+                self.check_paths_fit(k, format, &idx.name)?;
             }
         }
         let mut fields = Vec::new();
