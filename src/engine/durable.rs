@@ -176,6 +176,12 @@ impl Wal {
     /// (one record always goes when nothing is in flight, however large). While the writer
     /// is busy with what is in flight, they wait: it takes them all at once when done.
     fn pump(&mut self) {
+        self.hand_over(false)
+    }
+
+    /// As `pump`; with `here`, when nothing is in flight the batch is written on this thread
+    /// if the writer is idle (`Writer::write_here`) — for a caller that would only wait.
+    fn hand_over(&mut self, here: bool) {
         if self.submitted == self.prepared.len() || (self.in_flight > 0 && self.writer.busy()) {
             return;
         }
@@ -210,7 +216,14 @@ impl Wal {
         };
         // A writer that stopped (on an internal error) takes nothing: the records fail.
         let first_lsn = b.first_lsn;
-        if self.writer.submit(b).is_err() {
+        let b = match here && self.in_flight == 0 {
+            true => match self.writer.write_here(b) {
+                Ok(()) => Ok(()),
+                Err(b) => self.writer.submit(b),
+            },
+            false => self.writer.submit(b),
+        };
+        if b.is_err() {
             self.writer_gone = Some(first_lsn);
         } else {
             self.submitted += n;
@@ -574,6 +587,11 @@ impl Engine {
     /// The state of `ticket` (after applying what the writer sent). Someone waits for a
     /// queued one: what gathered goes to the writer now.
     pub fn ticket_state(&mut self, ticket: TicketId) -> Result<TicketState> {
+        self.ticket_state_here(ticket, false)
+    }
+
+    /// `ticket_state`; with `here`, a queued ticket may be written on this thread.
+    fn ticket_state_here(&mut self, ticket: TicketId, here: bool) -> Result<TicketState> {
         if ticket == 0 {
             return Ok(TicketState::Committed);
         }
@@ -585,19 +603,23 @@ impl Engine {
         })?;
         let state = wal.state_of(ticket)?;
         if let TicketState::Queued = state {
-            wal.pump();
+            wal.hand_over(here);
             return wal.state_of(ticket);
         }
         Ok(state)
     }
 
-    /// Blocks until `ticket` is committed or rolled back.
+    /// Blocks until `ticket` is committed or rolled back. While the writer is idle, this
+    /// thread writes what waits itself rather than handing it over and sleeping.
     pub fn wait_ticket(&mut self, ticket: TicketId) -> Result<()> {
         loop {
-            match self.ticket_state(ticket)? {
+            match self.ticket_state_here(ticket, true)? {
                 TicketState::Committed => return Ok(()),
                 TicketState::RolledBack(e) => return Err(e),
                 TicketState::Queued | TicketState::Waiting => {}
+            }
+            if self.wal.as_ref().is_some_and(|w| w.writer.has_done()) {
+                continue; // written here (or just finished): no need to sleep
             }
             if let Some(w) = self.wal.as_ref() {
                 w.writer.wait_done(Duration::from_millis(20));

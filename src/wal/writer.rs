@@ -131,6 +131,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// The engine's side of the writer.
 pub struct Writer {
     shared: Arc<Shared>,
+    /// Whoever writes a group holds this: the thread, or a committer writing its own group
+    /// while the thread is idle (`write_here`). Holding it across take-and-finish keeps the
+    /// outcomes in LSN order.
+    worker: Arc<Mutex<Worker>>,
     thread: Option<JoinHandle<()>>,
     /// In a forked child the thread is not there and the locks may be held by it forever.
     origin: crate::fork::Origin,
@@ -151,7 +155,7 @@ impl Writer {
             delay: AtomicBool::new(false),
             fail_writes: AtomicBool::new(false),
         });
-        let mut worker = Worker {
+        let worker = Arc::new(Mutex::new(Worker {
             shared: shared.clone(),
             dir: dir.to_owned(),
             mode,
@@ -159,20 +163,22 @@ impl Writer {
             good_len: 0,
             failed_epoch: None,
             rotate: false,
-        };
+        }));
+        let (thread_shared, thread_worker) = (shared.clone(), worker.clone());
         let thread = std::thread::Builder::new()
             .name("jitbox-wal".into())
             .spawn(move || {
-                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run()));
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    run(&thread_shared, &thread_worker)
+                }));
                 if r.is_err() {
-                    worker.set(WriterState::Broken);
-                    lock(&worker.shared.inbox).stop = true; // later submits are refused
-                    worker.cancel_all("the WAL writer stopped on an internal error");
+                    stop_broken(&thread_shared, "the WAL writer stopped on an internal error");
                 }
             })
             .map_err(|e| Error::WalIo(format!("cannot start the WAL writer thread: {e}")))?;
         Ok(Writer {
             shared,
+            worker,
             thread: Some(thread),
             origin: crate::fork::Origin::here(),
         })
@@ -193,6 +199,41 @@ impl Writer {
         if inbox.idle {
             inbox.idle = false;
             self.shared.work.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Writes `b` on the calling thread when the writer thread is idle with nothing queued —
+    /// a committer that would hand its group over and sleep until it is written writes it
+    /// itself (leader/follower group commit), saving two cross-thread wake-ups. The outcome
+    /// goes to the same queue as the thread's, after every earlier one. Gives `b` back when
+    /// the thread is busy, batches wait, the writer stopped or `WAL_DELAY` holds it.
+    pub fn write_here(&self, b: Batch) -> std::result::Result<(), Batch> {
+        if !self.origin.is_here() {
+            return Err(b);
+        }
+        let Ok(mut worker) = self.worker.try_lock() else {
+            return Err(b); // the thread is writing a group
+        };
+        {
+            let mut inbox = lock(&self.shared.inbox);
+            if !inbox.batches.is_empty() || inbox.stop || self.shared.delay.load(Ordering::Relaxed)
+            {
+                return Err(b);
+            }
+            worker.rotate |= std::mem::take(&mut inbox.rotate);
+            self.shared.busy.store(true, Ordering::Release);
+        }
+        let (epoch, first_lsn, last_lsn, bytes) = (b.epoch, b.first_lsn, b.last_lsn, b.bytes.len());
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            worker.write_group(VecDeque::from([b]))
+        }));
+        drop(worker);
+        if r.is_err() {
+            // Its outcome was not sent: it fails, and so does everything after it.
+            finish(&self.shared, vec![Done { epoch, first_lsn, last_lsn, bytes,
+                outcome: Outcome::Failed("the WAL writer stopped on an internal error".into()) }]);
+            stop_broken(&self.shared, "the WAL writer stopped on an internal error");
         }
         Ok(())
     }
@@ -288,52 +329,8 @@ impl Worker {
         *lock(&self.shared.state)
     }
 
-    /// Moves to `to` if that is a legal move; an illegal one breaks the log (reported through
-    /// every later outcome) instead of asserting.
     fn set(&self, to: WriterState) -> bool {
-        let mut s = lock(&self.shared.state);
-        if s.may_become(to) || *s == to {
-            *s = to;
-            true
-        } else {
-            *s = WriterState::Broken;
-            false
-        }
-    }
-
-    fn run(&mut self) {
-        loop {
-            let group = {
-                let mut inbox = lock(&self.shared.inbox);
-                loop {
-                    let stalled = self.shared.delay.load(Ordering::Relaxed) && !inbox.stop;
-                    if !inbox.batches.is_empty() && !stalled {
-                        break;
-                    }
-                    if inbox.batches.is_empty() && inbox.stop {
-                        drop(inbox);
-                        self.set(WriterState::Stopped);
-                        return;
-                    }
-                    if stalled && self.state() == WriterState::Idle {
-                        self.set(WriterState::Stalled);
-                    }
-                    let timeout = Duration::from_millis(if stalled { 1 } else { 100 });
-                    inbox.idle = true;
-                    inbox = self
-                        .shared
-                        .work
-                        .wait_timeout(inbox, timeout)
-                        .unwrap_or_else(|p| p.into_inner())
-                        .0;
-                    inbox.idle = false;
-                }
-                self.shared.busy.store(true, Ordering::Release);
-                self.rotate |= std::mem::take(&mut inbox.rotate);
-                std::mem::take(&mut inbox.batches)
-            };
-            self.write_group(group);
-        }
+        set_state(&self.shared, to)
     }
 
     fn write_group(&mut self, group: VecDeque<Batch>) {
@@ -445,30 +442,100 @@ impl Worker {
     }
 
     fn finish(&self, out: Vec<Done>) {
-        // Not busy before the outcomes show: whoever sees them may hand over the next group.
-        self.shared.busy.store(false, Ordering::Release);
-        let mut done = lock(&self.shared.done);
-        let n = out.len() as u64;
-        done.extend(out);
-        self.shared.done_count.fetch_add(n, Ordering::Release);
-        if self.shared.engine_waiting.load(Ordering::SeqCst) {
-            self.shared.finished.notify_all();
-        }
-    }
-
-    /// After a panic on this thread: everything still queued fails.
-    fn cancel_all(&self, why: &str) {
-        let batches = std::mem::take(&mut lock(&self.shared.inbox).batches);
-        let out = batches
-            .into_iter()
-            .map(|b| Done {
-                epoch: b.epoch,
-                first_lsn: b.first_lsn,
-                last_lsn: b.last_lsn,
-                bytes: b.bytes.len(),
-                outcome: Outcome::Failed(why.into()),
-            })
-            .collect();
-        self.finish(out);
+        finish(&self.shared, out);
     }
 }
+
+/// The thread: waits for batches, then writes all that wait as one group.
+fn run(shared: &Shared, worker: &Mutex<Worker>) {
+    loop {
+        {
+            let mut inbox = lock(&shared.inbox);
+            loop {
+                let stalled = shared.delay.load(Ordering::Relaxed) && !inbox.stop;
+                if !inbox.batches.is_empty() && !stalled {
+                    break;
+                }
+                if inbox.batches.is_empty() && inbox.stop {
+                    set_state(shared, WriterState::Stopped);
+                    return;
+                }
+                if stalled && *lock(&shared.state) == WriterState::Idle {
+                    set_state(shared, WriterState::Stalled);
+                }
+                let timeout = Duration::from_millis(if stalled { 1 } else { 100 });
+                inbox.idle = true;
+                inbox = shared
+                    .work
+                    .wait_timeout(inbox, timeout)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+                inbox.idle = false;
+            }
+        }
+        // The worker before the batches: a committer writing its own group holds it, and
+        // what it wrote precedes what waits here.
+        let mut w = lock(worker);
+        let group = {
+            let mut inbox = lock(&shared.inbox);
+            if inbox.batches.is_empty() {
+                continue;
+            }
+            shared.busy.store(true, Ordering::Release);
+            w.rotate |= std::mem::take(&mut inbox.rotate);
+            std::mem::take(&mut inbox.batches)
+        };
+        w.write_group(group);
+    }
+}
+
+/// Moves to `to` if that is a legal move; an illegal one breaks the log (reported through
+/// every later outcome) instead of asserting.
+fn set_state(shared: &Shared, to: WriterState) -> bool {
+    let mut s = lock(&shared.state);
+    if s.may_become(to) || *s == to {
+        *s = to;
+        true
+    } else {
+        *s = WriterState::Broken;
+        false
+    }
+}
+
+/// Sends a group's outcomes to the engine.
+fn finish(shared: &Shared, out: Vec<Done>) {
+    // Not busy before the outcomes show: whoever sees them may hand over the next group.
+    shared.busy.store(false, Ordering::Release);
+    let mut done = lock(&shared.done);
+    let n = out.len() as u64;
+    done.extend(out);
+    shared.done_count.fetch_add(n, Ordering::Release);
+    if shared.engine_waiting.load(Ordering::SeqCst) {
+        shared.finished.notify_all();
+    }
+}
+
+/// After a panic while writing: the log is broken, later submits are refused and everything
+/// still queued fails.
+fn stop_broken(shared: &Shared, why: &str) {
+    *lock(&shared.state) = WriterState::Broken;
+    let batches = {
+        let mut inbox = lock(&shared.inbox);
+        inbox.stop = true;
+        std::mem::take(&mut inbox.batches)
+    };
+    let out = batches
+        .into_iter()
+        .map(|b| Done {
+            epoch: b.epoch,
+            first_lsn: b.first_lsn,
+            last_lsn: b.last_lsn,
+            bytes: b.bytes.len(),
+            outcome: Outcome::Failed(why.into()),
+        })
+        .collect();
+    finish(shared, out);
+}
+
+#[cfg(test)]
+mod tests;
