@@ -146,6 +146,37 @@ static void test_data_batches(void) {
     CHECK(jb_iter_rewind(it, 1) == JB_E_BAD_HANDLE);
 }
 
+/* Batches of projected fields: values in place, strings in the buffer, a buffer too small. */
+static void test_field_batches(void) {
+    jb_field key = u(10), out[8 * 3];
+    jb_iter *it = NULL;
+    uint8_t buf[256];
+    uint32_t fieldnos[3] = {1, 0, 7}, got = 99;
+    CHECK(jb_index_iter(pk, NULL, JB_ITER_GE, &key, 1, &it) == JB_OK);
+    CHECK(jb_iter_next_fields_batch(it, fieldnos, 0, out, 8, buf, sizeof buf, &got) == JB_E_ILLEGAL_PARAMS);
+    CHECK(jb_iter_next_fields_batch(it, NULL, 3, out, 8, buf, sizeof buf, &got) == JB_E_ILLEGAL_PARAMS);
+    CHECK(jb_iter_next_fields_batch(it, fieldnos, 3, NULL, 8, buf, sizeof buf, &got) == JB_E_ILLEGAL_PARAMS);
+    /* Not even the first row's name fits: an error, and the iterator stays. */
+    CHECK(jb_iter_next_fields_batch(it, fieldnos, 3, out, 8, buf, 1, &got) == JB_E_BUFFER_TOO_SMALL);
+    CHECK(strstr(jb_last_error(), "2 bytes") != NULL);
+    /* Room for the names of 10 and 11, not for 12's "changed": the batch ends before it. */
+    CHECK(jb_iter_next_fields_batch(it, fieldnos, 3, out, 8, buf, 5, &got) == JB_OK && got == 2);
+    CHECK(out[0].type == JB_FT_STRING && out[0].len == 2 && memcmp(out[0].v.s, "n1", 2) == 0);
+    CHECK(out[0].v.s == (const char *)buf);
+    CHECK(out[1].type == JB_FT_UNSIGNED && out[1].v.u == 10);
+    CHECK(out[2].type == JB_FT_NIL);
+    CHECK(out[4].v.u == 11 && out[3].v.s == (const char *)buf + 2);
+    CHECK(jb_iter_next_fields_batch(it, fieldnos, 3, out, 8, buf, sizeof buf, &got) == JB_OK && got == 8);
+    CHECK(out[0].len == 7 && memcmp(out[0].v.s, "changed", 7) == 0 && out[1].v.u == 12);
+    CHECK(out[3 * 7 + 1].v.u == 19);
+    /* Only the first of them was used: continue after 12. */
+    CHECK(jb_iter_rewind(it, 1) == JB_OK);
+    CHECK(jb_iter_next_fields_batch(it, fieldnos + 1, 1, out, 8, buf, sizeof buf, &got) == JB_OK && got == 8);
+    CHECK(out[0].v.u == 13 && out[7].v.u == 20);
+    CHECK(jb_iter_free(it) == JB_OK);
+    CHECK(jb_iter_next_fields_batch(it, fieldnos, 3, out, 8, buf, sizeof buf, &got) == JB_E_BAD_HANDLE);
+}
+
 static void test_misuse(void) {
     jb_tuple *tu = NULL;
     jb_iter *it = NULL;
@@ -443,6 +474,7 @@ int main(void) {
     test_crud();
     test_iterators();
     test_data_batches();
+    test_field_batches();
     test_misuse();
     test_transactions();
     test_replace_in_place();

@@ -694,6 +694,16 @@ int jb_iter_next_batch(jb_iter *it, jb_tuple **out, uint32_t cap, uint32_t *n);
 int jb_iter_next_data_batch(jb_iter *it, uint8_t *buf, size_t cap, uint32_t *ends, uint32_t max,
                             uint32_t *n);
 
+/* HOT. The fields fieldnos[0..nfields) (0-based field numbers) of up to max next tuples: the
+   k-th field of the i-th tuple into out[i * nfields + k] (JB_FT_NIL past a tuple's end), and
+   their number to *n (0 at the end). String and nested values are copied into buf (cap bytes)
+   and point there; a tuple whose values do not fit in what is left ends the batch before it,
+   and JB_E_BUFFER_TOO_SMALL when not even the first one's fit (the iterator then does not
+   move). Borrows fieldnos, out (max * nfields slots) and buf. The iterator continues after
+   the last tuple of the batch, as after jb_iter_next_data_batch (jb_iter_rewind applies). */
+int jb_iter_next_fields_batch(jb_iter *it, const uint32_t *fieldnos, uint32_t nfields,
+                              jb_field *out, uint32_t max, uint8_t *buf, size_t cap, uint32_t *n);
+
 /* HOT. Makes the iterator continue after the k-th tuple (1-based) of its last batch instead of
    after its last: for a reader that used only k of them before the data changed. */
 int jb_iter_rewind(jb_iter *it, uint32_t k);

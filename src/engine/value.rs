@@ -216,6 +216,7 @@ fn malformed() -> Error {
 }
 
 /// Reads `N` bytes at `*pos`, advancing it.
+#[inline(always)]
 fn take<'a>(buf: &'a [u8], pos: &mut usize, n: usize) -> Result<&'a [u8]> {
     let end = pos.checked_add(n).ok_or_else(malformed)?;
     let s = buf.get(*pos..end).ok_or_else(malformed)?;
@@ -223,6 +224,7 @@ fn take<'a>(buf: &'a [u8], pos: &mut usize, n: usize) -> Result<&'a [u8]> {
     Ok(s)
 }
 
+#[inline(always)]
 fn be<const N: usize>(buf: &[u8], pos: &mut usize) -> Result<[u8; N]> {
     let s = take(buf, pos, N)?;
     let mut a = [0u8; N];
@@ -230,7 +232,35 @@ fn be<const N: usize>(buf: &[u8], pos: &mut usize) -> Result<[u8; N]> {
     Ok(a)
 }
 
+/// The unsigned integer or short string at `*pos` (advancing past it), the values rows hold
+/// most; None (and `*pos` unmoved) for anything else, which `decode` reads.
+#[inline(always)]
+fn decode_scalar<'a>(buf: &'a [u8], pos: &mut usize) -> Option<Value<'a>> {
+    let at = *pos;
+    let tag = *buf.get(at)?;
+    let (v, len) = match tag {
+        0x00..=0x7f => (Value::Uint(tag as u64), 1),
+        0xa0..=0xbf => {
+            let n = (tag & 0x1f) as usize;
+            (Value::Str(buf.get(at + 1..at + 1 + n)?), 1 + n)
+        }
+        0xcc => (Value::Uint(*buf.get(at + 1)? as u64), 2),
+        0xcd => {
+            let b: [u8; 2] = buf.get(at + 1..at + 3)?.try_into().ok()?;
+            (Value::Uint(u16::from_be_bytes(b) as u64), 3)
+        }
+        0xce => {
+            let b: [u8; 4] = buf.get(at + 1..at + 5)?.try_into().ok()?;
+            (Value::Uint(u32::from_be_bytes(b) as u64), 5)
+        }
+        _ => return None,
+    };
+    *pos = at + len;
+    Some(v)
+}
+
 /// Decodes the value at `*pos`, advancing past it.
+#[inline]
 pub fn decode<'a>(buf: &'a [u8], pos: &mut usize) -> Result<Value<'a>> {
     let tag = *buf.get(*pos).ok_or_else(malformed)?;
     *pos += 1;
@@ -273,9 +303,39 @@ pub fn decode<'a>(buf: &'a [u8], pos: &mut usize) -> Result<Value<'a>> {
     })
 }
 
+/// The length of the scalar or short string at `pos`, when its tag (and a length byte) alone
+/// say it; None for anything else.
+#[inline(always)]
+fn scalar_len(buf: &[u8], pos: usize) -> Option<usize> {
+    let tag = *buf.get(pos)?;
+    Some(match tag {
+        0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => 1,
+        0xa0..=0xbf => 1 + (tag & 0x1f) as usize,
+        0xcc | 0xd0 => 2,
+        0xcd | 0xd1 => 3,
+        0xce | 0xd2 | 0xca => 5,
+        0xcf | 0xd3 | 0xcb => 9,
+        0xd9 => 2 + *buf.get(pos + 1)? as usize,
+        _ => return None,
+    })
+}
+
 /// Advances `*pos` past the value there (nested ones whole) without decoding it: only
-/// lengths are read. Iterative: no nesting depth can exhaust the stack.
+/// lengths are read. Scalars take the short way; the rest `skip_nested`.
+#[inline]
 pub fn skip(buf: &[u8], pos: &mut usize) -> Result<()> {
+    if let Some(len) = scalar_len(buf, *pos)
+        && *pos + len <= buf.len()
+    {
+        *pos += len;
+        return Ok(());
+    }
+    skip_nested(buf, pos)
+}
+
+/// `skip` for any value. Iterative: no nesting depth can exhaust the stack.
+#[inline(never)]
+fn skip_nested(buf: &[u8], pos: &mut usize) -> Result<()> {
     let mut pending: u64 = 1;
     while pending > 0 {
         pending -= 1;
@@ -339,6 +399,7 @@ pub fn one_value(bytes: &[u8]) -> Result<Value<'_>> {
 }
 
 /// Decodes an array header at `*pos`, returning the element count.
+#[inline(always)]
 pub fn decode_array_header(buf: &[u8], pos: &mut usize) -> Result<usize> {
     let tag = *buf.get(*pos).ok_or_else(malformed)?;
     *pos += 1;
@@ -361,6 +422,48 @@ pub fn field(data: &[u8], fieldno: usize) -> Result<Value<'_>> {
         skip(data, &mut pos)?;
     }
     decode(data, &mut pos)
+}
+
+/// Fields `fieldnos` (0-based, any order, repeats allowed) of tuple `data`, in one pass: the
+/// k-th goes to `put(k, value)` (Nil past the end); stops at `put`'s first error.
+#[inline]
+pub fn each_field<'a, E: From<Error>>(
+    data: &'a [u8],
+    fieldnos: &[u32],
+    mut put: impl FnMut(usize, Value<'a>) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let mut pos = 0;
+    let n = decode_array_header(data, &mut pos)?;
+    if let [f] = fieldnos {
+        // One field, the common projection: skip to it and decode it.
+        let f = *f as usize;
+        if f >= n {
+            return put(0, Value::Nil);
+        }
+        for _ in 0..f {
+            skip(data, &mut pos)?;
+        }
+        return put(0, decode_scalar(data, &mut pos).map_or_else(|| decode(data, &mut pos), Ok)?);
+    }
+    let last = fieldnos.iter().copied().max().unwrap_or(0) as usize;
+    for (k, &f) in fieldnos.iter().enumerate() {
+        if f as usize >= n {
+            put(k, Value::Nil)?;
+        }
+    }
+    for j in 0..n.min(last + 1) {
+        if !fieldnos.iter().any(|&f| f as usize == j) {
+            skip(data, &mut pos)?;
+            continue;
+        }
+        let v = decode_scalar(data, &mut pos).map_or_else(|| decode(data, &mut pos), Ok)?;
+        for (k, &f) in fieldnos.iter().enumerate() {
+            if f as usize == j {
+                put(k, v)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The encoded bytes of field `fieldno` (None past the end or on malformed data).
@@ -475,6 +578,28 @@ mod tests {
         assert_eq!(field(&data, vals.len()).unwrap(), Value::Nil);
         for cut in 1..data.len() {
             assert!(field(&data[..cut], vals.len() - 1).is_err(), "cut at {cut}");
+        }
+        // each_field reads what field reads, for one field, several in any order, and past
+        // the end; short data is an error there too.
+        let n = vals.len() as u32;
+        let lists: [&[u32]; 5] = [&[3], &[n - 1], &[n + 2], &[8, 0, 19, 8], &[18, n, 1]];
+        for list in lists {
+            let mut got = vec![None; list.len()];
+            each_field(&data, list, |k, v| {
+                got[k] = Some(v);
+                Ok::<_, Error>(())
+            })
+            .unwrap();
+            for (k, &f) in list.iter().enumerate() {
+                assert_eq!(got[k], Some(field(&data, f as usize).unwrap()), "{list:?}[{k}]");
+            }
+            let short = each_field(&data[..data.len() - 1], list, |_, _| Ok::<_, Error>(()));
+            // One field is skipped to; several are read in one walk up to the last wanted.
+            let needs_last = match list {
+                [f] => *f == n - 1,
+                _ => list.iter().any(|&f| f >= n - 1),
+            };
+            assert_eq!(short.is_err(), needs_last, "{list:?} on short data");
         }
     }
 }

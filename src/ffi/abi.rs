@@ -1117,6 +1117,18 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    pub fn jb_iter_next_fields_batch(
+        it: *mut jb_iter,
+        fieldnos: *const u32,
+        nfields: u32,
+        out: *mut jb_field,
+        max: u32,
+        buf: *mut u8,
+        cap: usize,
+        n: *mut u32,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
     pub fn jb_iter_rewind(it: *mut jb_iter, k: u32) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {

@@ -4,10 +4,11 @@ use super::abi::*;
 use super::api_space::{find_index, index_of};
 use super::api_txn::{index_in_txn, txn_named, why_not};
 use super::boundary::{enter, export};
-use super::convert::{copy_out, need, put, with_values};
+use super::convert::{copy_out, need, put, to_field, with_values};
 use super::handles::{self, IterHandle, Obj};
 use crate::engine::iter::{IterPos, Vis};
 use crate::engine::tuple::{TuplePtr, TupleRef};
+use crate::engine::value::{self, Value};
 use crate::error::{Error, Result};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -274,6 +275,74 @@ export! {
                 }
                 got += 1;
                 Ok(true)
+            })
+        })?;
+        // SAFETY: checked non-null above.
+        unsafe { put(n, taken as u32, "n") }
+    }
+}
+
+export! {
+    Hot fn jb_iter_next_fields_batch(it: *mut jb_iter, fieldnos: *const u32, nfields: u32, out: *mut jb_field, max: u32, buf: *mut u8, cap: usize, n: *mut u32) {
+        need(n, "n")?;
+        need(out, "out")?;
+        need(buf, "buf")?;
+        if nfields == 0 {
+            return Err(Error::IllegalParams("nfields is 0; ask for at least one field".into()));
+        }
+        if fieldnos.is_null() {
+            return Err(Error::IllegalParams("fieldnos is NULL".into()));
+        }
+        // SAFETY: header contract: fieldnos has nfields readable slots (non-null, checked).
+        let fieldnos = unsafe { std::slice::from_raw_parts(fieldnos, nfields as usize) };
+        let per = nfields as usize;
+        let max = (max as usize).min(usize::MAX / per);
+        let (mut used, mut got) = (0usize, 0usize);
+        let taken = with_iter(it, |pos, index, v, _| {
+            pos.next_batch(index, v, max, |t: TuplePtr| {
+                let start = used;
+                // SAFETY: out has max * nfields slots (header contract) and got < max (the
+                // batch stops at max), so the row's slots are in bounds.
+                let row = unsafe { out.add(got * per) };
+                let r = value::each_field(t.data(), fieldnos, |k, val| {
+                    let mut f = to_field(val);
+                    if let Value::Str(b) | Value::Raw(b) = val {
+                        if b.len() > cap - used {
+                            return Err(Error::BufferTooSmall { need: b.len(), cap });
+                        }
+                        // SAFETY: buf has cap bytes (header contract); used + len <= cap.
+                        unsafe {
+                            let at = buf.add(used);
+                            std::ptr::copy_nonoverlapping(b.as_ptr(), at, b.len());
+                            f.v.s = at as *const std::ffi::c_char;
+                        }
+                        used += b.len();
+                    }
+                    // SAFETY: k < nfields: a slot of this row.
+                    unsafe { row.add(k).write(f) };
+                    Ok(())
+                });
+                match r {
+                    Ok(()) => {
+                        got += 1;
+                        Ok(true)
+                    }
+                    Err(Error::BufferTooSmall { cap, .. }) if got == 0 => {
+                        let mut need = 0;
+                        value::each_field(t.data(), fieldnos, |_, val| {
+                            if let Value::Str(b) | Value::Raw(b) = val {
+                                need += b.len();
+                            }
+                            Ok::<_, Error>(())
+                        })?;
+                        Err(Error::BufferTooSmall { need, cap })
+                    }
+                    Err(Error::BufferTooSmall { .. }) => {
+                        used = start;
+                        Ok(false)
+                    }
+                    Err(e) => Err(e),
+                }
             })
         })?;
         // SAFETY: checked non-null above.

@@ -111,6 +111,7 @@ pub fn exported() -> Vec<Export> {
         api_read::jb_iter_next_data,
         api_read::jb_iter_next_batch,
         api_read::jb_iter_next_data_batch,
+        api_read::jb_iter_next_fields_batch,
         api_read::jb_iter_rewind,
         api_read::jb_iter_changes,
         api_read::jb_iter_free,
