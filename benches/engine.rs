@@ -223,6 +223,21 @@ fn luajit(c: &mut Criterion) {
             end
             return clock() - t0
         end
+        -- The scan reading one field of each tuple, and the same as a projection.
+        function bench_pairs_field(n)
+            local t0, c, x = clock(), 0, 0
+            while c < n do
+                for _, t in s:pairs() do c = c + 1; x = x + t[3]; if c >= n then break end end
+            end
+            return clock() - t0
+        end
+        function bench_pairs_projected(n)
+            local t0, c, x = clock(), 0, 0
+            while c < n do
+                for _, v in s:pairs(nil, { fields = { 3 } }) do c = c + 1; x = x + v; if c >= n then break end end
+            end
+            return clock() - t0
+        end
         function bench_replace(n)
             local t0 = clock()
             for k = 1, n do s:replace{(k * 7919) % 100000 + 1, 'name1', k} end
@@ -245,6 +260,8 @@ fn luajit(c: &mut Criterion) {
         "bench_get_through_tx",
         "bench_get_through_tx_1000_open",
         "bench_pairs",
+        "bench_pairs_field",
+        "bench_pairs_projected",
         "bench_replace",
         "bench_update",
     ] {

@@ -20,6 +20,11 @@ fn lua_jit() {
 }
 
 #[test]
+fn lua_fields_read_in_lua_agree_with_the_engine() {
+    common::run_lua_file("fields.lua");
+}
+
+#[test]
 fn lua_txn() {
     common::run_lua_file("txn.lua");
 }

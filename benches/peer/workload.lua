@@ -94,8 +94,22 @@ local scanned = 0
 sum = 0
 t0 = now()
 for _, t in s:pairs() do scanned = scanned + 1; sum = sum + t[3] end
-report('pairs_scan', now() - t0, scanned)
+local scan_elapsed = now() - t0
+report('pairs_scan', scan_elapsed, scanned)
 assert(scanned == N and sum == N * (N + 1))
+
+-- The same scan the fastest way each offers: jitbox's projection yields the field's value
+-- and makes no tuple. The others' scans above already decode only that field (their rows
+-- are one reused table), so their figure stands for both.
+if target == 'jitbox' then
+    scanned, sum = 0, 0
+    t0 = now()
+    for _, v in s:pairs(nil, { fields = { 3 } }) do scanned = scanned + 1; sum = sum + v end
+    report('pairs_scan_field', now() - t0, scanned)
+    assert(scanned == N and sum == N * (N + 1))
+else
+    report('pairs_scan_field', scan_elapsed, N)
+end
 
 scanned = 0
 t0 = now()

@@ -12,7 +12,7 @@ local T = require('jitbox.tuple')
 local current_tx = require('jitbox.txn').current_tx
 local C, illegal, raise, index_methods = B.C, B.illegal, B.raise, B.index_methods
 local out_len, out_u32, out_ptr = B.out_len, B.out_u32, B.out_ptr
-local fill, make_tuple = T.fill, T.make_tuple
+local fill, make_tuple, field_value = T.fill, T.make_tuple, T.field_value
 local floor = math.floor
 
 local I = {}
@@ -25,14 +25,15 @@ local iter_codes = {
 -- Options a read takes; any other is an error naming it. Options are a table, or (as in
 -- Tarantool) the iterator itself: a name or its number.
 local READ_OPTIONS = { select = { iterator = true, limit = true, offset = true },
-    pairs = { iterator = true }, count = { iterator = true } }
+    pairs = { iterator = true, fields = true }, count = { iterator = true } }
 
 local function check_options(opts, what)
     local allowed = READ_OPTIONS[what]
     for k in pairs(opts) do
         if not allowed[k] then
             illegal(("%s: unknown option '%s'; %s takes %s"):format(what, tostring(k), what,
-                what == 'select' and 'iterator, limit and offset' or 'iterator'))
+                what == 'select' and 'iterator, limit and offset'
+                    or what == 'pairs' and 'iterator and fields' or 'iterator'))
         end
     end
 end
@@ -87,8 +88,9 @@ local function iter_finish(state)
     return nil
 end
 
--- Refills the batch (rewinding first when the data changed under a partly used one).
-local function iter_fill(state)
+-- Refills the batch (rewinding first when the data changed under a partly used one) and
+-- returns the first row's bytes and length, or nil at the end.
+local function refill(state)
     if state.done then return nil end
     local it, b, i = state.it, state.batch, state.i
     if i < state.n then
@@ -103,13 +105,19 @@ local function iter_fill(state)
         rc = C.jb_iter_next_data(it, db._buf, db._cap, out_len)
         if rc ~= 0 then raise(rc) end
         state.i, state.n = 0, 0
-        return state, make_tuple(db._buf, out_len[0], state.fmt)
+        return db._buf, out_len[0]
     end
     if rc ~= 0 then raise(rc) end
     local n = out_u32[0]
     if n == 0 then return iter_finish(state) end
     state.i, state.n = 1, n
-    return state, make_tuple(b.buf, b.ends[0], state.fmt)
+    return b.buf, b.ends[0]
+end
+
+local function iter_fill(state)
+    local p, len = refill(state)
+    if p == nil then return nil end
+    return state, make_tuple(p, len, state.fmt)
 end
 
 -- The iterator's step: a tuple from the batch while nothing changed, else a refill.
@@ -122,6 +130,99 @@ local function iter_next(state)
         return state, make_tuple(b.buf + from, b.ends[i] - from, state.fmt)
     end
     return iter_fill(state)
+end
+
+------------------------------------------------------------------------------------------
+-- Projections: pairs(key, {fields = {1, 3}}) yields the fields' values, not tuples — no
+-- object per row. The engine decodes the fields of a batch into jb_field slots (strings
+-- copied into the batch buffer); a step turns one row's slots into values.
+
+local jb_fields_t = ffi.typeof('jb_field[?]')
+
+-- Refills a projection's batch (rewinding first, as `refill`); returns false at the end. A
+-- row whose strings do not fit in the batch buffer comes alone as tuple data (`state.big`).
+local function refill_fields(state)
+    if state.done then return false end
+    local it, b, i = state.it, state.batch, state.i
+    if i < state.n then
+        local rc = C.jb_iter_rewind(it, i)
+        if rc ~= 0 then raise(rc) end
+    end
+    state.big = nil
+    local rc = C.jb_iter_next_fields_batch(it, state.fieldnos, state.nfields, state.out, BATCH,
+        b.buf, BATCH_BYTES, out_u32)
+    state.seen = tonumber(state.changes[0])
+    if rc == E_BUFFER_TOO_SMALL then
+        local db = state.db
+        rc = C.jb_iter_next_data(it, db._buf, db._cap, out_len)
+        if rc ~= 0 then raise(rc) end
+        state.i, state.n = 0, 0
+        state.big = make_tuple(db._buf, out_len[0], state.fmt)
+        return true
+    end
+    if rc ~= 0 then raise(rc) end
+    local n = out_u32[0]
+    if n == 0 then iter_finish(state); return false end
+    state.i, state.n = 1, n
+    return true
+end
+
+-- The values of row i (0-based) of the batch, after `state`.
+local function project(state, i)
+    local big = state.big
+    if big then
+        local vals, fs = state.vals, state.fields
+        for k = 1, state.nfields do vals[k] = big[fs[k]] end
+        return state, unpack(vals, 1, state.nfields)
+    end
+    local out, n = state.out, state.nfields
+    if n == 1 then return state, field_value(out[i]) end
+    local at = i * n
+    if n == 2 then return state, field_value(out[at]), field_value(out[at + 1]) end
+    if n == 3 then
+        return state, field_value(out[at]), field_value(out[at + 1]), field_value(out[at + 2])
+    end
+    local vals = state.vals
+    for k = 1, n do vals[k] = field_value(out[at + k - 1]) end
+    return state, unpack(vals, 1, n)
+end
+
+local function project_next(state)
+    local i = state.i
+    if i < state.n and tonumber(state.changes[0]) == state.seen then
+        state.i = i + 1
+        return project(state, i)
+    end
+    if not refill_fields(state) then return nil end
+    return project(state, 0)
+end
+
+-- The field numbers of a `fields` option: numbers from 1, or names in the space's format.
+local function field_numbers(index, list)
+    if type(list) ~= 'table' or #list == 0 or getmetatable(list) ~= nil then
+        illegal(('pairs: fields must be a non-empty array of field numbers or names, not %s')
+            :format(tostring(list)))
+    end
+    local out = {}
+    for k, f in pairs(list) do
+        if type(k) ~= 'number' or k < 1 or k > #list or k ~= floor(k) then
+            illegal(('pairs: fields must be an array; it has the key %s'):format(tostring(k)))
+        end
+        if type(f) == 'string' then
+            local no = T.format_field(index._fmt, f)
+            if not no then
+                illegal(("pairs: fields names '%s', which the format of space '%s' does not have")
+                    :format(f, index.space and index.space.name or '?'))
+            end
+            out[k] = no
+        elseif type(f) == 'number' and f >= 1 and f <= 4294967295 and f == floor(f) then
+            out[k] = f
+        else
+            illegal(('pairs: fields[%d] must be a field number (a whole number from 1) or a name, not %s')
+                :format(k, tostring(f)))
+        end
+    end
+    return out
 end
 
 local function open_iter(index, key, opts, tx, what)
@@ -144,7 +245,19 @@ end
 -- the index methods, a given one from the transaction's own read methods (jitbox/read.lua).
 
 -- for _, t in index:pairs(key, {iterator = 'GE'}) do ... end
+-- for _, a, b in index:pairs(key, {fields = {1, 3}}) do ... end
 function I.pairs_in(index, tx, key, opts)
+    local fields = type(opts) == 'table' and opts.fields
+    if fields then
+        fields = field_numbers(index, fields)
+        local n = #fields
+        local state = open_iter(index, key, opts, tx)
+        state.fields, state.nfields, state.vals = fields, n, {}
+        state.fieldnos = ffi.new('uint32_t[?]', n)
+        for k = 1, n do state.fieldnos[k - 1] = fields[k] - 1 end
+        state.out = jb_fields_t(BATCH * n)
+        return project_next, state, nil
+    end
     return iter_next, open_iter(index, key, opts, tx), nil
 end
 local pairs_in = I.pairs_in

@@ -27,6 +27,8 @@ local FT_NIL, FT_BOOLEAN, FT_UNSIGNED, FT_INTEGER, FT_NUMBER, FT_STRING, FT_MSGP
     C.JB_FT_NIL, C.JB_FT_BOOLEAN, C.JB_FT_UNSIGNED, C.JB_FT_INTEGER, C.JB_FT_NUMBER, C.JB_FT_STRING,
     C.JB_FT_MSGPACK
 local msgpack = require('jitbox.msgpack')
+local lua_fields = require('jitbox.fields')
+local lua_field, lua_count, FALLBACK = lua_fields.field, lua_fields.count, lua_fields.FALLBACK
 local int64_t, uint64_t, double_t = ffi.typeof('int64_t'), ffi.typeof('uint64_t'), ffi.typeof('double')
 local u32_ptr = ffi.typeof('uint32_t*')
 local floor = math.floor
@@ -269,14 +271,28 @@ local field_out = ffi.new('jb_field[1]')
 
 -- Field i, or nil where a Lua table would have none: past the end, below 1, not a whole
 -- number (t[1.5], t[0/0]) — never another field.
-local function tuple_field(t, i)
-    if not (i >= 1 and i <= 4294967296 and i == floor(i)) then return nil end
-    local rc = C.jb_data_field(t.jb_data_, t.jb_size_, i - 1, field_out)
+-- Field i of the tuple data p (len bytes) as the engine decodes it: what jitbox/fields.lua
+-- must agree with (tests compare them).
+local function engine_field_at(p, len, i)
+    local rc = C.jb_data_field(p, len, i - 1, field_out)
     if rc ~= 0 then raise(rc) end
     return field_value(field_out[0])
 end
+T.engine_field_at = engine_field_at
+function T.engine_field(t, i) return engine_field_at(t.jb_data_, t.jb_size_, i) end
+
+-- Scalars are decoded in Lua (jitbox/fields.lua); the rest by the engine.
+local function tuple_field(t, i)
+    if not (i >= 1 and i <= 4294967296 and i == floor(i)) then return nil end
+    local v = lua_field(t.jb_data_, t.jb_size_, i)
+    if v ~= FALLBACK then return v end
+    return engine_field_at(t.jb_data_, t.jb_size_, i)
+end
+
 
 local function tuple_count(t)
+    local n = lua_count(t.jb_data_, t.jb_size_)
+    if n then return n end
     local rc = C.jb_data_field_count(t.jb_data_, t.jb_size_, out_u32)
     if rc ~= 0 then raise(rc) end
     return tonumber(out_u32[0])
@@ -322,6 +338,12 @@ end
 -- The number of field `name` in t's format, or nil.
 function T.field_number(t, name)
     local f = formats[t.jb_fmt_]
+    return f and f.by_name[name]
+end
+
+-- The number of field `name` in format number `fmt`, or nil.
+function T.format_field(fmt, name)
+    local f = formats[fmt]
     return f and f.by_name[name]
 end
 

@@ -1,5 +1,5 @@
--- The hot paths compile: each loop of get, pairs, insert, replace, update, upsert, delete and field access
--- gets a root trace of its own (so it runs compiled, not as side traces stitched to the
+-- The hot paths compile: each loop of get, pairs (of tuples and of projected fields),
+-- insert, replace, update, upsert, delete and field access gets a root trace of its own (so it runs compiled, not as side traces stitched to the
 -- interpreter), and nothing in the module hits an NYI.
 package.loaded.harness = nil
 local H = require('harness')
@@ -41,6 +41,7 @@ test('hot loops over the module run in their own traces, with no NYI', function(
     -- trace with 'symbol not in cache', once); DDL above runs with the JIT off by design.
     s:insert{0, 'w', 0}; s:replace{0, 'w', 0}; local _ = s:get{0}[1]
     for _ in s:pairs() do end
+    for _ in s:pairs(nil, { fields = { 1 } }) do end
     s:update(0, {{'+', 3, 1}}); s:upsert({0, 'w', 0}, {{'+', 3, 1}})
     s:delete{0}; s:len()
     -- Realistic thresholds: with hotloop=1 every function gets hot before any loop and the
@@ -58,6 +59,10 @@ test('hot loops over the module run in their own traces, with no NYI', function(
     loops.pairs = next_line()
     for _, t in s:pairs() do n = n + t[1] end
     eq(n, 20000 * 20001 / 2)
+    local projected = 0
+    loops.projection = next_line()
+    for _, id, v in s:pairs(nil, { fields = { 1, 'v' } }) do projected = projected + v - id end
+    eq(projected, 20000 * 20001 / 2)
     local byname = 0
     loops.field_by_name = next_line()
     for _, t in s:pairs() do byname = byname + t.v end
