@@ -794,7 +794,7 @@ int jb_tuple_data(jb_tuple *t, uint8_t *buf, size_t cap, size_t *len);
 
 /* JITBOX_CDEF_END */
 
-#define JITBOX_ABI_VERSION 13u
+#define JITBOX_ABI_VERSION 14u
 
 #ifdef __cplusplus
 }

@@ -6,7 +6,7 @@ local ffi = require('ffi')
 
 ffi.cdef(require('jitbox.cdef'))
 
-local ABI_VERSION = 13
+local ABI_VERSION = 14
 
 -- Symbols already in the process (a host linked with -rdynamic, the Rust tests), else
 -- JITBOX_LIB, else the first libjitbox.so on package.cpath. One engine copy per process.
