@@ -7,6 +7,7 @@ local X = require('jitbox.txn')
 local D = require('jitbox.deferred')
 local keys = require('jitbox.keys')
 local K = require('jitbox.catalog')
+local T = require('jitbox.tuple')
 require('jitbox.schema')
 local C, illegal, raise, live, db_mt = B.C, B.illegal, B.raise, B.live, B.db_mt
 local options, size_option, type_names = B.options, B.size_option, B.type_names
@@ -21,7 +22,7 @@ local function wrap(e, owned)
     local db = setmetatable({
         _e = e, _owned = owned, _closed = false,
         _cap = tonumber(st.max_tuple_size),
-        _buf = ffi.new('uint8_t[?]', st.max_tuple_size),
+        _buf = ffi.new('uint8_t[?]', st.max_tuple_size + T.SLACK), -- see T.copy_tuple
         _batches = {},
         _txs = setmetatable({}, { __mode = 'k' }), -- coroutine -> open transaction
         _guards = setmetatable({}, { __mode = 'k' }), -- coroutine -> its transaction guard

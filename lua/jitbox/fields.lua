@@ -25,18 +25,29 @@ local TWO53 = 9007199254740992
 local function u16(p, at) return p[at] * 256 + p[at + 1] end
 local function u32(p, at) return ((p[at] * 256 + p[at + 1]) * 256 + p[at + 2]) * 256 + p[at + 3] end
 
+-- By tag: the bytes of a value whose tag alone gives its length (0: the length follows the
+-- tag, or the value is nested). One table load instead of a chain of comparisons keeps a
+-- trace on one path whatever width each integer was encoded with.
+local FIXED = ffi.new('uint8_t[256]')
+for b = 0x00, 0x7f do FIXED[b] = 1 end
+for b = 0xe0, 0xff do FIXED[b] = 1 end
+for b = 0xa0, 0xbf do FIXED[b] = 1 + b - 0xa0 end
+FIXED[0xc0], FIXED[0xc2], FIXED[0xc3] = 1, 1, 1
+FIXED[0xcc], FIXED[0xd0], FIXED[0xcd], FIXED[0xd1] = 2, 2, 3, 3
+FIXED[0xce], FIXED[0xd2], FIXED[0xca], FIXED[0xcf], FIXED[0xd3], FIXED[0xcb] = 5, 5, 5, 9, 9, 9
+-- By tag: 256^width for the unsigned integers below 2^32 (a positive fixint is its own
+-- one-byte value), 0 for the rest. Such a value is the last `width` bytes of the four that
+-- end where it ends: one formula, so one trace path, for every width.
+local UINT_MOD = ffi.new('double[256]')
+for b = 0x00, 0x7f do UINT_MOD[b] = 256 end
+UINT_MOD[0xcc], UINT_MOD[0xcd], UINT_MOD[0xce] = 256, 65536, 4294967296
+
 -- The position after the value at `at` (< size), or nil for a nested value (which the
 -- engine skips) or one that does not fit.
 local function skip(p, at, size)
     local b = p[at]
-    local after
-    if b < 0x80 or b >= 0xe0 then after = at + 1
-    elseif b >= 0xa0 and b < 0xc0 then after = at + 1 + (b - 0xa0)
-    elseif b == 0xc0 or b == 0xc2 or b == 0xc3 then after = at + 1
-    elseif b == 0xcc or b == 0xd0 then after = at + 2
-    elseif b == 0xcd or b == 0xd1 then after = at + 3
-    elseif b == 0xce or b == 0xd2 or b == 0xca then after = at + 5
-    elseif b == 0xcf or b == 0xd3 or b == 0xcb then after = at + 9
+    local after = FIXED[b]
+    if after ~= 0 then after = at + after
     elseif (b == 0xd9 or b == 0xc4) and at + 2 <= size then after = at + 2 + p[at + 1]
     elseif (b == 0xda or b == 0xc5) and at + 3 <= size then after = at + 3 + u16(p, at + 1)
     elseif (b == 0xdb or b == 0xc6) and at + 5 <= size then after = at + 5 + u32(p, at + 1)
@@ -59,6 +70,8 @@ end
 -- The scalar at `at` (which must lie inside `size`), or FALLBACK.
 local function value_at(p, at, size)
     local b = p[at]
+    local mod, e = UINT_MOD[b], at + FIXED[b]
+    if mod ~= 0 and e >= 4 and e <= size then return u32(p, e - 4) % mod end
     if b < 0x80 then return b end
     if b >= 0xe0 then return b - 256 end
     if b >= 0xa0 and b < 0xc0 then

@@ -12,7 +12,7 @@ local T = require('jitbox.tuple')
 local current_tx = require('jitbox.txn').current_tx
 local C, illegal, raise, index_methods = B.C, B.illegal, B.raise, B.index_methods
 local out_len, out_u32, out_ptr = B.out_len, B.out_u32, B.out_ptr
-local fill, make_tuple, field_value = T.fill, T.make_tuple, T.field_value
+local fill, make_tuple, copy_tuple, field_value = T.fill, T.make_tuple, T.copy_tuple, T.field_value
 local floor = math.floor
 
 local I = {}
@@ -72,7 +72,7 @@ local function iter_finalizer(it) C.jb_iter_free(it) end
 local BATCH, BATCH_BYTES = 64, 16384
 ffi.cdef(([[
 struct jb_lua_batch { uint32_t ends[%d]; uint8_t buf[%d]; };
-]]):format(BATCH, BATCH_BYTES))
+]]):format(BATCH, BATCH_BYTES + T.SLACK)) -- slack: see T.copy_tuple
 local batch_t = ffi.typeof('struct jb_lua_batch')
 local changes_out = ffi.new('const uint64_t*[1]')
 local E_BUFFER_TOO_SMALL = C.JB_E_BUFFER_TOO_SMALL
@@ -117,7 +117,7 @@ end
 local function iter_fill(state)
     local p, len = refill(state)
     if p == nil then return nil end
-    return state, make_tuple(p, len, state.fmt)
+    return state, copy_tuple(p, len, state.fmt)
 end
 
 -- The iterator's step: a tuple from the batch while nothing changed, else a refill.
@@ -127,7 +127,7 @@ local function iter_next(state)
         state.i = i + 1
         local b = state.batch
         local from = b.ends[i - 1]
-        return state, make_tuple(b.buf + from, b.ends[i] - from, state.fmt)
+        return state, copy_tuple(b.buf + from, b.ends[i] - from, state.fmt)
     end
     return iter_fill(state)
 end

@@ -13,7 +13,7 @@ local primary = require('jitbox.catalog').primary
 local C, illegal, raise = B.C, B.illegal, B.raise
 local space_methods, index_methods, space_mt, index_mt = B.space_methods, B.index_methods, B.space_mt, B.index_mt
 local out_len, out_u64 = B.out_len, B.out_u64
-local fill, make_tuple = T.fill, T.make_tuple
+local fill, copy_tuple = T.fill, T.copy_tuple
 local current_tx, tx_methods = X.current_tx, X.tx_methods
 local iter_type, select_in, pairs_in = I.iter_type, I.select_in, I.pairs_in
 
@@ -23,7 +23,7 @@ local function get_filled(index, tx, buf, n)
     if rc ~= 0 then raise(rc) end
     local len = out_len[0]
     if len == 0 then return end -- no value at all, as Tarantool's get
-    return make_tuple(db._buf, len, index._fmt)
+    return copy_tuple(db._buf, len, index._fmt)
 end
 
 local function get_in(index, tx, key)
@@ -126,6 +126,6 @@ function index_methods:random(seed)
     if rc ~= 0 then raise(rc) end
     local len = out_len[0]
     if len == 0 then return nil end
-    return make_tuple(db._buf, len, self._fmt)
+    return copy_tuple(db._buf, len, self._fmt)
 end
 

@@ -14,7 +14,7 @@ local primary = require('jitbox.catalog').primary
 local fill_ops = require('jitbox.update').fill
 local C, raise, out_len = B.C, B.raise, B.out_len
 local space_methods, index_methods = B.space_methods, B.index_methods
-local fill, refill, encode, make_tuple = T.fill, T.refill, T.encode, T.make_tuple
+local fill, refill, encode, copy_tuple = T.fill, T.refill, T.encode, T.copy_tuple
 local drain, DRAIN_AT = D.drain, D.DRAIN_AT
 
 -- The version a replace of the row in `buf` would replace, or nil. With its keys an
@@ -24,7 +24,7 @@ local drain, DRAIN_AT = D.drain, D.DRAIN_AT
 local function replaced_row(db, space, buf, n)
     local rc = C.jb_space_replaced(space._s, nil, buf, n, db._buf, db._cap, out_len)
     if rc ~= 0 or out_len[0] == 0 then return nil end -- the write itself will say what is wrong
-    return make_tuple(db._buf, out_len[0], space._fmt)
+    return copy_tuple(db._buf, out_len[0], space._fmt)
 end
 
 -- Keys put by `put`, or nil when they are not keys (the old version is then buried, as when
@@ -86,7 +86,7 @@ end
 local function result(db, rc, fmt)
     if rc ~= 0 then raise(rc) end
     local len = out_len[0]
-    local t = len ~= 0 and make_tuple(db._buf, len, fmt) or nil
+    local t = len ~= 0 and copy_tuple(db._buf, len, fmt) or nil
     -- After taking the result: key functions run by the drain may use the engine (and its buffer).
     if db._pending[0] >= DRAIN_AT then drain(db) end
     if t == nil then return end
@@ -133,7 +133,7 @@ end
 local function previewed(db, rc, fmt)
     if rc ~= 0 then raise(rc) end
     if out_len[0] == 0 then return nil end
-    return make_tuple(db._buf, out_len[0], fmt)
+    return copy_tuple(db._buf, out_len[0], fmt)
 end
 
 -- With Lua key functions: each preview fills the buffers anew (key functions may have used them).

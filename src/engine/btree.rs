@@ -81,6 +81,10 @@ pub struct BTree<E: Copy + Hinted> {
     /// inside that leaf (by the leaf's current contents, so any change to the tree keeps it
     /// correct): accesses with locality skip the descent.
     finger: Cell<u32>,
+    /// Where in the finger leaf the last `bound` answered: a guess (checked against the
+    /// leaf's contents before use) that makes sequential and repeated lookups skip the
+    /// bisection too.
+    finger_pos: Cell<u32>,
 }
 
 type Path = [(u32, u32); MAX_HEIGHT];
@@ -144,6 +148,7 @@ impl<E: Copy + Hinted> BTree<E> {
             quota,
             charged: 0,
             finger: Cell::new(NIL),
+            finger_pos: Cell::new(0),
         }
     }
 
@@ -390,15 +395,29 @@ impl<E: Copy + Hinted> BTree<E> {
                 && (leaf.next == NIL || !below(&leaf.items[n - 1]))
             {
                 // The predicate is monotone: everything before this leaf is below, and
-                // everything after it is not (or nothing is after it), so the answer is here.
-                // The finger's leaf is likely in cache: bisect it.
-                let pos = leaf.items[..n].partition_point(below);
+                // everything after it is not (or nothing is after it), so the answer is here:
+                // right after the last answer (a sequential lookup) or at it (a repeated
+                // one), when the neighbours say so; else bisect the leaf, likely in cache.
+                let items = &leaf.items[..n];
+                let is_answer = |p: usize| {
+                    p <= n && (p == 0 || below(&items[p - 1])) && (p == n || !below(&items[p]))
+                };
+                let last = self.finger_pos.get() as usize;
+                let pos = if is_answer(last + 1) {
+                    last + 1
+                } else if is_answer(last) {
+                    last
+                } else {
+                    items.partition_point(below)
+                };
+                self.finger_pos.set(pos as u32);
                 return self.cursor_at(f, pos);
             }
         }
         let mut path = [(0, 0); MAX_HEIGHT];
         let (leaf, pos) = self.descend(hint, below, below, &mut path);
         self.finger.set(leaf);
+        self.finger_pos.set(pos as u32);
         self.cursor_at(leaf, pos)
     }
 

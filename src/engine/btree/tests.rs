@@ -130,8 +130,9 @@ fn random_inserts_and_removes_keep_invariants() {
         } else {
             assert_eq!(ins(&mut t, v), model.insert(v));
         }
-        // Lookups (through the finger) agree with the model after every change.
-        for probe in [v, (x >> 20) % 5000, v + 1] {
+        // Lookups (through the finger, and its position: the next entry, the same one)
+        // agree with the model after every change.
+        for probe in [v, (x >> 20) % 5000, v + 1, v + 2, v + 2, v + 3] {
             let want = model.range(probe..).next().copied();
             assert_eq!(
                 t.get(t.lower_bound(|e| e.cmp(&probe), h(probe))),
