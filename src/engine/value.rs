@@ -412,6 +412,7 @@ pub fn decode_array_header(buf: &[u8], pos: &mut usize) -> Result<usize> {
 }
 
 /// Field `fieldno` of tuple data, `Nil` past the end.
+#[inline]
 pub fn field(data: &[u8], fieldno: usize) -> Result<Value<'_>> {
     let mut pos = 0;
     let n = decode_array_header(data, &mut pos)?;
@@ -421,7 +422,7 @@ pub fn field(data: &[u8], fieldno: usize) -> Result<Value<'_>> {
     for _ in 0..fieldno {
         skip(data, &mut pos)?;
     }
-    decode(data, &mut pos)
+    decode_scalar(data, &mut pos).map_or_else(|| decode(data, &mut pos), Ok)
 }
 
 /// Fields `fieldnos` (0-based, any order, repeats allowed) of tuple `data`, in one pass: the
