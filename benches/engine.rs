@@ -238,6 +238,22 @@ fn luajit(c: &mut Criterion) {
             end
             return clock() - t0
         end
+        -- Synchronous autocommit replaces into an engine with a WAL in `write` mode: each
+        -- waits for its record (written on this thread while the writer is idle).
+        local wal_dir = os.tmpname()
+        os.remove(wal_dir)
+        wal_db = jitbox.open{ dir = wal_dir, wal_mode = 'write', memory_limit = 2^28 }
+        ws = wal_db:create_space('w', {})
+        ws:create_index('pk', { parts = {{1, 'unsigned'}} })
+        function bench_commit_sync_write(n)
+            local t0 = clock()
+            for k = 1, n do ws:replace{k % 100000, 'name1', k} end
+            return clock() - t0
+        end
+        function close_wal()
+            wal_db:close()
+            os.execute("rm -rf '" .. wal_dir .. "'")
+        end
         function bench_replace(n)
             local t0 = clock()
             for k = 1, n do s:replace{(k * 7919) % 100000 + 1, 'name1', k} end
@@ -264,6 +280,7 @@ fn luajit(c: &mut Criterion) {
         "bench_pairs_projected",
         "bench_replace",
         "bench_update",
+        "bench_commit_sync_write",
     ] {
         let f: mlua::Function = lua.globals().get(name).unwrap();
         g.bench_function(name.trim_start_matches("bench_"), |b| {
@@ -271,6 +288,8 @@ fn luajit(c: &mut Criterion) {
         });
     }
     g.finish();
+    let close: mlua::Function = lua.globals().get("close_wal").unwrap();
+    close.call::<()>(()).unwrap();
 }
 
 fn config() -> Criterion {
