@@ -88,29 +88,46 @@ local function iter_finish(state)
     return nil
 end
 
--- Refills the batch (rewinding first when the data changed under a partly used one) and
--- returns the first row's bytes and length, or nil at the end.
-local function refill(state)
-    if state.done then return nil end
-    local it, b, i = state.it, state.batch, state.i
+-- Before a refill: when the data changed under a partly used batch, the engine iterator
+-- goes back to the last row handed out.
+local function rewind_partial(state)
+    local i = state.i
     if i < state.n then
-        local rc = C.jb_iter_rewind(it, i)
+        local rc = C.jb_iter_rewind(state.it, i)
         if rc ~= 0 then raise(rc) end
     end
-    local rc = C.jb_iter_next_data_batch(it, b.buf, BATCH_BYTES, b.ends, BATCH, out_u32)
-    state.seen = tonumber(state.changes[0])
-    if rc == E_BUFFER_TOO_SMALL then
-        -- One tuple larger than the batch buffer: it comes alone through the engine buffer.
-        local db = state.db
-        rc = C.jb_iter_next_data(it, db._buf, db._cap, out_len)
-        if rc ~= 0 then raise(rc) end
-        state.i, state.n = 0, 0
-        return db._buf, out_len[0]
-    end
+end
+
+-- After a batch call that answered JB_E_BUFFER_TOO_SMALL: the one row larger than the batch
+-- buffer, through the engine buffer; returns its bytes and length.
+local function one_big_row(state)
+    local db = state.db
+    local rc = C.jb_iter_next_data(state.it, db._buf, db._cap, out_len)
+    if rc ~= 0 then raise(rc) end
+    state.i, state.n = 0, 0
+    return db._buf, out_len[0]
+end
+
+-- The rest of a refill once the batch call answered `rc` (not BUFFER_TOO_SMALL): whether
+-- rows came (the first is then handed out), else the iterator is finished.
+local function took(state, rc)
     if rc ~= 0 then raise(rc) end
     local n = out_u32[0]
-    if n == 0 then return iter_finish(state) end
+    if n == 0 then iter_finish(state); return false end
     state.i, state.n = 1, n
+    return true
+end
+
+-- Refills the batch (rewinding first) and returns the first row's bytes and length, or nil
+-- at the end.
+local function refill(state)
+    if state.done then return nil end
+    rewind_partial(state)
+    local b = state.batch
+    local rc = C.jb_iter_next_data_batch(state.it, b.buf, BATCH_BYTES, b.ends, BATCH, out_u32)
+    state.seen = tonumber(state.changes[0])
+    if rc == E_BUFFER_TOO_SMALL then return one_big_row(state) end
+    if not took(state, rc) then return nil end
     return b.buf, b.ends[0]
 end
 
@@ -143,28 +160,17 @@ local jb_fields_t = ffi.typeof('jb_field[?]')
 -- row whose strings do not fit in the batch buffer comes alone as tuple data (`state.big`).
 local function refill_fields(state)
     if state.done then return false end
-    local it, b, i = state.it, state.batch, state.i
-    if i < state.n then
-        local rc = C.jb_iter_rewind(it, i)
-        if rc ~= 0 then raise(rc) end
-    end
+    rewind_partial(state)
     state.big = nil
-    local rc = C.jb_iter_next_fields_batch(it, state.fieldnos, state.nfields, state.out, BATCH,
-        b.buf, BATCH_BYTES, out_u32)
+    local rc = C.jb_iter_next_fields_batch(state.it, state.fieldnos, state.nfields, state.out,
+        BATCH, state.batch.buf, BATCH_BYTES, out_u32)
     state.seen = tonumber(state.changes[0])
     if rc == E_BUFFER_TOO_SMALL then
-        local db = state.db
-        rc = C.jb_iter_next_data(it, db._buf, db._cap, out_len)
-        if rc ~= 0 then raise(rc) end
-        state.i, state.n = 0, 0
-        state.big = make_tuple(db._buf, out_len[0], state.fmt)
+        local p, len = one_big_row(state)
+        state.big = make_tuple(p, len, state.fmt)
         return true
     end
-    if rc ~= 0 then raise(rc) end
-    local n = out_u32[0]
-    if n == 0 then iter_finish(state); return false end
-    state.i, state.n = 1, n
-    return true
+    return took(state, rc)
 end
 
 -- The values of row i (0-based) of the batch, after `state`.

@@ -214,12 +214,16 @@ end
 
 -- Copies `len` bytes of tuple data from an engine's result buffer into a new tuple with
 -- format fmt (nil: none).
-local function make_tuple(buf, len, fmt)
-    local t = len <= SMALL and small_t() or tuple_t(len)
+-- The one write of a new tuple's const size and format, right after allocation.
+local function set_head(t, len, fmt)
     local head = ffi.cast(u32_ptr, t)
-    -- The one write of the const size and format, right after allocation.
     head[0] = len
     head[1] = fmt or 0
+end
+
+local function make_tuple(buf, len, fmt)
+    local t = len <= SMALL and small_t() or tuple_t(len)
+    set_head(t, len, fmt)
     ffi.copy(t.jb_data_, buf, len)
     return t
 end
@@ -232,9 +236,7 @@ T.SLACK = SMALL
 function T.copy_tuple(buf, len, fmt)
     if len > SMALL then return make_tuple(buf, len, fmt) end
     local t = small_t()
-    local head = ffi.cast(u32_ptr, t)
-    head[0] = len
-    head[1] = fmt or 0
+    set_head(t, len, fmt)
     ffi.copy(t.jb_data_, buf, SMALL)
     return t
 end
