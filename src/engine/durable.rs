@@ -216,14 +216,12 @@ impl Wal {
         };
         // A writer that stopped (on an internal error) takes nothing: the records fail.
         let first_lsn = b.first_lsn;
-        let b = match here && self.in_flight == 0 {
-            true => match self.writer.write_here(b) {
-                Ok(()) => Ok(()),
-                Err(b) => self.writer.submit(b),
-            },
-            false => self.writer.submit(b),
+        let handed = if here && self.in_flight == 0 {
+            self.writer.write_here(b).or_else(|b| self.writer.submit(b))
+        } else {
+            self.writer.submit(b)
         };
-        if b.is_err() {
+        if handed.is_err() {
             self.writer_gone = Some(first_lsn);
         } else {
             self.submitted += n;

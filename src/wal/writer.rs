@@ -231,8 +231,14 @@ impl Writer {
         drop(worker);
         if r.is_err() {
             // Its outcome was not sent: it fails, and so does everything after it.
-            finish(&self.shared, vec![Done { epoch, first_lsn, last_lsn, bytes,
-                outcome: Outcome::Failed("the WAL writer stopped on an internal error".into()) }]);
+            let failed = Done {
+                epoch,
+                first_lsn,
+                last_lsn,
+                bytes,
+                outcome: Outcome::Failed("the WAL writer stopped on an internal error".into()),
+            };
+            finish(&self.shared, vec![failed]);
             stop_broken(&self.shared, "the WAL writer stopped on an internal error");
         }
         Ok(())
