@@ -8,8 +8,6 @@
 -- no bytes outside the tuple's own allocation are read whatever they hold.
 
 local ffi = require('ffi')
-local bit = require('bit')
-local bor, lshift, band = bit.bor, bit.lshift, bit.band
 
 local F = {}
 
