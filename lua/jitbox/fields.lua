@@ -80,9 +80,10 @@ local function value_at(p, at, size)
     if b == 0xc0 then return nil end
     if b == 0xc2 then return false end
     if b == 0xc3 then return true end
-    local width = (b == 0xcc or b == 0xd0 or b == 0xd9) and 1 or (b == 0xcd or b == 0xd1 or b == 0xda) and 2
-        or (b == 0xce or b == 0xd2 or b == 0xca or b == 0xdb) and 4 or (b == 0xcf or b == 0xd3 or b == 0xcb) and 8
-    if not width or at + 1 + width > size then return FALLBACK end
+    -- The bytes after the tag: the value's, or a string's length.
+    local width = FIXED[b] - 1
+    if b == 0xd9 then width = 1 elseif b == 0xda then width = 2 elseif b == 0xdb then width = 4 end
+    if width <= 0 or at + 1 + width > size then return FALLBACK end
     at = at + 1
     if b == 0xcc then return p[at] end
     if b == 0xcd then return u16(p, at) end

@@ -253,8 +253,9 @@ end
 -- for _, t in index:pairs(key, {iterator = 'GE'}) do ... end
 -- for _, a, b in index:pairs(key, {fields = {1, 3}}) do ... end
 function I.pairs_in(index, tx, key, opts)
-    local fields = type(opts) == 'table' and opts.fields
-    if fields then
+    local fields = nil
+    if type(opts) == 'table' then fields = opts.fields end
+    if fields ~= nil then -- false included: an error, not "no projection"
         fields = field_numbers(index, fields)
         local n = #fields
         local state = open_iter(index, key, opts, tx)

@@ -259,9 +259,14 @@ fn decode_scalar<'a>(buf: &'a [u8], pos: &mut usize) -> Option<Value<'a>> {
     Some(v)
 }
 
-/// Decodes the value at `*pos`, advancing past it.
+/// Decodes the value at `*pos`, advancing past it: the common scalars on the short path,
+/// the rest by `decode_any`.
 #[inline]
 pub fn decode<'a>(buf: &'a [u8], pos: &mut usize) -> Result<Value<'a>> {
+    decode_scalar(buf, pos).map_or_else(|| decode_any(buf, pos), Ok)
+}
+
+fn decode_any<'a>(buf: &'a [u8], pos: &mut usize) -> Result<Value<'a>> {
     let tag = *buf.get(*pos).ok_or_else(malformed)?;
     *pos += 1;
     Ok(match tag {
@@ -422,7 +427,7 @@ pub fn field(data: &[u8], fieldno: usize) -> Result<Value<'_>> {
     for _ in 0..fieldno {
         skip(data, &mut pos)?;
     }
-    decode_scalar(data, &mut pos).map_or_else(|| decode(data, &mut pos), Ok)
+    decode(data, &mut pos)
 }
 
 /// Fields `fieldnos` (0-based, any order, repeats allowed) of tuple `data`, in one pass: the
@@ -444,7 +449,7 @@ pub fn each_field<'a, E: From<Error>>(
         for _ in 0..f {
             skip(data, &mut pos)?;
         }
-        return put(0, decode_scalar(data, &mut pos).map_or_else(|| decode(data, &mut pos), Ok)?);
+        return put(0, decode(data, &mut pos)?);
     }
     let last = fieldnos.iter().copied().max().unwrap_or(0) as usize;
     for (k, &f) in fieldnos.iter().enumerate() {
@@ -457,7 +462,7 @@ pub fn each_field<'a, E: From<Error>>(
             skip(data, &mut pos)?;
             continue;
         }
-        let v = decode_scalar(data, &mut pos).map_or_else(|| decode(data, &mut pos), Ok)?;
+        let v = decode(data, &mut pos)?;
         for (k, &f) in fieldnos.iter().enumerate() {
             if f as usize == j {
                 put(k, v)?;
