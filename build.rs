@@ -5,11 +5,9 @@
 fn main() {
     println!("cargo:rerun-if-changed=c_src/include/jitbox.h");
     println!("cargo:rerun-if-changed=build.rs");
-    // Test, example and bench binaries export the jb_ symbols so that LuaJIT's ffi.C finds
-    // them: one copy of the engine per process, no second library loaded.
-    for kind in ["tests", "examples", "benches"] {
-        println!("cargo:rustc-link-arg-{kind}=-rdynamic");
-    }
+    // Test binaries export the jb_ symbols, for the tests of the module loaded from files,
+    // which finds them through LuaJIT's ffi.C (tests/hosts.rs).
+    println!("cargo:rustc-link-arg-tests=-rdynamic");
     // The engine's internal modules are public only to builds run from this repository
     // (.cargo/config.toml sets JITBOX_INTERNALS for its tests, benches and examples). Not a
     // feature: any crate in a dependency graph can turn a feature on, and the internals hand
@@ -19,8 +17,54 @@ fn main() {
     if std::env::var_os("JITBOX_INTERNALS").is_some_and(|v| v == "1") {
         println!("cargo:rustc-cfg=jitbox_internals");
     }
+    // The shared library names itself for the dynamic linker, and stays mapped once loaded:
+    // LuaJIT unloads a library when its state closes, while engine threads may still run.
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libjitbox.so.0");
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
+    println!("cargo:rerun-if-changed=c_src/luaopen/lua_api.c");
+    cc::Build::new()
+        .file("c_src/luaopen/lua_api.c")
+        .warnings(true)
+        .compile("jitbox_lua_api");
+    embed_lua_modules();
     #[cfg(feature = "bindgen")]
     generate_bindings();
+}
+
+/// Writes `$OUT_DIR/lua_modules.rs`: `(module name, source)` of every file under lua/, which
+/// luaopen_jitbox loads (src/lua/mod.rs).
+fn embed_lua_modules() {
+    use std::path::{Path, PathBuf};
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("lua/ is readable") {
+            let path = entry.expect("lua/ is readable").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "lua") {
+                out.push(path);
+            }
+        }
+    }
+    println!("cargo:rerun-if-changed=lua");
+    let root = Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("lua");
+    let mut files = vec![];
+    walk(&root, &mut files);
+    files.sort();
+    let mut code = String::from("pub static MODULES: &[(&str, &str)] = &[\n");
+    for file in &files {
+        let relative = file.strip_prefix(&root).unwrap().with_extension("");
+        let name = relative
+            .to_str()
+            .expect("UTF-8 file names")
+            .replace('/', ".");
+        code.push_str(&format!(
+            "    ({name:?}, include_str!({:?})),\n",
+            file.display().to_string()
+        ));
+    }
+    code.push_str("];\n");
+    let out = Path::new(&std::env::var("OUT_DIR").unwrap()).join("lua_modules.rs");
+    std::fs::write(out, code).expect("OUT_DIR is writable");
 }
 
 #[cfg(feature = "bindgen")]

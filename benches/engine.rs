@@ -165,15 +165,9 @@ fn boundary(c: &mut Criterion) {
 
 /// LuaJIT-driven: each sample runs a compiled Lua loop of `iters` operations.
 fn luajit(c: &mut Criterion) {
-    let _ = jitbox::ffi::exported();
     // SAFETY: the ffi library is needed; the script is ours.
     let lua = unsafe { mlua::Lua::unsafe_new() };
-    lua.load(format!(
-        "package.path = '{}/lua/?.lua;' .. package.path",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .exec()
-    .unwrap();
+    jitbox::lua::preload(&lua).unwrap();
     lua.load(
         r#"
         local jitbox = require('jitbox')

@@ -26,7 +26,10 @@ internal!(engine, fork, guard, mem, wal);
 
 pub mod error;
 pub mod ffi;
+pub mod lua;
 
 pub use error::{Error, Result};
 pub use ffi::abi;
 pub use guard::Entry;
+#[cfg(feature = "mlua")]
+pub use mlua;

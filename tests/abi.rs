@@ -13,9 +13,27 @@ fn cdef_lua() -> String {
     format!(
         "-- Generated from c_src/include/jitbox.h (the JITBOX_CDEF region). Do not edit:\n\
          -- run `JITBOX_BLESS=1 cargo test --test abi` after changing the header.\n\
-         return [==[\n{}]==]\n",
-        common::cdef_region()
+         return [==[\n{}\n{}]==]\n",
+        common::cdef_region(),
+        library_struct()
     )
+}
+
+/// `struct jb_lib`: every declared function as a pointer field of its type, which the module
+/// binds to the library that loaded it (luaopen_jitbox) and calls through.
+fn library_struct() -> String {
+    let mut s = String::from(
+        "/* The library's functions as pointers (not in the C header): luaopen_jitbox binds the\n   \
+         module to the library that loaded it through this. */\nstruct jb_lib {\n",
+    );
+    for (name, decl) in common::declarations() {
+        let field = decl.replacen(&format!("{name}("), &format!("(*{name})("), 1);
+        s.push_str("    ");
+        s.push_str(&field);
+        s.push('\n');
+    }
+    s.push_str("};\n");
+    s
 }
 
 #[test]

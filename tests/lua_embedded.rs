@@ -1,6 +1,6 @@
-//! The Lua test scripts under tests/lua, run on embedded LuaJIT (mlua, vendored; the test
-//! binary exports the engine, so `ffi.C` finds it). The same scripts run under Debian's
-//! standalone luajit against libjitbox.so in .ci/run.
+//! The Lua test scripts under tests/lua, run on embedded LuaJIT (mlua, vendored) with the
+//! module registered by `jitbox::lua::preload`. The same scripts run under standalone luajit
+//! (Debian's and OpenResty's) against libjitbox.so in .ci/run.
 
 mod common;
 

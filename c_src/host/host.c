@@ -1,6 +1,7 @@
-/* A C host that links libjitbox.a, embeds LuaJIT, opens an engine in C, hands it to a Lua
-   script (jitbox.attach) and shows that both sides see the same data.
-   Build: see .ci/run (links with -rdynamic and the whole archive so ffi.C finds jb_*). */
+/* A C host that links libjitbox (static or shared), embeds LuaJIT, opens an engine in C,
+   hands it to a Lua script (jitbox.attach) and shows that both sides see the same data.
+   The Lua module comes with the library (luaopen_jitbox): no Lua files, no link flags.
+   Build: cc host.c -Ic_src/include target/release/libjitbox.a -lluajit-5.1 -lpthread -ldl -lm */
 #include <jitbox.h>
 #include <lauxlib.h>
 #include <lua.h>
@@ -36,6 +37,12 @@ int main(int argc, char **argv) {
 
     L = luaL_newstate();
     luaL_openlibs(L);
+    /* require('jitbox') loads the module the library carries. */
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "preload");
+    lua_pushcfunction(L, luaopen_jitbox);
+    lua_setfield(L, -2, "jitbox");
+    lua_pop(L, 2);
     lua_pushlightuserdata(L, e);
     lua_setglobal(L, "ENGINE");
     if (luaL_dofile(L, script) != 0) {

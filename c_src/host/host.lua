@@ -1,6 +1,6 @@
 -- Run by c_src/host/host.c with ENGINE set to a jb_engine* opened in C.
-package.path = 'lua/?.lua;' .. package.path
 local jitbox = require('jitbox')
+assert(type(jitbox.lib) == 'cdata', 'the module is not the one the library carries')
 local db = jitbox.attach(ENGINE)
 local users = db.space.users
 local t = users:get{1}

@@ -796,6 +796,19 @@ int jb_tuple_data(jb_tuple *t, uint8_t *buf, size_t cap, size_t *len);
 
 #define JITBOX_ABI_VERSION 14u
 
+/* ---- Lua hosts ------------------------------------------------------------------------ */
+
+struct lua_State;
+
+/* The loader of the `jitbox` Lua module, a lua_CFunction: loads the module from sources
+   compiled into the library, bound to this library's functions, and returns it; registers
+   every `jitbox.*` module in package.preload. A host registers it and requires the module:
+       lua_getglobal(L, "package"); lua_getfield(L, -1, "preload");
+       lua_pushcfunction(L, luaopen_jitbox); lua_setfield(L, -2, "jitbox"); lua_pop(L, 2);
+   Borrows L (a LuaJIT state with its ffi library) for the call; raises a Lua error when the
+   module fails to load. No Lua files, exported symbols or second library copy are involved. */
+int luaopen_jitbox(struct lua_State *L);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,39 +2,105 @@
 -- errors jitbox raises, option checks, reusable out-parameters, and the classes (engine,
 -- space, index) the other files add their methods to.
 
+if not jit then
+    error(("jitbox needs LuaJIT 2.1, with its ffi library; this is %s: run it with luajit, in OpenResty, or in a host that embeds LuaJIT")
+        :format(_VERSION), 2)
+end
 local ffi = require('ffi')
+
+-- No compiled traversal where it may crash. LuaJIT 2.1 builds from 2020 to 2022-04-05 —
+-- Debian 12's luajit among them — compile next() and pairs() loops into code that can cut a
+-- pointer to 32 bits and crash the process, depending on register allocation (LuaJIT issue
+-- #829). They all say 'LuaJIT 2.1.0-beta3', as do later builds of that name (OpenResty's), so
+-- under that name every traversal in the module goes through `next` and `pairs` below, which
+-- are never compiled (a trace that reaches them aborts and the code runs interpreted), and
+-- the hot paths that would traverse count keys with B.nkeys instead. Under other names (later
+-- LuaJIT, whose next() is fixed, or 2.0, which does not compile it) they are the builtins and
+-- B.nkeys is nil.
+local TRAVERSAL_MAY_CRASH = jit ~= nil and jit.version == 'LuaJIT 2.1.0-beta3'
+local next, pairs = next, pairs
+if TRAVERSAL_MAY_CRASH then
+    local builtin_next = next
+    next = function(t, k) return builtin_next(t, k) end
+    jit.off(next)
+    pairs = function(t) return next, t, nil end
+end
 
 ffi.cdef(require('jitbox.cdef'))
 
 local ABI_VERSION = 14
 
--- Symbols already in the process (a host linked with -rdynamic, the Rust tests), else
--- JITBOX_LIB, else the first libjitbox.so on package.cpath. One engine copy per process.
-local function load_library()
+-- Loaded by luaopen_jitbox, the module is handed the functions of the library that loaded it
+-- (the second argument) and calls through them: struct jb_lib. Loaded from files: the symbols
+-- already in the process (a host linked with -rdynamic), else JITBOX_LIB, else the first
+-- libjitbox.so on package.cpath. Either way one engine copy per process.
+local function bind(functions)
+    local lib = ffi.new('struct jb_lib')
+    local count = 0
+    for name, address in pairs(functions) do
+        lib[name] = ffi.cast(ffi.typeof(lib[name]), address)
+        count = count + 1
+    end
+    local declared = ffi.sizeof(lib) / ffi.sizeof('void *')
+    if count ~= declared then
+        error(('jitbox: the library binds %d functions, the module declares %d'):format(count, declared))
+    end
+    return lib
+end
+
+-- The library and, when it was loaded from a file, that file.
+local function load_library(functions)
+    if functions then
+        return bind(functions)
+    end
     if pcall(function() return ffi.C.jb_abi_version end) then
         return ffi.C
     end
     local path = os.getenv('JITBOX_LIB')
     if path then
-        return ffi.load(path)
+        return ffi.load(path), path
     end
     for pattern in package.cpath:gmatch('[^;]+') do
         local candidate = pattern:gsub('%?', 'libjitbox')
         local f = io.open(candidate, 'rb')
         if f then
             f:close()
-            return ffi.load(candidate)
+            return ffi.load(candidate), candidate
         end
     end
-    error('jitbox: cannot find the library: link it into the process, set JITBOX_LIB, or put libjitbox.so on package.cpath')
+    error('jitbox: cannot find the library: load the module with luaopen_jitbox (require through package.cpath, or package.preload), set JITBOX_LIB, or put libjitbox.so on package.cpath')
 end
 
-local C = load_library()
+local _, bound_functions, c_nkeys = ...
+local C, library_path = load_library(bound_functions)
+-- The header's enum constants: ffi.C knows them from the cdef, with no library symbol.
+local enum = ffi.C
 if C.jb_abi_version() ~= ABI_VERSION then
     error(('jitbox: library ABI version %d, module expects %d'):format(C.jb_abi_version(), ABI_VERSION))
 end
 
-local B = { C = C, ABI_VERSION = ABI_VERSION }
+local B = { C = C, enum = enum, ABI_VERSION = ABI_VERSION }
+
+-- Counting keys where next() must not be compiled (see the top of this file): OpenResty's
+-- compiled table.nkeys, else the library's C function, around which a trace stitches.
+if TRAVERSAL_MAY_CRASH then
+    local openresty, nkeys = pcall(require, 'table.nkeys')
+    if openresty then
+        B.nkeys = nkeys
+    elseif c_nkeys then
+        B.nkeys = c_nkeys
+    elseif library_path then
+        B.nkeys = package.loadlib(library_path, 'jitbox_lua_nkeys')
+    end
+    if not B.nkeys then -- symbols found in the process: count in Lua, not compiled
+        B.nkeys = function(t)
+            local n = 0
+            for _ in next, t do n = n + 1 end
+            return n
+        end
+    end
+end
+B.next, B.pairs = next, pairs
 
 ------------------------------------------------------------------------------------------
 -- Errors. An error is an object — { code = 'TUPLE_FOUND', rc = <the C status>, message =
@@ -98,7 +164,7 @@ function B.decode_error(err)
     if type(err) ~= 'string' then return nil end
     local code, message = err:match('jitbox: ([%u_]+): (.*)$')
     if code == nil then return nil end
-    local known, rc = pcall(function() return C['JB_E_' .. code] end)
+    local known, rc = pcall(function() return enum['JB_E_' .. code] end)
     if not known then return nil end
     return new_error(code, rc, message)
 end
@@ -109,14 +175,14 @@ function B.raise(rc)
 end
 
 function B.illegal(msg)
-    throw(new_error('ILLEGAL_PARAMS', C.JB_E_ILLEGAL_PARAMS, msg), 3)
+    throw(new_error('ILLEGAL_PARAMS', enum.JB_E_ILLEGAL_PARAMS, msg), 3)
 end
 local illegal = B.illegal
 
 -- The engine handle of db; CLOSED once it was closed.
 function B.live(db)
     if db._closed then
-        throw(new_error('CLOSED', C.JB_E_CLOSED, 'the engine was closed; open a new one'), 3)
+        throw(new_error('CLOSED', enum.JB_E_CLOSED, 'the engine was closed; open a new one'), 3)
     end
     return db._e
 end
@@ -156,9 +222,9 @@ end
 -- Field types, out-parameters, classes.
 
 B.type_codes = {
-    boolean = C.JB_FT_BOOLEAN, unsigned = C.JB_FT_UNSIGNED, integer = C.JB_FT_INTEGER,
-    number = C.JB_FT_NUMBER, string = C.JB_FT_STRING, any = C.JB_FT_ANY, scalar = C.JB_FT_SCALAR,
-    array = C.JB_FT_ARRAY, map = C.JB_FT_MAP, double = C.JB_FT_DOUBLE, varbinary = C.JB_FT_VARBINARY,
+    boolean = enum.JB_FT_BOOLEAN, unsigned = enum.JB_FT_UNSIGNED, integer = enum.JB_FT_INTEGER,
+    number = enum.JB_FT_NUMBER, string = enum.JB_FT_STRING, any = enum.JB_FT_ANY, scalar = enum.JB_FT_SCALAR,
+    array = enum.JB_FT_ARRAY, map = enum.JB_FT_MAP, double = enum.JB_FT_DOUBLE, varbinary = enum.JB_FT_VARBINARY,
 }
 B.type_names = {}
 for name, code in pairs(B.type_codes) do B.type_names[tonumber(code)] = name end

@@ -9,6 +9,8 @@
 -- their messages are jitbox's. Whatever Tarantool has and this facade does not is an error
 -- saying "not supported by jitbox: ...", never a silent difference. docs/lua-api.md lists
 -- what is there.
+local B = require('jitbox.base')
+local pairs, next = B.pairs, B.next -- see base.lua: no compiled next() where it may crash
 local ffi = require('ffi')
 local jitbox = require('jitbox')
 local E = require('jitbox.box.error')

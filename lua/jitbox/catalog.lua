@@ -10,13 +10,15 @@
 
 local ffi = require('ffi')
 local B = require('jitbox.base')
+local pairs, next = B.pairs, B.next -- see base.lua: no compiled next() where it may crash
 local T = require('jitbox.tuple')
 local C, raise, live = B.C, B.raise, B.live
+local enum = B.enum
 local space_mt, index_mt, type_names = B.space_mt, B.index_mt, B.type_names
 local out_ptr = B.out_ptr
 
 local K = {}
-local COLLATION_NAMES = { [tonumber(C.JB_COLL_UNICODE)] = 'unicode', [tonumber(C.JB_COLL_UNICODE_CI)] = 'unicode_ci' }
+local COLLATION_NAMES = { [tonumber(enum.JB_COLL_UNICODE)] = 'unicode', [tonumber(enum.JB_COLL_UNICODE_CI)] = 'unicode_ci' }
 
 -- Spaces the module keeps for itself (sequences): not in db.space, but in db._hidden.
 K.HIDDEN = {}
@@ -38,7 +40,7 @@ local function describe_index(idx)
     idx.name = ffi.string(index_info.name, index_info.name_len)
     idx.id = tonumber(index_info.id)
     idx.unique = index_info.unique == 1
-    idx.type = index_info.type == C.JB_INDEX_HASH and 'HASH' or 'TREE'
+    idx.type = index_info.type == enum.JB_INDEX_HASH and 'HASH' or 'TREE'
     local parts = {}
     for k = 0, index_info.part_count - 1 do
         rc = C.jb_index_part(idx._i, k, key_part)
@@ -75,7 +77,7 @@ function K.refresh_indexes(space)
     local pos = 0
     while true do
         local rc = C.jb_space_index_at(space._s, pos, ffi.cast('jb_index**', out_ptr))
-        if rc == C.JB_E_NO_SUCH_INDEX then break end
+        if rc == enum.JB_E_NO_SUCH_INDEX then break end
         if rc ~= 0 then raise(rc) end
         local idx = index_object(space, ffi.cast('jb_index*', out_ptr[0]))
         list[pos], list[idx.name] = idx, idx
@@ -95,7 +97,7 @@ local index_list_mt = {
         else
             rc = C.jb_space_index_at(space._s, key, ffi.cast('jb_index**', out_ptr))
         end
-        if rc == C.JB_E_NO_SUCH_INDEX or rc == C.JB_E_ILLEGAL_PARAMS then return nil end
+        if rc == enum.JB_E_NO_SUCH_INDEX or rc == enum.JB_E_ILLEGAL_PARAMS then return nil end
         if rc ~= 0 then raise(rc) end
         K.refresh_indexes(space)
         return rawget(list, key)
@@ -156,7 +158,7 @@ function K.refresh_spaces(db)
     local pos = 0
     while true do
         local rc = C.jb_engine_space_at(db._e, pos, ffi.cast('jb_space**', out_ptr))
-        if rc == C.JB_E_NO_SUCH_SPACE then break end
+        if rc == enum.JB_E_NO_SUCH_SPACE then break end
         if rc ~= 0 then raise(rc) end
         local s = space_object(db, ffi.cast('jb_space*', out_ptr[0]))
         if K.HIDDEN[s.name] then db._hidden[s.name] = s else list[s.name] = s end
@@ -170,7 +172,7 @@ local space_list_mt = {
         local db = owner[list]
         if type(name) ~= 'string' or K.HIDDEN[name] then return nil end
         local rc = C.jb_space_find(live(db), name, #name, ffi.cast('jb_space**', out_ptr))
-        if rc == C.JB_E_NO_SUCH_SPACE or rc == C.JB_E_ILLEGAL_PARAMS then return nil end
+        if rc == enum.JB_E_NO_SUCH_SPACE or rc == enum.JB_E_ILLEGAL_PARAMS then return nil end
         if rc ~= 0 then raise(rc) end
         K.refresh_spaces(db)
         return rawget(list, name)
@@ -191,7 +193,7 @@ end
 function K.primary(space)
     local pk = rawget(space, '_pk') or space.index[0]
     if pk == nil then
-        B.throw(B.new_error('NO_SUCH_INDEX', C.JB_E_NO_SUCH_INDEX,
+        B.throw(B.new_error('NO_SUCH_INDEX', enum.JB_E_NO_SUCH_INDEX,
             ("space '%s' has no primary index; create one with create_index"):format(space.name)), 3)
     end
     return pk

@@ -3,6 +3,7 @@
 
 local ffi = require('ffi')
 local B = require('jitbox.base')
+local pairs, next = B.pairs, B.next -- see base.lua: no compiled next() where it may crash
 local X = require('jitbox.txn')
 local D = require('jitbox.deferred')
 local keys = require('jitbox.keys')
@@ -10,6 +11,7 @@ local K = require('jitbox.catalog')
 local T = require('jitbox.tuple')
 require('jitbox.schema')
 local C, illegal, raise, live, db_mt = B.C, B.illegal, B.raise, B.live, B.db_mt
+local enum = B.enum
 local options, size_option, type_names = B.options, B.size_option, B.type_names
 local end_dead, drain = X.end_dead, D.drain
 
@@ -64,14 +66,14 @@ end
 
 local function engine_finalizer(e)
     -- No Lua logger runs from a finalizer: warnings go to stderr from here on.
-    C.jb_engine_set_logger(e, nil, nil, C.JB_CB_NATIVE)
+    C.jb_engine_set_logger(e, nil, nil, enum.JB_CB_NATIVE)
     C.jb_engine_close(e) -- idempotent; the closure keeps the library loaded until it ran
 end
 
 local OPEN_OPTIONS = { memory_limit = true, max_tuple_size = true, dir = true, wal_mode = true,
     wal_queue_max_size = true, functions = true, lock_timeout = true, force_recovery = true,
     logger = true }
-local WAL_MODES = { none = C.JB_WAL_NONE, write = C.JB_WAL_WRITE, fsync = C.JB_WAL_FSYNC }
+local WAL_MODES = { none = enum.JB_WAL_NONE, write = enum.JB_WAL_WRITE, fsync = enum.JB_WAL_FSYNC }
 
 -- The key function the application supplies for index iname of space sname:
 -- functions[sname][iname], or functions['sname.iname'] when neither name has a dot (with a
@@ -93,7 +95,7 @@ local function restore_functional(db, functions)
     local a = ffi.new('jb_awaiting_index')
     while true do
         local rc = C.jb_engine_awaiting(db._e, 0, a)
-        if rc == C.JB_E_NO_SUCH_INDEX then return end
+        if rc == enum.JB_E_NO_SUCH_INDEX then return end
         if rc ~= 0 then raise(rc) end
         local sname, iname = ffi.string(a.space, a.space_len), ffi.string(a.index, a.index_len)
         local f = key_function(functions, sname, iname)
@@ -140,7 +142,7 @@ function E.open(opts)
         illegal('jitbox.open: logger must be a function(level, message), not ' .. type(logger))
     end
     local o = ffi.new('jb_engine_opts')
-    o.flags = force and C.JB_OPEN_FORCE_RECOVERY or 0
+    o.flags = force and enum.JB_OPEN_FORCE_RECOVERY or 0
     o.lock_timeout_ms = math.floor(lock_timeout * 1000 + 0.5)
     local logger_id
     if logger then
@@ -150,7 +152,7 @@ function E.open(opts)
         loggers[logger_id] = logger
         o.log_fn = log_cb
         o.log_ctx = ffi.cast('void*', logger_id)
-        o.log_kind = C.JB_CB_LUA
+        o.log_kind = enum.JB_CB_LUA
     end
     o.memory_limit = memory_limit
     o.max_tuple_size = max_tuple_size
@@ -187,7 +189,7 @@ function db_mt:close()
     if self._owned then
         local rc = C.jb_engine_close(self._e)
         -- Refused (from inside one of the engine's callbacks): still open, closable later.
-        if rc ~= 0 and rc ~= C.JB_E_CLOSED then raise(rc) end
+        if rc ~= 0 and rc ~= enum.JB_E_CLOSED then raise(rc) end
         ffi.gc(self._e, nil)
         if self._logger_id then loggers[self._logger_id] = nil end
     end
@@ -215,7 +217,7 @@ function db_mt:stat()
     end
     local len = ffi.new('size_t[1]')
     rc = C.jb_engine_recovery(self._e, nil, 0, len)
-    if rc == C.JB_E_BUFFER_TOO_SMALL then
+    if rc == enum.JB_E_BUFFER_TOO_SMALL then
         local buf = ffi.new('char[?]', len[0])
         rc = C.jb_engine_recovery(self._e, buf, len[0], len)
         res.recovery = ffi.string(buf, len[0])

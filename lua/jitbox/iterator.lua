@@ -8,9 +8,11 @@
 
 local ffi = require('ffi')
 local B = require('jitbox.base')
+local pairs, next = B.pairs, B.next -- see base.lua: no compiled next() where it may crash
 local T = require('jitbox.tuple')
 local current_tx = require('jitbox.txn').current_tx
 local C, illegal, raise, index_methods = B.C, B.illegal, B.raise, B.index_methods
+local enum = B.enum
 local out_len, out_u32, out_ptr = B.out_len, B.out_u32, B.out_ptr
 local fill, make_tuple, copy_tuple, field_value = T.fill, T.make_tuple, T.copy_tuple, T.field_value
 local floor = math.floor
@@ -18,8 +20,8 @@ local floor = math.floor
 local I = {}
 
 local iter_codes = {
-    EQ = C.JB_ITER_EQ, REQ = C.JB_ITER_REQ, ALL = C.JB_ITER_ALL, LT = C.JB_ITER_LT,
-    LE = C.JB_ITER_LE, GE = C.JB_ITER_GE, GT = C.JB_ITER_GT,
+    EQ = enum.JB_ITER_EQ, REQ = enum.JB_ITER_REQ, ALL = enum.JB_ITER_ALL, LT = enum.JB_ITER_LT,
+    LE = enum.JB_ITER_LE, GE = enum.JB_ITER_GE, GT = enum.JB_ITER_GT,
 }
 
 -- Options a read takes; any other is an error naming it. Options are a table, or (as in
@@ -27,13 +29,30 @@ local iter_codes = {
 local READ_OPTIONS = { select = { iterator = true, limit = true, offset = true },
     pairs = { iterator = true, fields = true }, count = { iterator = true } }
 
-local function check_options(opts, what)
+local function unknown_option(opts, what)
     local allowed = READ_OPTIONS[what]
     for k in pairs(opts) do
         if not allowed[k] then
             illegal(("%s: unknown option '%s'; %s takes %s"):format(what, tostring(k), what,
                 what == 'select' and 'iterator, limit and offset'
                     or what == 'pairs' and 'iterator and fields' or 'iterator'))
+        end
+    end
+end
+
+local check_options = unknown_option
+-- Without a compiled next() (base.lua): the options are all known when as many known ones
+-- are set as opts has keys.
+if B.nkeys then
+    local nkeys = B.nkeys
+    check_options = function(opts, what)
+        local set = (opts.iterator ~= nil and 1 or 0) + (opts.fields ~= nil and 1 or 0)
+            + (opts.limit ~= nil and 1 or 0) + (opts.offset ~= nil and 1 or 0)
+        if set ~= nkeys(opts) then return unknown_option(opts, what) end
+        local allowed = READ_OPTIONS[what]
+        if (opts.fields ~= nil and not allowed.fields) or (opts.limit ~= nil and not allowed.limit)
+            or (opts.offset ~= nil and not allowed.offset) then
+            return unknown_option(opts, what)
         end
     end
 end
@@ -45,7 +64,7 @@ local function iter_type(opts, what)
         check_options(opts, what)
         it = opts.iterator
     end
-    if it == nil then return C.JB_ITER_EQ end
+    if it == nil then return enum.JB_ITER_EQ end
     if type(it) == 'string' then
         local code = iter_codes[it:upper()]
         if code then return code end
@@ -75,7 +94,7 @@ struct jb_lua_batch { uint32_t ends[%d]; uint8_t buf[%d]; };
 ]]):format(BATCH, BATCH_BYTES + T.SLACK)) -- slack: see T.copy_tuple
 local batch_t = ffi.typeof('struct jb_lua_batch')
 local changes_out = ffi.new('const uint64_t*[1]')
-local E_BUFFER_TOO_SMALL = C.JB_E_BUFFER_TOO_SMALL
+local E_BUFFER_TOO_SMALL = enum.JB_E_BUFFER_TOO_SMALL
 
 local function iter_finish(state)
     if not state.done then

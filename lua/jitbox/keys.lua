@@ -11,6 +11,7 @@ local ffi = require('ffi')
 local B = require('jitbox.base')
 local T = require('jitbox.tuple')
 local C, illegal = B.C, B.illegal
+local enum = B.enum
 local set_field, row_len, make_tuple = T.set_field, T.row_len, T.make_tuple
 
 local fns = {} -- ctx id -> { f, name, nparts, multikey }
@@ -164,7 +165,7 @@ local function register(f, name, nparts, multikey, fmt)
     local def = ffi.new('jb_func_def')
     def.fn = callback
     def.ctx = ffi.cast('void*', next_id)
-    def.kind = C.JB_CB_LUA
+    def.kind = enum.JB_CB_LUA
     def.multikey = multikey and 1 or 0
     return def, fe
 end

@@ -4,6 +4,7 @@
 -- nil/NULL and 64-bit cdata nest; anything else is an error naming it.
 local ffi = require('ffi')
 local B = require('jitbox.base')
+local pairs, next = B.pairs, B.next -- see base.lua: no compiled next() where it may crash
 local illegal = B.illegal
 local floor, char, byte = math.floor, string.char, string.byte
 

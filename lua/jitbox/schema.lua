@@ -4,10 +4,12 @@
 
 local ffi = require('ffi')
 local B = require('jitbox.base')
+local pairs, next = B.pairs, B.next -- see base.lua: no compiled next() where it may crash
 local keys = require('jitbox.keys')
 local K = require('jitbox.catalog')
 local T = require('jitbox.tuple')
 local C, illegal, raise, live, options = B.C, B.illegal, B.raise, B.live, B.options
+local enum = B.enum
 local db_mt, space_methods, index_methods = B.db_mt, B.space_methods, B.index_methods
 local type_codes = B.type_codes
 local floor = math.floor
@@ -81,8 +83,8 @@ end
 -- A JSON path goes after a field's name ('address.city', 'tags[*]') or in path = '.city'.
 local PART_KEYS = { [1] = true, [2] = true, field = true, type = true, is_nullable = true, collation = true,
     path = true, exclude_null = true }
-local COLLATIONS = { binary = C.JB_COLL_BINARY, none = C.JB_COLL_BINARY, unicode = C.JB_COLL_UNICODE,
-    unicode_ci = C.JB_COLL_UNICODE_CI }
+local COLLATIONS = { binary = enum.JB_COLL_BINARY, none = enum.JB_COLL_BINARY, unicode = enum.JB_COLL_UNICODE,
+    unicode_ci = enum.JB_COLL_UNICODE_CI }
 local function field_by_name(format, name)
     for j, f in ipairs(format) do
         if (f.name or f[1]) == name then return j end
@@ -160,8 +162,8 @@ local function parse_parts(space, name, parts)
         -- As in Tarantool, a part of a nullable field is nullable unless it says otherwise.
         if nullable == nil then nullable = not path and f ~= nil and f.is_nullable == true end
         local code = type_codes[ptype]
-        if not code or code == C.JB_FT_ANY or code == C.JB_FT_SCALAR or code == C.JB_FT_ARRAY
-            or code == C.JB_FT_MAP then
+        if not code or code == enum.JB_FT_ANY or code == enum.JB_FT_SCALAR or code == enum.JB_FT_ARRAY
+            or code == enum.JB_FT_MAP then
             illegal(("create_index %s: part %d has type '%s', which cannot be indexed"):format(name, i, tostring(ptype)))
         end
         res[i - 1].fieldno = field - 1
@@ -185,11 +187,11 @@ function space_methods:create_index(name, opts)
         local idx = rawget(self.index, name)
         if idx then return idx, 'not created' end
     end
-    local kind = C.JB_INDEX_TREE
+    local kind = enum.JB_INDEX_TREE
     if opts.type ~= nil then
         local t = type(opts.type) == 'string' and opts.type:upper()
         if t == 'HASH' then
-            kind = C.JB_INDEX_HASH
+            kind = enum.JB_INDEX_HASH
         elseif t ~= 'TREE' then
             illegal(("create_index %s: type must be 'TREE' or 'HASH', not '%s'"):format(name, tostring(opts.type)))
         end

@@ -13,6 +13,7 @@ local K = require('jitbox.catalog')
 local T = require('jitbox.tuple')
 require('jitbox.schema')
 local C, illegal, db_mt, space_methods = B.C, B.illegal, B.db_mt, B.space_methods
+local enum = B.enum
 local throw, new_error = B.throw, B.new_error
 
 local SEQ, BIND = '_jitbox_sequence', '_jitbox_space_sequence'
@@ -21,7 +22,7 @@ K.HIDDEN[SEQ], K.HIDDEN[BIND] = true, true
 local INT64_MAX, INT64_MIN = 9223372036854775807LL, -9223372036854775807LL - 1
 
 local function overflow(name)
-    throw(new_error('SEQUENCE_OVERFLOW', C.JB_E_SEQUENCE_OVERFLOW,
+    throw(new_error('SEQUENCE_OVERFLOW', enum.JB_E_SEQUENCE_OVERFLOW,
         ("sequence '%s' has overflowed: it is past its %s and does not cycle"):format(name, 'bound')), 4)
 end
 
@@ -163,7 +164,7 @@ function db_mt:create_sequence(name, opts)
     local existing = self.sequence[name]
     if existing then
         if opts.if_not_exists then return existing, 'not created' end
-        throw(new_error('EXISTS', C.JB_E_EXISTS, ("sequence '%s' already exists"):format(name)), 2)
+        throw(new_error('EXISTS', enum.JB_E_EXISTS, ("sequence '%s' already exists"):format(name)), 2)
     end
     local step = int_option(opts, 'step', 1, name)
     if step == 0 then illegal(('create_sequence %s: step must not be 0'):format(name)) end

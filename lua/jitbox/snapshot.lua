@@ -5,6 +5,7 @@
 
 local ffi = require('ffi')
 local B = require('jitbox.base')
+local pairs, next = B.pairs, B.next -- see base.lua: no compiled next() where it may crash
 local X = require('jitbox.txn')
 local drain = require('jitbox.deferred').drain
 local C, db_mt, illegal, raise, error_of, live = B.C, B.db_mt, B.illegal, B.raise, B.error_of, B.live

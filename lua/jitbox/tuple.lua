@@ -7,7 +7,9 @@
 
 local ffi = require('ffi')
 local B = require('jitbox.base')
+local pairs, next = B.pairs, B.next -- see base.lua: no compiled next() where it may crash
 local C, illegal, raise = B.C, B.illegal, B.raise
+local enum = B.enum
 local out_len, out_u32 = B.out_len, B.out_u32
 
 -- A tuple's size is const: Lua cannot change the length the engine decodes (an assignment
@@ -24,8 +26,8 @@ local T = {}
 T.RESERVED = { jb_size_ = true, jb_fmt_ = true, jb_data_ = true }
 
 local FT_NIL, FT_BOOLEAN, FT_UNSIGNED, FT_INTEGER, FT_NUMBER, FT_STRING, FT_MSGPACK =
-    C.JB_FT_NIL, C.JB_FT_BOOLEAN, C.JB_FT_UNSIGNED, C.JB_FT_INTEGER, C.JB_FT_NUMBER, C.JB_FT_STRING,
-    C.JB_FT_MSGPACK
+    enum.JB_FT_NIL, enum.JB_FT_BOOLEAN, enum.JB_FT_UNSIGNED, enum.JB_FT_INTEGER, enum.JB_FT_NUMBER, enum.JB_FT_STRING,
+    enum.JB_FT_MSGPACK
 local msgpack = require('jitbox.msgpack')
 local lua_fields = require('jitbox.fields')
 local lua_field, lua_count, FALLBACK = lua_fields.field, lua_fields.count, lua_fields.FALLBACK
@@ -123,6 +125,29 @@ local function row_len(t)
     k = next(t, 6) if k == nil then return 6 elseif k ~= 7 then return row_len_any(t) end
     k = next(t, 7) if k == nil then return 7 end
     return row_len_any(t)
+end
+
+-- Where next() must not be compiled (B.nkeys, see base.lua): a table whose key count is its
+-- length n and that has no hole in 1..n - 1 (t[n] is set, as # found it) has keys 1..n and
+-- nothing else. The first eight are looked at one by one, for the same reason as above.
+if B.nkeys then
+    local nkeys = B.nkeys
+    row_len = function(t)
+        local n = #t
+        if nkeys(t) ~= n then return row_len_any(t) end
+        if n > 8 then
+            for i = 1, n - 1 do
+                if t[i] == nil then return row_len_any(t) end
+            end
+            return n
+        end
+        if (n > 1 and t[1] == nil) or (n > 2 and t[2] == nil) or (n > 3 and t[3] == nil)
+            or (n > 4 and t[4] == nil) or (n > 5 and t[5] == nil) or (n > 6 and t[6] == nil)
+            or (n > 7 and t[7] == nil) then
+            return row_len_any(t)
+        end
+        return n
+    end
 end
 T.row_len = row_len
 
@@ -248,7 +273,7 @@ function T.is_tuple(v) return ffi.istype(tuple_t, v) or ffi.istype(small_t, v) e
 -- refuses it, naming the limit.
 function T.encode(buf, n, out, cap, fmt)
     local rc = C.jb_data_encode(buf, n, out, cap, out_len)
-    if rc == C.JB_E_BUFFER_TOO_SMALL then
+    if rc == enum.JB_E_BUFFER_TOO_SMALL then
         local big = ffi.new('uint8_t[?]', out_len[0])
         rc = C.jb_data_encode(buf, n, big, out_len[0], out_len)
         if rc == 0 then return make_tuple(big, out_len[0], fmt) end
@@ -363,18 +388,26 @@ function T.format_field(fmt, name)
     return f and f.by_name[name]
 end
 
+local function unknown_tomap_option(opts)
+    for k in pairs(opts) do
+        if k ~= 'names_only' then
+            illegal(("tuple:tomap: unknown option '%s'; tomap takes names_only"):format(tostring(k)))
+        end
+    end
+end
+
 -- t:tomap(): the fields by number and, where the space's format names them, by name;
 -- t:tomap{names_only = true}: by name only.
 function methods.tomap(t, opts)
     local names_only = false
     if opts ~= nil then
         if type(opts) ~= 'table' then illegal('tuple:tomap(opts): opts must be a table, not ' .. type(opts)) end
-        for k, v in pairs(opts) do
-            if k ~= 'names_only' then
-                illegal(("tuple:tomap: unknown option '%s'; tomap takes names_only"):format(tostring(k)))
-            end
-            names_only = v and true or false
+        if not B.nkeys then
+            unknown_tomap_option(opts)
+        elseif B.nkeys(opts) ~= (opts.names_only ~= nil and 1 or 0) then
+            unknown_tomap_option(opts) -- without a compiled next() (base.lua): count the keys
         end
+        names_only = opts.names_only and true or false
     end
     local fields, n = fields_of(t)
     -- A nil field is jitbox.NULL here, as box.NULL in Tarantool's: its key is there.

@@ -8,8 +8,10 @@
 
 local ffi = require('ffi')
 local B = require('jitbox.base')
+local pairs, next = B.pairs, B.next -- see base.lua: no compiled next() where it may crash
 local drain = require('jitbox.deferred').drain
 local C, db_mt, illegal, raise, error_of, live = B.C, B.db_mt, B.illegal, B.raise, B.error_of, B.live
+local enum = B.enum
 
 local X = {}
 local current_tx, open_after
@@ -76,7 +78,7 @@ local tx_methods = {}
 local txn_t = ffi.metatype('struct jb_lua_txn', { __index = tx_methods })
 
 local function closed_error(level)
-    B.throw(B.new_error('CLOSED', C.JB_E_CLOSED, 'the engine was closed; open a new one'), level + 1)
+    B.throw(B.new_error('CLOSED', enum.JB_E_CLOSED, 'the engine was closed; open a new one'), level + 1)
 end
 
 -- The engine of transaction tx; CLOSED (blaming the caller's caller) once it was closed
@@ -138,6 +140,7 @@ end
 -- transaction while one is open. Returns how many it ended.
 local costatus = coroutine.status
 function end_dead(db)
+    if B.nkeys and B.nkeys(db._txs) == 0 then return 0 end -- not traversed when none is open
     local dead
     for co, tx in pairs(db._txs) do
         if co ~= MAIN and costatus(co) == 'dead' then
@@ -167,7 +170,7 @@ end
 
 -- Whether the engine is still open after a call that returned rc: the engine's counters
 -- (pending callbacks, commits) may be read only then — closing frees them.
-local E_CLOSED, E_BAD_HANDLE = C.JB_E_CLOSED, C.JB_E_BAD_HANDLE
+local E_CLOSED, E_BAD_HANDLE = enum.JB_E_CLOSED, enum.JB_E_BAD_HANDLE
 function open_after(rc)
     return rc ~= E_CLOSED and rc ~= E_BAD_HANDLE
 end
@@ -182,10 +185,10 @@ end
 
 -- A commit's ticket is the transaction object itself, holding its commit number: nothing
 -- more to allocate, nothing to free. (A snapshot's: jitbox/snapshot.lua.)
-local ticket_states = { [tonumber(C.JB_TICKET_QUEUED)] = 'queued', [tonumber(C.JB_TICKET_WAITING)] = 'waiting',
-    [tonumber(C.JB_TICKET_COMMITTED)] = 'committed', [tonumber(C.JB_TICKET_ROLLED_BACK)] = 'rolled_back',
-    [tonumber(C.JB_TICKET_IN_PROGRESS)] = 'in_progress', [tonumber(C.JB_TICKET_DONE)] = 'done',
-    [tonumber(C.JB_TICKET_FAILED)] = 'failed' }
+local ticket_states = { [tonumber(enum.JB_TICKET_QUEUED)] = 'queued', [tonumber(enum.JB_TICKET_WAITING)] = 'waiting',
+    [tonumber(enum.JB_TICKET_COMMITTED)] = 'committed', [tonumber(enum.JB_TICKET_ROLLED_BACK)] = 'rolled_back',
+    [tonumber(enum.JB_TICKET_IN_PROGRESS)] = 'in_progress', [tonumber(enum.JB_TICKET_DONE)] = 'done',
+    [tonumber(enum.JB_TICKET_FAILED)] = 'failed' }
 local state_out = ffi.new('uint32_t[1]')
 -- Out-parameters reused by every call (read right after the call; no allocation per commit).
 local txn_out = ffi.new('jb_txn*[1]')

@@ -10,6 +10,7 @@ local ffi = require('ffi')
 local B = require('jitbox.base')
 local T = require('jitbox.tuple')
 local C, illegal, raise, throw, new_error = B.C, B.illegal, B.raise, B.throw, B.new_error
+local enum = B.enum
 local set_field, row_len, make_tuple = T.set_field, T.row_len, T.make_tuple
 local out_len = B.out_len
 local floor = math.floor
@@ -22,7 +23,7 @@ local ops_buf = ffi.new('jb_update_op[?]', ops_cap)
 local byte = string.byte
 
 local function bad_op(i, msg)
-    throw(new_error('UPDATE_OP', C.JB_E_UPDATE_OP, ('update operation %d: %s'):format(i, msg)), 4)
+    throw(new_error('UPDATE_OP', enum.JB_E_UPDATE_OP, ('update operation %d: %s'):format(i, msg)), 4)
 end
 
 local function int32(v) return type(v) == 'number' and v == floor(v) and v >= -2147483648 and v <= 2147483647 end
@@ -56,7 +57,7 @@ local function put_op(o, i, op, what)
     if want == 5 then
         local offset, cut = op[3], op[4]
         if not int32(offset) or not int32(cut) then
-            throw(new_error('UPDATE_ARG_TYPE', C.JB_E_UPDATE_ARG_TYPE,
+            throw(new_error('UPDATE_ARG_TYPE', enum.JB_E_UPDATE_ARG_TYPE,
                 ('update operation %d: a splice\'s offset and cut must be integers, not %s, %s')
                     :format(i, tostring(offset), tostring(cut))), 3)
         end
@@ -113,7 +114,7 @@ local function by_number(t, ops)
         if type(op) == 'table' and type(op[2]) == 'string' then
             local n = T.field_number(t, op[2]) or numbered_path(t, op[2])
             if n == nil then
-                throw(new_error('NO_SUCH_FIELD', C.JB_E_NO_SUCH_FIELD,
+                throw(new_error('NO_SUCH_FIELD', enum.JB_E_NO_SUCH_FIELD,
                     ("tuple:update: operation %d names field '%s', which the tuple's format does not have")
                         :format(i, op[2])), 4)
             end
@@ -133,7 +134,7 @@ function T.methods.update(t, ops)
     ops = by_number(t, ops) or ops
     local o, n = U.fill(ops, 'tuple:update')
     local rc = C.jb_data_update(t.jb_data_, t.jb_size_, o, n, out_buf, out_cap, out_len)
-    if rc == C.JB_E_BUFFER_TOO_SMALL then
+    if rc == enum.JB_E_BUFFER_TOO_SMALL then
         out_cap = tonumber(out_len[0]) * 2
         out_buf = ffi.new('uint8_t[?]', out_cap)
         rc = C.jb_data_update(t.jb_data_, t.jb_size_, o, n, out_buf, out_cap, out_len)

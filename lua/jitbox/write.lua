@@ -13,6 +13,7 @@ local current_tx = require('jitbox.txn').current_tx
 local primary = require('jitbox.catalog').primary
 local fill_ops = require('jitbox.update').fill
 local C, raise, out_len = B.C, B.raise, B.out_len
+local enum = B.enum
 local space_methods, index_methods = B.space_methods, B.index_methods
 local fill, refill, encode, copy_tuple = T.fill, T.refill, T.encode, T.copy_tuple
 local drain, DRAIN_AT = D.drain, D.DRAIN_AT
@@ -138,7 +139,7 @@ end
 
 -- With Lua key functions: each preview fills the buffers anew (key functions may have used them).
 -- (Not in the methods below: a function that makes a closure is not compiled.)
-local PREVIEW = C.JB_WRITE_PREVIEW
+local PREVIEW = enum.JB_WRITE_PREVIEW
 local function update_keyed(index, key, ops)
     local db = index._db
     return preview_write(index.space, function()

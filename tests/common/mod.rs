@@ -1,5 +1,5 @@
 //! Shared test helpers: where the built libraries are, the header's cdef region, and an
-//! embedded LuaJIT that finds the engine through `ffi.C` (the test binary exports it).
+//! embedded LuaJIT with jitbox registered by `jitbox::lua::preload`.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
@@ -30,19 +30,47 @@ pub fn cdef_region() -> String {
     h[begin..end].to_string()
 }
 
-/// Names of the functions the header declares.
+/// Names of the functions the header declares, sorted.
 pub fn declared_functions() -> Vec<String> {
-    let mut names: Vec<String> = cdef_region()
-        .lines()
-        .filter(|l| !l.starts_with(' ') && !l.starts_with("typedef") && !l.starts_with('/'))
-        .filter_map(|l| {
-            let open = l.find('(')?;
-            let name = l[..open].rsplit([' ', '*']).next()?;
-            name.starts_with("jb_").then(|| name.to_string())
-        })
-        .collect();
+    let mut names: Vec<String> = declarations().into_iter().map(|(name, _)| name).collect();
     names.sort();
     names
+}
+
+/// Each declared function's full declaration (its lines joined), in header order.
+pub fn declarations() -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = vec![];
+    let mut open: Option<String> = None;
+    for l in cdef_region().lines() {
+        if let Some(mut decl) = open.take() {
+            decl.push(' ');
+            decl.push_str(l.trim());
+            if decl.ends_with(';') {
+                let name = function_name(&decl).unwrap();
+                out.push((name, decl));
+            } else {
+                open = Some(decl);
+            }
+            continue;
+        }
+        if l.starts_with([' ', '/']) || l.starts_with("typedef") {
+            continue;
+        }
+        if function_name(l).is_some() {
+            if l.ends_with(';') {
+                out.push((function_name(l).unwrap(), l.to_string()));
+            } else {
+                open = Some(l.to_string());
+            }
+        }
+    }
+    out
+}
+
+fn function_name(decl: &str) -> Option<String> {
+    let open = decl.find('(')?;
+    let name = decl[..open].rsplit([' ', '*']).next()?;
+    name.starts_with("jb_").then(|| name.to_string())
 }
 
 /// Each declared function with the kind its doc begins with (HOT, SAFE or ANY; "" when its
@@ -63,26 +91,38 @@ pub fn declared_kinds() -> Vec<(String, String)> {
         if l.starts_with(' ') || l.starts_with("typedef") {
             continue;
         }
-        if let Some(open) = l.find('(') {
-            let name = l[..open].rsplit([' ', '*']).next().unwrap_or("");
-            if name.starts_with("jb_") {
-                out.push((name.to_string(), kind.clone()));
-            }
+        if let Some(name) = function_name(l) {
+            out.push((name, kind.clone()));
         }
     }
     out
 }
 
-/// A LuaJIT state with the ffi library and `package.path` set to the repository's lua/.
+/// A LuaJIT state with the ffi library and jitbox registered by `jitbox::lua::preload` (the
+/// module compiled into the library), and `package.path` set to tests/lua for the harness.
 pub fn lua() -> mlua::Lua {
-    // Make sure the engine's symbols are linked into this binary for ffi.C to find.
-    let _ = jitbox::ffi::exported();
     // SAFETY: the FFI library is needed (unsafe_new); the tests only run trusted scripts.
     let lua = unsafe { mlua::Lua::unsafe_new() };
-    let root = root();
+    jitbox::lua::preload(&lua).unwrap();
+    lua.load(format!(
+        "package.path = '{0}/tests/lua/?.lua;' .. package.path",
+        root().display()
+    ))
+    .exec()
+    .unwrap();
+    lua
+}
+
+/// A LuaJIT state that loads jitbox from the files under lua/, and finds the engine's
+/// symbols through `ffi.C` (the test binary exports them).
+pub fn lua_from_files() -> mlua::Lua {
+    // Make sure the engine's symbols are linked into this binary for ffi.C to find.
+    let _ = jitbox::ffi::exported();
+    // SAFETY: as in lua().
+    let lua = unsafe { mlua::Lua::unsafe_new() };
     lua.load(format!(
         "package.path = '{0}/lua/?.lua;{0}/tests/lua/?.lua;' .. package.path",
-        root.display()
+        root().display()
     ))
     .exec()
     .unwrap();

@@ -303,15 +303,15 @@ test('a JB_CB_LUA ffi.cast callback runs from the SAFE entry only', function()
         if hot then return -1 end
         local n = ffi.new('jb_field[1]')
         C.jb_data_field(data, size, 2, n)
-        parts[0].type = C.JB_FT_INTEGER
+        parts[0].type = ffi.C.JB_FT_INTEGER
         parts[0].v.i = n[0].v.i % 10
         return C.jb_key_sink_push(sink, parts, 1)
     end)
     local def = ffi.new('jb_index_def')
-    local kp = ffi.new('jb_key_part[1]', { { 0, C.JB_FT_INTEGER } })
+    local kp = ffi.new('jb_key_part[1]', { { 0, ffi.C.JB_FT_INTEGER } })
     def.parts, def.part_count, def.unique = kp, 1, 0
     local fdef = ffi.new('jb_func_def')
-    fdef.fn, fdef.kind = cb, C.JB_CB_LUA
+    fdef.fn, fdef.kind = cb, ffi.C.JB_CB_LUA
     local out = ffi.new('jb_index*[1]')
     local function create() return C.jb_index_create_func(s._s, 'raw', 3, def, fdef, out) end
     jit.off(create)
@@ -321,10 +321,10 @@ test('a JB_CB_LUA ffi.cast callback runs from the SAFE entry only', function()
     local f = ffi.new('jb_field[3]')
     local refused = 0
     for i = 1, 100 do -- a compiled loop of HOT writes without keys: refused, not invoked
-        f[0].type, f[0].v.u = C.JB_FT_UNSIGNED, 1
-        f[1].type, f[1].v.s, f[1].len = C.JB_FT_STRING, 'x', 1
-        f[2].type, f[2].v.i = C.JB_FT_INTEGER, i
-        if C.jb_space_replace(s._s, nil, f, 3, nil, 0, nil) == C.JB_E_REENTRY then refused = refused + 1 end
+        f[0].type, f[0].v.u = ffi.C.JB_FT_UNSIGNED, 1
+        f[1].type, f[1].v.s, f[1].len = ffi.C.JB_FT_STRING, 'x', 1
+        f[2].type, f[2].v.i = ffi.C.JB_FT_INTEGER, i
+        if C.jb_space_replace(s._s, nil, f, 3, nil, 0, nil) == ffi.C.JB_E_REENTRY then refused = refused + 1 end
     end
     eq(refused, 100); eq(invoked, 3)
     assert(ffi.string(C.jb_last_error()):find("'raw'"), ffi.string(C.jb_last_error()))
@@ -333,7 +333,7 @@ test('a JB_CB_LUA ffi.cast callback runs from the SAFE entry only', function()
     local k = ffi.new('jb_field[1]')
     for i = 1, 100 do -- HOT writes with keys: the old versions' removal is deferred
         f[2].v.i = i
-        k[0].type, k[0].v.i = C.JB_FT_INTEGER, i % 10
+        k[0].type, k[0].v.i = ffi.C.JB_FT_INTEGER, i % 10
         keys.parts, keys.counts, keys.part_count, keys.index_count = k, counts, 1, 1
         eq(C.jb_space_replace_keyed(s._s, nil, f, 3, keys, nil, 0, nil), 0)
     end

@@ -91,7 +91,55 @@ test('hot loops over the module run in their own traces, with no NYI', function(
         if not looped['jit.lua:' .. line] then missing[#missing + 1] = op .. ' (line ' .. line .. ')' end
     end
     table.sort(missing)
-    if #missing > 0 then error('hot loops without a root trace: ' .. table.concat(missing, ', ')) end
+    -- Where rows are counted by a C function (a LuaJIT whose next() may crash, without
+    -- OpenResty's table.nkeys: see base.lua), traces stitch around it and a loop may run as
+    -- a chain of them rather than in a root trace of its own.
+    local stitched = jit.version == 'LuaJIT 2.1.0-beta3' and not pcall(require, 'table.nkeys')
+    if #missing > 0 and not stitched then
+        error('hot loops without a root trace: ' .. table.concat(missing, ', '))
+    end
 end)
+
+-- The IR calls the compiled traces make, by name (every trace still in the trace cache).
+local function ir_calls()
+    local calls = {}
+    for tr = 1, 2000 do
+        local info = jutil.traceinfo(tr)
+        if info then
+            for ref = 1, info.nins do
+                local _, ot, _, op2 = jutil.traceir(tr, ref)
+                local op = vmdef.irnames:sub(math.floor(ot / 256) * 6 + 1, math.floor(ot / 256) * 6 + 6)
+                if op:match('^CALL[NALS]') then calls[vmdef.ircall[op2]] = true end
+            end
+        end
+    end
+    return calls
+end
+
+-- LuaJIT issue #829: builds named 2.1.0-beta3 may compile next() into code that crashes.
+-- No hot path of the module may put a next() into a trace there: rows and keys, read
+-- options, tomap options, nested maps, functional keys.
+if jit.version == 'LuaJIT 2.1.0-beta3' and has_vmdef then
+    test('no trace calls next() on a LuaJIT that may miscompile it', function()
+        jit.flush()
+        local db = jitbox.open()
+        local s = db:create_space('t', { format = {{'id', 'unsigned'}, {'name', 'string'}, {'m', 'any'}} })
+        s:create_index('pk')
+        s:create_index('f', { parts = {{1, 'string'}}, unique = false,
+            func = function(t) return { t[2] } end })
+        local n = 0
+        for i = 1, 3000 do s:insert{i, 'n' .. i, { a = i, b = { i } }} end
+        for i = 1, 3000 do n = n + s:get{i}[1] end
+        for i = 1, 3000 do n = n + #s:select({i}, { iterator = 'GE', limit = 2 }) end
+        for i = 1, 300 do for _, t in s:pairs({i}, { iterator = 'EQ' }) do n = n + t[1] end end
+        for i = 1, 3000 do n = n + s:get{i}:tomap({ names_only = true }).id end
+        for i = 1, 3000 do s:replace{i, 'r' .. i, { i, x = 1 }} end
+        db:close()
+        local calls = ir_calls()
+        assert(n > 0)
+        assert(not calls.lj_vm_next, 'a trace calls next()')
+        assert(next(calls) ~= nil, 'no IR calls were seen: the scan reads nothing')
+    end)
+end
 
 H.done('jit.lua')

@@ -1,6 +1,8 @@
 -- jitbox.box.space: box.space objects for the jitbox.box facade. Each wraps a jitbox space
 -- or index, calls it, and turns a jitbox error into a box error with Tarantool's code;
 -- tuples are jitbox's own. What Tarantool has and jitbox does not is an error that says so.
+local B = require('jitbox.base')
+local pairs, next = B.pairs, B.next -- see base.lua: no compiled next() where it may crash
 local E = require('jitbox.box.error')
 
 local P = {}
