@@ -26,6 +26,7 @@ internal!(engine, fork, guard, mem, wal);
 
 pub mod error;
 pub mod ffi;
+pub mod inspect;
 pub mod lua;
 
 pub use error::{Error, Result};

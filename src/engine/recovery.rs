@@ -169,6 +169,13 @@ impl Engine {
         Ok(lsn)
     }
 
+    /// Applies one logged operation to an engine without a log: how `jitbox stat` rebuilds
+    /// a directory's contents in memory.
+    pub fn apply_logged(&mut self, op: &Op) -> Result<()> {
+        debug_assert!(self.wal.is_none(), "only an engine without a log");
+        self.apply(op)
+    }
+
     /// Applies one logged operation.
     fn apply(&mut self, op: &Op) -> Result<()> {
         match op {
