@@ -102,6 +102,35 @@ fn luaopen_jitbox_is_the_module_loader() {
     assert_eq!(lib, "ctype<struct jb_lib>");
 }
 
+/// Registered under another module's name, the loader gives that module: require of
+/// jitbox.box first works the same.
+#[test]
+fn luaopen_jitbox_gives_the_module_require_names() {
+    let lua = bare_lua();
+    // SAFETY: luaopen_jitbox is a lua_CFunction for this state's LuaJIT.
+    let f = unsafe { lua.create_c_function(luaopen) }.unwrap();
+    lua.globals()
+        .get::<mlua::Table>("package")
+        .unwrap()
+        .get::<mlua::Table>("preload")
+        .unwrap()
+        .set("jitbox.box", f)
+        .unwrap();
+    let n: i64 = lua
+        .load(
+            "local box = require('jitbox.box')\n\
+             box.cfg{ log_level = 2 }\n\
+             local s = box.schema.space.create('s')\n\
+             s:create_index('pk')\n\
+             s:insert{1}; s:insert{2}\n\
+             assert(require('jitbox').open, 'the main module is registered too')\n\
+             return s:count()",
+        )
+        .eval()
+        .unwrap();
+    assert_eq!(n, 2);
+}
+
 /// Loaded from lua/, the module finds the symbols the binary exports through ffi.C.
 #[test]
 fn the_module_from_files_uses_the_exported_symbols() {

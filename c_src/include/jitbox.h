@@ -257,7 +257,25 @@ typedef struct jb_stat {
     uint64_t recovery_tuples;      /* tuples after recovery */
     uint64_t recovery_micros;      /* how long recovery took */
     uint64_t recovery_set_aside;   /* bytes recovery moved to side files (0: nothing) */
+    uint64_t wal_state;        /* enum jb_wal_state: the WAL writer's */
 } jb_stat;
+
+/* The WAL writer's state (jb_stat.wal_state). */
+enum jb_wal_state {
+    JB_WAL_OFF = 0,            /* no log: an engine without a dir, or wal_mode 'none' */
+    JB_WAL_IDLE = 1,           /* waiting for commits */
+    JB_WAL_WRITING = 2,        /* writing a group of commits */
+    JB_WAL_STALLED = 3,        /* holding commits back (error injection WAL_DELAY) */
+    JB_WAL_FAILED = 4,         /* a write failed; the commits behind it are rolled back */
+    JB_WAL_BROKEN = 5,         /* the file could not be cut back after a failure: writes fail */
+    JB_WAL_STOPPED = 6         /* shut down */
+};
+
+/* Which path jb_engine_path gives. */
+enum jb_path {
+    JB_PATH_DIR = 0,           /* the data directory ("" without one) */
+    JB_PATH_WAL_FILE = 1       /* the WAL file being written ("" before the first write) */
+};
 
 /* A recovered functional index that waits for its key function (jb_engine_awaiting). */
 typedef struct jb_awaiting_index {
@@ -356,6 +374,11 @@ int jb_engine_open(const jb_engine_opts *opts, jb_engine **out);
    with what it set aside) into buf, and its length to *len; "" for an engine without a dir.
    JB_E_BUFFER_TOO_SMALL when it does not fit: *len then says the size needed. Borrows e. */
 int jb_engine_recovery(jb_engine *e, char *buf, size_t cap, size_t *len);
+
+/* HOT. Writes the path `which` names (enum jb_path) into buf and its length to *len (not
+   NUL-terminated). JB_E_BUFFER_TOO_SMALL when it does not fit: *len then says the size
+   needed; JB_E_ILLEGAL_PARAMS for an unknown `which`. Borrows e. */
+int jb_engine_path(jb_engine *e, uint32_t which, char *buf, size_t cap, size_t *len);
 
 /* SAFE. Closes the engine: frees every space, index and tuple it holds that no caller still
    references. Handles of its spaces and indexes become invalid (JB_E_CLOSED); iterators give
@@ -794,7 +817,7 @@ int jb_tuple_data(jb_tuple *t, uint8_t *buf, size_t cap, size_t *len);
 
 /* JITBOX_CDEF_END */
 
-#define JITBOX_ABI_VERSION 14u
+#define JITBOX_ABI_VERSION 15u
 
 /* ---- Lua hosts ------------------------------------------------------------------------ */
 

@@ -24,6 +24,7 @@ extern void lua_settop(lua_State *L, int idx) __attribute__((weak));
 extern void lua_pushnil(lua_State *L) __attribute__((weak));
 extern void lua_pushnumber(lua_State *L, double n) __attribute__((weak));
 extern int lua_type(lua_State *L, int idx) __attribute__((weak));
+extern void lua_pushvalue(lua_State *L, int idx) __attribute__((weak));
 
 #define LUA_TTABLE 5
 
@@ -39,6 +40,7 @@ static struct {
     void (*pushnil)(lua_State *);
     void (*pushnumber)(lua_State *, double);
     int (*type)(lua_State *, int);
+    void (*pushvalue)(lua_State *, int);
 } api;
 static int api_state; /* 0 unresolved, 1 resolved, -1 missing */
 
@@ -62,6 +64,7 @@ static int resolve_all(void) {
     FIND(pushnil, lua_pushnil);
     FIND(pushnumber, lua_pushnumber);
     FIND(type, lua_type);
+    FIND(pushvalue, lua_pushvalue);
     return 1;
 }
 
@@ -95,8 +98,9 @@ int jb__lua_nkeys(lua_State *L) {
     return 1;
 }
 
-/* Loads `boot` (the bootstrap chunk) and calls it with `embedded` and jitbox_lua_nkeys as
-   its arguments, leaving its one result on the stack. Returns 1, or 0 when the process has
+/* Loads `boot` (the bootstrap chunk) and calls it with `embedded`, jitbox_lua_nkeys and the
+   module name require passed (the loader's first argument), leaving its one result on the
+   stack. Returns 1, or 0 when the process has
    no Lua C API to call (L cannot then be a Lua state; nothing is pushed). Lua errors
    propagate to the caller. */
 int jb__lua_bootstrap(lua_State *L, const char *boot, size_t len, void *embedded,
@@ -110,6 +114,7 @@ int jb__lua_bootstrap(lua_State *L, const char *boot, size_t len, void *embedded
     api.pushlightuserdata(L, embedded);
     api.pushnil(L);
     api.pushcclosure(L, nkeys, 0);
-    api.call(L, 3, 1);
+    api.pushvalue(L, 1);
+    api.call(L, 4, 1);
     return 1;
 }

@@ -445,6 +445,19 @@ static void test_tickets(void) {
     CHECK(jb_ticket_state(tk, &state) == JB_OK && state == JB_TICKET_ROLLED_BACK);
     CHECK(jb_errinj_set("WAL_WRITE", 0) == JB_OK);
     CHECK(jb_engine_stat(w, &st) == JB_OK && st.wal_rolled_back == 2 && st.wal_failed_writes == 1);
+    CHECK(st.wal_state == JB_WAL_FAILED); /* until the next write */
+    {
+        char path[256];
+        size_t plen = 0;
+        CHECK(jb_engine_path(w, JB_PATH_DIR, path, sizeof path, &plen) == JB_OK);
+        CHECK(plen == strlen(dir) && memcmp(path, dir, plen) == 0);
+        CHECK(jb_engine_path(w, JB_PATH_WAL_FILE, path, 4, &plen) == JB_E_BUFFER_TOO_SMALL);
+        CHECK(plen == strlen(dir) + strlen("/00000000000000000001.wal"));
+        CHECK(jb_engine_path(w, JB_PATH_WAL_FILE, path, sizeof path, &plen) == JB_OK);
+        CHECK(memcmp(path + strlen(dir), "/00000000000000000001.wal", plen - strlen(dir)) == 0);
+        CHECK(jb_engine_path(w, 7, path, sizeof path, &plen) == JB_E_ILLEGAL_PARAMS);
+        CHECK(strstr(jb_last_error(), "which = 7") != NULL);
+    }
     CHECK(jb_ticket_free(tk) == JB_OK && jb_ticket_free(tk2) == JB_OK);
     CHECK(jb_ticket_state((jb_ticket *)wpk, &state) == JB_E_BAD_HANDLE); /* wrong kind */
     /* A ticket outlives its engine: reading it says closed, freeing it is fine. */
@@ -460,6 +473,7 @@ static void test_tickets(void) {
     key = u(3); CHECK(jb_index_get(wpk, NULL, &key, 1, &tu) == JB_OK && tu == NULL);
     key = u(4); CHECK(jb_index_get(wpk, NULL, &key, 1, &tu) == JB_OK && tu != NULL);
     CHECK(jb_tuple_unref(tu) == JB_OK);
+    CHECK(jb_engine_stat(w, &st) == JB_OK && st.wal_state == JB_WAL_IDLE);
     CHECK(jb_engine_close(w) == JB_OK);
     {
         char cmd[64];

@@ -28,7 +28,7 @@ end
 
 ffi.cdef(require('jitbox.cdef'))
 
-local ABI_VERSION = 14
+local ABI_VERSION = 15
 
 -- Loaded by luaopen_jitbox, the module is handed the functions of the library that loaded it
 -- (the second argument) and calls through them: struct jb_lib. Loaded from files: the symbols

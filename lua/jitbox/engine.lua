@@ -199,6 +199,20 @@ end
 
 function db_mt:is_closed() return self._closed end
 
+local WAL_STATES = { [0] = 'off', 'idle', 'writing', 'stalled', 'failed', 'broken', 'stopped' }
+
+-- The text a jb_engine_recovery-like function gives (f(e, [arg,] buf, cap, len)).
+local function text_of(e, f, arg)
+    local len = ffi.new('size_t[1]')
+    local rc = arg and f(e, arg, nil, 0, len) or f(e, nil, 0, len)
+    if rc == 0 then return '' end
+    if rc ~= enum.JB_E_BUFFER_TOO_SMALL then raise(rc) end
+    local buf = ffi.new('char[?]', len[0])
+    rc = arg and f(e, arg, buf, len[0], len) or f(e, buf, len[0], len)
+    if rc ~= 0 then raise(rc) end
+    return ffi.string(buf, len[0])
+end
+
 function db_mt:stat()
     local e = live(self)
     if self._ntx > 0 then end_dead(self) end
@@ -215,16 +229,19 @@ function db_mt:stat()
         'recovery_set_aside' }) do
         res[k] = tonumber(st[k])
     end
-    local len = ffi.new('size_t[1]')
-    rc = C.jb_engine_recovery(self._e, nil, 0, len)
-    if rc == enum.JB_E_BUFFER_TOO_SMALL then
-        local buf = ffi.new('char[?]', len[0])
-        rc = C.jb_engine_recovery(self._e, buf, len[0], len)
-        res.recovery = ffi.string(buf, len[0])
-    else
-        res.recovery = ''
+    res.wal_state = WAL_STATES[tonumber(st.wal_state)]
+    res.recovery = text_of(self._e, C.jb_engine_recovery)
+    res.dir = text_of(self._e, C.jb_engine_path, enum.JB_PATH_DIR)
+    res.wal_file = text_of(self._e, C.jb_engine_path, enum.JB_PATH_WAL_FILE)
+    res.spaces = {}
+    for name, space in pairs(self.space) do
+        local indexes, i = {}, 0
+        while space.index[i] do
+            indexes[#indexes + 1] = space.index[i].name
+            i = i + 1
+        end
+        res.spaces[name] = { id = space.id, tuples = space:len(), bytes = space:bsize(), indexes = indexes }
     end
-    if rc ~= 0 then raise(rc) end
     return res
 end
 

@@ -16,6 +16,8 @@
 //! then the failed group (`WAL_IO`). The data ends as if none of them had happened, and the
 //! writer — told by a new epoch — accepts writes again.
 
+pub use crate::wal::writer::WriterState;
+use std::path::PathBuf;
 use super::mvcc::{TxnId, Undo};
 use super::{Engine, bump};
 use crate::error::{Error, Result};
@@ -236,6 +238,11 @@ impl Engine {
     }
 
     /// The WAL's counters, prepared commits and next LSN (zeros without a WAL).
+    /// The WAL writer's state and the file it writes (None without a log).
+    pub fn wal_writer(&self) -> Option<(WriterState, Option<PathBuf>)> {
+        self.wal.as_ref().map(|w| (w.writer.state(), w.writer.file()))
+    }
+
     pub fn wal_stats(&self) -> (WalStats, usize, u64) {
         match &self.wal {
             Some(w) => (w.stats, w.prepared.len(), w.next_lsn),

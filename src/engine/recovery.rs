@@ -63,6 +63,45 @@ impl Summary {
     }
 }
 
+/// Progress lines for a long recovery: one every `PROGRESS_EVERY` of work, so that a large
+/// directory does not look like a hung open.
+struct Progress {
+    dir: String,
+    what: &'static str,
+    done: u64,
+    last: std::time::Instant,
+}
+
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl Progress {
+    fn new(dir: &std::path::Path, what: &'static str) -> Progress {
+        Progress {
+            dir: dir.display().to_string(),
+            what,
+            done: 0,
+            last: std::time::Instant::now(),
+        }
+    }
+
+    /// Counts one item (at `lsn`); returns the line to log when it is time for one.
+    fn step(&mut self, lsn: u64) -> Option<String> {
+        self.done += 1;
+        let due = match crate::mem::errinj::recovery_progress_every() {
+            Some(n) => self.done.is_multiple_of(n),
+            None => self.done.is_multiple_of(4096) && self.last.elapsed() >= PROGRESS_EVERY,
+        };
+        if !due {
+            return None;
+        }
+        self.last = std::time::Instant::now();
+        Some(format!(
+            "recovering '{}': {} {}, at LSN {lsn}",
+            self.dir, self.done, self.what
+        ))
+    }
+}
+
 /// A recovered functional index waiting for its key function.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AwaitingIndex {
@@ -110,8 +149,12 @@ impl Engine {
                 return Err(e);
             }
         };
+        let mut progress = Progress::new(&dir, "WAL record(s) replayed");
         let replayed = replay::replay(&dir, after, self.options.force_recovery, |r| {
             let lsn = r.lsn;
+            if let Some(line) = progress.step(lsn) {
+                self.log(2, &line);
+            }
             ops::decode(&format!("WAL record {lsn}"), r.payload, |op| {
                 self.apply(&op).map_err(|e| {
                     Error::WalIo(format!("WAL record {lsn} cannot be replayed ({e}); the log does not match its own history"))
@@ -156,7 +199,11 @@ impl Engine {
         let Some((lsn, path)) = snapshot::newest(dir)? else {
             return Ok(0);
         };
+        let mut progress = Progress::new(dir, "snapshot operation(s) loaded");
         snapshot::load(&path, lsn, |op| {
+            if let Some(line) = progress.step(lsn) {
+                self.log(2, &line);
+            }
             self.apply(&op).map_err(|e| {
                 Error::WalIo(format!(
                     "snapshot file '{}' cannot be loaded ({e}); it does not match its own \

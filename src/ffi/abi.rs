@@ -5,7 +5,7 @@
 #![allow(non_camel_case_types, non_upper_case_globals, dead_code)]
 #![allow(clippy::all)]
 
-pub const JITBOX_ABI_VERSION: u32 = 14;
+pub const JITBOX_ABI_VERSION: u32 = 15;
 pub const JB_OK: jb_status = 0;
 pub const JB_E_MEMORY: jb_status = -1;
 pub const JB_E_TUPLE_FOUND: jb_status = -2;
@@ -361,10 +361,11 @@ pub struct jb_stat {
     pub recovery_tuples: u64,
     pub recovery_micros: u64,
     pub recovery_set_aside: u64,
+    pub wal_state: u64,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of jb_stat"][::std::mem::size_of::<jb_stat>() - 240usize];
+    ["Size of jb_stat"][::std::mem::size_of::<jb_stat>() - 248usize];
     ["Alignment of jb_stat"][::std::mem::align_of::<jb_stat>() - 8usize];
     ["Offset of field: jb_stat::memory_used"]
         [::std::mem::offset_of!(jb_stat, memory_used) - 0usize];
@@ -422,7 +423,19 @@ const _: () = {
         [::std::mem::offset_of!(jb_stat, recovery_micros) - 224usize];
     ["Offset of field: jb_stat::recovery_set_aside"]
         [::std::mem::offset_of!(jb_stat, recovery_set_aside) - 232usize];
+    ["Offset of field: jb_stat::wal_state"][::std::mem::offset_of!(jb_stat, wal_state) - 240usize];
 };
+pub const JB_WAL_OFF: jb_wal_state = 0;
+pub const JB_WAL_IDLE: jb_wal_state = 1;
+pub const JB_WAL_WRITING: jb_wal_state = 2;
+pub const JB_WAL_STALLED: jb_wal_state = 3;
+pub const JB_WAL_FAILED: jb_wal_state = 4;
+pub const JB_WAL_BROKEN: jb_wal_state = 5;
+pub const JB_WAL_STOPPED: jb_wal_state = 6;
+pub type jb_wal_state = ::std::os::raw::c_uint;
+pub const JB_PATH_DIR: jb_path = 0;
+pub const JB_PATH_WAL_FILE: jb_path = 1;
+pub type jb_path = ::std::os::raw::c_uint;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct jb_awaiting_index {
@@ -599,6 +612,15 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn jb_engine_recovery(
         e: *mut jb_engine,
+        buf: *mut ::std::os::raw::c_char,
+        cap: usize,
+        len: *mut usize,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn jb_engine_path(
+        e: *mut jb_engine,
+        which: u32,
         buf: *mut ::std::os::raw::c_char,
         cap: usize,
         len: *mut usize,

@@ -2,7 +2,7 @@
 
 use super::abi::*;
 use super::boundary::{self, cell_of, enter, export};
-use super::convert::{need, put};
+use super::convert::{copy_text, need, put};
 use super::handles::{self, EngineCell, Gone, Obj};
 use crate::engine::{Engine, Logger, Options, WalMode};
 use crate::error::Error;
@@ -237,6 +237,7 @@ export! {
                 recovery_tuples: eng.recovery.tuples,
                 recovery_micros: eng.recovery.micros,
                 recovery_set_aside: eng.recovery.set_aside_bytes,
+                wal_state: super::status::wal_state_code(eng.wal_writer().map(|w| w.0)),
             })
         })?;
         // SAFETY: checked non-null above.
@@ -255,17 +256,27 @@ export! {
             } else {
                 std::iter::once(r.line()).chain(r.warnings.iter().cloned()).collect::<Vec<_>>().join("\n")
             };
-            // SAFETY: len is non-null and writable (header contract).
-            unsafe { len.write(text.len()) };
-            if text.len() > cap {
-                return Err(Error::BufferTooSmall { need: text.len(), cap });
-            }
-            if !text.is_empty() {
-                need(buf, "buf")?;
-                // SAFETY: buf holds cap >= text.len() writable bytes (header contract).
-                unsafe { std::ptr::copy_nonoverlapping(text.as_ptr(), buf as *mut u8, text.len()) };
-            }
-            Ok(())
+            // SAFETY: len is checked non-null; buf holds cap bytes (header contract).
+            unsafe { copy_text(text.as_bytes(), buf, cap, len) }
+        })
+    }
+}
+
+export! {
+    Hot fn jb_engine_path(e: *mut jb_engine, which: u32, buf: *mut c_char, cap: usize, len: *mut usize) {
+        need(len, "len")?;
+        let cell = cell_of(e as u64)?;
+        enter(&cell, |eng| {
+            let path = match which {
+                JB_PATH_DIR => eng.options().dir.clone(),
+                JB_PATH_WAL_FILE => eng.wal_writer().and_then(|(_, file)| file),
+                _ => return Err(Error::IllegalParams(format!(
+                    "jb_engine_path: which = {which} is not a path (JB_PATH_DIR or JB_PATH_WAL_FILE)"
+                ))),
+            };
+            let text = path.map(|p| p.display().to_string()).unwrap_or_default();
+            // SAFETY: len is checked non-null; buf holds cap bytes (header contract).
+            unsafe { copy_text(text.as_bytes(), buf, cap, len) }
         })
     }
 }

@@ -251,6 +251,26 @@ pub unsafe fn copy_out(data: &[u8], buf: *mut u8, cap: usize, len: *mut usize) -
     true
 }
 
+/// Copies text into a caller buffer: `*len` = its length; `BufferTooSmall` when it does not
+/// fit; `buf` may be NULL for empty text.
+///
+/// # Safety
+/// `len` must be valid for writes (checked non-NULL by the caller); `buf` NULL or `cap`
+/// writable bytes.
+pub unsafe fn copy_text(text: &[u8], buf: *mut std::ffi::c_char, cap: usize, len: *mut usize) -> Result<()> {
+    // SAFETY: len is non-null and writable (the caller's contract).
+    unsafe { len.write(text.len()) };
+    if text.len() > cap {
+        return Err(Error::BufferTooSmall { need: text.len(), cap });
+    }
+    if !text.is_empty() {
+        need(buf, "buf")?;
+        // SAFETY: buf holds cap >= text.len() writable bytes (the caller's contract).
+        unsafe { std::ptr::copy_nonoverlapping(text.as_ptr(), buf as *mut u8, text.len()) };
+    }
+    Ok(())
+}
+
 /// Writes `v` through an out-pointer, refusing NULL.
 ///
 /// # Safety

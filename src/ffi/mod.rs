@@ -47,6 +47,7 @@ pub fn exported() -> Vec<Export> {
         api_engine::jb_engine_close,
         api_engine::jb_engine_stat,
         api_engine::jb_engine_recovery,
+        api_engine::jb_engine_path,
         api_ticket::jb_engine_snapshot,
         api_engine::jb_engine_set_logger,
         api_engine::jb_engine_run_deferred,

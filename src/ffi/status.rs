@@ -2,6 +2,7 @@
 //! engine owns its types; nothing below the boundary knows a `JB_*` value.
 
 use super::abi;
+use crate::engine::durable::WriterState;
 use crate::engine::iter::IterType;
 use crate::engine::key::FieldType;
 use crate::error::{Error, Result};
@@ -132,4 +133,17 @@ pub fn callback_kind(code: u32) -> Option<CallbackKind> {
         abi::JB_CB_LUA => Some(CallbackKind::Lua),
         _ => None,
     }
+}
+
+/// The code of the WAL writer's state (`None`: the engine has no log).
+pub fn wal_state_code(state: Option<WriterState>) -> u64 {
+    (match state {
+        None => abi::JB_WAL_OFF,
+        Some(WriterState::Idle) => abi::JB_WAL_IDLE,
+        Some(WriterState::Writing) => abi::JB_WAL_WRITING,
+        Some(WriterState::Stalled) => abi::JB_WAL_STALLED,
+        Some(WriterState::Failed) => abi::JB_WAL_FAILED,
+        Some(WriterState::Broken) => abi::JB_WAL_BROKEN,
+        Some(WriterState::Stopped) => abi::JB_WAL_STOPPED,
+    }) as u64
 }

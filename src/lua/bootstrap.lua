@@ -3,9 +3,9 @@
 -- package.preload, bound to the library that ran it: jitbox.base receives the functions as
 -- its second argument and calls through them, so no symbol is looked up by name and no second
 -- copy of the library can be loaded; it also receives `nkeys`, the library's jitbox_lua_nkeys.
--- With register_only it stops there; otherwise it runs the main module and returns it
--- (luaopen_jitbox is that module's loader).
-local address, register_only, nkeys = ...
+-- With register_only it stops there; otherwise it runs the module `name` (the one require
+-- asked luaopen_jitbox for: jitbox, jitbox.box, ...; jitbox for any other) and returns it.
+local address, register_only, nkeys, name = ...
 local ffi = require('ffi')
 
 if not pcall(ffi.typeof, 'struct jb_embedded') then
@@ -41,5 +41,6 @@ for i = 0, tonumber(embedded.module_count) - 1 do
 end
 
 if not register_only then
-    return loaders.jitbox('jitbox')
+    if not loaders[name] then name = 'jitbox' end
+    return loaders[name](name)
 end

@@ -110,7 +110,8 @@ pub unsafe extern "C-unwind" fn jitbox_lua_nkeys(l: *mut c_void) -> c_int {
 }
 
 /// `int luaopen_jitbox(lua_State *L)`: the loader of the `jitbox` module, as `require` calls
-/// it. Registers every `jitbox.*` module in `package.preload`, runs the main one and returns
+/// it. Registers every `jitbox.*` module in `package.preload`, runs the one require asked for
+/// (its first argument: `jitbox`, `jitbox.box`, ...; `jitbox` for any other name) and returns
 /// it. Borrows `L` for the call; the module it leaves on the stack belongs to that state.
 /// Raises a Lua error when a module fails to load (it does not return then).
 ///
@@ -119,6 +120,25 @@ pub unsafe extern "C-unwind" fn jitbox_lua_nkeys(l: *mut c_void) -> c_int {
 /// made as a `lua_CFunction` (through `lua_call`/`lua_pcall`/`require`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn luaopen_jitbox(l: *mut c_void) -> c_int {
+    // SAFETY: as this function's own contract.
+    unsafe { open(l) }
+}
+
+/// `int luaopen_jitbox_box(lua_State *L)`: `luaopen_jitbox` under the name LuaJIT's C
+/// searcher looks for when `require('jitbox.box')` finds the library as `jitbox.so` on
+/// `package.cpath`. Loads and returns the module require names.
+///
+/// # Safety
+/// As for `luaopen_jitbox`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn luaopen_jitbox_box(l: *mut c_void) -> c_int {
+    // SAFETY: as this function's own contract.
+    unsafe { open(l) }
+}
+
+/// # Safety
+/// As for `luaopen_jitbox`.
+unsafe extern "C-unwind" fn open(l: *mut c_void) -> c_int {
     // SAFETY: l is a live lua_State (this function's contract); the bootstrap source and the
     // table it reads are static.
     unsafe {

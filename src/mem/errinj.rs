@@ -15,13 +15,15 @@ thread_local! {
     static WAL_WRITE: Cell<i64> = const { Cell::new(0) };
     static SNAPSHOT_DELAY: Cell<i64> = const { Cell::new(0) };
     static SNAPSHOT_IO: Cell<i64> = const { Cell::new(0) };
+    static RECOVERY_PROGRESS: Cell<i64> = const { Cell::new(0) };
 }
 
 /// `WAL_DELAY` 1: the WAL writer holds batches back until it is 0 again. `WAL_WRITE` 1: WAL
 /// writes fail while it is set. Both apply to the engines of the thread that sets them (each
 /// engine passes them to its writer whenever it deals with the WAL). `SNAPSHOT_DELAY` 1: a
 /// snapshot holds before its file is renamed into place; `SNAPSHOT_IO` 1: snapshot writes
-/// fail (passed on the same way).
+/// fail (passed on the same way). `RECOVERY_PROGRESS` N > 0: recovery logs its progress line
+/// every N records or snapshot operations, not every two seconds.
 pub const NAMES: &[&str] = &[
     "ALLOC_FAIL_AFTER",
     "PANIC_NEXT_CALL",
@@ -29,6 +31,7 @@ pub const NAMES: &[&str] = &[
     "WAL_WRITE",
     "SNAPSHOT_DELAY",
     "SNAPSHOT_IO",
+    "RECOVERY_PROGRESS",
 ];
 
 pub fn set(name: &str, value: i64) -> Result<()> {
@@ -40,6 +43,7 @@ pub fn set(name: &str, value: i64) -> Result<()> {
         "WAL_WRITE" => WAL_WRITE.set(value),
         "SNAPSHOT_DELAY" => SNAPSHOT_DELAY.set(value),
         "SNAPSHOT_IO" => SNAPSHOT_IO.set(value),
+        "RECOVERY_PROGRESS" => RECOVERY_PROGRESS.set(value.max(0)),
         _ => return Err(unknown(name)),
     }
     Ok(())
@@ -53,6 +57,7 @@ pub fn get(name: &str) -> Result<i64> {
         "WAL_WRITE" => Ok(WAL_WRITE.get()),
         "SNAPSHOT_DELAY" => Ok(SNAPSHOT_DELAY.get()),
         "SNAPSHOT_IO" => Ok(SNAPSHOT_IO.get()),
+        "RECOVERY_PROGRESS" => Ok(RECOVERY_PROGRESS.get()),
         _ => Err(unknown(name)),
     }
 }
@@ -71,6 +76,12 @@ pub(crate) fn snapshot_delay() -> bool {
 
 pub(crate) fn snapshot_io_fails() -> bool {
     ARMED.load(Ordering::Relaxed) && SNAPSHOT_IO.get() != 0
+}
+
+/// `RECOVERY_PROGRESS`, when set: a progress line every that many items.
+pub(crate) fn recovery_progress_every() -> Option<u64> {
+    let n = if ARMED.load(Ordering::Relaxed) { RECOVERY_PROGRESS.get() } else { 0 };
+    (n > 0).then_some(n as u64)
 }
 
 fn unknown(name: &str) -> Error {

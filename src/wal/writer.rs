@@ -119,6 +119,8 @@ struct Shared {
     /// The writer has taken a group and not finished it.
     busy: AtomicBool,
     state: Mutex<WriterState>,
+    /// The file being written, once the first group opened it (for `db:stat()`).
+    file: Mutex<Option<PathBuf>>,
     delay: AtomicBool,
     fail_writes: AtomicBool,
 }
@@ -152,6 +154,7 @@ impl Writer {
             engine_waiting: AtomicBool::new(false),
             busy: AtomicBool::new(false),
             state: Mutex::new(WriterState::Idle),
+            file: Mutex::new(None),
             delay: AtomicBool::new(false),
             fail_writes: AtomicBool::new(false),
         });
@@ -274,6 +277,11 @@ impl Writer {
 
     pub fn state(&self) -> WriterState {
         *lock(&self.shared.state)
+    }
+
+    /// The file being written (None before the first write after open or a rotation).
+    pub fn file(&self) -> Option<PathBuf> {
+        lock(&self.shared.file).clone()
     }
 
     /// Whether the writer is writing a group now (what is submitted meanwhile waits for it).
@@ -404,6 +412,7 @@ impl Worker {
         if self.file.is_none() {
             let (f, p) =
                 segment::create(&self.dir, live[0].first_lsn).map_err(|e| e.to_string())?;
+            *lock(&self.shared.file) = Some(p.clone());
             self.file = Some((f, p));
             self.good_len = super::record::FILE_MAGIC.len() as u64;
         }

@@ -267,4 +267,40 @@ test('dropped indexes stay dropped after reopening; an index found by number has
     rmdir(dir)
 end)
 
+test('db:stat() says where the log is, what its writer does and what each space holds', function()
+    local mem = jitbox.open()
+    local st = mem:stat()
+    eq(st.wal_state, 'off'); eq(st.dir, ''); eq(st.wal_file, ''); eq(next(st.spaces), nil)
+    mem:close()
+    local dir = tmpdir()
+    local db = open(dir)
+    st = db:stat()
+    eq(st.wal_state, 'idle'); eq(st.dir, dir); eq(st.wal_file, '', 'no file before the first write')
+    local s = db:create_space('s', { format = {{'id', 'unsigned'}, {'name', 'string'}} })
+    s:create_index('pk')
+    s:create_index('by_name', { parts = {'name'}, unique = false })
+    for i = 1, 50 do s:insert{i, 'n' .. i} end
+    st = db:stat()
+    eq(st.wal_file, dir .. '/00000000000000000001.wal')
+    assert(io.open(st.wal_file, 'rb'), 'the file db:stat() names exists')
+    eq(st.spaces.s.tuples, 50); eq(st.spaces.s.bytes, s:bsize()); eq(st.spaces.s.id, s.id)
+    eq(table.concat(st.spaces.s.indexes, ','), 'pk,by_name')
+    db:close()
+    -- Recovery says how far it got, as it goes (a progress line every 10 records here).
+    jitbox.errinj.set('RECOVERY_PROGRESS', 10)
+    local lines = {}
+    db = open(dir, { logger = function(_, msg) lines[#lines + 1] = msg end })
+    jitbox.errinj.set('RECOVERY_PROGRESS', 0)
+    local progress = {}
+    for _, l in ipairs(lines) do
+        local n = l:match("^recovering '.*': (%d+) WAL record%(s%) replayed, at LSN %d+$")
+        if n then progress[#progress + 1] = tonumber(n) end
+    end
+    eq(table.concat(progress, ','), '10,20,30,40,50', 'progress of 53 records: ' .. table.concat(lines, ' | '))
+    st = db:stat()
+    eq(st.recovery_records, 53); eq(st.spaces.s.tuples, 50)
+    db:close()
+    rmdir(dir)
+end)
+
 H.done('wal.lua')
