@@ -15,6 +15,7 @@
 --   trigger   before_replace, on_replace, on_commit, on_rollback
 --   sequence  sequences, and keys they fill
 --   engine    open, attach, close, stat, gc
+--   waiting   writes outside a transaction with a wait hook
 
 local B = require('jitbox.base')
 local T = require('jitbox.tuple')
@@ -24,6 +25,7 @@ require('jitbox.read')
 require('jitbox.snapshot')
 require('jitbox.trigger')
 require('jitbox.sequence')
+require('jitbox.waiting') -- last: it wraps the write methods
 
 local C, raise = B.C, B.raise
 local ffi = require('ffi')

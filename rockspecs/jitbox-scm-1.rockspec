@@ -46,6 +46,7 @@ build = {
             ["jitbox.tuple"] = "lua/jitbox/tuple.lua",
             ["jitbox.txn"] = "lua/jitbox/txn.lua",
             ["jitbox.update"] = "lua/jitbox/update.lua",
+            ["jitbox.waiting"] = "lua/jitbox/waiting.lua",
             ["jitbox.write"] = "lua/jitbox/write.lua",
         },
         lib = {

@@ -84,19 +84,21 @@ unsafe extern "C-unwind" fn luaopen(l: *mut mlua::ffi::lua_State) -> c_int {
     unsafe { jitbox::lua::luaopen_jitbox(l.cast()) }
 }
 
-/// The C entry point, as a C host or `require` through package.cpath calls it.
-#[test]
-fn luaopen_jitbox_is_the_module_loader() {
+/// A bare state where package.preload[name] is luaopen_jitbox, as a C host registers it.
+fn with_luaopen_as(name: &str) -> mlua::Lua {
     let lua = bare_lua();
     // SAFETY: luaopen_jitbox is a lua_CFunction for this state's LuaJIT.
     let f = unsafe { lua.create_c_function(luaopen) }.unwrap();
-    lua.globals()
-        .get::<mlua::Table>("package")
-        .unwrap()
-        .get::<mlua::Table>("preload")
-        .unwrap()
-        .set("jitbox", f)
-        .unwrap();
+    let package: mlua::Table = lua.globals().get("package").unwrap();
+    let preload: mlua::Table = package.get("preload").unwrap();
+    preload.set(name, f).unwrap();
+    lua
+}
+
+/// The C entry point, as a C host or `require` through package.cpath calls it.
+#[test]
+fn luaopen_jitbox_is_the_module_loader() {
+    let lua = with_luaopen_as("jitbox");
     let (got, lib): (String, String) = lua.load(ROUND_TRIP).eval().unwrap();
     assert_eq!(got, "one");
     assert_eq!(lib, "ctype<struct jb_lib>");
@@ -106,16 +108,7 @@ fn luaopen_jitbox_is_the_module_loader() {
 /// jitbox.box first works the same.
 #[test]
 fn luaopen_jitbox_gives_the_module_require_names() {
-    let lua = bare_lua();
-    // SAFETY: luaopen_jitbox is a lua_CFunction for this state's LuaJIT.
-    let f = unsafe { lua.create_c_function(luaopen) }.unwrap();
-    lua.globals()
-        .get::<mlua::Table>("package")
-        .unwrap()
-        .get::<mlua::Table>("preload")
-        .unwrap()
-        .set("jitbox.box", f)
-        .unwrap();
+    let lua = with_luaopen_as("jitbox.box");
     let n: i64 = lua
         .load(
             "local box = require('jitbox.box')\n\

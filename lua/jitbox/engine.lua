@@ -72,7 +72,7 @@ end
 
 local OPEN_OPTIONS = { memory_limit = true, max_tuple_size = true, dir = true, wal_mode = true,
     wal_queue_max_size = true, functions = true, lock_timeout = true, force_recovery = true,
-    logger = true }
+    logger = true, wait = true }
 local WAL_MODES = { none = enum.JB_WAL_NONE, write = enum.JB_WAL_WRITE, fsync = enum.JB_WAL_FSYNC }
 
 -- The key function the application supplies for index iname of space sname:
@@ -113,7 +113,7 @@ end
 -- jitbox.open{memory_limit = bytes, max_tuple_size = bytes, dir = path,
 --             wal_mode = 'none' | 'write' | 'fsync', wal_queue_max_size = bytes,
 --             lock_timeout = seconds, force_recovery = boolean,
---             logger = function(level, message) end,
+--             logger = function(level, message) end, wait = function() end,
 --             functions = {space = {index = key_function, ...}, ['space.index'] = ..., ...}}
 function E.open(opts)
     opts = options(opts, OPEN_OPTIONS, 'jitbox.open')
@@ -140,6 +140,10 @@ function E.open(opts)
     local logger = opts.logger
     if logger ~= nil and type(logger) ~= 'function' then
         illegal('jitbox.open: logger must be a function(level, message), not ' .. type(logger))
+    end
+    if opts.wait ~= nil and type(opts.wait) ~= 'function' then
+        illegal('jitbox.open: wait must be a function() that yields to the host, such as '
+            .. 'function() ngx.sleep(0.001) end, not ' .. type(opts.wait))
     end
     local o = ffi.new('jb_engine_opts')
     o.flags = force and enum.JB_OPEN_FORCE_RECOVERY or 0
@@ -170,6 +174,9 @@ function E.open(opts)
     db._logger_id = logger_id
     -- Without a WAL an autocommit replace can drop the old version at once (see `write`).
     db._peek = (opts.wal_mode or 'none') == 'none'
+    -- How a commit waits for the log (txn.lua): the host's function, called until the commit
+    -- settles, instead of blocking the thread in the engine. Only with a log to wait for.
+    if not db._peek then db._wait = opts.wait end
     local ok, err = pcall(restore_functional, db, functions)
     if not ok then
         db:close()

@@ -158,9 +158,16 @@ function end_dead(db)
     return n
 end
 
--- Commit and rollback drain what their garbage collection buried (see `drain`).
+-- Commit and rollback drain what their garbage collection buried (see `drain`). With a wait
+-- hook (jitbox.open{wait = ...}) a commit is an async one the hook waits for.
 function tx_methods:commit()
     local db, co = own(self, 'commit')
+    if db._wait then
+        self:commit_async()
+        local ok, err = self:wait()
+        if not ok then B.throw(err, 2) end
+        return
+    end
     local rc = C.jb_txn_commit(self.h)
     local trig = forget(self, db, co) -- a commit ends its transaction, whatever the outcome
     if open_after(rc) and db._pending[0] > 0 then drain(db) end
@@ -236,12 +243,24 @@ function tx_methods:state()
 end
 
 -- true once durable; false, err when rolled back (err.code 'WAL_IO' or 'CASCADE_ROLLBACK').
+-- With a wait hook it calls the hook until the commit settles (then the engine's wait below
+-- returns at once, with the outcome); otherwise it blocks the thread in the engine.
 function tx_methods:wait()
     local db = commit_engine(self, 'wait')
     local n = self.n
     if committed_by_counters(db, n) then
         if db._atrig[tonumber(n)] then settle_async(db, n, true) end
         return true
+    end
+    local hook = db._wait
+    if hook then
+        local state = self:state()
+        while state == 'queued' or state == 'waiting' do
+            hook()
+            live(db)
+            state = self:state()
+        end
+        if state == 'committed' then return true end
     end
     local rc = C.jb_engine_commit_wait(db._e, n)
     if open_after(rc) and db._pending[0] > 0 then drain(db) end

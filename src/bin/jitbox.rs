@@ -73,15 +73,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Verify { dir } => {
             let v = inspect::verify(&dir)?;
-            for f in &v.files {
-                writeln!(out, "{}", file_line(f))?;
-            }
-            for n in &v.notes {
-                writeln!(out, "note: {n}")?;
-            }
-            for d in &v.damage {
-                writeln!(out, "damage: {d}")?;
-            }
+            findings(&mut out, &v.files, &v.notes, &v.damage, "")?;
             if v.is_clean() {
                 writeln!(out, "ok: {} files, no damage", v.files.len())?;
                 Ok(ExitCode::SUCCESS)
@@ -141,15 +133,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                             sp.indexes.join(", ")
                         )?;
                     }
-                    for f in &s.files {
-                        writeln!(out, "{}", file_line(f))?;
-                    }
-                    for n in &s.notes {
-                        writeln!(out, "note: {n}")?;
-                    }
-                    for d in &s.damage {
-                        writeln!(out, "damage: {d} (counts stop before it)")?;
-                    }
+                    findings(
+                        &mut out,
+                        &s.files,
+                        &s.notes,
+                        &s.damage,
+                        " (counts stop before it)",
+                    )?;
                 }
                 Format::Json => writeln!(out, "{}", stat_json(&s))?,
             }
@@ -160,6 +150,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
     }
+}
+
+/// The files, then the notes, then the damage (each `damage: ...<after>`), one per line.
+fn findings(
+    out: &mut impl Write,
+    files: &[inspect::FileInfo],
+    notes: &[inspect::Problem],
+    damage: &[inspect::Problem],
+    after: &str,
+) -> Result<()> {
+    for f in files {
+        writeln!(out, "{}", file_line(f))?;
+    }
+    for n in notes {
+        writeln!(out, "note: {n}")?;
+    }
+    for d in damage {
+        writeln!(out, "damage: {d}{after}")?;
+    }
+    Ok(())
 }
 
 fn file_line(f: &inspect::FileInfo) -> String {

@@ -303,4 +303,48 @@ test('db:stat() says where the log is, what its writer does and what each space 
     rmdir(dir)
 end)
 
+test('a wait hook: commits and writes outside a transaction wait through it, not in the engine', function()
+    expect_error('ILLEGAL_PARAMS', 'wait must be a function', open, tmpdir(), { wait = 'ngx.sleep' })
+    local dir = tmpdir()
+    local calls, held, seen = 0, false, nil
+    local db
+    -- The hook stands for ngx.sleep: other work runs meanwhile; here it reads, and lets the
+    -- held-back writer go on.
+    local function hook()
+        calls = calls + 1
+        seen = db.space.s:get{1}
+        if held then held = false; jitbox.errinj.set('WAL_DELAY', 0) end
+    end
+    local function hold() held = true; jitbox.errinj.set('WAL_DELAY', 1); return calls end
+    db = open(dir, { wait = hook })
+    local s = db:create_space('s')
+    s:create_index('pk')
+    local before = hold()
+    s:insert{1, 'a'} -- outside a transaction: its own, committed through the hook
+    assert(calls > before and not held, 'the write waited through the hook')
+    eq(seen and seen[2], 'a', 'what the waiting write made is visible meanwhile')
+    before = hold()
+    local tx = db:begin(); s:insert{2, 'b'}; tx:commit_async()
+    eq(tx:wait(), true); assert(calls > before and not held)
+    before = hold()
+    db:begin(); s:insert{3, 'c'}; db:commit()
+    assert(calls > before and not held)
+    -- A failed write: the commit through the hook raises WAL_IO, and the row is gone.
+    hold()
+    jitbox.errinj.set('WAL_WRITE', 1)
+    local ok, err = pcall(s.replace, s, {4, 'd'})
+    jitbox.errinj.set('WAL_WRITE', 0)
+    assert(not ok and jitbox.error(err).code == 'WAL_IO', tostring(err))
+    eq(s:get{4}, nil)
+    -- In a transaction of the caller's, a write is the transaction's: the hook waits only at
+    -- its commit.
+    before = calls
+    db:begin(); s:insert{5, 'e'}; eq(calls, before); db:rollback()
+    db:close()
+    db = open(dir)
+    eq(db.space.s:len(), 3, 'what the hook waited for is in the log')
+    db:close()
+    rmdir(dir)
+end)
+
 H.done('wal.lua')
