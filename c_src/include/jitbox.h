@@ -608,6 +608,13 @@ int jb_engine_commit_state(jb_engine *e, uint64_t n, uint32_t *out);
 /* HOT. As jb_ticket_wait, for commit number n of e. Borrows e. */
 int jb_engine_commit_wait(jb_engine *e, uint64_t n);
 
+/* HOT. A file descriptor (an eventfd) that becomes readable whenever commits of e settle:
+   an event loop polls it instead of blocking in jb_ticket_wait, reads its 8 bytes to clear
+   it, then asks its tickets (jb_ticket_state, jb_engine_commit_state). Writes *fd. The engine
+   owns the descriptor and closes it with itself: do not close it. JB_E_ILLEGAL_PARAMS for an
+   engine without a log. Borrows e. */
+int jb_engine_commit_fd(jb_engine *e, int *fd);
+
 /* HOT. Writes to *out a pointer to two numbers the engine keeps current as the WAL writer's
    outcomes are applied: [0] every commit numbered up to it is committed or rolled back; [1] no
    commit numbered above it was rolled back. So commit n is committed when [1] < n <= [0]; a

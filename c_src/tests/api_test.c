@@ -3,6 +3,8 @@
    close, a stale iterator after its space was dropped; asynchronous commits and their tickets. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <jitbox.h>
+#include <poll.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -474,6 +476,21 @@ static void test_tickets(void) {
     key = u(4); CHECK(jb_index_get(wpk, NULL, &key, 1, &tu) == JB_OK && tu != NULL);
     CHECK(jb_tuple_unref(tu) == JB_OK);
     CHECK(jb_engine_stat(w, &st) == JB_OK && st.wal_state == JB_WAL_IDLE);
+    {
+        /* An event loop's wait: the fd turns readable once the commit settled. */
+        int fd = -1, fd2 = -1;
+        uint64_t count = 0;
+        struct pollfd p;
+        CHECK(jb_engine_commit_fd(w, &fd) == JB_OK && fd >= 0);
+        CHECK(jb_engine_commit_fd(w, &fd2) == JB_OK && fd2 == fd);
+        CHECK(read(fd, &count, sizeof count) == -1); /* nothing settled since it was made */
+        tk = insert_async(w, ws, 5);
+        p.fd = fd; p.events = POLLIN; p.revents = 0;
+        CHECK(poll(&p, 1, 10000) == 1 && (p.revents & POLLIN));
+        CHECK(read(fd, &count, sizeof count) == sizeof count && count >= 1);
+        CHECK(jb_ticket_state(tk, &state) == JB_OK && state == JB_TICKET_COMMITTED);
+        CHECK(jb_ticket_free(tk) == JB_OK);
+    }
     CHECK(jb_engine_close(w) == JB_OK);
     {
         char cmd[64];

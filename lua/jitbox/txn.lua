@@ -332,6 +332,15 @@ function db_mt:rollback()
 end
 function db_mt:commit_async() return running_tx(self, 'commit_async'):commit_async() end
 
+-- db:commit_fd() -> fd: a descriptor that turns readable when commits settle, for a host's
+-- event loop (read its 8 bytes, then ask the tickets); the engine owns it.
+local fd_out = ffi.new('int[1]')
+function db_mt:commit_fd()
+    local rc = C.jb_engine_commit_fd(live(self), fd_out)
+    if rc ~= 0 then raise(rc) end
+    return fd_out[0]
+end
+
 -- Savepoints, as box.savepoint() and box.rollback_to_savepoint(sp): a savepoint belongs to
 -- its transaction; rolling back to it undoes what the transaction did after it, keeps it,
 -- and ends the savepoints taken after it.

@@ -86,6 +86,8 @@ pub struct Wal {
     writer_gone: Option<u64>,
     /// The framed records of the prepared transactions not handed over yet, in order.
     outbox: Vec<u8>,
+    /// Records go to the writer as they are queued (a host waits on the settled fd).
+    eager: bool,
     /// The commits a failed write rolled back: two spans per failure (the failed group, then
     /// what cascaded), oldest failure first. Always has room for two more (reserved when a
     /// record is queued), so a rollback never allocates.
@@ -123,6 +125,7 @@ impl Wal {
             submitted: 0,
             writer_gone: None,
             outbox: Vec::new(),
+            eager: false,
             rolled_back: Vec::new(),
             next_ticket: 1,
             stats: WalStats::default(),
@@ -238,6 +241,22 @@ impl Engine {
     }
 
     /// The WAL's counters, prepared commits and next LSN (zeros without a WAL).
+    /// The descriptor that becomes readable when commits settle (`Writer::settled_fd`).
+    pub fn settled_fd(&mut self) -> Result<i32> {
+        match &mut self.wal {
+            Some(w) => {
+                let fd = w.writer.settled_fd()?;
+                w.eager = true;
+                Ok(fd)
+            }
+            None => Err(Error::IllegalParams(
+                "the engine has no log, so its commits never wait: open it with a dir and \
+                 wal_mode 'write' or 'fsync'"
+                    .into(),
+            )),
+        }
+    }
+
     /// The WAL writer's state and the file it writes (None without a log).
     pub fn wal_writer(&self) -> Option<(WriterState, Option<PathBuf>)> {
         self.wal.as_ref().map(|w| (w.writer.state(), w.writer.file()))
@@ -362,7 +381,10 @@ impl Engine {
             len,
         });
         wal.next_lsn += 1;
-        if wal.outbox.len() >= GROUP_BYTES {
+        // A host that waits on the settled fd learns of commits only from the writer: what
+        // it commits goes to the writer now (grouped while a write is in flight), not at the
+        // engine's next look.
+        if wal.outbox.len() >= GROUP_BYTES || wal.eager {
             wal.pump();
         }
         Ok(ticket)

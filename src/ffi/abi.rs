@@ -928,6 +928,12 @@ unsafe extern "C" {
     pub fn jb_engine_commit_wait(e: *mut jb_engine, n: u64) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    pub fn jb_engine_commit_fd(
+        e: *mut jb_engine,
+        fd: *mut ::std::os::raw::c_int,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
     pub fn jb_engine_commit_counters(
         e: *mut jb_engine,
         out: *mut *const u64,

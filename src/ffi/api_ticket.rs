@@ -92,6 +92,16 @@ export! {
 }
 
 export! {
+    Hot fn jb_engine_commit_fd(e: *mut jb_engine, fd: *mut std::ffi::c_int) {
+        need(fd, "fd")?;
+        let cell = cell_of(e as u64)?;
+        let v = enter(&cell, |eng| eng.settled_fd())?;
+        // SAFETY: checked non-null above.
+        unsafe { put(fd, v, "fd") }
+    }
+}
+
+export! {
     Hot fn jb_engine_commit_counters(e: *mut jb_engine, out: *mut *const u64) {
         need(out, "out")?;
         let cell = cell_of(e as u64)?;

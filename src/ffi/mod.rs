@@ -105,6 +105,7 @@ pub fn exported() -> Vec<Export> {
         api_ticket::jb_txn_commit_numbered,
         api_ticket::jb_engine_commit_state,
         api_ticket::jb_engine_commit_wait,
+        api_ticket::jb_engine_commit_fd,
         api_ticket::jb_engine_commit_counters,
         api_ticket::jb_engine_poll,
         api_ticket::jb_engine_awaiting,

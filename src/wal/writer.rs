@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -121,6 +121,8 @@ struct Shared {
     state: Mutex<WriterState>,
     /// The file being written, once the first group opened it (for `db:stat()`).
     file: Mutex<Option<PathBuf>>,
+    /// An eventfd made readable whenever outcomes are added (`settled_fd`), or -1.
+    settled_fd: AtomicI32,
     delay: AtomicBool,
     fail_writes: AtomicBool,
 }
@@ -155,6 +157,7 @@ impl Writer {
             busy: AtomicBool::new(false),
             state: Mutex::new(WriterState::Idle),
             file: Mutex::new(None),
+            settled_fd: AtomicI32::new(-1),
             delay: AtomicBool::new(false),
             fail_writes: AtomicBool::new(false),
         });
@@ -277,6 +280,26 @@ impl Writer {
 
     pub fn state(&self) -> WriterState {
         *lock(&self.shared.state)
+    }
+
+    /// A file descriptor that becomes readable whenever commits settle (an eventfd, made on
+    /// the first call; the writer owns it and closes it when it goes). A host's event loop
+    /// polls it, reads its 8 bytes, then asks the tickets.
+    pub fn settled_fd(&self) -> Result<i32> {
+        let fd = self.shared.settled_fd.load(Ordering::Acquire);
+        if fd >= 0 {
+            return Ok(fd);
+        }
+        // SAFETY: eventfd takes no pointers; the result is checked below.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(Error::WalIo(format!(
+                "cannot make the commit eventfd: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        self.shared.settled_fd.store(fd, Ordering::Release);
+        Ok(fd)
     }
 
     /// The file being written (None before the first write after open or a rotation).
@@ -527,6 +550,24 @@ fn finish(shared: &Shared, out: Vec<Done>) {
     shared.done_count.fetch_add(n, Ordering::Release);
     if shared.engine_waiting.load(Ordering::SeqCst) {
         shared.finished.notify_all();
+    }
+    let fd = shared.settled_fd.load(Ordering::Acquire);
+    if fd >= 0 {
+        let one = 1u64;
+        // SAFETY: fd is the eventfd this Shared owns (closed only when it drops); the buffer
+        // is 8 readable bytes. A full counter (EAGAIN) leaves it readable, which is all the
+        // reader needs.
+        unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        let fd = *self.settled_fd.get_mut();
+        if fd >= 0 {
+            // SAFETY: the eventfd was made by settled_fd and nothing else closes it.
+            unsafe { libc::close(fd) };
+        }
     }
 }
 
