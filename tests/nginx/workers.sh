@@ -12,7 +12,16 @@ prefix=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
 mkdir -p "$prefix/logs" "$prefix/data" "$prefix/acks"
 chmod 755 "$prefix"
-chown nobody:nogroup "$prefix/data"
+# Worker 1's directory starts with a torn last write: its recovery must warn through ngx.log.
+JITBOX_LIB=target/release/libjitbox.so luajit -e "
+package.path = 'lua/?.lua;' .. package.path
+local db = require('jitbox').open{ dir = '$prefix/data/worker1', wal_mode = 'write' }
+db:create_space('kv'):create_index('pk', { parts = {{1, 'string'}} })
+db.space.kv:replace{'torn', 1}
+db:close()"
+wal=$(ls "$prefix"/data/worker1/*.wal | tail -1)
+truncate -s -3 "$wal"
+chown -R nobody:nogroup "$prefix/data"
 sed -e "s#@ROOT@#$root#g" -e "s#@LIB@#$root/target/release/libjitbox.so#g" -e "s#@PORT@#$port#g" \
     -e "s#@DATA@#$prefix/data#g" -e "s#@WAIT@#function() ngx.sleep(0.001) end#g" \
     tests/nginx/workers.conf >"$prefix/nginx.conf"
@@ -75,6 +84,7 @@ for dir in "$prefix"/data/worker*; do
     target/release/jitbox verify "$dir" >/dev/null || fail "jitbox verify $dir: $(target/release/jitbox verify "$dir")"
 done
 grep -q "\[info\].*recovered '$prefix/data/worker0'" "$log" || fail "recovery did not reach the log through ngx.log"
+grep -q "\[warn\].*worker1/.*\.torn" "$log" || fail "the torn tail's warning did not reach the log through ngx.log"
 [ "$(grep -c "recovered '$prefix/data/worker" "$log")" -ge 6 ] || fail "fewer than 6 opens (2 starts, 2 reloads, a respawn) logged"
 ! grep -q 'panicked' "$log" || fail "a panic message was printed"
 echo "nginx workers test passed (port $port)"
