@@ -140,7 +140,6 @@ end
 -- transaction while one is open. Returns how many it ended.
 local costatus = coroutine.status
 function end_dead(db)
-    if B.nkeys and B.nkeys(db._txs) == 0 then return 0 end -- not traversed when none is open
     local dead
     for co, tx in pairs(db._txs) do
         if co ~= MAIN and costatus(co) == 'dead' then
