@@ -24,6 +24,15 @@ const ROUND_TRIP: &str = "local jitbox = require('jitbox')\n\
     local lib = jitbox.lib\n\
     return got, type(lib) == 'cdata' and tostring(require('ffi').typeof(lib)) or type(lib)";
 
+/// Requires jitbox.box before the main module, uses it, and returns a count (2).
+const BOX_FIRST: &str = "local box = require('jitbox.box')\n\
+    box.cfg{ log_level = 2 }\n\
+    local s = box.schema.space.create('s')\n\
+    s:create_index('pk')\n\
+    s:insert{1}; s:insert{2}\n\
+    assert(require('jitbox').open, 'the main module is registered too')\n\
+    return s:count()";
+
 #[test]
 fn preload_needs_no_files_and_binds_the_library() {
     let lua = bare_lua();
@@ -41,18 +50,7 @@ fn preload_registers_every_module() {
     let lua = bare_lua();
     jitbox::lua::preload(&lua).unwrap();
     // jitbox.box first, before the main module.
-    let n: i64 = lua
-        .load(
-            "local box = require('jitbox.box')\n\
-             box.cfg{ log_level = 2 }\n\
-             local s = box.schema.space.create('s')\n\
-             s:create_index('pk')\n\
-             s:insert{7}\n\
-             return s:count()",
-        )
-        .eval()
-        .unwrap();
-    assert_eq!(n, 1);
+    assert_eq!(lua.load(BOX_FIRST).eval::<i64>().unwrap(), 2);
     let loaders: i64 = lua
         .load(
             "local n = 0\n\
@@ -109,19 +107,7 @@ fn luaopen_jitbox_is_the_module_loader() {
 #[test]
 fn luaopen_jitbox_gives_the_module_require_names() {
     let lua = with_luaopen_as("jitbox.box");
-    let n: i64 = lua
-        .load(
-            "local box = require('jitbox.box')\n\
-             box.cfg{ log_level = 2 }\n\
-             local s = box.schema.space.create('s')\n\
-             s:create_index('pk')\n\
-             s:insert{1}; s:insert{2}\n\
-             assert(require('jitbox').open, 'the main module is registered too')\n\
-             return s:count()",
-        )
-        .eval()
-        .unwrap();
-    assert_eq!(n, 2);
+    assert_eq!(lua.load(BOX_FIRST).eval::<i64>().unwrap(), 2);
 }
 
 /// Loaded from lua/, the module finds the symbols the binary exports through ffi.C.
