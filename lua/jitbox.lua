@@ -25,7 +25,6 @@ require('jitbox.read')
 require('jitbox.snapshot')
 require('jitbox.trigger')
 require('jitbox.sequence')
-require('jitbox.waiting') -- last: it wraps the write methods
 
 local C, raise = B.C, B.raise
 local ffi = require('ffi')

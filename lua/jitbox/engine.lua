@@ -176,7 +176,10 @@ function E.open(opts)
     db._peek = (opts.wal_mode or 'none') == 'none'
     -- How a commit waits for the log (txn.lua): the host's function, called until the commit
     -- settles, instead of blocking the thread in the engine. Only with a log to wait for.
-    if not db._peek then db._wait = opts.wait end
+    if not db._peek and opts.wait then
+        db._wait = opts.wait
+        require('jitbox.waiting').install()
+    end
     local ok, err = pcall(restore_functional, db, functions)
     if not ok then
         db:close()

@@ -191,13 +191,6 @@ fn file_line(f: &inspect::FileInfo) -> String {
     }
 }
 
-fn json_str(s: &str) -> String {
-    let mut msgpack = vec![0xdb];
-    msgpack.extend_from_slice(&(s.len() as u32).to_be_bytes());
-    msgpack.extend_from_slice(s.as_bytes());
-    inspect::to_json(&msgpack).expect("a string encodes")
-}
-
 fn op_text(op: &Operation, format: Format) -> jitbox::Result<String> {
     let data = op.data.as_deref().map(inspect::to_json).transpose()?;
     Ok(match format {
@@ -206,11 +199,18 @@ fn op_text(op: &Operation, format: Format) -> jitbox::Result<String> {
             format!("{} {} {args}", op.op, op.space)
         }
         Format::Json => {
-            let mut s = format!("\"op\": \"{}\", \"space\": {}", op.op, json_str(&op.space));
+            let mut s = format!(
+                "\"op\": \"{}\", \"space\": {}",
+                op.op,
+                inspect::json_string(&op.space)
+            );
             match (op.op, data) {
                 ("delete", Some(d)) => s.push_str(&format!(", \"key\": {d}")),
                 (_, Some(d)) => s.push_str(&format!(", \"tuple\": {d}")),
-                (_, None) => s.push_str(&format!(", \"detail\": {}", json_str(&op.detail))),
+                (_, None) => s.push_str(&format!(
+                    ", \"detail\": {}",
+                    inspect::json_string(&op.detail)
+                )),
             }
             s
         }
@@ -234,7 +234,7 @@ fn entry(out: &mut impl Write, e: &Entry, format: Format) -> Result<()> {
                 out,
                 "{{\"lsn\": {}, \"file\": {}, \"offset\": {}, \"ops\": [{}]}}",
                 e.lsn,
-                json_str(&e.path.display().to_string()),
+                inspect::json_string(&e.path.display().to_string()),
                 e.offset,
                 ops.join(", ")
             )?;
@@ -248,10 +248,10 @@ fn stat_json(s: &inspect::DirStat) -> String {
         .spaces
         .iter()
         .map(|sp| {
-            let idx: Vec<String> = sp.indexes.iter().map(|i| json_str(i)).collect();
+            let idx: Vec<String> = sp.indexes.iter().map(|i| inspect::json_string(i)).collect();
             format!(
                 "{{\"name\": {}, \"tuples\": {}, \"bytes\": {}, \"indexes\": [{}]}}",
-                json_str(&sp.name),
+                inspect::json_string(&sp.name),
                 sp.tuples,
                 sp.bytes,
                 idx.join(", ")
@@ -267,7 +267,7 @@ fn stat_json(s: &inspect::DirStat) -> String {
             });
             format!(
                 "{{\"path\": {}, \"kind\": \"{}\", \"lsn\": {}, \"first\": {first}, \"last\": {last}, \"records\": {}, \"bytes\": {}}}",
-                json_str(&f.path.display().to_string()),
+                inspect::json_string(&f.path.display().to_string()),
                 if f.kind == FileKind::Wal { "wal" } else { "snapshot" },
                 f.named_lsn,
                 f.records,
@@ -277,7 +277,7 @@ fn stat_json(s: &inspect::DirStat) -> String {
         .collect();
     let problems = |ps: &[inspect::Problem]| -> String {
         ps.iter()
-            .map(|p| json_str(&p.to_string()))
+            .map(|p| inspect::json_string(&p.to_string()))
             .collect::<Vec<_>>()
             .join(", ")
     };

@@ -36,6 +36,13 @@ fn uint(data: &[u8], pos: &mut usize, n: usize) -> Result<u64> {
         .fold(0u64, |v, &b| v << 8 | b as u64))
 }
 
+/// `s` as a JSON string, quoted and escaped.
+pub fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    string(s.as_bytes(), &mut out);
+    out
+}
+
 fn string(bytes: &[u8], out: &mut String) {
     out.push('"');
     for c in String::from_utf8_lossy(bytes).chars() {

@@ -5,7 +5,7 @@
 mod json;
 mod stat;
 
-pub use json::to_json;
+pub use json::{json_string, to_json};
 pub use stat::{DirStat, SpaceStat, stat};
 
 use crate::error::{Error, Result};
