@@ -221,4 +221,38 @@ test('a row or key table with a key that is not a field number is an error namin
     db:close()
 end)
 
+test('the length of a row agrees with a model, for random tables, in a compiled loop', function()
+    local T = require('jitbox.tuple')
+    -- The model: keys must be whole numbers from 1; the length is the largest; a table with
+    -- more than twice as many holes as fields beyond ten is refused.
+    local function model(t)
+        local n, count = 0, 0
+        for k in next, t do
+            if type(k) ~= 'number' or k < 1 or k > 4294967295 or k ~= math.floor(k) then return 'error' end
+            count = count + 1
+            if k > n then n = k end
+        end
+        if n > 10 and n > 2 * count then return 'error' end
+        return n
+    end
+    math.randomseed(7)
+    local keys = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 30, 1.5, -1, 'x' }
+    for round = 1, 3000 do
+        local t = {}
+        if round % 3 == 0 then -- arrays, as constructors make them, some with a stray key
+            for i = 1, math.random(0, 12) do t[i] = i end
+            if math.random(4) == 1 then t[keys[math.random(#keys)]] = true end
+        else
+            for _ = 1, math.random(0, 6) do t[keys[math.random(#keys)]] = true end
+        end
+        local ok, got = pcall(T.row_len, t)
+        local want = model(t)
+        if want == 'error' then
+            assert(not ok, 'row_len accepted a table the model refuses, round ' .. round)
+        else
+            assert(ok and got == want, ('round %d: row_len %s, model %s'):format(round, tostring(got), tostring(want)))
+        end
+    end
+end)
+
 H.done('rows.lua')
