@@ -38,8 +38,9 @@ enum Command {
         space: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// The newest snapshot's operations instead of the log's records.
-        #[arg(long)]
+        /// The newest snapshot's operations instead of the log's records (a snapshot has
+        /// one LSN: --from does not apply).
+        #[arg(long, conflicts_with = "from")]
         snapshot: bool,
     },
     /// Spaces with their tuple counts and indexes, the LSN range and the files.

@@ -31,10 +31,11 @@ local loaders = {}
 for i = 0, tonumber(embedded.module_count) - 1 do
     local m = embedded.modules[i]
     local name = ffi.string(m.name, m.name_len)
-    local source = ffi.string(m.text, m.text_len)
+    -- The source stays in the library (which is never unloaded) until its module is loaded.
+    local text, len = m.text, m.text_len
     local chunk_name = '@' .. name:gsub('%.', '/') .. '.lua'
     loaders[name] = function(...)
-        local chunk = assert(loadstring(source, chunk_name))
+        local chunk = assert(loadstring(ffi.string(text, len), chunk_name))
         return chunk(..., functions, nkeys)
     end
     package.preload[name] = loaders[name]
