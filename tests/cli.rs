@@ -272,5 +272,8 @@ fn a_path_that_is_no_directory_is_an_error() {
     assert!(err.contains("yaml"), "an unknown format is named: {err}");
     let (code, _, err) = jitbox(&["cat", "/tmp", "--snapshot", "--from", "5"]);
     assert_eq!(code, 2);
-    assert!(err.contains("--from"), "--from with --snapshot is refused: {err}");
+    assert!(
+        err.contains("--from"),
+        "--from with --snapshot is refused: {err}"
+    );
 }
