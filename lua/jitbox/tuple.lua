@@ -17,13 +17,23 @@ local out_len, out_u32 = B.out_len, B.out_u32
 -- format (the names of its space's fields: `formats` below, 0 for none) is const too. The
 -- members' names are ones no format may use (RESERVED): a member hides a field name, as
 -- t.name reads a member before the metatype's __index is asked.
+-- A small tuple's bytes are three words, so that it is made by its constructor alone, from
+-- scalars: a trace whose tuple goes unused (the result of an insert nobody reads) then
+-- allocates nothing (LuaJIT sinks it), where a copy into it would make it escape. Both
+-- kinds keep their bytes right after the two words (`data_of`).
 ffi.cdef[[
 struct jb_tuple_data { const uint32_t jb_size_; const uint32_t jb_fmt_; uint8_t jb_data_[?]; };
-struct jb_tuple_small { const uint32_t jb_size_; const uint32_t jb_fmt_; uint8_t jb_data_[24]; };
+struct jb_tuple_small { const uint32_t jb_size_; const uint32_t jb_fmt_; const uint64_t jb_w0_, jb_w1_, jb_w2_; };
 ]]
 
 local T = {}
-T.RESERVED = { jb_size_ = true, jb_fmt_ = true, jb_data_ = true }
+T.RESERVED = { jb_size_ = true, jb_fmt_ = true, jb_data_ = true, jb_w0_ = true, jb_w1_ = true, jb_w2_ = true }
+
+-- The first byte of tuple t's MessagePack data.
+local u8_cptr, u8_ptr = ffi.typeof('const uint8_t *'), ffi.typeof('uint8_t *')
+local cast = ffi.cast
+local function data_of(t) return cast(u8_cptr, t) + 8 end
+T.data_of = data_of
 
 local FT_NIL, FT_BOOLEAN, FT_UNSIGNED, FT_INTEGER, FT_NUMBER, FT_STRING, FT_MSGPACK =
     enum.JB_FT_NIL, enum.JB_FT_BOOLEAN, enum.JB_FT_UNSIGNED, enum.JB_FT_INTEGER, enum.JB_FT_NUMBER, enum.JB_FT_STRING,
@@ -206,7 +216,7 @@ end
 -- The shared field buffer refilled from a tuple (its strings point into the tuple's
 -- bytes); returns the buffer and the count.
 function T.refill(row)
-    local rc = C.jb_data_fields(row.jb_data_, row.jb_size_, fields_buf, fields_cap, out_u32)
+    local rc = C.jb_data_fields(data_of(row), row.jb_size_, fields_buf, fields_cap, out_u32)
     if rc ~= 0 then raise(rc) end
     local n = out_u32[0]
     if n > fields_cap then
@@ -249,21 +259,19 @@ end
 local function make_tuple(buf, len, fmt)
     local t = len <= SMALL and small_t() or tuple_t(len)
     set_head(t, len, fmt)
-    ffi.copy(t.jb_data_, buf, len)
+    ffi.copy(ffi.cast(u8_ptr, t) + 8, buf, len)
     return t
 end
 T.make_tuple = make_tuple
 
 -- make_tuple for a source with at least SMALL readable bytes (the engine buffer and the
--- batch buffers have that slack): a small tuple is copied with a constant length, which
--- LuaJIT turns into a few moves instead of a call.
+-- batch buffers have that slack): a small tuple is made from three words read from it.
 T.SLACK = SMALL
+local u64_cptr = ffi.typeof('const uint64_t *')
 function T.copy_tuple(buf, len, fmt)
     if len > SMALL then return make_tuple(buf, len, fmt) end
-    local t = small_t()
-    set_head(t, len, fmt)
-    ffi.copy(t.jb_data_, buf, SMALL)
-    return t
+    local w = cast(u64_cptr, buf)
+    return small_t(len, fmt or 0, w[0], w[1], w[2])
 end
 
 function T.is_tuple(v) return ffi.istype(tuple_t, v) or ffi.istype(small_t, v) end
@@ -320,21 +328,21 @@ local function engine_field_at(p, len, i)
     return field_value(field_out[0])
 end
 T.engine_field_at = engine_field_at
-function T.engine_field(t, i) return engine_field_at(t.jb_data_, t.jb_size_, i) end
+function T.engine_field(t, i) return engine_field_at(data_of(t), t.jb_size_, i) end
 
 -- Scalars are decoded in Lua (jitbox/fields.lua); the rest by the engine.
 local function tuple_field(t, i)
     if not (i >= 1 and i <= 4294967296 and i == floor(i)) then return nil end
-    local v = lua_field(t.jb_data_, t.jb_size_, i)
+    local v = lua_field(data_of(t), t.jb_size_, i)
     if v ~= FALLBACK then return v end
-    return engine_field_at(t.jb_data_, t.jb_size_, i)
+    return engine_field_at(data_of(t), t.jb_size_, i)
 end
 
 
 local function tuple_count(t)
-    local n = lua_count(t.jb_data_, t.jb_size_)
+    local n = lua_count(data_of(t), t.jb_size_)
     if n then return n end
-    local rc = C.jb_data_field_count(t.jb_data_, t.jb_size_, out_u32)
+    local rc = C.jb_data_field_count(data_of(t), t.jb_size_, out_u32)
     if rc ~= 0 then raise(rc) end
     return tonumber(out_u32[0])
 end
@@ -354,7 +362,7 @@ local function fields_of(t, i, j)
     local n = tuple_count(t)
     i, j = field_range(i == nil and j == nil and 'totable' or 'unpack', n, i, j)
     local fs = ffi.new('jb_field[?]', math.max(n, 1))
-    local rc = C.jb_data_fields(t.jb_data_, t.jb_size_, fs, n, out_u32)
+    local rc = C.jb_data_fields(data_of(t), t.jb_size_, fs, n, out_u32)
     if rc ~= 0 then raise(rc) end
     local res = {}
     for k = i, j do
@@ -373,7 +381,7 @@ end
 
 -- The tuple's MessagePack bytes as a Lua string.
 function methods.tomsgpack(t)
-    return ffi.string(t.jb_data_, t.jb_size_)
+    return ffi.string(data_of(t), t.jb_size_)
 end
 
 -- The number of field `name` in t's format, or nil.

@@ -133,11 +133,11 @@ end
 function T.methods.update(t, ops)
     ops = by_number(t, ops) or ops
     local o, n = U.fill(ops, 'tuple:update')
-    local rc = C.jb_data_update(t.jb_data_, t.jb_size_, o, n, out_buf, out_cap, out_len)
+    local rc = C.jb_data_update(T.data_of(t), t.jb_size_, o, n, out_buf, out_cap, out_len)
     if rc == enum.JB_E_BUFFER_TOO_SMALL then
         out_cap = tonumber(out_len[0]) * 2
         out_buf = ffi.new('uint8_t[?]', out_cap)
-        rc = C.jb_data_update(t.jb_data_, t.jb_size_, o, n, out_buf, out_cap, out_len)
+        rc = C.jb_data_update(T.data_of(t), t.jb_size_, o, n, out_buf, out_cap, out_len)
     end
     if rc ~= 0 then raise(rc) end
     return make_tuple(out_buf, out_len[0], t.jb_fmt_)

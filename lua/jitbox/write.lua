@@ -37,7 +37,7 @@ end
 
 local tostr = ffi.string
 local function same_data(a, b)
-    return a.jb_size_ == b.jb_size_ and tostr(a.jb_data_, a.jb_size_) == tostr(b.jb_data_, b.jb_size_)
+    return a.jb_size_ == b.jb_size_ and tostr(T.data_of(a), a.jb_size_) == tostr(T.data_of(b), b.jb_size_)
 end
 
 -- A write of tuple `row` to a space with functional indexes: `keyed` is the write that takes
@@ -84,13 +84,18 @@ end
 
 -- The result of a write that returned rc: the tuple in the engine buffer (with format fmt),
 -- or nothing.
+-- (The tuple is never compared with nil: a compiled comparison would keep a trace from
+-- sinking a tuple its caller drops.)
 local function result(db, rc, fmt)
     if rc ~= 0 then raise(rc) end
     local len = out_len[0]
-    local t = len ~= 0 and copy_tuple(db._buf, len, fmt) or nil
+    if len == 0 then
+        if db._pending[0] >= DRAIN_AT then drain(db) end
+        return
+    end
+    local t = copy_tuple(db._buf, len, fmt)
     -- After taking the result: key functions run by the drain may use the engine (and its buffer).
     if db._pending[0] >= DRAIN_AT then drain(db) end
-    if t == nil then return end
     return t
 end
 

@@ -525,7 +525,9 @@ impl Engine {
             wal.submitted = wal.submitted.saturating_sub(1);
             wal.stats.committed += 1;
             self.quota.release(p.len + PREPARED_BYTES);
-            self.mvcc.borrow_mut().confirm_changes(&p.log, p.seq);
+            let mut mvcc = self.mvcc.borrow_mut();
+            mvcc.confirm_changes(&p.log, p.seq);
+            mvcc.recycle(p.log);
         }
     }
 

@@ -100,6 +100,11 @@ pub struct Mvcc {
     /// drops as removals leave tombstones) and of `dead`, `born` and `buried`.
     stories_charged: usize,
     queue_charged: [usize; 3],
+    /// Emptied logs of finished transactions, their room still charged: transactions begin
+    /// with one (`recycle`), so short ones allocate no log, also while many of them wait
+    /// for the WAL with their logs. `spare_bytes` is what they hold.
+    spare_logs: Vec<Vec<Undo>>,
+    spare_bytes: usize,
 }
 
 const STORY_BYTES: usize = size_of::<(TuplePtr, Story)>() + 8;
@@ -122,6 +127,8 @@ impl Mvcc {
             charged: 0,
             stories_charged: 0,
             queue_charged: [0; 3],
+            spare_logs: Vec::new(),
+            spare_bytes: 0,
         }
     }
 
@@ -231,10 +238,11 @@ impl Mvcc {
         let quota = self.quota.clone();
         let _reserve = quota.deleting();
         self.grow(|m| m.txns.try_reserve(), size_of::<Txn>(), "a transaction")?;
+        let log = self.take_spare_log();
         self.txns.insert(Txn {
             id,
             snapshot: self.commit_seq,
-            log: Vec::new(),
+            log,
             savepoints: Vec::new(),
             statements: 0,
         });
@@ -288,6 +296,32 @@ impl Mvcc {
                 + size_of::<Txn>(),
         );
         Ok(t.log)
+    }
+
+    /// Takes back the log `finish` returned, once its changes are applied or undone: a small
+    /// one is kept, emptied and charged again, for a later transaction to begin with, while
+    /// the kept ones stay within a quarter of `kept_room`.
+    pub fn recycle(&mut self, mut log: Vec<Undo>) {
+        const KEEP: usize = 256;
+        let bytes = log.capacity() * size_of::<Undo>();
+        let room = self.spare_logs.len() < self.spare_logs.capacity()
+            || (self.spare_logs.capacity() == 0 && self.spare_logs.try_reserve_exact(1024).is_ok());
+        if room
+            && (1..=KEEP).contains(&log.capacity())
+            && self.spare_bytes + bytes <= self.kept_room() / 4
+            && self.quota.charge_raw(bytes, "a transaction log").is_ok()
+        {
+            self.charged += bytes;
+            self.spare_bytes += bytes;
+            log.clear();
+            self.spare_logs.push(log);
+        }
+    }
+
+    fn take_spare_log(&mut self) -> Vec<Undo> {
+        let log = self.spare_logs.pop().unwrap_or_default();
+        self.spare_bytes -= log.capacity() * size_of::<Undo>();
+        log
     }
 
     /// The next commit's sequence number, taken.
@@ -421,17 +455,25 @@ impl Mvcc {
         Some((space, t))
     }
 
-    /// Gives back the room of version records and queues that are empty again (after a
-    /// large transaction, say), when it is worth it: dropping them allocates nothing.
+    /// How much empty room (version records, queues, kept logs) stays for the next
+    /// transactions instead of going back to the quota: enough that transactions of a few
+    /// thousand writes each do not regrow (and rehash) it every time, a small share of the
+    /// memory limit.
+    fn kept_room(&self) -> usize {
+        (self.quota.limit() / 256).min(1 << 20)
+    }
+
+    /// Gives back the room of version records and queues that are empty again after a
+    /// large transaction (beyond `kept_room`): dropping them allocates nothing.
     pub fn shrink_empty(&mut self) {
-        const WORTH: usize = 16 << 10;
-        if self.stories.is_empty() && self.stories_charged >= WORTH {
+        let worth = self.kept_room().max(16 << 10);
+        if self.stories.is_empty() && self.stories_charged >= worth {
             self.stories = FxHashMap::default();
             let bytes = std::mem::take(&mut self.stories_charged);
             self.release(bytes);
         }
-        fn empty_room<T>(q: &mut VecDeque<T>, charged: &mut usize) -> usize {
-            if q.is_empty() && *charged >= WORTH {
+        fn empty_room<T>(q: &mut VecDeque<T>, charged: &mut usize, worth: usize) -> usize {
+            if q.is_empty() && *charged >= worth {
                 *q = VecDeque::new();
                 std::mem::take(charged)
             } else {
@@ -439,9 +481,9 @@ impl Mvcc {
             }
         }
         let [d, b, u] = &mut self.queue_charged;
-        let freed = empty_room(&mut self.dead, d)
-            + empty_room(&mut self.born, b)
-            + empty_room(&mut self.buried, u);
+        let freed = empty_room(&mut self.dead, d, worth)
+            + empty_room(&mut self.born, b, worth)
+            + empty_room(&mut self.buried, u, worth);
         self.release(freed);
     }
 

@@ -98,6 +98,7 @@ impl Engine {
         self.mvcc_mut().reserve(0, None, 0, None, entries)?;
         let (seq, log) = self.prepare_commit(id)?;
         self.mvcc_mut().confirm_changes(&log, seq);
+        self.mvcc_mut().recycle(log);
         bump(&self.changes);
         self.collect_released();
         Ok(())
@@ -179,6 +180,7 @@ impl Engine {
         }
         let log = self.mvcc_mut().finish(id)?;
         self.undo_log(&log, |m, t| m.undelete(t, id));
+        self.mvcc_mut().recycle(log);
         bump(&self.changes);
         self.collect_released();
         Ok(())

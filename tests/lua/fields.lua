@@ -118,7 +118,7 @@ test('truncated or damaged data is never read past its end', function()
         -- #t reads the header in Lua; the engine's count must say the same, or refuse.
         local ok_lua, n_lua = pcall(function() return #t end)
         local out = ffi.new('uint32_t[1]')
-        local rc = require('jitbox.base').C.jb_data_field_count(t.jb_data_, t.jb_size_, out)
+        local rc = require('jitbox.base').C.jb_data_field_count(require('jitbox.tuple').data_of(t), t.jb_size_, out)
         eq(ok_lua, rc == 0, 'damaged case ' .. k .. ': count raises in both or neither')
         if ok_lua then eq(n_lua, out[0], 'damaged case ' .. k .. ': count') end
     end
