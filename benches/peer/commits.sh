@@ -3,10 +3,12 @@
 # alternating the targets in rounds; prints each figure's best round (commits per second,
 # higher is better) and jitbox's ratio to the best peer in each round. Usage:
 #   benches/peer/commits.sh [N] [ROUNDS]   (N commits, default 200000; fsync mode runs N/20)
+# LUAJIT names the LuaJIT every FFI target runs on (default: luajit on the PATH).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-200000}
 ROUNDS=${2:-1}
+LUAJIT=${LUAJIT:-luajit}
 cargo build --release --quiet
 out=$(mktemp)
 for r in $(seq "$ROUNDS"); do
@@ -15,10 +17,10 @@ for r in $(seq "$ROUNDS"); do
     {
       tarantool benches/peer/commit.lua tarantool "$mode" "$n" 2>/dev/null
       for t in jitbox jitbox_sync; do
-        JITBOX_LIB=target/release/libjitbox.so luajit benches/peer/commit.lua "$t" "$mode" "$n"
+        JITBOX_LIB=target/release/libjitbox.so "$LUAJIT" benches/peer/commit.lua "$t" "$mode" "$n"
       done
-      luajit benches/peer/commit.lua sqlite "$mode" "$n"
-      luajit benches/peer/commit.lua lmdb "$mode" "$n"
+      "$LUAJIT" benches/peer/commit.lua sqlite "$mode" "$n"
+      "$LUAJIT" benches/peer/commit.lua lmdb "$mode" "$n"
     } | sed "s/^/$r /" >>"$out"
   done
 done

@@ -5,13 +5,16 @@
 #   benches/peer/run.sh [N] [ROUNDS]   (N tuples, default 1000000; installs what is missing)
 # With ROUNDS > 1 (default 1) the targets run in turn ROUNDS times and each figure is the
 # best of its rounds: on a shared machine noise only ever adds time, so the minimum is the
-# figure least disturbed by it, and every target gets the same treatment.
+# figure least disturbed by it, and every target gets the same treatment. LUAJIT names the
+# LuaJIT every FFI target (jitbox, SQLite, LMDB, the plain table) runs on (default: luajit on
+# the PATH, installed from Debian when missing).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-1000000}
 ROUNDS=${2:-1}
+LUAJIT=${LUAJIT:-luajit}
 command -v tarantool >/dev/null || { apt-get update -qq && apt-get install -y -qq tarantool >/dev/null; }
-command -v luajit >/dev/null || { apt-get update -qq && apt-get install -y -qq luajit >/dev/null; }
+[ "$LUAJIT" != luajit ] || command -v luajit >/dev/null || { apt-get update -qq && apt-get install -y -qq luajit >/dev/null; }
 [ -e /usr/lib/x86_64-linux-gnu/libsqlite3.so ] || ldconfig -p | grep -q 'libsqlite3.so ' ||
   { apt-get update -qq && apt-get install -y -qq libsqlite3-dev >/dev/null; }
 [ -e /usr/lib/x86_64-linux-gnu/liblmdb.so ] || ldconfig -p | grep -q 'liblmdb.so ' ||
@@ -21,10 +24,10 @@ out=$(mktemp)
 for r in $(seq "$ROUNDS"); do
   {
     tarantool benches/peer/workload.lua tarantool "$N"
-    JITBOX_LIB=target/release/libjitbox.so luajit benches/peer/workload.lua jitbox "$N"
-    luajit benches/peer/workload.lua sqlite "$N"
-    luajit benches/peer/workload.lua lmdb "$N"
-    luajit benches/peer/workload.lua plain "$N"
+    JITBOX_LIB=target/release/libjitbox.so "$LUAJIT" benches/peer/workload.lua jitbox "$N"
+    "$LUAJIT" benches/peer/workload.lua sqlite "$N"
+    "$LUAJIT" benches/peer/workload.lua lmdb "$N"
+    "$LUAJIT" benches/peer/workload.lua plain "$N"
   } | sed "s/^/$r /" >>"$out"
 done
 # Lines are "round target op value". The table: each figure's best round; then, per op, the

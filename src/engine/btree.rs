@@ -90,27 +90,55 @@ pub struct BTree<E: Copy + Hinted> {
 type Path = [(u32, u32); MAX_HEIGHT];
 
 /// Entries carry an order-preserving 64-bit hint: `a < b` implies `a.hint() <= b.hint()`.
+/// Some also carry a second one, `hint2`, that orders entries of one first hint where that
+/// hint is exact (see `Seek`).
 pub trait Hinted {
     fn hint(&self) -> u64;
+    fn hint2(&self) -> u64 {
+        0
+    }
+    /// What a search for this very entry, comparing all of it, may compare without `cmp`.
+    fn seek(&self) -> Seek {
+        Seek::first(self.hint())
+    }
 }
 
-/// The first position where `pred` (true for a prefix of `items`) is false. With `hint`, the
-/// hint of what is sought, entries of a smaller hint are known to satisfy `pred` and of a
-/// larger one not to, so the bisection compares hints and calls `pred` only on equal ones.
+/// The hints of what a search seeks. Entries of a smaller first hint are below it and of a
+/// larger one above it. With `h2`, entries of the same first hint are so ordered by their
+/// `hint2` as well: the caller gives it only where equal first hints mean equal first values
+/// and the search compares the second part.
+#[derive(Clone, Copy, Debug)]
+pub struct Seek {
+    pub h1: u64,
+    pub h2: Option<u64>,
+}
+
+impl Seek {
+    pub fn first(h1: u64) -> Seek {
+        Seek { h1, h2: None }
+    }
+}
+
+/// The first position where `pred` (true for a prefix of `items`) is false. With `hint`,
+/// what is sought, the bisection compares hints and calls `pred` only on equal ones.
 /// The node's cache lines are all requested first: their loads overlap, so a node that is
 /// not in cache costs about one miss instead of a chain of them, and the bisection then
 /// takes ~log2(n) steps instead of a pass over every entry.
 #[inline(always)]
-fn search<E: Hinted>(items: &[E], hint: Option<u64>, pred: &impl Fn(&E) -> bool) -> usize {
-    let Some(h) = hint else {
+fn search<E: Hinted>(items: &[E], hint: Option<Seek>, pred: &impl Fn(&E) -> bool) -> usize {
+    let Some(Seek { h1, h2 }) = hint else {
         return items.partition_point(pred);
     };
     prefetch(items);
-    items.partition_point(|e| match e.hint().cmp(&h) {
+    let by = |o: Ordering, e: &E| match o {
         Ordering::Less => true,
         Ordering::Greater => false,
         Ordering::Equal => pred(e),
-    })
+    };
+    match h2 {
+        None => items.partition_point(|e| by(e.hint().cmp(&h1), e)),
+        Some(h2) => items.partition_point(|e| by((e.hint(), e.hint2()).cmp(&(h1, h2)), e)),
+    }
 }
 
 /// Asks the CPU to start loading every cache line of `items`.
@@ -299,7 +327,7 @@ impl<E: Copy + Hinted> BTree<E> {
     /// nodes `inner_below` picks the child (an entry equal to a separator lives to its right).
     fn descend(
         &self,
-        hint: Option<u64>,
+        hint: Option<Seek>,
         inner_below: &impl Fn(&E) -> bool,
         below: &impl Fn(&E) -> bool,
         path: &mut Path,
@@ -321,7 +349,7 @@ impl<E: Copy + Hinted> BTree<E> {
     fn descend_to(
         &self,
         cmp: &impl Fn(&E) -> Ordering,
-        hint: Option<u64>,
+        hint: Option<Seek>,
         path: &mut Path,
     ) -> Option<(u32, usize)> {
         let below = |x: &E| cmp(x) == Ordering::Less;
@@ -373,16 +401,16 @@ impl<E: Copy + Hinted> BTree<E> {
 
     /// First entry `e` with `cmp(e) != Less` (`cmp` compares an entry with the search key).
     /// `hint` (here and below): the sought key's first hint, when it has one (see `search`).
-    pub fn lower_bound(&self, cmp: impl Fn(&E) -> Ordering, hint: Option<u64>) -> Cursor {
+    pub fn lower_bound(&self, cmp: impl Fn(&E) -> Ordering, hint: Option<Seek>) -> Cursor {
         self.bound(&|e| cmp(e) == Ordering::Less, hint)
     }
 
     /// First entry `e` with `cmp(e) == Greater`.
-    pub fn upper_bound(&self, cmp: impl Fn(&E) -> Ordering, hint: Option<u64>) -> Cursor {
+    pub fn upper_bound(&self, cmp: impl Fn(&E) -> Ordering, hint: Option<Seek>) -> Cursor {
         self.bound(&|e| cmp(e) != Ordering::Greater, hint)
     }
 
-    fn bound(&self, below: &impl Fn(&E) -> bool, hint: Option<u64>) -> Cursor {
+    fn bound(&self, below: &impl Fn(&E) -> bool, hint: Option<Seek>) -> Cursor {
         if self.height == 0 {
             return Cursor::END;
         }
@@ -448,7 +476,7 @@ impl<E: Copy + Hinted> BTree<E> {
         if self.height == 0 {
             return None;
         }
-        let hint = Some(new.hint());
+        let hint = Some(new.seek());
         if let Some((leaf_id, pos)) = self.finger_slot(&cmp) {
             // Not the leaf's first entry, so no separator is a copy of it.
             let leaf = &mut self.leaves[leaf_id as usize];
@@ -471,14 +499,14 @@ impl<E: Copy + Hinted> BTree<E> {
     }
 
     /// The entry equal to the key, if any.
-    pub fn find(&self, cmp: impl Fn(&E) -> Ordering, hint: Option<u64>) -> Option<E> {
+    pub fn find(&self, cmp: impl Fn(&E) -> Ordering, hint: Option<Seek>) -> Option<E> {
         let c = self.lower_bound(&cmp, hint);
         self.get(c).filter(|e| cmp(e) == Ordering::Equal)
     }
 
     /// The first entry whose hint is not below `h`: a search on integers only.
     pub fn lower_bound_hint(&self, h: u64) -> Cursor {
-        self.bound(&|e| e.hint() < h, Some(h))
+        self.bound(&|e| e.hint() < h, Some(Seek::first(h)))
     }
 
     pub fn first(&self) -> Cursor {
@@ -605,7 +633,7 @@ impl<E: Copy + Hinted> BTree<E> {
         &self,
         cmp: impl Fn(&E) -> Ordering,
         inclusive: bool,
-        hint: Option<u64>,
+        hint: Option<Seek>,
     ) -> Cursor {
         let c = if inclusive {
             self.upper_bound(cmp, hint)
@@ -639,7 +667,7 @@ impl<E: Copy + Hinted> BTree<E> {
             self.version += 1;
             return Ok(());
         }
-        let hint = Some(e.hint());
+        let hint = Some(e.seek());
         if let Some((leaf_id, pos)) = self.finger_slot(&|x: &E| cmp(x, &e)) {
             let leaf = &self.leaves[leaf_id as usize];
             if pos < leaf.len as usize && cmp(&leaf.items[pos], &e) == Ordering::Equal {
@@ -851,7 +879,7 @@ impl<E: Copy + Hinted> BTree<E> {
     // ---- delete ------------------------------------------------------------------------
 
     /// Removes the entry equal to `key` (by `cmp(entry)`), returning it. Never allocates.
-    pub fn remove(&mut self, cmp: impl Fn(&E) -> Ordering, hint: Option<u64>) -> Option<E> {
+    pub fn remove(&mut self, cmp: impl Fn(&E) -> Ordering, hint: Option<Seek>) -> Option<E> {
         if self.height == 0 {
             return None;
         }

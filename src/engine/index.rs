@@ -1,6 +1,6 @@
 //! An ordered index: a B+ tree of tuple pointers ordered by its key definition.
 
-use super::btree::{BTree, Cursor, Hinted, Reservation};
+use super::btree::{BTree, Cursor, Hinted, Reservation, Seek};
 use super::func::{self, KeyFn};
 use super::iter::IterType;
 use super::key::KeyDef;
@@ -14,8 +14,9 @@ use std::rc::Rc;
 
 /// What an index stores per tuple: the tuple and hints of its first comparison parts.
 pub trait IndexEntry: Copy + Hinted {
+    /// Whether entries keep a second hint (searches may then compare it: `Seek`).
+    const WIDE: bool;
     fn make(hint: u64, hint2: u64, tuple: TuplePtr) -> Self;
-    fn hint2(&self) -> u64;
     fn tuple(&self) -> TuplePtr;
 }
 
@@ -27,7 +28,9 @@ pub struct Narrow {
 }
 
 /// 24 bytes: multi-part and non-unique indexes also hint their second comparison part (the
-/// primary key for non-unique ones), so duplicates order without touching tuple memory.
+/// primary key for non-unique ones), so duplicates order without touching tuple memory. The
+/// second hint is 0 where the first is not exact (`entry`): entries of one inexact first hint
+/// then tie on it too, and a search that compares both (`Seek`) leaves them to `cmp`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Wide {
     hint: u64,
@@ -45,14 +48,21 @@ impl Hinted for Wide {
     fn hint(&self) -> u64 {
         self.hint
     }
+    fn hint2(&self) -> u64 {
+        self.hint2
+    }
+    fn seek(&self) -> Seek {
+        Seek {
+            h1: self.hint,
+            h2: Some(self.hint2),
+        }
+    }
 }
 
 impl IndexEntry for Narrow {
+    const WIDE: bool = false;
     fn make(hint: u64, _: u64, tuple: TuplePtr) -> Narrow {
         Narrow { hint, tuple }
-    }
-    fn hint2(&self) -> u64 {
-        0
     }
     fn tuple(&self) -> TuplePtr {
         self.tuple
@@ -60,11 +70,9 @@ impl IndexEntry for Narrow {
 }
 
 impl IndexEntry for Wide {
+    const WIDE: bool = true;
     fn make(hint: u64, hint2: u64, tuple: TuplePtr) -> Wide {
         Wide { hint, hint2, tuple }
-    }
-    fn hint2(&self) -> u64 {
-        self.hint2
     }
     fn tuple(&self) -> TuplePtr {
         self.tuple
@@ -87,12 +95,27 @@ macro_rules! with_tree {
 }
 
 fn entry<E: IndexEntry>(def: &KeyDef, t: TuplePtr) -> E {
-    let h2 = if def.cmp_parts.len() > 1 {
+    let h1 = def.tuple_hint(0, t);
+    let h2 = if E::WIDE && def.cmp_parts.len() > 1 && def.exact(0, h1) {
         def.tuple_hint(1, t)
     } else {
         0
     };
-    E::make(def.tuple_hint(0, t), h2, t)
+    E::make(h1, h2, t)
+}
+
+/// What a search by `key` (with its `hints`) in tree `_t` may compare: its second hint too
+/// when the tree's entries have one, the key has a second part and the first is exact.
+fn key_seek<E: IndexEntry>(_t: &BTree<E>, def: &KeyDef, key: &[Value], hints: (u64, u64)) -> Option<Seek> {
+    (!key.is_empty()).then(|| Seek {
+        h1: hints.0,
+        h2: (E::WIDE && key.len() > 1 && def.exact(0, hints.0)).then_some(hints.1),
+    })
+}
+
+/// What a search for entry `e` comparing its first `n` parts may compare.
+fn entry_seek<E: IndexEntry>(e: &E, n: usize) -> Option<Seek> {
+    Some(if n > 1 { e.seek() } else { Seek::first(e.hint()) })
 }
 
 /// `entry` for the tree `_t` (names the entry type where inference cannot).
@@ -345,8 +368,7 @@ impl Index {
             let c = if key.len() == 1 && self.hint_decides(hints.0) {
                 t.lower_bound_hint(hints.0)
             } else {
-                let hint = (!key.is_empty()).then_some(hints.0);
-                t.lower_bound(|e| cmp_key(def, e, key, hints), hint)
+                t.lower_bound(|e| cmp_key(def, e, key, hints), key_seek(t, def, key, hints))
             };
             let mut found = None;
             t.walk(c, false, |e, _| {
@@ -378,7 +400,7 @@ impl Index {
             let c = if n == 1 && self.hint_decides(e.hint()) {
                 tr.lower_bound_hint(e.hint())
             } else {
-                tr.lower_bound(|x| cmp_entries(def, x, &e, n), Some(e.hint()))
+                tr.lower_bound(|x| cmp_entries(def, x, &e, n), entry_seek(&e, n))
             };
             let mut found = None;
             tr.walk(c, false, |x, _| {
@@ -426,7 +448,7 @@ impl Index {
         let def = &self.def;
         with_tree!(&mut self.tree, tr => {
             let e = entry_in(tr, def, probe);
-            tr.remove(|x| cmp_entries(def, x, &e, n), Some(e.hint())).map(|x| x.tuple())
+            tr.remove(|x| cmp_entries(def, x, &e, n), entry_seek(&e, n)).map(|x| x.tuple())
         })
     }
 
@@ -438,7 +460,8 @@ impl Index {
         let hints = self.key_hints(full);
         let def = &self.def;
         with_tree!(&mut self.tree, tr => {
-            tr.remove(|x| cmp_key(def, x, full, hints), Some(hints.0)).map(|x| x.tuple())
+            let seek = key_seek(tr, def, full, hints);
+            tr.remove(|x| cmp_key(def, x, full, hints), seek).map(|x| x.tuple())
         })
     }
 
@@ -504,7 +527,7 @@ impl Index {
         let def = &self.def;
         with_tree!(&mut self.tree, tr => {
             let e = entry_in(tr, def, t);
-            tr.remove(|x| cmp_versions(def, x, &e, n), Some(e.hint())).is_some()
+            tr.remove(|x| cmp_versions(def, x, &e, n), entry_seek(&e, n)).is_some()
         })
     }
 
@@ -559,9 +582,9 @@ impl Index {
     /// Where an iterator of type `ty` over `key` starts.
     pub fn seek(&self, ty: IterType, key: &[Value]) -> Cursor {
         let hints = self.key_hints(key);
-        let hint = Some(hints.0); // used only with a non-empty key
         with_tree!(&self.tree, t => {
             let cmp = |e: &_| cmp_key(&self.def, e, key, hints);
+            let hint = key_seek(t, &self.def, key, hints);
             match (ty, key.is_empty()) {
                 (IterType::Req | IterType::Le | IterType::Lt, true) => t.last(),
                 (_, true) => t.first(),
@@ -579,7 +602,7 @@ impl Index {
         with_tree!(&self.tree, t => {
             let e = entry_in(t, &self.def, last);
             let cmp = |x: &_| cmp_versions(&self.def, x, &e, n);
-            let hint = Some(e.hint());
+            let hint = entry_seek(&e, n);
             if reverse { t.last_below(cmp, false, hint) } else { t.upper_bound(cmp, hint) }
         })
     }

@@ -88,12 +88,12 @@ fn local_inserts_removes_and_in_place_replaces_match_a_model() {
                 assert_eq!(old.map(|e| e.1), want, "replace {k}");
             }
             _ => {
-                let got = t.remove(|e| e.0.cmp(&k), Some(k)).map(|e| e.1);
+                let got = t.remove(|e| e.0.cmp(&k), Some(Seek::first(k))).map(|e| e.1);
                 assert_eq!(got, model.remove(&k), "remove {k}");
             }
         }
         assert_eq!(
-            t.find(|e| e.0.cmp(&k), Some(k)).map(|e| e.1),
+            t.find(|e| e.0.cmp(&k), Some(Seek::first(k))).map(|e| e.1),
             model.get(&k).copied()
         );
         if step % 500 == 0 {
@@ -124,7 +124,7 @@ fn random_inserts_and_removes_keep_invariants() {
         x ^= x << 17;
         let v = x % 5000;
         // Half the searches give the key's hint (the node scan), half do not (bisection).
-        let h = |k: u64| step.is_multiple_of(2).then_some(k);
+        let h = |k: u64| step.is_multiple_of(2).then_some(Seek::first(k));
         if x.is_multiple_of(3) {
             assert_eq!(t.remove(|e| e.cmp(&v), h(v)).is_some(), model.remove(&v));
         } else {
@@ -159,7 +159,7 @@ fn random_inserts_and_removes_keep_invariants() {
     }
     assert_eq!(got, model.iter().copied().collect::<Vec<_>>());
     for v in model.clone() {
-        assert_eq!(t.remove(|e| e.cmp(&v), Some(v)), Some(v));
+        assert_eq!(t.remove(|e| e.cmp(&v), Some(Seek::first(v))), Some(v));
     }
     assert!(t.is_empty());
     t.check(|a, b| a.cmp(b)).unwrap();
@@ -171,14 +171,14 @@ fn bounds() {
     for v in (0..1000).map(|v| v * 2) {
         ins(&mut t, v);
     }
-    assert_eq!(t.get(t.lower_bound(|e| e.cmp(&7), Some(7))), Some(8));
+    assert_eq!(t.get(t.lower_bound(|e| e.cmp(&7), Some(Seek::first(7)))), Some(8));
     assert_eq!(t.get(t.lower_bound(|e| e.cmp(&8), None)), Some(8));
-    assert_eq!(t.get(t.upper_bound(|e| e.cmp(&8), Some(8))), Some(10));
-    assert_eq!(t.get(t.last_below(|e| e.cmp(&8), true, Some(8))), Some(8));
+    assert_eq!(t.get(t.upper_bound(|e| e.cmp(&8), Some(Seek::first(8)))), Some(10));
+    assert_eq!(t.get(t.last_below(|e| e.cmp(&8), true, Some(Seek::first(8)))), Some(8));
     assert_eq!(t.get(t.last_below(|e| e.cmp(&8), false, None)), Some(6));
-    assert!(t.lower_bound(|e| e.cmp(&5000), Some(5000)).is_end());
+    assert!(t.lower_bound(|e| e.cmp(&5000), Some(Seek::first(5000))).is_end());
     assert_eq!(
-        t.get(t.last_below(|e| e.cmp(&5000), true, Some(5000))),
+        t.get(t.last_below(|e| e.cmp(&5000), true, Some(Seek::first(5000)))),
         Some(1998)
     );
 }
@@ -225,8 +225,8 @@ fn sequential_load_fills_blocks_and_survives_deletes_from_both_ends() {
     );
     for k in 0..n / 2 {
         let (lo, hi) = (k, n - 1 - k);
-        assert_eq!(t.remove(|e| e.cmp(&hi), Some(hi)), Some(hi));
-        assert_eq!(t.remove(|e| e.cmp(&lo), Some(lo)), Some(lo));
+        assert_eq!(t.remove(|e| e.cmp(&hi), Some(Seek::first(hi))), Some(hi));
+        assert_eq!(t.remove(|e| e.cmp(&lo), Some(Seek::first(lo))), Some(lo));
         if k % 997 == 0 {
             t.check(|a, b| a.cmp(b)).unwrap();
         }
@@ -293,7 +293,7 @@ fn compaction_gives_freed_blocks_back_and_keeps_the_tree() {
         let keep = if round == 11 { 0 } else { 1 + round % 4 };
         let gone: Vec<u64> = model.iter().copied().filter(|v| v % 7 >= keep).collect();
         for v in gone {
-            assert_eq!(t.remove(|e| e.cmp(&v), Some(v)), Some(v));
+            assert_eq!(t.remove(|e| e.cmp(&v), Some(Seek::first(v))), Some(v));
             model.remove(&v);
         }
         let (blocks, used) = (t.leaves.len() + t.inners.len(), quota.used());
@@ -315,7 +315,7 @@ fn compaction_gives_freed_blocks_back_and_keeps_the_tree() {
         // Lookups through the finger and inserts after compaction.
         for probe in [0, 50_000, 99_999] {
             let want = model.range(probe..).next().copied();
-            assert_eq!(t.get(t.lower_bound(|e| e.cmp(&probe), Some(probe))), want);
+            assert_eq!(t.get(t.lower_bound(|e| e.cmp(&probe), Some(Seek::first(probe)))), want);
         }
     }
     assert!(compacted >= 6, "compacted {compacted} times");
@@ -324,4 +324,61 @@ fn compaction_gives_freed_blocks_back_and_keeps_the_tree() {
     assert!(ins(&mut t, v));
     model.insert(v);
     same_as_model(&t, &model);
+}
+
+/// An entry of two parts, ordered by both. Its first hint is exact below 100 and shared by
+/// every larger first part; its second hint is kept only where the first is exact (as an
+/// index keeps them), so searches for a whole entry may compare both hints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Two(u64, u64);
+
+impl Hinted for Two {
+    fn hint(&self) -> u64 {
+        self.0.min(100)
+    }
+    fn hint2(&self) -> u64 {
+        if self.0 < 100 { self.1 } else { 0 }
+    }
+    fn seek(&self) -> Seek {
+        Seek {
+            h1: self.hint(),
+            h2: Some(self.hint2()),
+        }
+    }
+}
+
+#[test]
+fn searches_comparing_second_hints_match_a_model() {
+    let mut t: BTree<Two> = BTree::new(Rc::new(Quota::new(usize::MAX)), Two(0, 0));
+    let mut model = std::collections::BTreeSet::new();
+    let mut x: u64 = 0x2545F4914F6CDD1D;
+    for step in 0..60_000u64 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        // First parts on both sides of the exact range, many second parts each.
+        let e = Two(x % 130, (x >> 16) % 200);
+        if x.is_multiple_of(3) {
+            let got = t.remove(|y| y.cmp(&e), Some(e.seek()));
+            assert_eq!(got.is_some(), model.remove(&e), "remove {e:?}");
+        } else {
+            let r = t.reserve_insert().unwrap();
+            let ok = t.insert(e, |a, b| a.cmp(b)).is_ok();
+            if !ok {
+                t.unreserve(r);
+            }
+            assert_eq!(ok, model.insert(e), "insert {e:?}");
+        }
+        // By the whole entry (both hints), and by its first part alone (the first hint).
+        let first = Seek::first(e.hint());
+        let whole = t.get(t.lower_bound(|y| y.cmp(&e), Some(e.seek())));
+        assert_eq!(whole, model.range(e..).next().copied(), "lower bound {e:?}");
+        let after = t.get(t.upper_bound(|y| y.0.cmp(&e.0), Some(first)));
+        assert_eq!(after, model.range(Two(e.0 + 1, 0)..).next().copied(), "after {}", e.0);
+        let last = t.get(t.last_below(|y| y.0.cmp(&e.0), true, Some(first)));
+        assert_eq!(last, model.range(..Two(e.0 + 1, 0)).next_back().copied(), "last {}", e.0);
+        if step % 2000 == 0 {
+            t.check(|a, b| a.cmp(b)).unwrap();
+        }
+    }
 }
