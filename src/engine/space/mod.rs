@@ -484,8 +484,12 @@ impl Space {
     }
 
     /// A transaction may not write a key that another one wrote and committed after its
-    /// snapshot: it could never commit (first committer wins).
+    /// snapshot: it could never commit (first committer wins). With no commit since the
+    /// snapshot there is no such key, and the versions are not looked at.
     fn check_fresh(&self, idx: &Index, t: TuplePtr, view: &ReadView, mvcc: &Mvcc) -> Result<()> {
+        if mvcc.commit_seq() <= view.snapshot {
+            return Ok(());
+        }
         match idx.find_version(t, |v| mvcc.changed_after(v, view.snapshot)) {
             Some(_) => Err(self.conflict(idx, t)),
             None => Ok(()),
@@ -502,7 +506,8 @@ impl Space {
         mvcc: &Mvcc,
         skip: Option<TuplePtr>,
     ) -> Result<Option<TuplePtr>> {
-        let in_txn = view.txn.is_some();
+        // Rivals (versions changed by a commit after the snapshot) need such a commit.
+        let in_txn = view.txn.is_some() && mvcc.commit_seq() > view.snapshot;
         let (mut seen, mut conflict) = (None, false);
         idx.find_version(t, |v| {
             if in_txn && mvcc.changed_after(v, view.snapshot) {
