@@ -244,9 +244,64 @@ fn luajit(c: &mut Criterion) {
             for k = 1, n do ws:replace{k % 100000, 'name1', k} end
             return clock() - t0
         end
+        -- Asynchronous commits of one replace each into the `write`-mode engine, a ring of
+        -- 1000 tickets in flight (benches/peer/commit.lua): before a slot is reused, the
+        -- commit made 1000 commits earlier must be durable.
+        local ring, slot = {}, 0
+        function bench_commit_async_write(n)
+            local t0 = clock()
+            for k = 1, n do
+                slot = slot % 1000 + 1
+                local old = ring[slot]
+                if old then assert(old:wait()) end
+                local tx = wal_db:begin()
+                ws:replace{k % 100000, 'name1', k}
+                ring[slot] = tx:commit_async()
+            end
+            return clock() - t0
+        end
         function close_wal()
+            for _, t in pairs(ring) do assert(t:wait()) end
             wal_db:close()
             os.execute("rm -rf '" .. wal_dir .. "'")
+        end
+        -- Inserts in transactions of 1000 into a space with a non-unique string index (as
+        -- the peer workload), and deletes of the oldest rows the same way: both indexes'
+        -- searches, version records, and the removals at commit.
+        ins = db:create_space('ins', { format = {{'id','unsigned'}, {'name','string'}, {'v','integer'}} })
+        ins:create_index('pk', { parts = {{1, 'unsigned'}} })
+        ins:create_index('by_name', { parts = {{2, 'string'}}, unique = false })
+        local first_id, next_id = 1, 0
+        local function insert_rows(n)
+            local k = 0
+            while k < n do
+                db:begin()
+                for _ = 1, math.min(1000, n - k) do
+                    next_id = next_id + 1
+                    ins:insert{next_id, 'name' .. (next_id % 1000), next_id}
+                    k = k + 1
+                end
+                db:commit()
+            end
+        end
+        function bench_insert_txn(n)
+            local t0 = clock()
+            insert_rows(n)
+            return clock() - t0
+        end
+        function bench_delete_txn(n)
+            if next_id - first_id + 1 < n then insert_rows(n - (next_id - first_id + 1)) end
+            local t0, k = clock(), 0
+            while k < n do
+                db:begin()
+                for _ = 1, math.min(1000, n - k) do
+                    ins:delete{first_id}
+                    first_id = first_id + 1
+                    k = k + 1
+                end
+                db:commit()
+            end
+            return clock() - t0
         end
         function bench_replace(n)
             local t0 = clock()
@@ -274,7 +329,10 @@ fn luajit(c: &mut Criterion) {
         "bench_pairs_projected",
         "bench_replace",
         "bench_update",
+        "bench_insert_txn",
+        "bench_delete_txn",
         "bench_commit_sync_write",
+        "bench_commit_async_write",
     ] {
         let f: mlua::Function = lua.globals().get(name).unwrap();
         g.bench_function(name.trim_start_matches("bench_"), |b| {

@@ -67,14 +67,17 @@ function M.open(path, pragmas, bare)
         done(st)
     end
     -- Rows as one reused table; its v (column 2) read for each, as a caller reads a field.
+    -- `bound`: the text bound without a copy, kept alive by the iterator until the statement
+    -- is reset (nothing else may hold the caller's key string across the steps).
     local row = {}
-    local function rows(st)
+    local function rows(st, bound)
         return function()
             if lib.sqlite3_step(st) == SQLITE_ROW then
                 row[3] = tonumber(lib.sqlite3_column_int64(st, 2))
                 return true, row
             end
             lib.sqlite3_reset(st)
+            bound = nil
         end
     end
     local s = {
@@ -103,7 +106,7 @@ function M.open(path, pragmas, bare)
         pairs = function(_, k)
             local name = k[1]
             lib.sqlite3_bind_text(by_name, 1, name, #name, nil)
-            return rows(by_name)
+            return rows(by_name, name)
         end,
     }
     return {
