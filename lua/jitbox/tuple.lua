@@ -259,7 +259,7 @@ end
 local function make_tuple(buf, len, fmt)
     local t = len <= SMALL and small_t() or tuple_t(len)
     set_head(t, len, fmt)
-    ffi.copy(ffi.cast(u8_ptr, t) + 8, buf, len)
+    ffi.copy(cast(u8_ptr, t) + 8, buf, len)
     return t
 end
 T.make_tuple = make_tuple

@@ -400,7 +400,7 @@ impl<E: Copy + Hinted> BTree<E> {
     }
 
     /// First entry `e` with `cmp(e) != Less` (`cmp` compares an entry with the search key).
-    /// `hint` (here and below): the sought key's first hint, when it has one (see `search`).
+    /// `hint` (here and below): the hints of the sought key, when it has them (`Seek`).
     pub fn lower_bound(&self, cmp: impl Fn(&E) -> Ordering, hint: Option<Seek>) -> Cursor {
         self.bound(&|e| cmp(e) == Ordering::Less, hint)
     }

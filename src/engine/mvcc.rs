@@ -304,8 +304,17 @@ impl Mvcc {
     pub fn recycle(&mut self, mut log: Vec<Undo>) {
         const KEEP: usize = 256;
         let bytes = log.capacity() * size_of::<Undo>();
+        // As many slots as logs of four entries fit in the share (the fewest a log grows to).
+        let slots = (self.kept_room() / 4 / (4 * size_of::<Undo>())).clamp(1, 1024);
         let room = self.spare_logs.len() < self.spare_logs.capacity()
-            || (self.spare_logs.capacity() == 0 && self.spare_logs.try_reserve_exact(1024).is_ok());
+            || (self.spare_logs.capacity() == 0
+                && self
+                    .grow(
+                        |m| m.spare_logs.try_reserve_exact(slots),
+                        slots * size_of::<Vec<Undo>>(),
+                        "kept transaction logs",
+                    )
+                    .is_ok());
         if room
             && (1..=KEEP).contains(&log.capacity())
             && self.spare_bytes + bytes <= self.kept_room() / 4
